@@ -1,0 +1,54 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Release builds of the numeric modules are what we run and test; see the Makefile.
+let swift5: [SwiftSetting] = [.swiftLanguageMode(.v5)]
+
+let package = Package(
+    name: "bnrepro",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "bnrepro", targets: ["bnrepro"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+    ],
+    targets: [
+        // System libraries: a module map and a shim header each, nothing else.
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
+        .systemLibrary(name: "CDNNL", path: "Sources/CDNNL"),
+        .systemLibrary(name: "CLibPNG", path: "Sources/CLibPNG"),
+        .systemLibrary(name: "CCairo", path: "Sources/CCairo"),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+
+        .target(name: "ArrayFormats", swiftSettings: swift5),
+        .target(name: "Tensor", dependencies: ["CBLAS", "CDNNL", "ArrayFormats"], swiftSettings: swift5),
+        .target(name: "NN", dependencies: ["Tensor", "CDNNL", "CBLAS"], swiftSettings: swift5),
+        .target(name: "Datasets", dependencies: ["Tensor", "ArrayFormats", "CZlib", .product(name: "Crypto", package: "swift-crypto")],
+                swiftSettings: swift5),
+        .target(name: "Plot", dependencies: ["CCairo", "CLibPNG"], swiftSettings: swift5),
+        .target(name: "Pipeline", dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+                swiftSettings: swift5),
+        .target(name: "Experiments", dependencies: ["Pipeline", "NN", "Tensor", "Datasets", "Plot"],
+                swiftSettings: swift5),
+        .target(name: "BNReproCLI", dependencies: ["Pipeline", "ArrayFormats", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                swiftSettings: swift5),
+        .executableTarget(name: "bnrepro", dependencies: ["BNReproCLI", "Experiments"], swiftSettings: swift5),
+
+        // Small stage kinds for the pipeline's own tests, and a CLI binary that knows them.
+        .target(name: "PipelineTestKinds", dependencies: ["Pipeline"], path: "Tests/Support/PipelineTestKinds",
+                swiftSettings: swift5),
+        .executableTarget(name: "bnrepro-testkinds", dependencies: ["BNReproCLI", "PipelineTestKinds"],
+                          path: "Tests/Support/bnrepro-testkinds", swiftSettings: swift5),
+
+        .testTarget(name: "ArrayFormatsTests", dependencies: ["ArrayFormats"], swiftSettings: swift5),
+        .testTarget(name: "TensorTests", dependencies: ["Tensor"], swiftSettings: swift5),
+        .testTarget(name: "NNTests", dependencies: ["NN", "Tensor"], swiftSettings: swift5),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Tensor"], swiftSettings: swift5),
+        .testTarget(name: "PlotTests", dependencies: ["Plot"], swiftSettings: swift5),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "PipelineTestKinds", "bnrepro-testkinds"],
+                    swiftSettings: swift5),
+        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Pipeline"], swiftSettings: swift5),
+    ]
+)

@@ -1,0 +1,1 @@
+// .npy and safetensors readers and writers.

@@ -1,0 +1,1 @@
+#include <libpng16/png.h>

@@ -1,0 +1,1 @@
+// The Experiments module; see ../../README.md and DESIGN.md §2.

@@ -1,0 +1,1 @@
+// The NN module; see ../../README.md and DESIGN.md §2.
