@@ -1,0 +1,155 @@
+import CDNNL
+import Tensor
+
+/// oneDNN forward, backward-data and backward-weights primitives for one 3×3 convolution shape
+/// (padding 1), shared by every layer of that shape. Activations are nChw16c (the first layer's input is
+/// plain NCHW); weights are stored OIHW by the caller and reordered into whatever format each primitive
+/// chose (`format_tag_any`) just before it runs; the reorder is tiny next to the convolution.
+/// Memory objects are re-pointed at each call: the arena decides where data lives.
+final class ConvPrimitives {
+    let batch: Int, inChannels: Int, outChannels: Int, inputSize: Int, stride: Int, hasBias: Bool
+    var outputSize: Int { inputSize / stride }
+    let forward: DNNLPrimitive
+    let backwardData: DNNLPrimitive?
+    let backwardWeights: DNNLPrimitive
+    private let toForwardWeights: DNNLPrimitive?
+    private let toBackwardWeights: DNNLPrimitive?
+    private let fromDiffWeights: DNNLPrimitive?
+    private let src, dst, weightsUser, weightsForward, weightsBackward, bias: DNNLMemory
+    private let diffSrc, diffDst, diffWeights, diffWeightsUser, diffBias: DNNLMemory?
+    private let context: DNNLContext
+
+    /// Floats of scratch the caller must supply for packed weights.
+    let scratchCount: Int
+
+    init(context: DNNLContext, batch: Int, inChannels: Int, outChannels: Int, inputSize: Int, stride: Int,
+         hasBias: Bool, plainInput: Bool, needsDataGradient: Bool) throws {
+        self.context = context
+        self.batch = batch; self.inChannels = inChannels; self.outChannels = outChannels
+        self.inputSize = inputSize; self.stride = stride; self.hasBias = hasBias
+        let ho = inputSize / stride
+        let srcMD = try MemoryDesc.make([batch, inChannels, inputSize, inputSize], plainInput ? dnnl_nchw : dnnl_nChw16c)
+        let dstMD = try MemoryDesc.make([batch, outChannels, ho, ho], dnnl_nChw16c)
+        let wUser = try MemoryDesc.make([outChannels, inChannels, 3, 3], dnnl_oihw)
+        let wAny = try MemoryDesc.make([outChannels, inChannels, 3, 3], dnnl_format_tag_any)
+        let biasMD = try MemoryDesc.make([outChannels], dnnl_x)
+        // A zero descriptor tells oneDNN "no bias".
+        var biasArg = hasBias ? biasMD : dnnl_memory_desc_t()
+        var s = dims2(stride)
+        var pad = dims2(1)
+        // Right padding such that (H + 1 + pr − 3)/s + 1 = H/s, also for stride 2.
+        var padR = dims2((ho - 1) * stride + 3 - inputSize - 1)
+        var fd = dnnl_convolution_desc_t()
+        var srcV = srcMD, dstV = dstMD, wV = wAny
+        try withDims(&s, &pad, &padR) { sp, pl, pr in
+            try dnnlCheck(dnnl_convolution_forward_desc_init(&fd, dnnl_forward_training, dnnl_convolution_direct,
+                                                             &srcV, &wV, &biasArg, &dstV, sp, pl, pr),
+                          "dnnl_convolution_forward_desc_init")
+        }
+        forward = try DNNLPrimitive(op: &fd, context: context)
+        let wFwd = forward.queryMemoryDesc(dnnl_query_weights_md)
+        if needsDataGradient {
+            var bd = dnnl_convolution_desc_t()
+            try withDims(&s, &pad, &padR) { sp, pl, pr in
+                try dnnlCheck(dnnl_convolution_backward_data_desc_init(&bd, dnnl_convolution_direct, &srcV, &wV, &dstV,
+                                                                       sp, pl, pr),
+                              "dnnl_convolution_backward_data_desc_init")
+            }
+            backwardData = try DNNLPrimitive(op: &bd, context: context, hint: forward)
+        } else {
+            backwardData = nil
+        }
+        var bw = dnnl_convolution_desc_t()
+        try withDims(&s, &pad, &padR) { sp, pl, pr in
+            try dnnlCheck(dnnl_convolution_backward_weights_desc_init(&bw, dnnl_convolution_direct, &srcV, &wV,
+                                                                      &biasArg, &dstV, sp, pl, pr),
+                          "dnnl_convolution_backward_weights_desc_init")
+        }
+        backwardWeights = try DNNLPrimitive(op: &bw, context: context, hint: forward)
+        let wBwd = backwardData?.queryMemoryDesc(dnnl_query_weights_md) ?? wFwd
+        let dW = backwardWeights.queryMemoryDesc(dnnl_query_diff_weights_md)
+
+        toForwardWeights = MemoryDesc.equal(wFwd, wUser) ? nil : try DNNLPrimitive.reorder(from: wUser, to: wFwd, context: context)
+        toBackwardWeights = MemoryDesc.equal(wBwd, wUser) ? nil : try DNNLPrimitive.reorder(from: wUser, to: wBwd, context: context)
+        fromDiffWeights = MemoryDesc.equal(dW, wUser) ? nil : try DNNLPrimitive.reorder(from: dW, to: wUser, context: context)
+        scratchCount = max(MemoryDesc.bytes(wFwd), MemoryDesc.bytes(wBwd), MemoryDesc.bytes(dW)) / 4
+
+        src = try DNNLMemory(srcMD, context, pointer: nil)
+        dst = try DNNLMemory(dstMD, context, pointer: nil)
+        weightsUser = try DNNLMemory(wUser, context, pointer: nil)
+        weightsForward = try DNNLMemory(wFwd, context, pointer: nil)
+        weightsBackward = try DNNLMemory(wBwd, context, pointer: nil)
+        bias = try DNNLMemory(biasMD, context, pointer: nil)
+        diffSrc = needsDataGradient ? try DNNLMemory(srcMD, context, pointer: nil) : nil
+        diffDst = try DNNLMemory(dstMD, context, pointer: nil)
+        diffWeights = try DNNLMemory(dW, context, pointer: nil)
+        diffWeightsUser = try DNNLMemory(wUser, context, pointer: nil)
+        diffBias = try DNNLMemory(biasMD, context, pointer: nil)
+    }
+
+    /// dst[B, Co, Ho, Ho] (nChw16c) = conv(src, weights OIHW) + bias.
+    func runForward(src s: UnsafeMutablePointer<Float>, weights w: UnsafeMutablePointer<Float>,
+                    bias b: UnsafeMutablePointer<Float>?, dst d: UnsafeMutablePointer<Float>,
+                    scratch: UnsafeMutablePointer<Float>) throws {
+        try src.setPointer(s); try dst.setPointer(d); try weightsUser.setPointer(w)
+        var wmem = weightsUser
+        if let r = toForwardWeights {
+            try weightsForward.setPointer(scratch)
+            try r.execute(context, [(DNNLArg.from, weightsUser), (DNNLArg.to, weightsForward)])
+            wmem = weightsForward
+        }
+        var args = [(DNNLArg.src, src), (DNNLArg.weights, wmem), (DNNLArg.dst, dst)]
+        if hasBias, let b { try bias.setPointer(b); args.append((DNNLArg.bias, bias)) }
+        try forward.execute(context, args)
+    }
+
+    /// diffSrc = convᵀ(diffDst) with the layer's weights.
+    func runBackwardData(diffDst g: UnsafeMutablePointer<Float>, weights w: UnsafeMutablePointer<Float>,
+                         diffSrc dx: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) throws {
+        guard let prim = backwardData, let diffSrc, let diffDst else { return }
+        try diffDst.setPointer(g); try diffSrc.setPointer(dx); try weightsUser.setPointer(w)
+        var wmem = weightsUser
+        if let r = toBackwardWeights {
+            try weightsBackward.setPointer(scratch)
+            try r.execute(context, [(DNNLArg.from, weightsUser), (DNNLArg.to, weightsBackward)])
+            wmem = weightsBackward
+        }
+        try prim.execute(context, [(DNNLArg.diffDst, diffDst), (DNNLArg.weights, wmem), (DNNLArg.diffSrc, diffSrc)])
+    }
+
+    /// diffWeights (OIHW, overwritten) and diffBias from src and diffDst.
+    func runBackwardWeights(src s: UnsafeMutablePointer<Float>, diffDst g: UnsafeMutablePointer<Float>,
+                            diffWeights dw: UnsafeMutablePointer<Float>, diffBias db: UnsafeMutablePointer<Float>?,
+                            scratch: UnsafeMutablePointer<Float>) throws {
+        guard let diffDst, let diffWeights, let diffWeightsUser, let diffBias else { return }
+        try src.setPointer(s); try diffDst.setPointer(g); try diffWeightsUser.setPointer(dw)
+        let target = fromDiffWeights == nil ? diffWeightsUser : diffWeights
+        if fromDiffWeights != nil { try diffWeights.setPointer(scratch) }
+        var args = [(DNNLArg.src, src), (DNNLArg.diffDst, diffDst), (DNNLArg.diffWeights, target)]
+        if hasBias, let db { try diffBias.setPointer(db); args.append((DNNLArg.diffBias, diffBias)) }
+        try backwardWeights.execute(context, args)
+        if let r = fromDiffWeights {
+            try r.execute(context, [(DNNLArg.from, diffWeights), (DNNLArg.to, diffWeightsUser)])
+        }
+    }
+}
+
+private func withDims(_ a: inout dnnl_dims_t, _ b: inout dnnl_dims_t, _ c: inout dnnl_dims_t,
+                      _ body: (UnsafePointer<dnnl_dim_t>, UnsafePointer<dnnl_dim_t>, UnsafePointer<dnnl_dim_t>) throws -> Void) rethrows {
+    try withUnsafePointer(to: &a) { pa in
+        try withUnsafePointer(to: &b) { pb in
+            try withUnsafePointer(to: &c) { pc in
+                try pa.withMemoryRebound(to: dnnl_dim_t.self, capacity: 12) { a1 in
+                    try pb.withMemoryRebound(to: dnnl_dim_t.self, capacity: 12) { b1 in
+                        try pc.withMemoryRebound(to: dnnl_dim_t.self, capacity: 12) { c1 in try body(a1, b1, c1) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+private func dims2(_ v: Int) -> dnnl_dims_t {
+    let x = dnnl_dim_t(v)
+    return (x, x, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+}

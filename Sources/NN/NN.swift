@@ -1,1 +1,0 @@
-// The NN module; see ../../README.md and DESIGN.md §2.

@@ -1,0 +1,138 @@
+// The whole ResNet in Float64 from the reference layers: training-mode BN, mean cross-entropy.
+// Same parameter layout as the fast model, so gradients compare entry by entry.
+
+public struct ReferenceResNet {
+    public let config: ResNetConfig
+
+    public init(config: ResNetConfig) { self.config = config }
+
+    public struct Output {
+        public var loss = 0.0
+        public var losses: [Double] = []
+        public var logits: [Double] = []
+        public var dlogits: [Double] = []
+        public var gradients: [Double] = []
+        /// Conv outputs (incl. bias, before BN), NCHW, by layer − 1.
+        public var convOutputs: [[Double]] = []
+        /// Activations after the ReLU that follows each conv (for a block's second conv: after the
+        /// residual add and ReLU), NCHW, by layer − 1.
+        public var postActivations: [[Double]] = []
+    }
+
+    private struct ConvSave {
+        var input: [Double] = [], conv: [Double] = [], mean: [Double] = [], rstd: [Double] = []
+        var normed: [Double] = [], post: [Double] = []
+    }
+
+    public func run(parameters p: [Double], images: [Double], labels: [Int], batch B: Int,
+                    computeGradients: Bool = true) -> Output {
+        let layout = config.parameterLayout
+        func view(_ name: String) -> [Double] {
+            guard let e = layout[name] else { return [] }
+            return Array(p[e.range])
+        }
+        let specs = config.convLayers
+        let eps = Double(config.bnEpsilon)
+        var saves = [ConvSave](repeating: ConvSave(), count: specs.count)
+
+        func convAndNorm(_ spec: ConvLayerSpec, _ input: [Double]) -> ConvSave {
+            var s = ConvSave()
+            s.input = input
+            let bias = config.convBias ? view("layer\(spec.layer).conv.bias") : nil
+            Reference.convForward(&s.conv, input, view("layer\(spec.layer).conv.weight"), bias, B, spec.inChannels,
+                                  spec.inputSize, spec.inputSize, spec.outChannels, spec.stride)
+            if config.convBatchNorm {
+                Reference.batchNormForward(&s.normed, &s.mean, &s.rstd, s.conv, view("layer\(spec.layer).bn.weight"),
+                                           view("layer\(spec.layer).bn.bias"), B, spec.outChannels,
+                                           spec.outputSize * spec.outputSize, eps)
+            } else {
+                s.normed = s.conv
+            }
+            return s
+        }
+
+        // Forward.
+        var x = images
+        var shortcuts: [Int: [Double]] = [:]
+        for (i, spec) in specs.enumerated() {
+            var s = convAndNorm(spec, x)
+            if case .blockSecond = spec.role {
+                let first = specs[i - 1]
+                var sc: [Double] = []
+                Reference.shortcutForward(&sc, saves[i - 1].input, B, first.inChannels, first.inputSize,
+                                          first.inputSize, spec.outChannels, first.stride)
+                shortcuts[i] = sc
+                Reference.reluForward(&s.post, zip(s.normed, sc).map { $0 + $1 })
+                x = s.post
+            } else {
+                Reference.reluForward(&s.post, s.normed)
+                x = s.post
+            }
+            saves[i] = s
+        }
+        let C = config.featureChannels, HW = specs[specs.count - 1].outputSize * specs[specs.count - 1].outputSize
+        var features = x, fMean: [Double] = [], fRstd: [Double] = []
+        if config.normalization == .lastLayerOnly {
+            Reference.batchNormForward(&features, &fMean, &fRstd, x, view("final_bn.weight"), view("final_bn.bias"),
+                                       B, C, HW, eps)
+        }
+        var pooled: [Double] = [], out = Output()
+        Reference.poolForward(&pooled, features, B, C, HW)
+        let K = config.classes, L = config.linearLayer
+        let wl = view("layer\(L).linear.weight")
+        Reference.linearForward(&out.logits, pooled, wl, view("layer\(L).linear.bias"), B, C, K)
+        var probs: [Double] = []
+        out.loss = Reference.crossEntropyForward(&out.losses, &probs, out.logits, labels, B, K)
+        Reference.crossEntropyBackward(&out.dlogits, probs, labels, B, K)
+        out.convOutputs = saves.map { $0.conv }
+        out.postActivations = saves.map { $0.post }
+        guard computeGradients else { return out }
+
+        // Backward.
+        var g = [Double](repeating: 0, count: layout.count)
+        func put(_ name: String, _ v: [Double]) {
+            guard let e = layout[name] else { return }
+            for (j, value) in v.enumerated() { g[e.offset + j] += value }
+        }
+        var dpooled: [Double] = [], dwl: [Double] = [], dbl: [Double] = []
+        Reference.linearBackward(&dpooled, &dwl, &dbl, out.dlogits, pooled, wl, B, C, K)
+        put("layer\(L).linear.weight", dwl); put("layer\(L).linear.bias", dbl)
+        var dfeat: [Double] = []
+        Reference.poolBackward(&dfeat, dpooled, B, C, HW)
+        var dx = dfeat
+        if config.normalization == .lastLayerOnly {
+            var dg: [Double] = [], db: [Double] = []
+            Reference.batchNormBackward(&dx, &dg, &db, dfeat, x, view("final_bn.weight"), fMean, fRstd, B, C, HW)
+            put("final_bn.weight", dg); put("final_bn.bias", db)
+        }
+        var pendingShortcut: [Int: [Double]] = [:]  // gradient for the input of block-first conv i
+        for i in stride(from: specs.count - 1, through: 0, by: -1) {
+            let spec = specs[i], s = saves[i]
+            var dnormed: [Double] = []
+            Reference.reluBackward(&dnormed, dx, s.post)
+            if case .blockSecond = spec.role {
+                let first = specs[i - 1]
+                var dsc: [Double] = []
+                Reference.shortcutBackward(&dsc, dnormed, B, first.inChannels, first.inputSize, first.inputSize,
+                                           spec.outChannels, first.stride)
+                pendingShortcut[i - 1] = dsc
+            }
+            var dconv = dnormed
+            if config.convBatchNorm {
+                var dg: [Double] = [], db: [Double] = []
+                Reference.batchNormBackward(&dconv, &dg, &db, dnormed, s.conv, view("layer\(spec.layer).bn.weight"),
+                                            s.mean, s.rstd, B, spec.outChannels, spec.outputSize * spec.outputSize)
+                put("layer\(spec.layer).bn.weight", dg); put("layer\(spec.layer).bn.bias", db)
+            }
+            var dinp: [Double] = [], dw: [Double] = [], dbias: [Double] = []
+            Reference.convBackward(&dinp, &dw, &dbias, dconv, s.input, view("layer\(spec.layer).conv.weight"), B,
+                                   spec.inChannels, spec.inputSize, spec.inputSize, spec.outChannels, spec.stride)
+            put("layer\(spec.layer).conv.weight", dw)
+            if config.convBias { put("layer\(spec.layer).conv.bias", dbias) }
+            if let sc = pendingShortcut[i] { dinp = zip(dinp, sc).map { $0 + $1 } }
+            dx = dinp
+        }
+        out.gradients = g
+        return out
+    }
+}

@@ -1,0 +1,167 @@
+import Tensor
+
+/// Where in a conv layer the activation statistics are taken.
+public enum ActivationPoint: String, Codable, Sendable {
+    /// The convolution's output (bias included), before BN: the default, and what the paper's
+    /// depth profile (Fig. 5) and diverging-update maps (Fig. 4) are read from here.
+    case convOutput
+    /// After BN (equal to `convOutput` in layers without BN). Computed exactly from the conv output's
+    /// moments and the BN statistics and affine parameters, not stored.
+    case normalized
+    /// After the ReLU; for the second conv of a block, after the residual add and the ReLU (the block output).
+    case postActivation
+}
+
+public enum Mode: Sendable {
+    /// BN normalises with the batch's statistics (what training and the paper's analyses use).
+    case training
+    /// BN normalises with its running averages.
+    case inference
+}
+
+/// A CIFAR ResNet with its parameters, gradients and BN running statistics in flat vectors (layouts:
+/// `config.parameterLayout`, `config.runningStatsLayout`) and one arena per batch size.
+/// A class because it owns oneDNN handles and buffers.
+public final class ResNet {
+    public let config: ResNetConfig
+    public let layout: ParameterLayout
+    public let statsLayout: ParameterLayout
+    public let parameters: FloatBuffer
+    public let gradients: FloatBuffer
+    public let runningStats: FloatBuffer
+    let storage: ModelStorage
+    let context: DNNLContext
+    private var plans: [Int: ResNetPlan] = [:]
+    private(set) var current: ResNetPlan?
+    private var lastMode: Mode = .training
+
+    public convenience init(config: ResNetConfig, seed: UInt64) throws {
+        try self.init(config: config, parameters: config.initialParameters(seed: seed),
+                      runningStats: config.initialRunningStats())
+    }
+
+    public init(config: ResNetConfig, parameters p: [Float], runningStats r: [Float]) throws {
+        self.config = config
+        layout = config.parameterLayout
+        statsLayout = config.runningStatsLayout
+        guard p.count == layout.count, r.count == statsLayout.count else {
+            throw ResNetError.badBatch("parameter vector has \(p.count) values (needs \(layout.count)), running stats \(r.count) (needs \(statsLayout.count))")
+        }
+        parameters = FloatBuffer(p)
+        gradients = FloatBuffer(count: layout.count)
+        runningStats = FloatBuffer(r)
+        context = try DNNLContext()
+        var layers: [LayerOffsets] = []
+        for spec in config.convLayers {
+            let l = spec.layer
+            layers.append(LayerOffsets(weight: layout.offset("layer\(l).conv.weight"), bias: layout.offset("layer\(l).conv.bias"),
+                                       gamma: layout.offset("layer\(l).bn.weight"), beta: layout.offset("layer\(l).bn.bias"),
+                                       runningMean: statsLayout.offset("layer\(l).bn.running_mean"),
+                                       runningVariance: statsLayout.offset("layer\(l).bn.running_var")))
+        }
+        let fin = LayerOffsets(gamma: layout.offset("final_bn.weight"), beta: layout.offset("final_bn.bias"),
+                               runningMean: statsLayout.offset("final_bn.running_mean"),
+                               runningVariance: statsLayout.offset("final_bn.running_var"))
+        storage = ModelStorage(parameters: parameters, gradients: gradients, runningStats: runningStats, layers: layers,
+                               finalBN: fin, linearWeight: layout.offset("layer\(config.depth).linear.weight"),
+                               linearBias: layout.offset("layer\(config.depth).linear.bias"))
+    }
+
+    /// The plan for a batch size, built on first use (its arena holds every activation of a step).
+    func plan(batch: Int) throws -> ResNetPlan {
+        if let p = plans[batch] { return p }
+        let p = try ResNetPlan(config: config, batch: batch, context: context)
+        plans[batch] = p
+        return p
+    }
+
+    /// Frees the arenas of every batch size except `keep` (evaluation at another batch size builds a second one).
+    public func releasePlans(except keep: Int? = nil) {
+        plans = plans.filter { $0.key == keep }
+        if let c = current, c.batch != keep { current = nil }
+    }
+
+    // MARK: parameters
+
+    public func parameterVector() -> [Float] { parameters.array }
+    public func gradientVector() -> [Float] { gradients.array }
+    public func runningStatsVector() -> [Float] { runningStats.array }
+
+    public func setParameters(_ p: [Float]) throws {
+        guard p.count == parameters.count else {
+            throw ResNetError.badBatch("parameter vector has \(p.count) values, the model \(parameters.count)")
+        }
+        parameters.copy(from: p)
+    }
+
+    public func setRunningStats(_ r: [Float]) throws {
+        guard r.count == runningStats.count else {
+            throw ResNetError.badBatch("running-stats vector has \(r.count) values, the model \(runningStats.count)")
+        }
+        runningStats.copy(from: r)
+    }
+
+    /// θ ← base + t·direction, without building anything: for loss and statistics along an update.
+    public func setParameters(base: [Float], plus t: Float, times direction: [Float]) throws {
+        guard base.count == parameters.count, direction.count == parameters.count else {
+            throw ResNetError.badBatch("base/direction have \(base.count)/\(direction.count) values, the model \(parameters.count)")
+        }
+        let p = parameters.pointer
+        for i in 0..<base.count { p[i] = base[i] + t * direction[i] }
+    }
+
+    /// A named tensor of the parameter vector (names as in `ParameterLayout`).
+    public func parameter(_ name: String) -> Tensor? {
+        layout[name].map { Tensor(shape: $0.shape, data: Array(parameters.buffer[$0.range])) }
+    }
+
+    public func gradient(_ name: String) -> Tensor? {
+        layout[name].map { Tensor(shape: $0.shape, data: Array(gradients.buffer[$0.range])) }
+    }
+
+    /// ∂L/∂W of layer l after `backward`: [out, in, 3, 3] for conv layers, [classes, 64] for the linear layer.
+    public func weightGradient(layer l: Int) throws -> Tensor {
+        guard l >= 1, l <= config.depth else { throw ResNetError.noSuchLayer(l, depth: config.depth) }
+        let name = l == config.depth ? "layer\(l).linear.weight" : "layer\(l).conv.weight"
+        guard let t = gradient(name) else { throw ResNetError.noSuchLayer(l, depth: config.depth) }
+        return t
+    }
+
+    // MARK: passes
+
+    /// Loads a batch (float32 NCHW [B, 3, H, W], labels in 0..<classes) and runs the forward pass.
+    /// Returns the batch-mean cross-entropy (non-finite if the network overflowed).
+    @discardableResult
+    public func forward(images: [Float], labels: [Int32], mode: Mode = .training,
+                        updateRunningStats: Bool = false) throws -> Double {
+        let B = labels.count, per = 3 * config.imageSize * config.imageSize
+        guard B > 0, images.count == B * per else {
+            throw ResNetError.badBatch("\(images.count) floats for \(B) labels; expected \(B) × 3 × \(config.imageSize) × \(config.imageSize)")
+        }
+        if let bad = labels.first(where: { $0 < 0 || Int($0) >= config.classes }) {
+            throw ResNetError.badBatch("label \(bad) outside 0..<\(config.classes)")
+        }
+        let p = try plan(batch: B)
+        p.arena.copy(from: images, at: p.image)
+        for i in 0..<B { p.labels[i] = labels[i] }
+        current = p
+        lastMode = mode
+        return try p.forward(storage, training: mode == .training, updateRunningStats: updateRunningStats)
+    }
+
+    public func forward(images: [Float], labels: [UInt8], mode: Mode = .training,
+                        updateRunningStats: Bool = false) throws -> Double {
+        try forward(images: images, labels: labels.map { Int32($0) }, mode: mode, updateRunningStats: updateRunningStats)
+    }
+
+    /// Gradients of the last forward's mean loss into `gradients` (overwritten). The layers in
+    /// `captureOutputGradients` get ∂L/∂(conv output) returned as NCHW tensors (Table 1, Fig. 7).
+    @discardableResult
+    public func backward(captureOutputGradients: Set<Int> = []) throws -> [Int: Tensor] {
+        guard let p = current else { throw ResNetError.notCaptured("a forward pass") }
+        guard lastMode == .training else {
+            throw ResNetError.badBatch("backward needs a training-mode forward (BN gradients use batch statistics)")
+        }
+        return try p.backward(storage, capture: captureOutputGradients)
+    }
+}

@@ -1,0 +1,110 @@
+// The CIFAR ResNet of He et al. (2016, §4.2) as a value: depth 6n+2, three stages of n basic blocks
+// with 16/32/64 channels on 32/16/8-pixel maps, option-A shortcuts, global average pooling, one linear
+// layer. Layer numbers follow paper-notes §1.1: 1 = first conv, 2…6n+1 = block convs (block k has
+// layers 2k and 2k+1), 6n+2 = the linear layer.
+
+public enum Normalization: String, Codable, Sendable {
+    /// BN after every conv (the standard network).
+    case batchNorm
+    /// No BN anywhere; every conv has a bias (the paper's "unnormalized network").
+    case none
+    /// No BN in the body (convs with bias); one BN over the last block's output, before pooling
+    /// (paper Appendix E, "BN only at the last layer").
+    case lastLayerOnly
+}
+
+public enum Initialization: String, Codable, Sendable {
+    /// He/MSRA normal, std = sqrt(2 / fan_in), fan_in = inChannels · 3 · 3 (64 for the linear layer).
+    case heNormal
+    /// Xavier/Glorot normal, std = sqrt(2 / (fan_in + fan_out)), fan_out = outChannels · 3 · 3.
+    case xavierNormal
+}
+
+public enum ResNetError: Error, CustomStringConvertible {
+    case invalidDepth(Int)
+    case noSuchLayer(Int, depth: Int)
+    case notAConvLayer(Int)
+    case badBatch(String)
+    case notCaptured(String)
+
+    public var description: String {
+        switch self {
+        case .invalidDepth(let d): return "ResNet depth \(d) is not of the form 6n+2 with n ≥ 1 (try 8, 20, 56, 110)"
+        case .noSuchLayer(let l, let d): return "layer \(l) does not exist in ResNet-\(d) (layers are 1…\(d))"
+        case .notAConvLayer(let l): return "layer \(l) is the linear layer, not a convolution"
+        case .badBatch(let why): return "bad batch: \(why)"
+        case .notCaptured(let what): return "\(what) was not captured; request it in the forward/backward options"
+        }
+    }
+}
+
+public struct ResNetConfig: Codable, Equatable, Sendable {
+    public var depth: Int
+    public var normalization: Normalization
+    public var initialization: Initialization
+    public var classes: Int
+    public var imageSize: Int
+    public var widths: [Int]
+    public var bnEpsilon: Float
+    /// Running statistics update: r ← (1 − m)·r + m·batch (PyTorch convention; unbiased batch variance).
+    public var bnMomentum: Float
+
+    public init(depth: Int, normalization: Normalization, initialization: Initialization = .heNormal,
+                classes: Int = 10, imageSize: Int = 32, widths: [Int] = [16, 32, 64],
+                bnEpsilon: Float = 1e-5, bnMomentum: Float = 0.1) throws {
+        guard depth >= 8, (depth - 2) % 6 == 0 else { throw ResNetError.invalidDepth(depth) }
+        self.depth = depth
+        self.normalization = normalization
+        self.initialization = initialization
+        self.classes = classes
+        self.imageSize = imageSize
+        self.widths = widths
+        self.bnEpsilon = bnEpsilon
+        self.bnMomentum = bnMomentum
+    }
+
+    public var blocksPerStage: Int { (depth - 2) / 6 }
+    public var convBatchNorm: Bool { normalization == .batchNorm }
+    public var convBias: Bool { normalization != .batchNorm }
+    public var linearLayer: Int { depth }
+    public var featureChannels: Int { widths[2] }
+
+    /// Every convolution, in forward order; `convLayers[l - 1]` is layer l.
+    public var convLayers: [ConvLayerSpec] {
+        var specs = [ConvLayerSpec(layer: 1, inChannels: 3, outChannels: widths[0], stride: 1,
+                                   inputSize: imageSize, role: .stem)]
+        var size = imageSize, channels = widths[0], block = 0
+        for stage in 0..<3 {
+            for i in 0..<blocksPerStage {
+                block += 1
+                let stride = (stage > 0 && i == 0) ? 2 : 1
+                let out = widths[stage]
+                specs.append(ConvLayerSpec(layer: 2 * block, inChannels: channels, outChannels: out, stride: stride,
+                                           inputSize: size, role: .blockFirst(block: block)))
+                size /= stride
+                specs.append(ConvLayerSpec(layer: 2 * block + 1, inChannels: out, outChannels: out, stride: 1,
+                                           inputSize: size, role: .blockSecond(block: block)))
+                channels = out
+            }
+        }
+        return specs
+    }
+
+    public var blockCount: Int { 3 * blocksPerStage }
+}
+
+public struct ConvLayerSpec: Equatable, Sendable {
+    public enum Role: Equatable, Sendable {
+        case stem
+        case blockFirst(block: Int)
+        case blockSecond(block: Int)
+    }
+    public let layer: Int
+    public let inChannels: Int
+    public let outChannels: Int
+    public let stride: Int
+    public let inputSize: Int
+    public let role: Role
+    public var outputSize: Int { inputSize / stride }
+    public var weightCount: Int { outChannels * inChannels * 9 }
+}
