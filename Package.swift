@@ -35,6 +35,7 @@ let package = Package(
         .target(name: "BNReproCLI", dependencies: ["Pipeline", "ArrayFormats", .product(name: "ArgumentParser", package: "swift-argument-parser")],
                 swiftSettings: swift5),
         .executableTarget(name: "bnrepro", dependencies: ["BNReproCLI", "Experiments"], swiftSettings: swift5),
+        .executableTarget(name: "bnrepro-bench", dependencies: ["NN", "Tensor"], swiftSettings: swift5),
 
         // Small stage kinds for the pipeline's own tests, and a CLI binary that knows them.
         .target(name: "PipelineTestKinds", dependencies: ["Pipeline"], path: "Tests/Support/PipelineTestKinds",

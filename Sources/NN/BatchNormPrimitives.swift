@@ -6,7 +6,7 @@ import Tensor
 /// backward (data, γ and β gradients). oneDNN's variance is the biased one, as in the normalisation.
 final class BatchNormPrimitives {
     let batch: Int, channels: Int, size: Int
-    private let training, inference, backward: DNNLPrimitive
+    let training, inference, backward: DNNLPrimitive
     private let src, dst, mean, variance, scale, shift, diffDst, diffSrc, diffScale, diffShift: DNNLMemory
     private let context: DNNLContext
 
@@ -69,5 +69,11 @@ final class BatchNormPrimitives {
             (DNNLArg.mean, mean), (DNNLArg.variance, variance), (DNNLArg.diffSrc, diffSrc),
             (DNNLArg.diffScale, diffScale), (DNNLArg.diffShift, diffShift),
         ])
+    }
+}
+
+extension BatchNormPrimitives {
+    var report: String {
+        "bn \(channels)ch \(size)px: train \(training.implementation), infer \(inference.implementation), bwd \(backward.implementation)"
     }
 }

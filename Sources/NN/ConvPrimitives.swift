@@ -153,3 +153,10 @@ private func dims2(_ v: Int) -> dnnl_dims_t {
     let x = dnnl_dim_t(v)
     return (x, x, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
 }
+
+extension ConvPrimitives {
+    var report: String {
+        "conv \(inChannels)→\(outChannels) \(inputSize)px s\(stride): fwd \(forward.implementation), "
+            + "bwd-data \(backwardData?.implementation ?? "-"), bwd-weights \(backwardWeights.implementation)"
+    }
+}

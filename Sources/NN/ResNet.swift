@@ -81,6 +81,16 @@ public final class ResNet {
         if let c = current, c.batch != keep { current = nil }
     }
 
+    /// Which oneDNN implementation runs each distinct primitive at this batch size (for benchmarks and
+    /// for spotting a reference-kernel fallback).
+    public func kernelReport(batch: Int) throws -> [String] {
+        let p = try plan(batch: batch)
+        var seen = Set<String>(), out: [String] = []
+        for s in p.convPrims.map(\.report) + p.bnPrims.compactMap { $0?.report } + [p.finalBN?.report].compactMap { $0 }
+        where seen.insert(s).inserted { out.append(s) }
+        return out
+    }
+
     // MARK: parameters
 
     public func parameterVector() -> [Float] { parameters.array }

@@ -1,0 +1,108 @@
+import Tensor
+
+/// One mini-batch: float32 NCHW images [B, 3, H, W] and labels in 0..<classes.
+public struct Batch: Sendable {
+    public var images: [Float]
+    public var labels: [Int32]
+    public init(images: [Float], labels: [Int32]) { self.images = images; self.labels = labels }
+    public init(images: [Float], labels: [UInt8]) { self.images = images; self.labels = labels.map { Int32($0) } }
+}
+
+public enum TrainingOutcome: Equatable, Sendable {
+    case completed(steps: Int, lastLoss: Double)
+    /// The mini-batch loss at `step` (0-based) exceeded the threshold or was not finite; that step's update
+    /// was not applied.
+    case diverged(step: Int, loss: Double)
+}
+
+public struct Evaluation: Equatable, Sendable {
+    public var accuracy: Double
+    public var meanLoss: Double
+    public var count: Int
+}
+
+/// Drives a model with SGD: the training-step API an experiment feeds with batches it gets elsewhere.
+public struct Trainer {
+    public let model: ResNet
+    public var sgd: SGD
+    public var schedule: LearningRateSchedule
+    /// Divergence: a mini-batch loss above this (paper: 10³) or a non-finite one.
+    public var divergenceThreshold: Double = 1e3
+    public private(set) var step = 0
+
+    public init(model: ResNet, schedule: LearningRateSchedule, momentum: Float = 0.9, weightDecay: Float = 1e-4) {
+        self.model = model
+        self.schedule = schedule
+        sgd = SGD(parameterCount: model.parameters.count, momentum: momentum, weightDecay: weightDecay)
+    }
+
+    public func isDivergent(_ loss: Double) -> Bool { !loss.isFinite || loss > divergenceThreshold }
+
+    /// Forward (training mode, running statistics updated), backward and one SGD step at the schedule's
+    /// rate for this step. Returns the batch loss before the update; a divergent loss skips the update.
+    @discardableResult
+    public mutating func trainStep(_ batch: Batch, totalSteps: Int) throws -> Double {
+        let loss = try model.forward(images: batch.images, labels: batch.labels, mode: .training, updateRunningStats: true)
+        if isDivergent(loss) { return loss }
+        try model.backward()
+        sgd.step(model.parameters, model.gradients, learningRate: schedule.rate(step: step, totalSteps: totalSteps))
+        step += 1
+        return loss
+    }
+
+    /// Runs `totalSteps` steps on the batches `next(step)` returns, stopping at the first divergent loss.
+    /// `onStep(step, loss)` sees every step's loss (for logs and per-epoch metrics).
+    public mutating func train(totalSteps: Int, next: (Int) throws -> Batch,
+                               onStep: (Int, Double) throws -> Void = { _, _ in }) throws -> TrainingOutcome {
+        var last = Double.nan
+        while step < totalSteps {
+            let s = step
+            let loss = try trainStep(try next(s), totalSteps: totalSteps)
+            if isDivergent(loss) { return .diverged(step: s, loss: loss) }
+            try onStep(s, loss)
+            last = loss
+        }
+        return .completed(steps: step, lastLoss: last)
+    }
+}
+
+extension ResNet {
+    /// θ ← θ − size · ∇L (the gradient of the last backward): a plain gradient step of any size.
+    public func plainGradientStep(size: Float) {
+        let p = parameters.pointer, g = gradients.pointer
+        for i in 0..<parameters.count { p[i] -= size * g[i] }
+    }
+
+    /// Accuracy and mean loss on a data set in batches (inference-mode BN). The last partial batch is
+    /// padded to `batchSize` with copies of its first image, so no second arena is built; padded rows
+    /// are not counted.
+    public func evaluate(images: [Float], labels: [Int32], batchSize: Int = 128) throws -> Evaluation {
+        let per = 3 * config.imageSize * config.imageSize, n = labels.count
+        guard images.count == n * per else {
+            throw ResNetError.badBatch("\(images.count) floats for \(n) labels; expected \(n) × \(per)")
+        }
+        var correct = 0, lossSum = 0.0, start = 0
+        while start < n {
+            let real = min(batchSize, n - start)
+            var x = Array(images[(start * per)..<((start + real) * per)])
+            var y = Array(labels[start..<(start + real)])
+            if real < batchSize {
+                for _ in real..<batchSize { x.append(contentsOf: images[(start * per)..<((start + 1) * per)]); y.append(labels[start]) }
+            }
+            try forward(images: x, labels: y, mode: .inference)
+            let losses = try perSampleLosses(), z = try logits()
+            for b in 0..<real {
+                lossSum += Double(losses[b])
+                var best = 0
+                for k in 1..<config.classes where z.data[b * config.classes + k] > z.data[b * config.classes + best] { best = k }
+                if best == Int(y[b]) { correct += 1 }
+            }
+            start += real
+        }
+        return Evaluation(accuracy: Double(correct) / Double(max(n, 1)), meanLoss: lossSum / Double(max(n, 1)), count: n)
+    }
+
+    public func evaluate(images: [Float], labels: [UInt8], batchSize: Int = 128) throws -> Evaluation {
+        try evaluate(images: images, labels: labels.map { Int32($0) }, batchSize: batchSize)
+    }
+}

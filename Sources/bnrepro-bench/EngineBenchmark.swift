@@ -1,0 +1,116 @@
+import Foundation
+import NN
+import Tensor
+
+/// Training (forward + backward + SGD step) and inference images/s for ResNet-20/56/110 with and without
+/// BN at batch 128, float32, on synthetic data; peak resident memory. Thread count: OMP_NUM_THREADS
+/// (oneDNN, default 2 here) and the Swift loops' 2-way split.
+/// Options: --depths 20,56,110  --batch 128  --steps N  --warmup N  --json (one JSON line per row)
+enum EngineBenchmark {
+    struct Row: Codable {
+        var model: String, depth: Int, bn: Bool, batch: Int
+        var trainImagesPerSecond: Double, inferImagesPerSecond: Double, peakRSSMiB: Double
+        var trainGFLOPs: Double
+    }
+
+    static func run(arguments: [String]) throws {
+        var depths = [20, 56, 110], batch = 128, steps = 0, warmup = 2, json = false, kernels = false
+        var it = arguments.makeIterator()
+        while let a = it.next() {
+            switch a {
+            case "--depths": depths = (it.next() ?? "").split(separator: ",").compactMap { Int($0) }
+            case "--batch": batch = Int(it.next() ?? "") ?? batch
+            case "--steps": steps = Int(it.next() ?? "") ?? steps
+            case "--warmup": warmup = Int(it.next() ?? "") ?? warmup
+            case "--json": json = true
+            case "--kernels": kernels = true
+            default: throw BenchError.badOption(a)
+            }
+        }
+        setBLASThreads(2)
+        if !json {
+            print("engine: batch \(batch), float32, OMP_NUM_THREADS=\(ProcessInfo.processInfo.environment["OMP_NUM_THREADS"] ?? "unset"); "
+                  + "machine shared with other jobs, numbers are noisy")
+            print(pad("model", 12) + pad("BN", 5) + pad("train img/s", 13, right: true) + pad("infer img/s", 13, right: true)
+                  + pad("GFLOP/s", 10, right: true) + pad("peak MiB", 10, right: true))
+        }
+        if kernels {
+            for bn in [true, false] {
+                let model = try ResNet(config: try ResNetConfig(depth: 20, normalization: bn ? .batchNorm : .none), seed: 1)
+                for line in try model.kernelReport(batch: batch) { print("  " + line) }
+            }
+        }
+        for depth in depths {
+            for bn in [true, false] {
+                let row = try measure(depth: depth, bn: bn, batch: batch, steps: steps, warmup: warmup)
+                if json {
+                    let data = try JSONEncoder().encode(row)
+                    print(String(decoding: data, as: UTF8.self))
+                } else {
+                    print(pad(row.model, 12) + pad(bn ? "yes" : "no", 5)
+                          + pad(String(format: "%.1f", row.trainImagesPerSecond), 13, right: true)
+                          + pad(String(format: "%.1f", row.inferImagesPerSecond), 13, right: true)
+                          + pad(String(format: "%.1f", row.trainGFLOPs), 10, right: true)
+                          + pad(String(format: "%.0f", row.peakRSSMiB), 10, right: true))
+                }
+                fflush(stdout)
+            }
+        }
+    }
+
+    static func measure(depth: Int, bn: Bool, batch: Int, steps requested: Int, warmup: Int) throws -> Row {
+        let config = try ResNetConfig(depth: depth, normalization: bn ? .batchNorm : .none)
+        let model = try ResNet(config: config, seed: 1)
+        let rng = Philox(seed: 2)
+        let images = rng.normal(count: batch * 3 * 32 * 32)
+        let labels = (0..<batch).map { Int32($0 % 10) }
+        // A small learning rate keeps the unnormalised nets finite for the whole run.
+        var trainer = Trainer(model: model, schedule: LearningRateSchedule(base: bn ? 0.01 : 1e-5, drops: []))
+        let steps = requested > 0 ? requested : max(3, 600 / depth)
+        let b = Batch(images: images, labels: labels)
+        for _ in 0..<warmup { try trainer.trainStep(b, totalSteps: 1 << 30) }
+        var t0 = Date()
+        for _ in 0..<steps { try trainer.trainStep(b, totalSteps: 1 << 30) }
+        let train = Double(steps * batch) / Date().timeIntervalSince(t0)
+        try model.forward(images: images, labels: labels, mode: .inference)
+        t0 = Date()
+        for _ in 0..<steps { try model.forward(images: images, labels: labels, mode: .inference) }
+        let infer = Double(steps * batch) / Date().timeIntervalSince(t0)
+        return Row(model: "ResNet-\(depth)", depth: depth, bn: bn, batch: batch, trainImagesPerSecond: train,
+                   inferImagesPerSecond: infer, peakRSSMiB: peakRSSMiB(),
+                   trainGFLOPs: train * trainingFLOPsPerImage(config) / 1e9)
+    }
+
+    /// Multiply-adds ×2 of the convolutions and the linear layer, ×3 for training (forward, backward-data,
+    /// backward-weights; the first layer has no backward-data). Elementwise work is not counted.
+    static func trainingFLOPsPerImage(_ config: ResNetConfig) -> Double {
+        var f = 0.0
+        for s in config.convLayers {
+            let fwd = 2.0 * Double(s.outChannels * s.inChannels * 9 * s.outputSize * s.outputSize)
+            f += fwd * (s.layer == 1 ? 2 : 3)
+        }
+        return f + 3 * 2.0 * Double(config.featureChannels * config.classes)
+    }
+
+    static func pad(_ s: String, _ width: Int, right: Bool = false) -> String {
+        let fill = String(repeating: " ", count: max(0, width - s.count))
+        return right ? fill + s : s + fill
+    }
+
+    /// Peak resident set (VmHWM) of this process so far, in MiB.
+    static func peakRSSMiB() -> Double {
+        guard let s = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return .nan }
+        for line in s.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+            let kb = line.split(separator: " ").compactMap { Double($0) }.first ?? .nan
+            return kb / 1024
+        }
+        return .nan
+    }
+
+    enum BenchError: Error, CustomStringConvertible {
+        case badOption(String)
+        var description: String {
+            switch self { case .badOption(let o): return "unknown option \(o); options: --depths 20,56,110 --batch 128 --steps N --warmup N --json" }
+        }
+    }
+}
