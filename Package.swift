@@ -47,7 +47,7 @@ let package = Package(
         .testTarget(name: "NNTests", dependencies: ["NN", "Tensor"], swiftSettings: swift5),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Tensor"], swiftSettings: swift5),
         .testTarget(name: "PlotTests", dependencies: ["Plot"], swiftSettings: swift5),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "PipelineTestKinds", "bnrepro-testkinds"],
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "BNReproCLI", "PipelineTestKinds", "bnrepro-testkinds"],
                     swiftSettings: swift5),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Pipeline"], swiftSettings: swift5),
     ]
