@@ -1,17 +1,22 @@
 import Foundation
 
-// bnrepro-bench <what> [options]: throughput benchmarks (never timed tests).
-//   engine   training and inference images/s of the ResNets (EngineBenchmark.swift)
-let args = Array(CommandLine.arguments.dropFirst())
-let what = args.first ?? "engine"
+// `bnrepro-bench [all | pipeline | engine [options]]`: measurements, printed; never a test.
+//   pipeline  no-op run over cached stages and hashing throughput (PipelineBenchmark.swift)
+//   engine    ResNet training/inference images/s and peak memory (EngineBenchmark.swift)
+let arguments = Array(CommandLine.arguments.dropFirst())
+let which = arguments.first ?? "all"
 do {
-    switch what {
-    case "engine": try EngineBenchmark.run(arguments: Array(args.dropFirst()))
+    switch which {
+    case "all":
+        try PipelineBenchmark.run()
+        try EngineBenchmark.run(arguments: [])
+    case "pipeline": try PipelineBenchmark.run()
+    case "engine": try EngineBenchmark.run(arguments: Array(arguments.dropFirst()))
     default:
-        FileHandle.standardError.write("unknown benchmark '\(what)'; known: engine\n".data(using: .utf8) ?? Data())
+        FileHandle.standardError.write(Data("bnrepro-bench: unknown benchmark '\(which)'; known: all, pipeline, engine\n".utf8))
         exit(2)
     }
 } catch {
-    FileHandle.standardError.write("benchmark failed: \(error)\n".data(using: .utf8) ?? Data())
+    FileHandle.standardError.write(Data("bnrepro-bench: \(error)\n".utf8))
     exit(1)
 }
