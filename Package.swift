@@ -24,7 +24,7 @@ let package = Package(
 
         .target(name: "ArrayFormats", swiftSettings: swift5),
         .target(name: "Tensor", dependencies: ["CBLAS", "CDNNL", "ArrayFormats"], swiftSettings: swift5),
-        .target(name: "NN", dependencies: ["Tensor", "CDNNL", "CBLAS"], swiftSettings: swift5),
+        .target(name: "NN", dependencies: ["Tensor", "CDNNL", "CBLAS", "ArrayFormats"], swiftSettings: swift5),
         .target(name: "Datasets", dependencies: ["Tensor", "ArrayFormats", "CZlib", .product(name: "Crypto", package: "swift-crypto")],
                 swiftSettings: swift5),
         .target(name: "Plot", dependencies: ["CCairo", "CLibPNG"], swiftSettings: swift5),
@@ -46,7 +46,7 @@ let package = Package(
                           path: "Tests/Support/bnrepro-testkinds", swiftSettings: swift5),
 
         .testTarget(name: "ArrayFormatsTests", dependencies: ["ArrayFormats"], swiftSettings: swift5),
-        .testTarget(name: "TensorTests", dependencies: ["Tensor"], swiftSettings: swift5),
+        .testTarget(name: "TensorTests", dependencies: ["Tensor", "CDNNL"], swiftSettings: swift5),
         .testTarget(name: "NNTests", dependencies: ["NN", "Tensor"], swiftSettings: swift5),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Tensor"], swiftSettings: swift5),
         .testTarget(name: "PlotTests", dependencies: ["Plot"], swiftSettings: swift5),

@@ -1,0 +1,157 @@
+import XCTest
+import Tensor
+@testable import NN
+
+/// Each fast layer (oneDNN / blocked float32 kernels) against the Float64 reference on random inputs.
+final class FastLayerTests: XCTestCase {
+    /// Buffers stay alive for the whole test: Swift may release a local right after its last use,
+    /// which for `buffer.pointer` is before the call that uses the pointer.
+    private var held: [FloatBuffer] = []
+    func hold(_ b: FloatBuffer) -> UnsafeMutablePointer<Float> { held.append(b); return b.pointer }
+
+    func check(_ name: String, _ fast: [Double], _ ref: [Double], tol: Double = 1e-4) {
+        let d = maxAbsDiff(fast, ref), rel = d / max(maxAbs(ref), 1e-6)
+        print("TENSOR OK \(name): maxdiff = \(d) (relative \(rel))")
+        XCTAssertLessThan(rel, tol, name)
+    }
+
+    func testConvolution() throws {
+        let ctx = try DNNLContext()
+        // (Ci, Co, H, stride, bias, stem)
+        for (Ci, Co, H, s, bias, stem) in [(16, 16, 6, 1, true, false), (16, 32, 6, 2, false, false),
+                                           (32, 64, 4, 2, true, false), (3, 16, 5, 1, true, true)] {
+            let B = 2, Ho = H / s
+            let prim = try ConvPrimitives(context: ctx, batch: B, inChannels: Ci, outChannels: Co, inputSize: H, stride: s,
+                                          hasBias: bias, plainInput: stem, needsDataGradient: !stem)
+            let x = randomDoubles(B * Ci * H * H, seed: 1), w = randomDoubles(Co * Ci * 9, seed: 2, scale: 0.2)
+            let b = randomDoubles(Co, seed: 3), dy = randomDoubles(B * Co * Ho * Ho, seed: 4)
+            let xb = stem ? FloatBuffer(x.map(Float.init)) : blocked(x, B: B, C: Ci, HW: H * H)
+            let wb = FloatBuffer(w.map(Float.init)), bb = FloatBuffer(b.map(Float.init))
+            let yb = FloatBuffer(count: B * Co * Ho * Ho), scratch = FloatBuffer(count: prim.scratchCount)
+            try prim.runForward(src: hold(xb), weights: hold(wb), bias: bias ? hold(bb) : nil, dst: hold(yb), scratch: hold(scratch))
+            var yRef: [Double] = []
+            Reference.convForward(&yRef, x, w, bias ? b : nil, B, Ci, H, H, Co, s)
+            let tag = "conv \(Ci)→\(Co) s\(s)\(bias ? " bias" : "")\(stem ? " plain input" : "")"
+            check("\(tag) forward", unblocked(yb, B: B, C: Co, HW: Ho * Ho), yRef)
+
+            var dxRef: [Double] = [], dwRef: [Double] = [], dbRef: [Double] = []
+            Reference.convBackward(&dxRef, &dwRef, &dbRef, dy, x, w, B, Ci, H, H, Co, s)
+            let dyb = blocked(dy, B: B, C: Co, HW: Ho * Ho)
+            let dwb = FloatBuffer(count: w.count), dbb = FloatBuffer(count: Co)
+            try prim.runBackwardWeights(src: hold(xb), diffDst: hold(dyb), diffWeights: hold(dwb),
+                                        diffBias: bias ? hold(dbb) : nil, scratch: hold(scratch))
+            check("\(tag) backward-weights", dwb.array.map(Double.init), dwRef)
+            if bias { check("\(tag) backward-bias", dbb.array.map(Double.init), dbRef) }
+            if !stem {
+                let dxb = FloatBuffer(count: x.count)
+                try prim.runBackwardData(diffDst: hold(dyb), weights: hold(wb), diffSrc: hold(dxb), scratch: hold(scratch))
+                check("\(tag) backward-data", unblocked(dxb, B: B, C: Ci, HW: H * H), dxRef)
+            }
+        }
+    }
+
+    func testBatchNorm() throws {
+        let ctx = try DNNLContext()
+        let (B, C, H) = (3, 32, 4)
+        let prim = try BatchNormPrimitives(context: ctx, batch: B, channels: C, size: H, epsilon: 1e-5)
+        let x = randomDoubles(B * C * H * H, seed: 1, scale: 3).map { $0 + 1 }
+        let g = randomDoubles(C, seed: 2), be = randomDoubles(C, seed: 3), dy = randomDoubles(x.count, seed: 4)
+        let xb = blocked(x, B: B, C: C, HW: H * H), yb = FloatBuffer(count: x.count)
+        let gb = FloatBuffer(g.map(Float.init)), bb = FloatBuffer(be.map(Float.init))
+        let mb = FloatBuffer(count: C), vb = FloatBuffer(count: C)
+        try prim.runForward(training: true, src: hold(xb), dst: hold(yb), gamma: hold(gb), beta: hold(bb),
+                            mean: hold(mb), variance: hold(vb))
+        var yRef: [Double] = [], m: [Double] = [], rs: [Double] = []
+        Reference.batchNormForward(&yRef, &m, &rs, x, g, be, B, C, H * H, 1e-5)
+        check("bn forward (training)", unblocked(yb, B: B, C: C, HW: H * H), yRef)
+        check("bn batch mean", mb.array.map(Double.init), m)
+        let dyb = blocked(dy, B: B, C: C, HW: H * H), dxb = FloatBuffer(count: x.count)
+        let dgb = FloatBuffer(count: C), dbb = FloatBuffer(count: C)
+        try prim.runBackward(diffDst: hold(dyb), src: hold(xb), gamma: hold(gb), beta: hold(bb), mean: hold(mb),
+                             variance: hold(vb), diffSrc: hold(dxb), diffGamma: hold(dgb), diffBeta: hold(dbb))
+        var dxRef: [Double] = [], dgRef: [Double] = [], dbRef: [Double] = []
+        Reference.batchNormBackward(&dxRef, &dgRef, &dbRef, dy, x, g, m, rs, B, C, H * H)
+        check("bn backward dx", unblocked(dxb, B: B, C: C, HW: H * H), dxRef)
+        check("bn backward dγ", dgb.array.map(Double.init), dgRef)
+        check("bn backward dβ", dbb.array.map(Double.init), dbRef)
+        // Inference with the batch's own statistics reproduces the training output.
+        let yi = FloatBuffer(count: x.count)
+        try prim.runForward(training: false, src: hold(xb), dst: hold(yi), gamma: hold(gb), beta: hold(bb),
+                            mean: hold(mb), variance: hold(vb))
+        check("bn forward (inference, same statistics)", unblocked(yi, B: B, C: C, HW: H * H), yRef)
+    }
+
+    func testShortcutAddReluAndPool() {
+        for (Ci, Co, H, s) in [(16, 16, 4, 1), (16, 32, 4, 2), (32, 64, 4, 2)] {
+            let B = 2, Ho = H / s
+            let x = randomDoubles(B * Ci * H * H, seed: 1), n = randomDoubles(B * Co * Ho * Ho, seed: 2)
+            var sc: [Double] = [], yRef: [Double] = []
+            Reference.shortcutForward(&sc, x, B, Ci, H, H, Co, s)
+            Reference.reluForward(&yRef, zip(n, sc).map { $0 + $1 })
+            let xb = blocked(x, B: B, C: Ci, HW: H * H), yb = blocked(n, B: B, C: Co, HW: Ho * Ho)
+            Blocked.addShortcutRelu(hold(yb), hold(xb), B: B, Ci: Ci, Hi: H, Co: Co, stride: s)
+            check("add shortcut + relu \(Ci)→\(Co) s\(s)", unblocked(yb, B: B, C: Co, HW: Ho * Ho), yRef, tol: 1e-6)
+
+            let g = randomDoubles(n.count, seed: 3), d0 = randomDoubles(x.count, seed: 4)
+            var dsc: [Double] = []
+            Reference.shortcutBackward(&dsc, g, B, Ci, H, H, Co, s)
+            let db = blocked(d0, B: B, C: Ci, HW: H * H)
+            Blocked.addShortcutBackward(hold(db), hold(blocked(g, B: B, C: Co, HW: Ho * Ho)), B: B, Ci: Ci, Hi: H, Co: Co, stride: s)
+            check("shortcut backward (accumulated) \(Ci)→\(Co) s\(s)", unblocked(db, B: B, C: Ci, HW: H * H),
+                  zip(d0, dsc).map { $0 + $1 }, tol: 1e-6)
+        }
+        let (B, C, HW) = (2, 32, 9)
+        let x = randomDoubles(B * C * HW, seed: 5)
+        var pRef: [Double] = []
+        Reference.poolForward(&pRef, x, B, C, HW)
+        let out = FloatBuffer(count: B * C)
+        Blocked.pool(hold(out), hold(blocked(x, B: B, C: C, HW: HW)), B: B, C: C, HW: HW)
+        check("global average pool", out.array.map(Double.init), pRef)
+        let dp = randomDoubles(B * C, seed: 6)
+        var dRef: [Double] = []
+        Reference.poolBackward(&dRef, dp, B, C, HW)
+        let din = FloatBuffer(count: x.count)
+        Blocked.poolBackward(hold(din), hold(FloatBuffer(dp.map(Float.init))), B: B, C: C, HW: HW)
+        check("global average pool backward", unblocked(din, B: B, C: C, HW: HW), dRef)
+        let mom = Blocked.channelMoments(hold(blocked(x, B: B, C: C, HW: HW)), B: B, C: C, HW: HW)
+        var out2: [Double] = [], m: [Double] = [], rs: [Double] = []
+        Reference.batchNormForward(&out2, &m, &rs, x, [Double](repeating: 1, count: C), [Double](repeating: 0, count: C), B, C, HW, 0)
+        check("channel means", mom.mean, m, tol: 1e-6)
+        check("channel variances", mom.variance, rs.map { 1 / ($0 * $0) }, tol: 1e-6)
+    }
+
+    func testHead() {
+        let (B, C, K) = (4, 8, 10)
+        let f = randomDoubles(B * C, seed: 1), w = randomDoubles(K * C, seed: 2), b = randomDoubles(K, seed: 3)
+        var zRef: [Double] = []
+        Reference.linearForward(&zRef, f, w, b, B, C, K)
+        let fb = FloatBuffer(f.map(Float.init)), wb = FloatBuffer(w.map(Float.init)), bb = FloatBuffer(b.map(Float.init))
+        let z = FloatBuffer(count: B * K)
+        Head.linearForward(hold(z), hold(fb), hold(wb), hold(bb), B: B, C: C, K: K)
+        check("linear forward", z.array.map(Double.init), zRef)
+        let labels: [Int32] = [3, 0, 9, 3]
+        var lRef: [Double] = [], pRef: [Double] = [], dzRef: [Double] = []
+        let meanRef = Reference.crossEntropyForward(&lRef, &pRef, zRef, labels.map(Int.init), B, K)
+        Reference.crossEntropyBackward(&dzRef, pRef, labels.map(Int.init), B, K)
+        let losses = FloatBuffer(count: B), dz = FloatBuffer(count: B * K)
+        let mean = labels.withUnsafeBufferPointer { Head.crossEntropy(hold(losses), hold(dz), hold(z), $0.baseAddress!, B: B, K: K) }
+        XCTAssertEqual(mean, meanRef, accuracy: 1e-5)
+        check("cross-entropy per-sample losses", losses.array.map(Double.init), lRef)
+        check("cross-entropy ∂L/∂logits", dz.array.map(Double.init), dzRef)
+        let df = FloatBuffer(count: B * C), dw = FloatBuffer(count: K * C), db = FloatBuffer(count: K)
+        Head.linearBackward(hold(df), hold(dw), hold(db), hold(FloatBuffer(dzRef.map(Float.init))), hold(fb), hold(wb), B: B, C: C, K: K)
+        var dfRef: [Double] = [], dwRef: [Double] = [], dbRef: [Double] = []
+        Reference.linearBackward(&dfRef, &dwRef, &dbRef, dzRef, f, w, B, C, K)
+        check("linear backward dx", df.array.map(Double.init), dfRef)
+        check("linear backward dw", dw.array.map(Double.init), dwRef)
+        check("linear backward db", db.array.map(Double.init), dbRef)
+        // Huge logits stay finite; infinite ones give a non-finite loss (divergence detection).
+        let big = FloatBuffer([Float](repeating: 0, count: K)); hold(big)[3] = 1e30
+        let one: [Int32] = [0]
+        let l = one.withUnsafeBufferPointer { Head.crossEntropy(hold(losses), hold(dz), hold(big), $0.baseAddress!, B: 1, K: K) }
+        XCTAssertEqual(l, 1e30, accuracy: 1e24)
+        hold(big)[3] = .infinity
+        let l2 = one.withUnsafeBufferPointer { Head.crossEntropy(hold(losses), hold(dz), hold(big), $0.baseAddress!, B: 1, K: K) }
+        XCTAssertFalse(l2.isFinite)
+    }
+}
