@@ -5,7 +5,8 @@ import Tensor
 /// Training (forward + backward + SGD step) and inference images/s for ResNet-20/56/110 with and without
 /// BN at batch 128, float32, on synthetic data; peak resident memory. Thread count: OMP_NUM_THREADS
 /// (oneDNN, default 2 here) and the Swift loops' 2-way split.
-/// Options: --depths 20,56,110  --batch 128  --steps N  --warmup N  --json (one JSON line per row)
+/// Options: --depths 20,56,110  --bn yes|no|both  --batch 128  --steps N  --warmup N  --json (one JSON line per
+/// row)  --profile (time per phase)  --kernels (which oneDNN implementations run)
 enum EngineBenchmark {
     struct Row: Codable {
         var model: String, depth: Int, bn: Bool, batch: Int
@@ -15,6 +16,7 @@ enum EngineBenchmark {
 
     static func run(arguments: [String]) throws {
         var depths = [20, 56, 110], batch = 128, steps = 0, warmup = 2, json = false, kernels = false, profile = false
+        var norms = [true, false]
         var it = arguments.makeIterator()
         while let a = it.next() {
             switch a {
@@ -25,6 +27,9 @@ enum EngineBenchmark {
             case "--json": json = true
             case "--kernels": kernels = true
             case "--profile": profile = true
+            case "--bn":
+                let v = it.next() ?? ""
+                norms = v == "yes" ? [true] : v == "no" ? [false] : [true, false]
             default: throw BenchError.badOption(a)
             }
         }
@@ -42,7 +47,7 @@ enum EngineBenchmark {
             }
         }
         for depth in depths {
-            for bn in [true, false] {
+            for bn in norms {
                 let row = try measure(depth: depth, bn: bn, batch: batch, steps: steps, warmup: warmup, profile: profile)
                 if json {
                     let data = try JSONEncoder().encode(row)
@@ -119,7 +124,7 @@ enum EngineBenchmark {
     enum BenchError: Error, CustomStringConvertible {
         case badOption(String)
         var description: String {
-            switch self { case .badOption(let o): return "unknown option \(o); options: --depths 20,56,110 --batch 128 --steps N --warmup N --json" }
+            switch self { case .badOption(let o): return "unknown option \(o); options: --depths 20,56,110 --bn yes|no|both --batch 128 --steps N --warmup N --json --profile --kernels" }
         }
     }
 }
