@@ -30,28 +30,25 @@ extension ResNetPlan {
             let n = B * spec.outChannels * spec.outputSize * spec.outputSize
             var isSecond = false
             if case .blockSecond = spec.role { isSecond = true }
+            // BN, the residual add and the ReLU happen in one pass over the conv output.
+            let residual: BatchNorm.Residual? = isSecond
+                ? BatchNorm.Residual(x: input(i - 1), channels: specs[i - 1].inChannels, size: specs[i - 1].inputSize,
+                                     stride: specs[i - 1].stride)
+                : nil
             if config.convBatchNorm {
-                // The ReLU is fused into BN except where the residual add comes between them.
                 timed(.batchNorm) {
                     normalize(m, o, training: training, update: updateRunningStats, src: ptr(conv[i]), dst: ptr(post[i]),
                               batchMean: ptr(mean[i]), batchVariance: ptr(variance[i]), channels: spec.outChannels,
-                              HW: spec.outputSize * spec.outputSize, relu: !isSecond)
+                              HW: spec.outputSize * spec.outputSize, relu: true, residual: residual)
                 }
             } else {
                 let src = ptr(conv[i]), d = ptr(post[i])
                 timed(.elementwise) {
-                    if isSecond {
-                        d.update(from: src, count: n)
+                    if let r = residual {
+                        Blocked.addShortcutRelu(d, src, r.x, B: B, Ci: r.channels, Hi: r.size, Co: spec.outChannels, stride: r.stride)
                     } else {
                         parallelChunks(n) { r in for j in r { d[j] = Swift.max(src[j], 0) } }
                     }
-                }
-            }
-            if isSecond {
-                let first = specs[i - 1]
-                timed(.elementwise) {
-                    Blocked.addShortcutRelu(ptr(post[i]), input(i - 1), B: B, Ci: first.inChannels, Hi: first.inputSize,
-                                            Co: spec.outChannels, stride: first.stride)
                 }
             }
         }
@@ -76,7 +73,7 @@ extension ResNetPlan {
     private func normalize(_ m: ModelStorage, _ o: LayerOffsets, training: Bool, update: Bool,
                            src: UnsafeMutablePointer<Float>, dst: UnsafeMutablePointer<Float>,
                            batchMean: UnsafeMutablePointer<Float>, batchVariance: UnsafeMutablePointer<Float>,
-                           channels: Int, HW: Int, relu: Bool) {
+                           channels: Int, HW: Int, relu: Bool, residual: BatchNorm.Residual? = nil) {
         let P = m.parameters.pointer, R = m.runningStats.pointer
         if !training {
             // Inference reads the running statistics; they are copied where statistics probes look.
@@ -84,7 +81,7 @@ extension ResNetPlan {
             batchVariance.update(from: R + o.runningVariance, count: channels)
         }
         BatchNorm.forward(dst, batchMean, batchVariance, src, P + o.gamma, P + o.beta, B: batch, C: channels, HW: HW,
-                          epsilon: config.bnEpsilon, training: training, relu: relu)
+                          epsilon: config.bnEpsilon, training: training, relu: relu, residual: residual)
         if training && update {
             let mom = config.bnMomentum, count = batch * HW, unbias = Float(count) / Float(max(count - 1, 1))
             for c in 0..<channels {

@@ -95,7 +95,7 @@ final class FastLayerTests: XCTestCase {
             Reference.shortcutForward(&sc, x, B, Ci, H, H, Co, s)
             Reference.reluForward(&yRef, zip(n, sc).map { $0 + $1 })
             let xb = blocked(x, B: B, C: Ci, HW: H * H), yb = blocked(n, B: B, C: Co, HW: Ho * Ho)
-            Blocked.addShortcutRelu(hold(yb), hold(xb), B: B, Ci: Ci, Hi: H, Co: Co, stride: s)
+            Blocked.addShortcutRelu(hold(yb), hold(yb), hold(xb), B: B, Ci: Ci, Hi: H, Co: Co, stride: s)
             check("add shortcut + relu \(Ci)→\(Co) s\(s)", unblocked(yb, B: B, C: Co, HW: Ho * Ho), yRef, tol: 1e-6)
 
             let g = randomDoubles(n.count, seed: 3), d0 = randomDoubles(x.count, seed: 4)
