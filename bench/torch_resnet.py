@@ -59,7 +59,7 @@ class ResNet(nn.Module):
 def measure(depth, bn, batch, steps, warmup):
     torch.manual_seed(1)
     model = ResNet(depth, bn)
-    opt = torch.optim.SGD(model.parameters(), lr=0.01 if bn else 1e-5, momentum=0.9, weight_decay=1e-4)
+    opt = torch.optim.SGD(model.parameters(), lr=0.01 if bn else 1e-7, momentum=0.9, weight_decay=1e-4)
     x = torch.randn(batch, 3, 32, 32)
     y = torch.arange(batch) % 10
 

@@ -38,7 +38,7 @@ enum EngineBenchmark {
             print("engine: batch \(batch), float32, OMP_NUM_THREADS=\(ProcessInfo.processInfo.environment["OMP_NUM_THREADS"] ?? "unset"); "
                   + "machine shared with other jobs, numbers are noisy")
             print(pad("model", 12) + pad("BN", 5) + pad("train img/s", 13, right: true) + pad("infer img/s", 13, right: true)
-                  + pad("GFLOP/s", 10, right: true) + pad("peak MiB", 10, right: true))
+                  + pad("GFLOP/s", 10, right: true) + pad("% of FP32", 10, right: true) + pad("peak MiB", 10, right: true))
         }
         if kernels {
             for bn in [true, false] {
@@ -57,6 +57,7 @@ enum EngineBenchmark {
                           + pad(String(format: "%.1f", row.trainImagesPerSecond), 13, right: true)
                           + pad(String(format: "%.1f", row.inferImagesPerSecond), 13, right: true)
                           + pad(String(format: "%.1f", row.trainGFLOPs), 10, right: true)
+                          + pad(String(format: "%.0f%%", 100 * row.trainGFLOPs / machinePeakGFLOPs), 10, right: true)
                           + pad(String(format: "%.0f", row.peakRSSMiB), 10, right: true))
                 }
                 fflush(stdout)
@@ -112,6 +113,9 @@ enum EngineBenchmark {
         }
         return f + 3 * 2.0 * Double(config.featureChannels * config.classes)
     }
+
+    /// DESIGN.md §6: 2 cores × 32 FLOP/cycle × ~3.65 GHz.
+    static let machinePeakGFLOPs = 234.0
 
     static func pad(_ s: String, _ width: Int, right: Bool = false) -> String {
         let fill = String(repeating: " ", count: max(0, width - s.count))
