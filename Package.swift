@@ -24,7 +24,8 @@ let package = Package(
 
         .target(name: "ArrayFormats", swiftSettings: swift5),
         .target(name: "Tensor", dependencies: ["CBLAS", "CDNNL", "ArrayFormats"], swiftSettings: swift5),
-        .target(name: "NN", dependencies: ["Tensor", "CDNNL", "CBLAS", "ArrayFormats"], swiftSettings: swift5),
+        .target(name: "NN", dependencies: ["Tensor", "CDNNL", "CBLAS", "ArrayFormats"], exclude: ["README.md"],
+                swiftSettings: swift5),
         .target(name: "Datasets", dependencies: ["Tensor", "ArrayFormats", "CZlib", .product(name: "Crypto", package: "swift-crypto")],
                 swiftSettings: swift5),
         .target(name: "Plot", dependencies: ["CCairo", "CLibPNG"], swiftSettings: swift5),
