@@ -78,11 +78,14 @@ public enum BatchNorm {
     }
 
     /// dinp, dγ, dβ (overwritten) from dout and the forward's inp and batch statistics. If `reluOutput`
-    /// is given, the ReLU fused into the forward is undone first (dout counts only where output > 0).
-    /// dinp may alias dout.
+    /// is given, the ReLU that followed the normalisation is undone first (dout counts only where the
+    /// output > 0); with `storeMaskedGradient` that masked gradient is also written back into dout (a
+    /// block's second conv needs it again for the shortcut). dinp may alias dout
+    /// (each element is read before it is written).
     public static func backward(_ dinp: UnsafeMutablePointer<Float>, _ dgamma: UnsafeMutablePointer<Float>,
-                                _ dbeta: UnsafeMutablePointer<Float>, _ dout: UnsafePointer<Float>,
-                                reluOutput: UnsafePointer<Float>?, _ inp: UnsafePointer<Float>,
+                                _ dbeta: UnsafeMutablePointer<Float>, _ dout: UnsafeMutablePointer<Float>,
+                                reluOutput: UnsafePointer<Float>?, storeMaskedGradient: Bool = false,
+                                _ inp: UnsafePointer<Float>,
                                 _ gamma: UnsafePointer<Float>, _ mean: UnsafePointer<Float>,
                                 _ variance: UnsafePointer<Float>, B: Int, C: Int, HW: Int, epsilon: Float) {
         let CB = C / 16, zero = SIMD16<Float>(repeating: 0), minPlanes = max(1, (1 << 15) / (HW * 16))
@@ -94,9 +97,12 @@ public enum BatchNorm {
             let m = load(mean, (plane / HW / 16 % CB) * 16)
             for p in 0..<HW {
                 let gi = grad(plane + p * 16)
+                if storeMaskedGradient { store(dout, plane + p * 16, gi) }
                 acc1 += gi; acc2 += gi * (load(inp, plane + p * 16) - m)
             }
         }
+        // Once stored, dout is already masked.
+        let masked = storeMaskedGradient || reluOutput == nil
         let n = Float(B * HW)
         var k1 = [Float](repeating: 0, count: C), k2 = k1, k3 = k1
         for c in 0..<C {
@@ -117,7 +123,7 @@ public enum BatchNorm {
                     let base = bc * HW * 16
                     for p in 0..<HW {
                         let i = base + p * 16
-                        store(dinp, i, c1 * grad(i) + c2 * (load(inp, i) - m) + c3)
+                        store(dinp, i, c1 * (masked ? load(dout, i) : grad(i)) + c2 * (load(inp, i) - m) + c3)
                     }
                 }
             }

@@ -122,11 +122,11 @@ extension ResNetPlan {
             if case .blockSecond = spec.role { isSecond = true; shortcutGrad = dy }
             var dconv = dy
             if config.convBatchNorm {
-                if isSecond { timed(.elementwise) { Blocked.reluMask(g[dy], ptr(post[i]), count: n) } }
                 dconv = ResNetPlan.other(dy, shortcutGrad)
                 let dst = g[dconv], src = g[dy]
+                // A second conv's masked gradient is kept in place for the shortcut.
                 timed(.batchNorm) {
-                    BatchNorm.backward(dst, G + o.gamma, G + o.beta, src, reluOutput: isSecond ? nil : ptr(post[i]),
+                    BatchNorm.backward(dst, G + o.gamma, G + o.beta, src, reluOutput: ptr(post[i]), storeMaskedGradient: isSecond,
                                        ptr(conv[i]), P + o.gamma, ptr(mean[i]), ptr(variance[i]),
                                        B: B, C: spec.outChannels, HW: sHW, epsilon: eps)
                 }

@@ -79,6 +79,14 @@ final class FastLayerTests: XCTestCase {
             check("\(tag) backward dx", unblocked(dxb, B: B, C: C, HW: HW), dxRef)
             check("\(tag) backward dγ", dgb.array.map(Double.init), dgRef)
             check("\(tag) backward dβ", dbb.array.map(Double.init), dbRef)
+            if relu {
+                // The variant that keeps the masked gradient (a block's second conv) agrees and stores it.
+                let dy2 = blocked(dy, B: B, C: C, HW: HW), dx2 = FloatBuffer(count: x.count)
+                BatchNorm.backward(hold(dx2), hold(dgb), hold(dbb), hold(dy2), reluOutput: hold(yb), storeMaskedGradient: true,
+                                   hold(xb), hold(gb), hold(mb), hold(vb), B: B, C: C, HW: HW, epsilon: 1e-5)
+                check("\(tag) backward dx (masked gradient stored)", unblocked(dx2, B: B, C: C, HW: HW), dxRef)
+                check("\(tag) stored masked gradient", unblocked(dy2, B: B, C: C, HW: HW), dn, tol: 1e-7)
+            }
             // Inference with the batch's own statistics reproduces the training output.
             let yi = FloatBuffer(count: x.count)
             BatchNorm.forward(hold(yi), hold(mb), hold(vb), hold(xb), hold(gb), hold(bb), B: B, C: C, HW: HW,
