@@ -7,7 +7,7 @@ import Glibc
 /// destination; an interrupted transfer is resumed from there (HTTP Range), by the next attempt or the next
 /// run. Only a file whose checksum matches is renamed to the destination; a mismatch deletes it.
 public struct Downloader: Sendable {
-    /// Seconds without data after which an attempt fails.
+    /// Seconds without data after which an attempt fails (whole seconds, at least 1).
     public var timeout: TimeInterval
     /// Extra attempts after the first fails.
     public var retries: Int
@@ -41,6 +41,9 @@ public struct Downloader: Sendable {
                       progress: ((DownloadProgress) -> Void)? = nil) throws -> DownloadResult {
         let expected = expectedMD5.lowercased()
         let fm = FileManager.default
+        guard let scheme = url.scheme?.lowercased(), ["file", "http", "https"].contains(scheme) else {
+            throw DownloadError.unsupportedScheme(url: url.absoluteString)
+        }
         do {
             try fm.createDirectory(at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
         } catch {
