@@ -16,9 +16,13 @@ public struct Downloader: Sendable {
     public var maxBackoff: TimeInterval
     /// Minimum seconds between progress reports (the last one is always reported).
     public var progressInterval: TimeInterval
+    /// Where "<name>.partial" lives; nil means beside the destination. A pipeline stage writes its
+    /// outputs to a fresh directory each run, so it keeps partials elsewhere to resume across runs.
+    public var partialDirectory: URL?
 
     public init(timeout: TimeInterval = 60, retries: Int = 5, backoff: TimeInterval = 1,
-                maxBackoff: TimeInterval = 30, progressInterval: TimeInterval = 0.25) {
+                maxBackoff: TimeInterval = 30, progressInterval: TimeInterval = 0.25, partialDirectory: URL? = nil) {
+        self.partialDirectory = partialDirectory
         self.timeout = timeout
         self.retries = retries
         self.backoff = backoff
@@ -26,8 +30,8 @@ public struct Downloader: Sendable {
         self.progressInterval = progressInterval
     }
 
-    public static func partialFile(for destination: URL) -> URL {
-        destination.deletingLastPathComponent().appendingPathComponent(destination.lastPathComponent + ".partial")
+    public static func partialFile(for destination: URL, in directory: URL? = nil) -> URL {
+        (directory ?? destination.deletingLastPathComponent()).appendingPathComponent(destination.lastPathComponent + ".partial")
     }
 
     /// Convenience with the parameter names.
@@ -57,7 +61,12 @@ public struct Downloader: Sendable {
                                       attempts: 0, resumedBytes: 0)
             }
         }
-        let partial = Self.partialFile(for: destination)
+        let partial = Self.partialFile(for: destination, in: partialDirectory)
+        if let d = partialDirectory {
+            do { try fm.createDirectory(at: d, withIntermediateDirectories: true) } catch {
+                throw DownloadError.io(path: d.path, message: "cannot create: \(error)")
+            }
+        }
         let reporter = ProgressReporter(interval: progressInterval, sink: progress)
         let (attempts, resumed) = try transfer(url, into: partial, reporter: reporter)
 
@@ -128,9 +137,19 @@ public struct Downloader: Sendable {
     private func syncAndRename(_ from: URL, to: URL) throws {
         let fd = open(from.path, O_RDONLY | O_CLOEXEC)
         if fd >= 0 { _ = fsync(fd); close(fd) }
-        guard rename(from.path, to.path) == 0 else {
-            throw DownloadError.io(path: to.path, message: "cannot move the download into place: \(String(cString: strerror(errno)))")
+        if rename(from.path, to.path) == 0 { return }
+        if errno == EXDEV {
+            // The partial lives on another file system: copy, then drop the partial.
+            do {
+                try? FileManager.default.removeItem(at: to)
+                try FileManager.default.copyItem(at: from, to: to)
+                try FileManager.default.removeItem(at: from)
+                return
+            } catch {
+                throw DownloadError.io(path: to.path, message: "cannot copy the download into place: \(error)")
+            }
         }
+        throw DownloadError.io(path: to.path, message: "cannot move the download into place: \(String(cString: strerror(errno)))")
     }
 
     static func size(of url: URL) -> Int64 {
