@@ -39,16 +39,19 @@ let package = Package(
         // Small stage kinds for the pipeline's own tests, and a CLI binary that knows them.
         .target(name: "PipelineTestKinds", dependencies: ["Pipeline"], path: "Tests/Support/PipelineTestKinds",
                 swiftSettings: swift5),
+        // Archives with known pixels and a loopback HTTP server, for the Datasets and Experiments tests.
+        .target(name: "DatasetsTestSupport", dependencies: ["CZlib"], path: "Tests/Support/DatasetsTestSupport",
+                swiftSettings: swift5),
         .executableTarget(name: "bnrepro-testkinds", dependencies: ["BNReproCLI", "PipelineTestKinds"],
                           path: "Tests/Support/bnrepro-testkinds", swiftSettings: swift5),
 
         .testTarget(name: "ArrayFormatsTests", dependencies: ["ArrayFormats"], swiftSettings: swift5),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"], swiftSettings: swift5),
         .testTarget(name: "NNTests", dependencies: ["NN", "Tensor"], swiftSettings: swift5),
-        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Tensor"], swiftSettings: swift5),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "DatasetsTestSupport"], swiftSettings: swift5),
         .testTarget(name: "PlotTests", dependencies: ["Plot"], swiftSettings: swift5),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "PipelineTestKinds", "bnrepro-testkinds"],
                     swiftSettings: swift5),
-        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Pipeline"], swiftSettings: swift5),
+        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Pipeline", "Datasets", "DatasetsTestSupport"], swiftSettings: swift5),
     ]
 )

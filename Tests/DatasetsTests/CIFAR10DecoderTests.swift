@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import Datasets
+import DatasetsTestSupport
 
 final class CIFAR10DecoderTests: XCTestCase {
     private let n = 120  // records per batch file

@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import XCTest
 @testable import Datasets
+import DatasetsTestSupport
 
 final class DownloaderTests: XCTestCase {
     private var dir: URL!

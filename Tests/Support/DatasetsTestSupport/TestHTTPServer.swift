@@ -7,8 +7,8 @@ import Glibc
 /// honours "Range: bytes=N-" with 206, and can misbehave on purpose: cut a transfer off half-way,
 /// stall without answering, or ignore Range. Every connection is handled on its own thread; `stop()`
 /// closes the listening socket and wakes stalled handlers. Bounded: at most `maxConnections` accepted.
-final class TestHTTPServer: @unchecked Sendable {
-    enum Behaviour {
+public final class TestHTTPServer: @unchecked Sendable {
+    public enum Behaviour: Sendable {
         case serve
         /// The first `times` responses send only `bytes` of the body, then close the connection.
         case cutOff(bytes: Int, times: Int)
@@ -18,9 +18,9 @@ final class TestHTTPServer: @unchecked Sendable {
         case ignoreRange
     }
 
-    struct Request { let path: String; let range: String? }
+    public struct Request: Sendable { public let path: String; public let range: String? }
 
-    let port: UInt16
+    public let port: UInt16
     private let listener: Int32
     private let bodies: [String: [UInt8]]
     private let lock = NSLock()
@@ -30,9 +30,9 @@ final class TestHTTPServer: @unchecked Sendable {
     private var log: [Request] = []
     private let maxConnections: Int
 
-    var requests: [Request] { lock.lock(); defer { lock.unlock() }; return log }
+    public var requests: [Request] { lock.lock(); defer { lock.unlock() }; return log }
 
-    init(bodies: [String: [UInt8]], behaviour: Behaviour = .serve, maxConnections: Int = 32) throws {
+    public init(bodies: [String: [UInt8]], behaviour: Behaviour = .serve, maxConnections: Int = 32) throws {
         self.bodies = bodies
         self.behaviour = behaviour
         self.maxConnections = maxConnections
@@ -59,18 +59,18 @@ final class TestHTTPServer: @unchecked Sendable {
         thread.start()
     }
 
-    func url(_ path: String) -> URL {
+    public func url(_ path: String) -> URL {
         URL(string: "http://127.0.0.1:\(port)\(path)")!
     }
 
-    func stop() {
+    public func stop() {
         shutdown(listener, Int32(SHUT_RDWR))
         close(listener)
         for _ in 0..<maxConnections { stopped.signal() }
     }
 
     /// A port on 127.0.0.1 that nothing listens on: bind one, note it, close it.
-    static func closedPort() -> UInt16 {
+    public static func closedPort() -> UInt16 {
         let s = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)

@@ -1,13 +1,12 @@
 import CZlib
 import Foundation
-@testable import Datasets
 
 /// Builds tar and tar.gz archives in memory, the way GNU tar and POSIX ustar writers lay them out, so that
 /// tests control every byte (including broken ones).
-enum ArchiveBuilder {
-    enum Magic { case posix, gnu }
+public enum ArchiveBuilder {
+    public enum Magic: Sendable { case posix, gnu }
 
-    static func header(name: String, size: Int, type: UInt8 = UInt8(ascii: "0"), magic: Magic = .posix) -> [UInt8] {
+    public static func header(name: String, size: Int, type: UInt8 = UInt8(ascii: "0"), magic: Magic = .posix) -> [UInt8] {
         var h = [UInt8](repeating: 0, count: 512)
         func put(_ s: String, _ at: Int, _ len: Int) {
             let b = Array(s.utf8).prefix(len)
@@ -35,7 +34,7 @@ enum ArchiveBuilder {
         return h
     }
 
-    static func member(_ name: String, _ bytes: [UInt8], type: UInt8 = UInt8(ascii: "0"), magic: Magic = .posix) -> [UInt8] {
+    public static func member(_ name: String, _ bytes: [UInt8], type: UInt8 = UInt8(ascii: "0"), magic: Magic = .posix) -> [UInt8] {
         var out = [UInt8]()
         if name.utf8.count > 100 {
             // GNU long name: a pseudo-member "././@LongLink" of type L whose data is the name.
@@ -48,17 +47,17 @@ enum ArchiveBuilder {
         return out
     }
 
-    static func padded(_ bytes: [UInt8]) -> [UInt8] {
+    public static func padded(_ bytes: [UInt8]) -> [UInt8] {
         bytes + [UInt8](repeating: 0, count: (512 - bytes.count % 512) % 512)
     }
 
-    static func tar(_ members: [(String, [UInt8])], magic: Magic = .posix) -> [UInt8] {
+    public static func tar(_ members: [(String, [UInt8])], magic: Magic = .posix) -> [UInt8] {
         var out = [UInt8]()
         for (name, bytes) in members { out += member(name, bytes, magic: magic) }
         return out + [UInt8](repeating: 0, count: 1024)
     }
 
-    static func gzip(_ bytes: [UInt8]) -> [UInt8] {
+    public static func gzip(_ bytes: [UInt8]) -> [UInt8] {
         var stream = z_stream()
         let status = deflateInit2_(&stream, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY,
                                    zlibVersion(), Int32(MemoryLayout<z_stream>.size))
@@ -83,32 +82,34 @@ enum ArchiveBuilder {
 
 /// A small CIFAR-10 binary release with known content: image i (train 0..<5n, then test) has
 /// pixel (c, y, x) = pixel(i, c, y, x) and label label(i).
-struct SyntheticCIFAR {
-    let recordsPerFile: Int
-    static let classNames = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
+public struct SyntheticCIFAR: Sendable {
+    public let recordsPerFile: Int
+    public static let classNames = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
 
-    static func pixel(_ i: Int, _ c: Int, _ y: Int, _ x: Int) -> UInt8 {
+    public static func pixel(_ i: Int, _ c: Int, _ y: Int, _ x: Int) -> UInt8 {
         // Channel-dependent offsets make a swapped R/G/B plane order visible.
         UInt8((i * 31 + c * 85 + y * 7 + x * 3) % 256)
     }
 
-    static func label(_ i: Int) -> UInt8 { UInt8((i * 7 + i / 10) % 10) }
+    public static func label(_ i: Int) -> UInt8 { UInt8((i * 7 + i / 10) % 10) }
 
-    func record(_ i: Int) -> [UInt8] {
+    public init(recordsPerFile: Int) { self.recordsPerFile = recordsPerFile }
+
+    public func record(_ i: Int) -> [UInt8] {
         var r = [SyntheticCIFAR.label(i)]
         for c in 0..<3 { for y in 0..<32 { for x in 0..<32 { r.append(SyntheticCIFAR.pixel(i, c, y, x)) } } }
         return r
     }
 
-    func batch(_ file: Int) -> [UInt8] {
+    public func batch(_ file: Int) -> [UInt8] {
         // file 0..<5 are training batches, 5 is the test batch.
         (0..<recordsPerFile).flatMap { record(file * recordsPerFile + $0) }
     }
 
-    var meta: [UInt8] { Array((SyntheticCIFAR.classNames.joined(separator: "\n") + "\n\n").utf8) }
+    public var meta: [UInt8] { Array((SyntheticCIFAR.classNames.joined(separator: "\n") + "\n\n").utf8) }
 
     /// Members as the release names them; `replace` swaps in different bytes for a member, `drop` omits it.
-    func members(replace: [String: [UInt8]] = [:], drop: Set<String> = [], extra: [(String, [UInt8])] = [])
+    public func members(replace: [String: [UInt8]] = [:], drop: Set<String> = [], extra: [(String, [UInt8])] = [])
         -> [(String, [UInt8])] {
         var list: [(String, [UInt8])] = [("cifar-10-batches-bin/", [])]
         list.append(("cifar-10-batches-bin/batches.meta.txt", meta))
@@ -123,12 +124,12 @@ struct SyntheticCIFAR {
         }
     }
 
-    func tarGz(replace: [String: [UInt8]] = [:], drop: Set<String> = [], extra: [(String, [UInt8])] = [],
+    public func tarGz(replace: [String: [UInt8]] = [:], drop: Set<String> = [], extra: [(String, [UInt8])] = [],
                magic: ArchiveBuilder.Magic = .posix) -> [UInt8] {
         ArchiveBuilder.gzip(tar(replace: replace, drop: drop, extra: extra, magic: magic))
     }
 
-    func tar(replace: [String: [UInt8]] = [:], drop: Set<String> = [], extra: [(String, [UInt8])] = [],
+    public func tar(replace: [String: [UInt8]] = [:], drop: Set<String> = [], extra: [(String, [UInt8])] = [],
              magic: ArchiveBuilder.Magic = .posix) -> [UInt8] {
         var out = [UInt8]()
         for (name, bytes) in members(replace: replace, drop: drop, extra: extra) {
@@ -139,7 +140,7 @@ struct SyntheticCIFAR {
     }
 }
 
-func temporaryDirectory(_ label: String) throws -> URL {
+public func temporaryDirectory(_ label: String) throws -> URL {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("\(label)-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     return dir
