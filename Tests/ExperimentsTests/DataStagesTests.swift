@@ -48,7 +48,18 @@ final class DataStagesTests: XCTestCase {
         try CIFAR10DecodeStage().run(decode)
         XCTAssertEqual(Set(try FileManager.default.contentsOfDirectory(atPath: decode.outputDirectory.path)),
                        Set(CIFAR10Arrays.fileNames))
-        let (data, stats) = try CIFAR10Arrays.load(from: decode.outputDirectory)
+        // Downstream stages see the outputs as store objects named by digest: load through that map.
+        let objects = dir.appendingPathComponent("objects")
+        try FileManager.default.createDirectory(at: objects, withIntermediateDirectories: true)
+        var files: [String: URL] = [:]
+        for (k, name) in CIFAR10Arrays.fileNames.enumerated() {
+            let object = objects.appendingPathComponent("object-\(k)")
+            try FileManager.default.copyItem(at: decode.output(name), to: object)
+            files[name] = object
+        }
+        let (data, stats) = try CIFAR10Arrays.load(files: files)
+        files[CIFAR10Arrays.testLabels] = nil
+        XCTAssertThrowsError(try CIFAR10Arrays.load(files: files)) { XCTAssertTrue("\($0)".contains("test_labels.npy")) }
         XCTAssertEqual(data.train.count, 150)
         XCTAssertEqual(data.test.count, 30)
         XCTAssertEqual(data.train.images[3072 * 7 + 1024 + 33], SyntheticCIFAR.pixel(7, 1, 1, 1))
