@@ -139,6 +139,28 @@ final class CIFAR10DecoderTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir.deletingLastPathComponent().appendingPathComponent("x").path))
     }
 
+    func testPaxPathsAreReadAndCheckedToo() throws {
+        func pax(_ path: String) -> [UInt8] {
+            // A pax record is "<length> path=<value>\n", the length counting its own digits.
+            let body = " path=\(path)\n"
+            var n = body.utf8.count + 1
+            while String(n).count + body.utf8.count != n { n += 1 }
+            let record = Array((String(n) + body).utf8)
+            return ArchiveBuilder.header(name: "PaxHeaders/x", size: record.count, type: UInt8(ascii: "x"))
+                + ArchiveBuilder.padded(record)
+        }
+        let cifar = SyntheticCIFAR(recordsPerFile: 1)
+        // The pax path renames the next member: "short" becomes a required batch file's full name.
+        var tar = pax("cifar-10-batches-bin/test_batch.bin") + ArchiveBuilder.member("short", cifar.batch(5))
+        tar += cifar.tar(drop: ["test_batch.bin"])
+        let data = try CIFAR10Decoder(recordsPerFile: 1).decode(archive: try write(ArchiveBuilder.gzip(tar)))
+        XCTAssertEqual(data.test.labels, [SyntheticCIFAR.label(5)])
+        let evil = pax("../evil") + ArchiveBuilder.member("harmless", [1]) + cifar.tar()
+        XCTAssertThrowsError(try CIFAR10Decoder(recordsPerFile: 1).decode(archive: try write(ArchiveBuilder.gzip(evil)))) {
+            XCTAssertEqual($0 as? ArchiveError, .unsafeMemberName(archive: "cifar-10-binary.tar.gz", member: "../evil"))
+        }
+    }
+
     func testMissingBatchFile() throws {
         let archive = SyntheticCIFAR(recordsPerFile: n).tarGz(drop: ["data_batch_3.bin"])
         XCTAssertThrowsError(try decode(archive)) {
