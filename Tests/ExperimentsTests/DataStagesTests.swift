@@ -100,6 +100,36 @@ final class DataStagesTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: decode.outputDirectory.path), [])
     }
 
+    func testAFailedRunLeavesAPartialThatTheNextRunResumes() throws {
+        let archive = cifar.tarGz()
+        let half = archive.count / 2
+        let server = try TestHTTPServer(bodies: ["/c.tar.gz": archive], behaviour: .cutOff(bytes: half, times: 1))
+        defer { server.stop() }
+        // Lay out work directories the way the runner does: <cache>/tmp/work-…/out.
+        func run(_ attempt: Int) throws -> StageContext {
+            var params = JSONObject()
+            for spec in DownloadStage().parameters { if let d = spec.defaultValue { params[spec.name] = d } }
+            params["url"] = .string(server.url("/c.tar.gz").absoluteString)
+            params["md5"] = .string(md5(archive))
+            params["retries"] = 0
+            let work = dir.appendingPathComponent("data/cache/tmp/work-\(attempt)")
+            let out = work.appendingPathComponent("out"), scratch = work.appendingPathComponent("scratch")
+            try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+            let c = StageContext(stage: "download", key: "k", params: params, inputs: [], outputDirectory: out,
+                                 scratchDirectory: scratch, progress: { _ in })
+            try DownloadStage().run(c)
+            return c
+        }
+        XCTAssertThrowsError(try run(1)) { XCTAssertTrue("\($0)".contains("after 1 attempt"), "\($0)") }
+        let partial = dir.appendingPathComponent("data/downloads/\(DownloadStage.outputName).partial")
+        XCTAssertEqual(try Data(contentsOf: partial).count, half)
+        let second = try run(2)
+        XCTAssertEqual(server.requests.map(\.range), [nil, "bytes=\(half)-"])
+        XCTAssertEqual(try [UInt8](Data(contentsOf: second.output(DownloadStage.outputName))), archive)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: partial.path))
+    }
+
     func testResumeDirectorySitsBesideTheCache() throws {
         let out = URL(fileURLWithPath: "/p/data/cache/tmp/work-1-download-2/out")
         let c = StageContext(stage: "download", key: "k", params: JSONObject(), inputs: [], outputDirectory: out,
