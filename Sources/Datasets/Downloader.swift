@@ -68,7 +68,7 @@ public struct Downloader: Sendable {
             }
         }
         let reporter = ProgressReporter(interval: progressInterval, sink: progress)
-        let (attempts, resumed) = try transfer(url, into: partial, reporter: reporter)
+        let (attempts, resumed) = try transfer(url, into: partial, expectedMD5: expected, reporter: reporter)
 
         let digests = try FileDigests.compute(partial)
         guard digests.md5 == expected else {
@@ -82,7 +82,8 @@ public struct Downloader: Sendable {
     }
 
     /// Returns (attempts made, bytes resumed from an earlier partial transfer).
-    private func transfer(_ url: URL, into partial: URL, reporter: ProgressReporter) throws -> (Int, Int64) {
+    private func transfer(_ url: URL, into partial: URL, expectedMD5: String,
+                          reporter: ProgressReporter) throws -> (Int, Int64) {
         switch url.scheme?.lowercased() {
         case "file":
             try LocalCopy.copy(from: url, to: partial, reporter: reporter)
@@ -112,8 +113,10 @@ public struct Downloader: Sendable {
                 return (attempt, restarted ? 0 : initial)
             case .permanent(let status):
                 if status == 416 {
-                    // Range not satisfiable: the partial file is already whole (or longer than the
-                    // resource); start over on the next attempt, the checksum decides in the end.
+                    // Range not satisfiable: the partial is already whole (a run that died before
+                    // verifying it) or longer than the resource. Keep it if it is the right file,
+                    // otherwise start over from byte 0.
+                    if (try? FileDigests.compute(partial).md5) == expectedMD5 { return (attempt, initial) }
                     try? FileManager.default.removeItem(at: partial)
                     lastError = "HTTP 416 for a resumed request; restarting from byte 0"
                     continue

@@ -81,6 +81,16 @@ final class DownloaderTests: XCTestCase {
         XCTAssertEqual(try [UInt8](Data(contentsOf: destination)), archive)
     }
 
+    func testAWholePartialFromARunThatDiedBeforeVerifyingIsKept() throws {
+        let s = try serve()
+        try FileManager.default.createDirectory(at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data(archive).write(to: Downloader.partialFile(for: destination))
+        let result = try quick.fetch(url: s.url("/cifar-10-binary.tar.gz"), to: destination, expectedMD5: md5)
+        XCTAssertEqual(s.requests.map(\.range), ["bytes=\(archive.count)-"])  // answered 416
+        XCTAssertEqual(result.resumedBytes, Int64(archive.count))
+        XCTAssertEqual(try [UInt8](Data(contentsOf: destination)), archive)
+    }
+
     func testServerThatIgnoresRangeStartsOver() throws {
         let s = try serve(.ignoreRange)
         try FileManager.default.createDirectory(at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
