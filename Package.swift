@@ -37,10 +37,13 @@ let package = Package(
         .executableTarget(name: "bnrepro", dependencies: ["BNReproCLI", "Experiments"], swiftSettings: swift5),
 
         // Benchmarks: `make bench`.
-        .executableTarget(name: "bnrepro-bench", dependencies: ["Pipeline", "NN", "Tensor"], swiftSettings: swift5),
+        .executableTarget(name: "bnrepro-bench", dependencies: ["Pipeline", "NN", "Tensor", "Datasets"], swiftSettings: swift5),
 
         // Small stage kinds for the pipeline's own tests, and a CLI binary that knows them.
         .target(name: "PipelineTestKinds", dependencies: ["Pipeline"], path: "Tests/Support/PipelineTestKinds",
+                swiftSettings: swift5),
+        // Archives with known pixels and a loopback HTTP server, for the Datasets and Experiments tests.
+        .target(name: "DatasetsTestSupport", dependencies: ["CZlib"], path: "Tests/Support/DatasetsTestSupport",
                 swiftSettings: swift5),
         .executableTarget(name: "bnrepro-testkinds", dependencies: ["BNReproCLI", "PipelineTestKinds"],
                           path: "Tests/Support/bnrepro-testkinds", swiftSettings: swift5),
@@ -48,10 +51,10 @@ let package = Package(
         .testTarget(name: "ArrayFormatsTests", dependencies: ["ArrayFormats"], swiftSettings: swift5),
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "CDNNL"], swiftSettings: swift5),
         .testTarget(name: "NNTests", dependencies: ["NN", "Tensor"], swiftSettings: swift5),
-        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Tensor"], swiftSettings: swift5),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "DatasetsTestSupport"], swiftSettings: swift5),
         .testTarget(name: "PlotTests", dependencies: ["Plot"], swiftSettings: swift5),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "BNReproCLI", "PipelineTestKinds", "bnrepro-testkinds"],
                     swiftSettings: swift5),
-        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Pipeline"], swiftSettings: swift5),
+        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Pipeline", "Datasets", "DatasetsTestSupport"], swiftSettings: swift5),
     ]
 )

@@ -8,14 +8,15 @@ import Glibc
 /// fsync the directory so the rename itself survives a crash.
 public enum AtomicFile {
     public static func write(_ bytes: [UInt8], to url: URL) throws {
-        try bytes.withUnsafeBytes { try write(UnsafeRawBufferPointer($0), to: url) }
+        try write(chunks: [bytes], to: url)
     }
 
     public static func write(_ data: Data, to url: URL) throws {
-        try data.withUnsafeBytes { try write($0, to: url) }
+        try write(chunks: [[UInt8](data)], to: url)
     }
 
-    public static func write(_ buffer: UnsafeRawBufferPointer, to url: URL) throws {
+    /// The file is the concatenation of `chunks`.
+    public static func write(chunks: [[UInt8]], to url: URL) throws {
         let directory = url.deletingLastPathComponent().path
         let temp = directory + "/." + url.lastPathComponent + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
@@ -24,17 +25,25 @@ public enum AtomicFile {
         defer {
             if !ok { unlink(temp) }
         }
-        var offset = 0
-        while offset < buffer.count {
-            guard let base = buffer.baseAddress else { break }
-            let n = Glibc.write(fd, base + offset, buffer.count - offset)
-            if n < 0 {
-                if errno == EINTR { continue }
+        for chunk in chunks {
+            let written: Bool = chunk.withUnsafeBytes { buffer in
+                var offset = 0
+                while offset < buffer.count {
+                    guard let base = buffer.baseAddress else { return true }
+                    let n = Glibc.write(fd, base + offset, buffer.count - offset)
+                    if n < 0 {
+                        if errno == EINTR { continue }
+                        return false
+                    }
+                    offset += n
+                }
+                return true
+            }
+            guard written else {
                 let e = failure("write failed", url)
                 close(fd)
                 throw e
             }
-            offset += n
         }
         guard fsync(fd) == 0 else { let e = failure("fsync failed", url); close(fd); throw e }
         guard close(fd) == 0 else { throw failure("close failed", url) }

@@ -3,6 +3,6 @@ import Pipeline
 /// Every stage kind `bnrepro` knows.
 public enum ExperimentKinds {
     public static var registry: KindRegistry {
-        KindRegistry([])
+        KindRegistry([DownloadStage(), CIFAR10DecodeStage()])
     }
 }
