@@ -141,7 +141,8 @@ public enum Mark: Equatable, Sendable {
             }
         case let .histogram(m):
             guard m.edges.count == m.counts.count + 1 else { return [] }
-            return m.counts.indices.flatMap { i in [(m.edges[i], m.counts[i]), (m.edges[i + 1], m.counts[i])] }
+            // The baseline counts too: bars stand on zero.
+            return [(m.edges[0], 0)] + m.counts.indices.flatMap { i in [(m.edges[i], m.counts[i]), (m.edges[i + 1], m.counts[i])] }
         case let .heatmap(m):
             return [(-0.5, -0.5), (Double(m.columns) - 0.5, Double(m.rows) - 0.5)]
         case let .rect(m): return [(m.x.lowerBound, m.y.lowerBound), (m.x.upperBound, m.y.upperBound)]

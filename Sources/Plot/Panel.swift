@@ -128,7 +128,7 @@ public struct Panel: Equatable, Sendable {
         var s: [Double] = []
         for m in marks {
             switch m {
-            case .histogram(let h): if !xAxis { s.append(0) } else { s += [h.edges.first, h.edges.last].compactMap { $0 } }
+            case .histogram: if !xAxis { s.append(0) }   // bars stand on the axis; x keeps its margins
             case .heatmap(let h):
                 s += xAxis ? [-0.5, Double(h.columns) - 0.5] : [-0.5, Double(h.rows) - 0.5]
             default: break

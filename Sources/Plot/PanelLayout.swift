@@ -64,7 +64,8 @@ struct PanelDecorator {
             measurer.place(text, size: tickPx, at: Point(labelX, p), h: .right, v: .center, role: "y tick")
         }
         texts += yAxis.labels
-        var aboveTop = plot.minY - pad
+        // Above the frame and above the top tick label, which may stick out past the frame.
+        var aboveTop = min(plot.minY, yAxis.labels.map(\.box.minY).min() ?? plot.minY) - pad * 0.5
         if let off = yAxis.ticks.offset {
             let o = measurer.place(off, size: tickPx, at: Point(plot.minX, aboveTop), h: .left, v: .bottom, role: "y offset")
             texts.append(o); aboveTop = o.box.minY - pad
@@ -111,7 +112,8 @@ struct PanelDecorator {
             }
             texts += cbAxis.labels
             if let off = cbAxis.ticks.offset {
-                texts.append(measurer.place(off, size: tickPx, at: Point(bar.minX, bar.minY - pad), h: .left, v: .bottom,
+                let top = min(bar.minY, cbAxis.labels.map(\.box.minY).min() ?? bar.minY) - pad * 0.5
+                texts.append(measurer.place(off, size: tickPx, at: Point(bar.minX, top), h: .left, v: .bottom,
                                             role: "colorbar offset"))
             }
             if let label = cb.label {
@@ -142,7 +144,9 @@ struct PanelDecorator {
     /// Picks the most ticks whose labels do not collide, then thins fixed ticks' labels if they still do.
     func fitTicks(axis: Axis, range: ClosedRange<Double>, length: Double, horizontal: Bool,
                   position: (Double) -> Double, place: (RichText, Double) -> PlacedText) -> AxisLayout {
-        let spacing = horizontal ? tickPx * 3.2 : tickPx * 2.2
+        // Room per label as matplotlib estimates it: about 3 em across, 2 em up a log axis, a bit more on
+        // linear y axes so counts do not crowd; the overlap check below is the guarantee.
+        let spacing = horizontal ? tickPx * 3.2 : tickPx * (axis.scale == .log ? 2.0 : 2.6)
         let start = min(9, max(2, Int(length / spacing)))
         var best: AxisLayout?
         for n in stride(from: start, through: 2, by: -1) {

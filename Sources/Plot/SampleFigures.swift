@@ -151,11 +151,20 @@ public enum SampleFigures {
     static func zoomHistograms() -> Figure {
         var fig = Figure(width: 11, height: 3.2, dpi: 150, rows: 1, columns: 3)
         fig.style.panelGap = 40
-        // Products of Gaussian matrices have the Fuss–Catalan spectrum; here a stand-in with the same look.
-        let u = normals(30_000, seed: 9).map { abs($0) }
-        let sets: [(String, [Double])] = [("one matrix", u.prefix(10_000).map { min(1.999, 2 * sin(min($0, 1.55))) }),
-                                          ("three matrices", u.dropFirst(10_000).prefix(10_000).map { min(3.07, 3.08 * pow(min($0 / 3, 1), 1.6)) }),
-                                          ("five matrices", u.suffix(10_000).map { min(3.85, 3.86 * pow(min($0 / 3, 1), 2.2)) })]
+        // Stand-ins with the right supports: a quarter circle on [0, 2] (one matrix, by rejection) and
+        // ever more mass near 0 with longer tails for three and five (the real data come from the
+        // random-matrices stage).
+        let u = normals(60_000, seed: 9).map { 0.5 * (1 + erf($0 / sqrt(2))) }
+        var quarter: [Double] = []
+        var i = 0
+        while quarter.count < 10_000 && i + 1 < 40_000 {
+            let s = 2 * u[i], h = u[i + 1]
+            if h * 2 <= sqrt(4 - s * s) { quarter.append(s) }
+            i += 2
+        }
+        let sets: [(String, [Double])] = [("one matrix", quarter),
+                                          ("three matrices", u[40_000..<50_000].map { 3.08 * pow($0, 3) }),
+                                          ("five matrices", u[50_000..<60_000].map { 3.86 * pow($0, 5) })]
         for c in 0..<3 {
             var p = Panel(x: Axis(label: "singular value"), y: Axis(label: "counts"))
             for (i, s) in sets.enumerated() where i < 3 - c {

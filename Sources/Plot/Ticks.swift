@@ -89,10 +89,10 @@ public enum TickGenerator {
     /// Ticks at given values, labelled like a linear axis with the smallest step between them.
     public static func fixed(_ values: [Double]) -> TickSet {
         let sorted = values.sorted()
-        let gaps = zip(sorted, sorted.dropFirst()).map { $1 - $0 }.filter { $0 > 0 }
-        let smallest = gaps.min() ?? max(abs(sorted.first ?? 1), 1)
-        let e = Int(log10(smallest).rounded(.down))
-        let decimals = values.allSatisfy { ($0 - $0.rounded()).magnitude < 1e-9 } ? 0 : max(0, -e)
+        // The fewest decimals that write every value exactly (0.5 and 1.25 → 0.50, 1.25).
+        let decimals = (0...6).first { d in
+            sorted.allSatisfy { v in abs((v * pow10(d)).rounded() - v * pow10(d)) < 1e-6 * max(1, abs(v * pow10(d))) }
+        } ?? 6
         return TickSet(ticks: values.map { Tick(value: $0, label: RichText(formatFixed($0, decimals: decimals))) },
                        offset: nil)
     }
