@@ -69,8 +69,8 @@ public enum TickGenerator {
             return TickSet(ticks: ticks, offset: nil)
         }
 
-        // Narrow range: label every m × 10ᵏ inside it, thinning to mantissas 1, 2, 5 and then 1, 3 if crowded.
-        for mantissas in [[1, 2, 3, 4, 5, 6, 7, 8, 9], [1, 2, 5], [1, 3]] {
+        // Narrow range: label every m × 10ᵏ inside it, thinning to even mantissas, then 1-2-5, then 1-3.
+        for mantissas in [[1, 2, 3, 4, 5, 6, 7, 8, 9], [1, 2, 4, 6, 8], [1, 2, 5], [1, 3]] {
             var ticks: [Tick] = []
             for k in Int(la.rounded(.down))...Int(lb.rounded(.down)) {
                 for m in 1...9 {

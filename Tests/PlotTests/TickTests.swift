@@ -71,7 +71,8 @@ final class TickTests: XCTestCase {
         // Fig. 3's BN row spans less than a decade (10^-0.19 … 10^0.065): label 0.7 … 1, not garbled powers.
         let t = TickGenerator.log(pow(10, -0.19), pow(10, 0.065), maxMajor: 6)
         XCTAssertEqual(t.labels, ["0.7", "0.8", "0.9", "1"])
-        // Crowded: thinned to 1-2-5 mantissas.
+        // Crowded: thinned to even mantissas, then 1-2-5, then 1-3.
+        XCTAssertEqual(TickGenerator.log(0.7, 2.4, maxMajor: 4).labels, ["0.8", "1", "2"])
         XCTAssertEqual(TickGenerator.log(0.15, 9, maxMajor: 5).labels, ["0.2", "0.5", "1", "2", "5"])
         XCTAssertEqual(TickGenerator.log(0.15, 9, maxMajor: 4).labels, ["0.3", "1", "3"])
         // Very narrow: falls back to linear ticks.
