@@ -63,10 +63,11 @@ public struct Panel: Equatable, Sendable {
         marks.append(.line(Line(x: x, y: mean, color: c, width: width, label: label)))
     }
 
-    /// Symmetric vertical error bars with caps, optionally joined by a line (Fig. 5).
+    /// Symmetric vertical error bars with caps, optionally joined by a line (Fig. 5). `dodge` shifts
+    /// the series sideways (data units) so bars of several series at the same x stay apart.
     public mutating func errorBars(_ x: [Double], _ y: [Double], error: [Double], label: String? = nil,
-                                   color: Color? = nil, capSize: Double = 3, connect: Bool = true) {
-        marks.append(.errorBars(ErrorBars(x: x, y: y, below: error, above: error, color: nextColor(color),
+                                   color: Color? = nil, capSize: Double = 3, connect: Bool = true, dodge: Double = 0) {
+        marks.append(.errorBars(ErrorBars(x: x.map { $0 + dodge }, y: y, below: error, above: error, color: nextColor(color),
                                           capSize: capSize, connect: connect, label: label)))
     }
 

@@ -142,7 +142,8 @@ public enum SampleFigures {
             ("channel means, w/o BN", [-1.55, -1.45, -0.28, -0.30, -0.38, 0.75, 1.25, 1.90, 2.85, 3.50]),
             ("channel stds, w/o BN", [-1.27, -1.15, -0.27, -0.25, 0.13, 0.90, 1.42, 2.20, 3.02, 1.97])]
         for (i, s) in series.enumerated() {
-            p.errorBars(layers, s.1, error: normals(10, seed: UInt64(300 + i)).map { 0.5 + 0.4 * abs($0) }, label: s.0)
+            p.errorBars(layers, s.1, error: normals(10, seed: UInt64(300 + i)).map { 0.5 + 0.4 * abs($0) }, label: s.0,
+                        capSize: 2, dodge: (Double(i) - 1.5) * 0.9)
         }
         fig[0, 0] = p
         return fig
