@@ -161,33 +161,53 @@ final class CairoCanvas {
     }
 
     /// Draws a rows × columns grid of colours, cell (0, 0) with its corner at `origin` and cell
-    /// (rows−1, columns−1) with its far corner at `far`, without smoothing between cells.
+    /// (rows−1, columns−1) with its far corner at `far`, with sharp cell edges.
+    ///
+    /// When cells are larger than pixels the grid is resampled (nearest cell) to the target's pixel
+    /// size first, so the image is drawn 1:1: SVG viewers smooth scaled images, which would blur a
+    /// 10 × 128 heat map into a gradient. When cells are smaller than pixels Cairo averages them.
     func image(rows: Int, columns: Int, origin: Point, far: Point, color: (Int, Int) -> Color) throws {
-        guard rows > 0, columns > 0, let img = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, Int32(columns), Int32(rows)) else { return }
+        guard rows > 0, columns > 0 else { return }
+        let targetW = Int(abs(far.x - origin.x).rounded()), targetH = Int(abs(far.y - origin.y).rounded())
+        let upsample = targetW >= columns && targetH >= rows
+        let w = upsample ? max(1, targetW) : columns, h = upsample ? max(1, targetH) : rows
+        guard let img = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, Int32(w), Int32(h)) else { return }
         defer { cairo_surface_destroy(img) }
         cairo_surface_flush(img)
         guard let data = cairo_image_surface_get_data(img) else { throw PlotError.cairo(operation: "heat map image", status: "no data") }
         let stride = Int(cairo_image_surface_get_stride(img))
-        for r in 0..<rows {
-            let row = (data + r * stride).withMemoryRebound(to: UInt32.self, capacity: columns) { $0 }
-            for c in 0..<columns {
-                // Cairo wants premultiplied ARGB in native-endian 32-bit words.
-                let col = color(r, c)
-                let a = max(0, min(1, col.alpha))
-                func q(_ v: Double) -> UInt32 { UInt32(max(0, min(255, (v * a * 255).rounded()))) }
-                row[c] = (UInt32((a * 255).rounded()) << 24) | (q(col.red) << 16) | (q(col.green) << 8) | q(col.blue)
+        // Cairo wants premultiplied ARGB in native-endian 32-bit words.
+        func pack(_ col: Color) -> UInt32 {
+            let a = max(0, min(1, col.alpha))
+            func q(_ v: Double) -> UInt32 { UInt32(max(0, min(255, (v * a * 255).rounded()))) }
+            return (UInt32((a * 255).rounded()) << 24) | (q(col.red) << 16) | (q(col.green) << 8) | q(col.blue)
+        }
+        let cellColumn = (0..<w).map { min(columns - 1, (2 * $0 + 1) * columns / (2 * w)) }
+        var cache: [Int: UInt32] = [:]
+        for y in 0..<h {
+            let r = min(rows - 1, (2 * y + 1) * rows / (2 * h))
+            let row = UnsafeMutableRawPointer(data + y * stride).assumingMemoryBound(to: UInt32.self)
+            if y > 0, r == min(rows - 1, (2 * y - 1) * rows / (2 * h)) {
+                row.update(from: UnsafeMutableRawPointer(data + (y - 1) * stride).assumingMemoryBound(to: UInt32.self), count: w)
+                continue
+            }
+            cache.removeAll(keepingCapacity: true)
+            for x in 0..<w {
+                let c = cellColumn[x]
+                if let v = cache[c] { row[x] = v; continue }
+                let v = pack(color(r, c)); cache[c] = v; row[x] = v
             }
         }
         cairo_surface_mark_dirty(img)
         cairo_save(cr)
         cairo_translate(cr, origin.x, origin.y)
-        cairo_scale(cr, (far.x - origin.x) / Double(columns), (far.y - origin.y) / Double(rows))
+        cairo_scale(cr, (far.x - origin.x) / Double(w), (far.y - origin.y) / Double(h))
         cairo_set_source_surface(cr, img, 0, 0)
         if let pattern = cairo_get_source(cr) {
-            cairo_pattern_set_filter(pattern, CAIRO_FILTER_NEAREST)
+            cairo_pattern_set_filter(pattern, upsample ? CAIRO_FILTER_NEAREST : CAIRO_FILTER_GOOD)
             cairo_pattern_set_extend(pattern, CAIRO_EXTEND_PAD)
         }
-        cairo_rectangle(cr, 0, 0, Double(columns), Double(rows))
+        cairo_rectangle(cr, 0, 0, Double(w), Double(h))
         cairo_fill(cr)
         cairo_restore(cr)
     }
