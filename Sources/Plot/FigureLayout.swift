@@ -69,7 +69,11 @@ public struct FigureLayout: Equatable, Sendable {
         var left = [Double](repeating: 50 * s, count: C), right = [Double](repeating: 10 * s, count: C)
         var top = [Double](repeating: 20 * s, count: R), bottom = [Double](repeating: 35 * s, count: R)
         var layouts: [PanelLayout] = []
-        for _ in 0..<4 {
+        var beside = Set<PanelIndex>(), besideDecided = false
+        // Size plot areas from the decorations they need until the insets stop changing. Ticks depend
+        // on axis length, so after two passes insets only grow, which guarantees this settles. Once
+        // settled, a legend that does not fit inside its plot moves beside it and sizing resumes.
+        for pass in 0..<12 {
             let pw = max(10, (grid.width - left.reduce(0, +) - right.reduce(0, +) - gap * Double(C - 1)) / Double(C))
             let ph = max(10, (grid.height - top.reduce(0, +) - bottom.reduce(0, +) - gap * Double(R - 1)) / Double(R))
             layouts = []
@@ -78,15 +82,32 @@ public struct FigureLayout: Equatable, Sendable {
                 var x = grid.minX
                 for c in 0..<C {
                     let plot = Rect(minX: x + left[c], minY: y + top[r], width: pw, height: ph)
-                    layouts.append(deco.decorate(fig[r, c], index: PanelIndex(r, c), plot: plot, sharedLegend: fig.sharedLegend))
+                    layouts.append(deco.decorate(fig[r, c], index: PanelIndex(r, c), plot: plot, sharedLegend: fig.sharedLegend,
+                                                 legendBeside: beside.contains(PanelIndex(r, c))))
                     x += left[c] + pw + right[c] + gap
                 }
                 y += top[r] + ph + bottom[r] + gap
             }
-            left = (0..<C).map { c in (0..<R).map { r in layouts[r * C + c].plot.minX - layouts[r * C + c].extent.minX }.max() ?? 0 }
-            right = (0..<C).map { c in (0..<R).map { r in layouts[r * C + c].extent.maxX - layouts[r * C + c].plot.maxX }.max() ?? 0 }
-            top = (0..<R).map { r in (0..<C).map { c in layouts[r * C + c].plot.minY - layouts[r * C + c].extent.minY }.max() ?? 0 }
-            bottom = (0..<R).map { r in (0..<C).map { c in layouts[r * C + c].extent.maxY - layouts[r * C + c].plot.maxY }.max() ?? 0 }
+            let ins = layouts.map(Insets.init)
+            var newLeft = (0..<C).map { c in Insets.maxOf((0..<R).map { ins[$0 * C + c].left }) }
+            var newRight = (0..<C).map { c in Insets.maxOf((0..<R).map { ins[$0 * C + c].right }) }
+            var newTop = (0..<R).map { r in Insets.maxOf((0..<C).map { ins[r * C + $0].top }) }
+            var newBottom = (0..<R).map { r in Insets.maxOf((0..<C).map { ins[r * C + $0].bottom }) }
+            if pass >= 2 {
+                newLeft = Insets.grow(newLeft, left); newRight = Insets.grow(newRight, right)
+                newTop = Insets.grow(newTop, top); newBottom = Insets.grow(newBottom, bottom)
+            }
+            let newAll: [Double] = newLeft + newRight + newTop + newBottom, oldAll: [Double] = left + right + top + bottom
+            let settled = zip(newAll, oldAll).allSatisfy { abs($0 - $1) < 0.25 }
+            left = newLeft; right = newRight; top = newTop; bottom = newBottom
+            if settled {
+                if !besideDecided {
+                    besideDecided = true
+                    beside = Set(layouts.filter { !$0.legendFits }.map(\.index))
+                    if !beside.isEmpty { continue }
+                }
+                break
+            }
         }
 
         for c in 0..<C {
@@ -117,4 +138,18 @@ public struct FigureLayout: Equatable, Sendable {
         return FigureLayout(width: fig.pixelWidth, height: fig.pixelHeight, panels: layouts, texts: texts,
                             sharedLegend: shared, connectors: connectors)
     }
+}
+
+/// Space a panel needs around its plot area on each side.
+struct Insets {
+    let left, right, top, bottom: Double
+
+    init(_ p: PanelLayout) {
+        let e = p.extent
+        left = p.plot.minX - e.minX; right = e.maxX - p.plot.maxX
+        top = p.plot.minY - e.minY; bottom = e.maxY - p.plot.maxY
+    }
+
+    static func maxOf(_ v: [Double]) -> Double { v.max() ?? 0 }
+    static func grow(_ new: [Double], _ old: [Double]) -> [Double] { zip(new, old).map { Swift.max($0, $1) } }
 }

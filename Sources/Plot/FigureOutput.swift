@@ -7,7 +7,16 @@ extension Figure {
     /// The layout the renderer will use: where every panel, tick and label goes.
     public func layout() throws -> FigureLayout {
         try validate()
-        return FigureLayout.compute(self, measurer: try CairoTextMeasurer(family: style.fontFamily))
+        let l = FigureLayout.compute(self, measurer: try CairoTextMeasurer(family: style.fontFamily))
+        // Below this the labels cannot fit; better a clear error than a figure of overlapping text.
+        let minimum = 24 * dpi / 72
+        for p in l.panels where p.plot.width < minimum || p.plot.height < minimum {
+            throw PlotError.tooSmall(panel: p.index, width: p.plot.width, height: p.plot.height)
+        }
+        for t in l.allTexts where t.box.minX < -0.5 || t.box.minY < -0.5 || t.box.maxX > Double(l.width) + 0.5 || t.box.maxY > Double(l.height) + 0.5 {
+            throw PlotError.labelDoesNotFit(text: t.text.plain, role: t.role, width: l.width, height: l.height)
+        }
+        return l
     }
 
     /// Straight 8-bit RGBA pixels, row-major, pixelWidth × pixelHeight.

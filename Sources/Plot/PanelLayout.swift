@@ -28,13 +28,28 @@ public struct PanelLayout: Equatable, Sendable {
     public var yAxis: AxisLayout
     public var colorBar: ColorBarLayout?
     public var legend: LegendLayout?
+    /// True when the legend did not fit inside the plot area and sits to its right.
+    public var legendOutside: Bool
+    /// False when an inside legend is larger than the plot area allows.
+    public var legendFits: Bool
     /// Every text around the panel: tick labels, offsets, axis labels, title, colour-bar text.
     public var texts: [PlacedText]
 
-    /// The box holding the plot area and everything drawn around it.
+    /// The box holding the plot area and everything drawn around it. Axis labels count only across
+    /// their axis: one longer than its axis must not grow the margins along it, which would shrink the
+    /// axis further and never settle.
     public var extent: Rect {
         var r = plot
-        for b in texts.map(\.box) + [colorBar?.bar].compactMap({ $0 }) {
+        let boxes = texts.map { t -> Rect in
+            switch t.role {
+            case "y label", "colorbar label":
+                return Rect(minX: t.box.minX, minY: max(t.box.minY, plot.minY), maxX: t.box.maxX, maxY: min(t.box.maxY, plot.maxY))
+            case "x label":
+                return Rect(minX: max(t.box.minX, plot.minX), minY: t.box.minY, maxX: min(t.box.maxX, plot.maxX), maxY: t.box.maxY)
+            default: return t.box
+            }
+        }
+        for b in boxes + [colorBar?.bar, legendOutside ? legend?.box : nil].compactMap({ $0 }) {
             r = Rect(minX: min(r.minX, b.minX), minY: min(r.minY, b.minY), maxX: max(r.maxX, b.maxX), maxY: max(r.maxY, b.maxY))
         }
         return r
@@ -51,7 +66,8 @@ struct PanelDecorator {
     var majorLen: Double { style.majorTickLength * scale }
     var minorLen: Double { style.minorTickLength * scale }
 
-    func decorate(_ panel: Panel, index: PanelIndex, plot: Rect, sharedLegend: Bool) -> PanelLayout {
+    /// `legendBeside`: put the legend right of the plot instead of inside it (it did not fit inside).
+    func decorate(_ panel: Panel, index: PanelIndex, plot: Rect, sharedLegend: Bool, legendBeside: Bool = false) -> PanelLayout {
         let xr = panel.xRange, yr = panel.yRange
         let t = DataTransform(plot: plot, x: xr, y: yr, xLog: panel.x.scale == .log, yLog: panel.y.scale == .log,
                               yInverted: panel.y.inverted)
@@ -131,14 +147,26 @@ struct PanelDecorator {
         }
 
         var legend: LegendLayout?
+        var legendFits = true
         let entries = panel.legendEntries
         if !sharedLegend, panel.legend != .none, !entries.isEmpty {
-            let fontPx = style.legendFontSize * scale
-            let raw = LegendPlacer.layout(entries, fontPx: fontPx, origin: Point(0, 0), perRow: 1, measurer: measurer)
-            legend = LegendPlacer.place(raw, in: plot, location: panel.legend, fontPx: fontPx, marks: panel.marks, transform: t)
+            let base = style.legendFontSize * scale
+            if legendBeside {
+                let right = max(plot.maxX, texts.map(\.box.maxX).max() ?? plot.maxX) + pad
+                legend = LegendPlacer.layout(entries, fontPx: base, origin: Point(right, plot.minY), perRow: 1, measurer: measurer)
+            } else {
+                // Inside the plot, shrinking the font a little if need be; the caller moves it beside
+                // the plot when even that does not fit.
+                for fontPx in [base, base * 0.85, base * 0.7] {
+                    let raw = LegendPlacer.layout(entries, fontPx: fontPx, origin: Point(0, 0), perRow: 1, measurer: measurer)
+                    legendFits = raw.box.width + fontPx <= plot.width && raw.box.height + fontPx <= plot.height
+                    legend = LegendPlacer.place(raw, in: plot, location: panel.legend, fontPx: fontPx, marks: panel.marks, transform: t)
+                    if legendFits { break }
+                }
+            }
         }
         return PanelLayout(index: index, plot: plot, transform: t, xAxis: xAxis, yAxis: yAxis, colorBar: cbLayout,
-                           legend: legend, texts: texts)
+                           legend: legend, legendOutside: legendBeside && legend != nil, legendFits: legendFits, texts: texts)
     }
 
     /// Picks the most ticks whose labels do not collide, then thins fixed ticks' labels if they still do.
@@ -152,6 +180,8 @@ struct PanelDecorator {
         for n in stride(from: start, through: 2, by: -1) {
             let ticks = axis.ticks(range: range, maxTicks: n)
             let layout = build(ticks, position: position, place: place)
+            // Fewer ticks can mean a single label (a 5-step on a range of 7): then thin the previous set.
+            if layout.labels.count < 2, let previous = best, previous.labels.count >= 2 { break }
             best = layout
             if !crowded(layout.labels, horizontal: horizontal) { return layout }
             if axis.tickValues != nil { break }

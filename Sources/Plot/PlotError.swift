@@ -5,6 +5,8 @@ public enum PlotError: Error, Equatable, CustomStringConvertible {
     case invalidSize(width: Double, height: Double, dpi: Double)
     case mismatchedLengths(panel: PanelIndex, mark: String, field: String, expected: Int, got: Int)
     case invalidLimits(panel: PanelIndex, axis: String, reason: String)
+    case tooSmall(panel: PanelIndex, width: Double, height: Double)
+    case labelDoesNotFit(text: String, role: String, width: Int, height: Int)
     case invalidMetadataKey(String)
     case cairo(operation: String, status: String)
     case png(operation: String)
@@ -18,6 +20,10 @@ public enum PlotError: Error, Equatable, CustomStringConvertible {
             return "panel (row \(p.row), column \(p.column)), \(mark): '\(field)' has \(got) values, expected \(expected)"
         case let .invalidLimits(p, axis, reason):
             return "panel (row \(p.row), column \(p.column)), \(axis) axis: \(reason)"
+        case let .tooSmall(p, w, h):
+            return "panel (row \(p.row), column \(p.column)) would be \(Int(w)) × \(Int(h)) pixels after its labels; make the figure larger or the fonts smaller"
+        case let .labelDoesNotFit(text, role, w, h):
+            return "the \(role) '\(text)' does not fit in the \(w) × \(h) pixel figure; make the figure larger or the fonts smaller"
         case let .invalidMetadataKey(k):
             return "PNG text key '\(k)' must be 1–79 printable Latin-1 characters without leading, trailing or double spaces"
         case let .cairo(op, status): return "cairo failed in \(op): \(status)"

@@ -29,14 +29,23 @@ public enum TickGenerator {
         let span = b - a > 0 ? b - a : max(abs(a), 1) * 1e-6
         let n = max(2, maxTicks)
         var exponent = Int((log10(span / Double(n))).rounded(.down)) - 1
+        var previous: Step?
+        func ticks(_ step: Step) -> TickSet {
+            let (first, last) = step.indices(a, b)
+            return format(values: (first...max(first, last)).map(step.value).filter { $0 >= a - span * 1e-9 && $0 <= b + span * 1e-9 },
+                          step: step)
+        }
         while true {
             for mantissa in [1, 2, 5] {
                 let step = Step(mantissa: mantissa, exponent: exponent)
                 let (first, last) = step.indices(a, b)
-                if last - first + 1 <= n {
-                    return format(values: (first...max(first, last)).map(step.value).filter { $0 >= a - span * 1e-9 && $0 <= b + span * 1e-9 },
-                                  step: step)
+                let count = last - first + 1
+                if count <= n {
+                    // A lone tick says nothing about scale: keep the last step with two or more instead.
+                    if count < 2, let p = previous { return ticks(p) }
+                    return ticks(step)
                 }
+                previous = step
             }
             exponent += 1
         }

@@ -110,3 +110,32 @@ final class LayoutTests: XCTestCase {
         XCTAssertEqual(h.counts, [2, 3], "right edge included, NaN and out-of-range ignored")
     }
 }
+
+final class LayoutStressTests: XCTestCase {
+    /// Every sample at several sizes and resolutions: no text overlaps another or a plot area.
+    func testSamplesAtManySizesHaveNoOverlaps() throws {
+        for (name, base) in SampleFigures.all() {
+            for (scale, dpi) in [(0.45, 100.0), (0.7, 100.0), (1.0, 72.0), (1.0, 200.0), (1.6, 100.0)] {
+                var fig = base
+                fig.width *= scale; fig.height *= scale; fig.dpi = dpi
+                do {
+                    assertNoOverlaps(try fig.layout(), "\(name) ×\(scale) @\(dpi)")
+                } catch PlotError.tooSmall, PlotError.labelDoesNotFit {
+                    XCTAssertLessThan(scale, 0.5, "\(name) ×\(scale) @\(dpi) should fit")   // only the tiny sizes may refuse
+                }
+            }
+        }
+    }
+}
+
+final class SmallAxisTests: XCTestCase {
+    /// A short linear axis keeps at least two labels (thinning a denser set) rather than one.
+    func testShortAxisKeepsTwoLabels() throws {
+        var fig = Figure(width: 3, height: 1.9, dpi: 150)
+        fig[0, 0].y = Axis(label: "y")
+        fig[0, 0].plot([0, 1], [-2.6, 4.3])
+        let l = try fig.layout()
+        XCTAssertGreaterThanOrEqual(l.panels[0].yAxis.labels.count, 2)
+        assertNoOverlaps(l, "short axis")
+    }
+}

@@ -96,3 +96,11 @@ final class TickTests: XCTestCase {
         XCTAssertEqual(Axis(limits: .fixed(5, 1)).resolvedRange(data: 0...100), 1...5)
     }
 }
+
+final class TickEdgeTests: XCTestCase {
+    func testNeverASingleLinearTickWhenTwoArePossible() {
+        let t = TickGenerator.linear(-2.94, 4.34, maxTicks: 3)
+        XCTAssertEqual(t.labels, ["\u{2212}2", "0", "2", "4"])
+        XCTAssertEqual(TickGenerator.linear(3, 3, maxTicks: 5).major.count, 1, "a degenerate range still gets its tick")
+    }
+}
