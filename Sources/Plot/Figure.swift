@@ -73,6 +73,11 @@ public struct Figure: Equatable, Sendable {
         set { self[index.row, index.column] = newValue }
     }
 
+    /// Edits every panel in place, row by row: the grid builder for figures like Fig. 3 and Fig. 4.
+    public mutating func forEachPanel(_ body: (_ row: Int, _ column: Int, _ panel: inout Panel) throws -> Void) rethrows {
+        for r in 0..<rows { for c in 0..<columns { try body(r, c, &panels[r * columns + c]) } }
+    }
+
     /// Frames `x` × `y` in `source`, sets `target`'s limits to it, and records the connector lines.
     public mutating func zoom(from source: PanelIndex, x: ClosedRange<Double>, y: ClosedRange<Double>,
                               to target: PanelIndex) {

@@ -1,4 +1,5 @@
 import CCairo
+import CLibPNG
 import Foundation
 
 // The public entry points that turn a Figure into pixels or files.
@@ -33,18 +34,20 @@ extension Figure {
                               stride: Int(cairo_image_surface_get_stride(surface)))
     }
 
-    /// PNG bytes with tEXt chunks Title, Software, then `metadata` sorted by key (so bytes are reproducible).
-    public func pngData(metadata: [String: String] = [:]) throws -> [UInt8] {
+    /// PNG bytes with tEXt chunks Title (the figure's title, else metadata["Title"], else `name`), Software,
+    /// then the rest of `metadata` sorted by key, so the same figure and metadata give the same bytes.
+    public func pngData(metadata: [String: String] = [:], name: String = "figure") throws -> [UInt8] {
         var text: [(key: String, value: String)] = []
-        if let t = title?.plain ?? metadata["Title"] { text.append(("Title", t)) }
-        text.append(("Software", metadata["Software"] ?? "bnrepro Plot (Cairo \(String(cString: cairo_version_string())), libpng)"))
+        text.append(("Title", title?.plain ?? metadata["Title"] ?? name))
+        let libpng = png_get_libpng_ver(nil).map { String(cString: $0) } ?? "?"
+        text.append(("Software", metadata["Software"] ?? "bnrepro Plot (cairo \(String(cString: cairo_version_string())), libpng \(libpng))"))
         for k in metadata.keys.sorted() where k != "Title" && k != "Software" { text.append((k, metadata[k] ?? "")) }
         return try PNGWriter.encode(width: pixelWidth, height: pixelHeight, rgba: try renderRGBA(), text: text)
     }
 
     /// Writes the PNG atomically. Put provenance in `metadata`: stage key, params, git commit.
     public func writePNG(to url: URL, metadata: [String: String] = [:]) throws {
-        try AtomicFile.write(try pngData(metadata: metadata), to: url)
+        try AtomicFile.write(try pngData(metadata: metadata, name: url.deletingPathExtension().lastPathComponent), to: url)
     }
 
     /// SVG bytes through Cairo's SVG surface (1 unit = 1 pixel of the PNG).

@@ -43,6 +43,14 @@ final class LayoutTests: XCTestCase {
         XCTAssertEqual(l.panels[3].yAxis.ticks.labels, ["10⁻²", "1", "10²", "10⁴", "10⁶"])
     }
 
+    func testForEachPanelVisitsRowMajor() {
+        var fig = Figure(width: 6, height: 4, rows: 2, columns: 3)
+        var order: [String] = []
+        fig.forEachPanel { r, c, p in order.append("\(r)\(c)"); p.title = RichText("\(r),\(c)") }
+        XCTAssertEqual(order, ["00", "01", "02", "10", "11", "12"])
+        XCTAssertEqual(fig[1, 2].title?.plain, "1,2")
+    }
+
     func testLegendEntriesAndBestCorner() throws {
         var fig = Figure(width: 5, height: 3.5, dpi: 100)
         var p = Panel()

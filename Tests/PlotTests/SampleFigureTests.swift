@@ -20,6 +20,7 @@ final class SampleFigureTests: XCTestCase {
             XCTAssertEqual(png.width, fig.pixelWidth, name)
             XCTAssertEqual(png.height, fig.pixelHeight, name)
             XCTAssertEqual(png.text["Sample"], name)
+            XCTAssertEqual(png.text["Title"], name, "untitled figures are titled by their file name")
             let svg = try String(contentsOf: dir.appendingPathComponent(name + ".svg"), encoding: .utf8)
             XCTAssertTrue(svg.contains("<svg"), name)
         }
