@@ -1,1 +1,4 @@
 import BNReproCLI
+import Experiments
+
+BNRepro.main(registry: ExperimentKinds.registry)

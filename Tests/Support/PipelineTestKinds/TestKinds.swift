@@ -1,1 +1,83 @@
+import Foundation
 import Pipeline
+
+/// Small stage kinds for the pipeline's tests. Each run appends the stage name to the file named by
+/// $BNREPRO_TEST_COUNTER, so a test can count executions across processes.
+public enum TestKinds {
+    public static var registry: KindRegistry {
+        KindRegistry([WriteKind(), ConcatKind(), FailKind(), SleepKind()])
+    }
+
+    static func count(_ context: StageContext) {
+        guard let path = ProcessInfo.processInfo.environment["BNREPRO_TEST_COUNTER"] else { return }
+        let fd = open(path, O_WRONLY | O_APPEND | O_CREAT, 0o644)
+        guard fd >= 0 else { return }
+        let line = context.stage + "\n"
+        _ = line.withCString { write(fd, $0, strlen($0)) }
+        close(fd)
+    }
+}
+
+/// Writes `text` (and the params it was given) into `out.txt`.
+public struct WriteKind: StageKind {
+    public let name = "test-write"
+    public let version = 1
+    public let parameters = [ParameterSpec("text", .string), ParameterSpec("repeat", .integer, default: 1),
+                             ParameterSpec("bn", .boolean, default: false), ParameterSpec("lr", .number, default: 0.1)]
+    public init() {}
+    public func run(_ context: StageContext) throws {
+        TestKinds.count(context)
+        let text = String(repeating: try context.string("text"), count: try context.int("repeat"))
+        print("writing \(text.count) characters")
+        try Data(text.utf8).write(to: context.output("out.txt"))
+        try Data(JSONValue.object(context.params).canonicalText.utf8).write(to: context.output("params.json"))
+    }
+}
+
+/// Joins the `out.txt` of every dependency, in dependency order.
+public struct ConcatKind: StageKind {
+    public let name = "test-concat"
+    public let version = 1
+    public let parameters = [ParameterSpec("separator", .string, default: "+")]
+    public init() {}
+    public func run(_ context: StageContext) throws {
+        TestKinds.count(context)
+        let parts = try context.inputs.map { try String(contentsOf: $0.file("out.txt", for: context.stage), encoding: .utf8) }
+        try Data(parts.joined(separator: try context.string("separator")).utf8).write(to: context.output("out.txt"))
+    }
+}
+
+public struct FailKind: StageKind {
+    public struct Failure: Error, CustomStringConvertible { public let description: String }
+    public let name = "test-fail"
+    public let version = 1
+    public let parameters = [ParameterSpec("message", .string, default: "deliberate failure")]
+    public init() {}
+    public func run(_ context: StageContext) throws {
+        TestKinds.count(context)
+        print("about to fail")
+        throw Failure(description: try context.string("message"))
+    }
+}
+
+/// Sleeps in small steps, reporting progress, then writes `out.txt`. If $BNREPRO_TEST_STARTED is
+/// set, writes the worker's pid there first so a test knows the stage is under way.
+public struct SleepKind: StageKind {
+    public let name = "test-sleep"
+    public let version = 1
+    public let parameters = [ParameterSpec("seconds", .number), ParameterSpec("text", .string, default: "slept")]
+    public init() {}
+    public func run(_ context: StageContext) throws {
+        TestKinds.count(context)
+        if let marker = ProcessInfo.processInfo.environment["BNREPRO_TEST_STARTED"] {
+            FileManager.default.createFile(atPath: marker, contents: Data("\(getpid())".utf8))
+        }
+        let seconds = try context.double("seconds")
+        let steps = max(1, Int(seconds * 10))
+        for i in 0..<steps {
+            Thread.sleep(forTimeInterval: seconds / Double(steps))
+            context.progress("step \(i + 1)/\(steps)", fraction: Double(i + 1) / Double(steps))
+        }
+        try Data(try context.string("text").utf8).write(to: context.output("out.txt"))
+    }
+}

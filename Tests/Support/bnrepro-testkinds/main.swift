@@ -1,1 +1,4 @@
 import BNReproCLI
+import PipelineTestKinds
+
+BNRepro.main(registry: TestKinds.registry)

@@ -1,0 +1,74 @@
+import ArgumentParser
+import Foundation
+import Pipeline
+
+struct RunCommand: RegistryCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Bring targets (default: every stage) up to date, running only what is not cached.",
+        discussion: """
+        Examples:
+          bnrepro run                         every figure, default profile
+          bnrepro run fig3 --force            rerun fig3 even if cached (not its inputs)
+          bnrepro run train -j 2              the whole train matrix, two stages at a time
+          bnrepro run --profile smoke --set train.params.epochs=1 --dry-run
+        """)
+
+    @OptionGroup var options: PipelineOptions
+
+    @Argument(help: "Stages or matrix groups (e.g. fig3, train, train@bn=true,lr=0.1).")
+    var targets: [String] = []
+
+    @Flag(help: "Rerun the targets even when cached.") var force = false
+    @Flag(name: .customLong("dry-run"), help: "Say what would run and why, run nothing.") var dryRun = false
+    @Option(name: [.short, .customLong("jobs")], help: "Stages to run at once.") var jobs = 1
+    @Flag(name: .customLong("keep-going"), help: "After a failure, finish the stages that do not depend on it.") var keepGoing = false
+    @Flag(name: .customLong("no-wait"), help: "Fail instead of waiting when another run holds the cache.") var noWait = false
+
+    func run(registry: KindRegistry) throws {
+        let pipeline = try options.resolve(registry)
+        let store = try options.cacheStore()
+        let console = Console()
+        var lock: CacheLock?
+        if !dryRun {
+            lock = try CacheLock(cache: store, wait: noWait ? .fail : .wait, command: CommandLine.arguments.joined(separator: " ")) {
+                console.note("waiting for \($0) to finish…")
+            }
+        }
+        defer { withExtendedLifetime(lock) {} }
+        var env: [String: String] = [:]
+        if let commit = GitInfo.commit(in: options.projectDirectory) { env["BNREPRO_GIT_COMMIT"] = commit }
+        let executor = LocalExecutor(worker: SelfExecutable.url, environment: env)
+        let runner = Runner(pipeline: pipeline, store: store, executor: executor, console: console,
+                            projectDirectory: options.projectDirectory)
+        var runOptions = RunOptions()
+        runOptions.targets = targets
+        runOptions.force = force
+        runOptions.dryRun = dryRun
+        runOptions.jobs = jobs
+        runOptions.keepGoing = keepGoing
+        let summary = try runner.run(runOptions)
+        let verb = dryRun ? "would run" : "ran"
+        var line = "profile \(pipeline.profile): \(verb) \(summary.ran.count), cached \(summary.cached.count)"
+        if !summary.failed.isEmpty { line += ", failed \(summary.failed.count) (\(summary.failed.joined(separator: ", ")))" }
+        if !summary.skipped.isEmpty { line += ", not run \(summary.skipped.count)" }
+        console.note(line)
+        if !summary.succeeded { throw ExitCode(1) }
+    }
+}
+
+struct ExecCommand: RegistryCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "exec",
+        abstract: "Run one stage from its action spec in the cache (what executors call; not for everyday use).")
+
+    @Argument(help: "The stage key.") var key: String
+    @Option(help: "The cache directory.") var cache: String
+    @Option(help: "The executor's name, recorded in the action record.") var executor = "local"
+
+    func run(registry: KindRegistry) throws {
+        let store = try CacheStore(root: URL(fileURLWithPath: cache))
+        let outcome = StageExecution.execute(key: key, store: store, registry: registry, executor: executor)
+        if outcome != .succeeded { throw ExitCode(outcome.rawValue) }
+    }
+}

@@ -1,0 +1,103 @@
+import ArgumentParser
+import Foundation
+import Pipeline
+
+struct ShowCommand: RegistryCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "show",
+        abstract: "One stage: params, key, inputs, outputs, timings and the tail of its log.",
+        discussion: "Example: bnrepro show 'train@bn=false,lr=0.0001'")
+
+    @OptionGroup var options: PipelineOptions
+    @Argument(help: "The stage name.") var stage: String
+    @Option(help: "Lines of log to print.") var logLines = 20
+
+    func run(registry: KindRegistry) throws {
+        let pipeline = try options.resolve(registry)
+        let store = try options.cacheStore()
+        guard let target = pipeline.stage(stage) else {
+            let members = try pipeline.select(stage)
+            throw ValidationError("'\(stage)' is a matrix of \(members.count) stages; show one of: " + members.map(\.name).joined(separator: ", "))
+        }
+        let states = StatusReport(pipeline: pipeline, store: store).states()
+        let state = states.first { $0.stage.name == stage }!.state
+        print("stage    \(target.name)")
+        print("kind     \(target.kind.name) (version \(target.kind.version))")
+        if let d = target.description { print("about    \(d)") }
+        print("deps     \(target.deps.isEmpty ? "none" : target.deps.joined(separator: ", "))")
+        print("params   \(JSONValue.object(target.params).prettyText().replacingOccurrences(of: "\n", with: "\n         "))")
+        var record: ActionRecord?
+        switch state {
+        case .upToDate(let key):
+            print("status   up to date\nkey      \(key)")
+            record = store.record(key)
+        case .neverRun:
+            print("status   never run")
+        case .stale(let reasons):
+            print("status   stale: " + reasons.joined(separator: "; "))
+            if let last = store.lastKey(ofStage: stage), let r = store.anyRecord(last) {
+                print("(showing its last successful run, key \(last))")
+                record = r
+            }
+        }
+        if let record { describe(record, store: store) }
+        if let failure = store.allFailureKeys().compactMap(store.failure).filter({ $0.stage == stage }).max(by: { $0.finished < $1.finished }),
+           failure.finished > (record?.finished ?? .distantPast) {
+            print("last failure (\(Format.age(failure.finished))): \(failure.error ?? "unknown")")
+            printLog(failure.log, store: store)
+        }
+    }
+
+    private func describe(_ r: ActionRecord, store: CacheStore) {
+        if !r.inputs.isEmpty {
+            print("inputs")
+            for input in r.inputs {
+                for (name, ref) in input.outputs.sorted(by: { $0.key < $1.key }) {
+                    print("  \(input.stage):\(name)  \(Format.bytes(ref.size))  \(ref.digest.prefix(16))")
+                }
+            }
+        }
+        print("outputs")
+        for (name, ref) in r.outputs.sorted(by: { $0.key < $1.key }) {
+            print("  \(name)  \(Format.bytes(ref.size))  \(ref.digest)\(store.has(ref) ? "" : "  (MISSING)")")
+        }
+        let iso = ISO8601DateFormatter()
+        print("ran      \(iso.string(from: r.started)) → \(iso.string(from: r.finished)) (\(Format.age(r.finished)))")
+        print(String(format: "time     wall %.2fs, cpu %.2fs", r.wallSeconds, r.cpuSeconds))
+        print("where    \(r.host), executor \(r.executor), commit \(r.gitCommit ?? "unknown")")
+        printLog(r.log, store: store)
+    }
+
+    private func printLog(_ digest: String?, store: CacheStore) {
+        guard let digest, let tail = LogTail.read(store.objectPath(digest), lines: logLines) else { print("log      (none)"); return }
+        print("log (last \(logLines) lines)")
+        for line in tail.split(separator: "\n", omittingEmptySubsequences: false) { print("  │ \(line)") }
+    }
+}
+
+struct ListCommand: RegistryCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ls",
+        abstract: "Cached artifacts: stage, output, size, age (* = used by the current pipeline and profile).")
+
+    @OptionGroup var options: PipelineOptions
+
+    func run(registry: KindRegistry) throws {
+        let store = try options.cacheStore()
+        let current = Set(StatusReport(pipeline: try options.resolve(registry), store: store).states().compactMap { entry -> String? in
+            if case .upToDate(let key) = entry.state { return key }
+            return nil
+        })
+        let records = store.allRecordKeys().compactMap(store.anyRecord).sorted { ($0.stage, $0.finished) < ($1.stage, $1.finished) }
+        var rows = [["", "STAGE", "OUTPUT", "SIZE", "AGE", "DIGEST"]]
+        var total: Int64 = 0
+        for r in records {
+            for (name, ref) in r.outputs.sorted(by: { $0.key < $1.key }) {
+                rows.append([current.contains(r.key) ? "*" : " ", r.stage, name, Format.bytes(ref.size), Format.age(r.finished), String(ref.digest.prefix(12))])
+                total += ref.size
+            }
+        }
+        print(Format.table(rows))
+        print("\(records.count) records, \(rows.count - 1) outputs, \(Format.bytes(total))")
+    }
+}

@@ -1,1 +1,0 @@
-// The Experiments module; see ../../README.md and DESIGN.md §2.

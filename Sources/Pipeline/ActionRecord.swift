@@ -1,0 +1,97 @@
+import Foundation
+
+public struct OutputRef: Codable, Sendable, Equatable {
+    public let digest: String
+    public let size: Int64
+}
+
+/// The outputs of one dependency as an action names them.
+public struct InputRef: Codable, Sendable, Equatable {
+    public let stage: String
+    public let kind: String
+    public let params: JSONObject
+    public let outputs: [String: OutputRef]
+}
+
+/// What to compute: everything a worker needs to run a stage, and everything its key is made of.
+/// Written to the store before the stage runs, so any executor (a child process, a Slurm job) can
+/// run it from the key alone.
+public struct ActionSpec: Codable, Sendable {
+    public let key: String
+    public let stage: String
+    public let kind: String
+    public let version: Int
+    public let params: JSONObject
+    public let inputs: [InputRef]
+
+    public init(stage: ResolvedStage, inputs: [InputRef]) {
+        self.stage = stage.name
+        self.kind = stage.kind.name
+        self.version = stage.kind.version
+        self.params = stage.params
+        self.inputs = inputs
+        self.key = StageKey.compute(kind: stage.kind.name, version: stage.kind.version, params: stage.params, inputs: inputs)
+    }
+}
+
+public enum StageKey {
+    /// SHA-256 of the canonical JSON of kind, version, params and the dependencies' output digests.
+    public static func compute(kind: String, version: Int, params: JSONObject, inputs: [InputRef]) -> String {
+        var deps = JSONObject()
+        for input in inputs {
+            var outputs = JSONObject()
+            for (name, ref) in input.outputs { outputs[name] = .string(ref.digest) }
+            deps[input.stage] = .object(outputs)
+        }
+        let material: JSONValue = .object(JSONObject([
+            ("kind", .string(kind)), ("version", .number(Double(version))),
+            ("params", .object(params)), ("inputs", .object(deps)),
+        ]))
+        return Digest.sha256(material.canonicalText)
+    }
+}
+
+/// What was computed (or what failed): stored under the action's key once every object it names
+/// is in the store.
+public struct ActionRecord: Codable, Sendable {
+    public enum Status: String, Codable, Sendable { case succeeded, failed }
+
+    public let key: String
+    public let stage: String
+    public let kind: String
+    public let version: Int
+    public let params: JSONObject
+    public let inputs: [InputRef]
+    public var outputs: [String: OutputRef]
+    public var status: Status
+    public var error: String?
+    public var started: Date
+    public var finished: Date
+    public var wallSeconds: Double
+    public var cpuSeconds: Double
+    public var host: String
+    public var gitCommit: String?
+    public var executor: String
+    /// Digest of the captured stdout and stderr.
+    public var log: String?
+
+    public init(spec: ActionSpec, status: Status, started: Date, executor: String) {
+        key = spec.key
+        stage = spec.stage
+        kind = spec.kind
+        version = spec.version
+        params = spec.params
+        inputs = spec.inputs
+        outputs = [:]
+        self.status = status
+        self.started = started
+        finished = started
+        wallSeconds = 0
+        cpuSeconds = 0
+        host = ProcessInfo.processInfo.hostName
+        self.executor = executor
+    }
+
+    /// Every object the record keeps alive.
+    public var objectDigests: [String] { outputs.values.map(\.digest) + (log.map { [$0] } ?? []) }
+}

@@ -1,0 +1,202 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The cache directory: a content-addressed object store plus action specs, records, failure
+/// records and, per stage name, a ref to its last successful key (so `status` can say what changed).
+///
+///     objects/ab/cdef…   read-only files, named by SHA-256
+///     specs/<key>.json   what to compute        actions/<key>.json   what was computed
+///     failures/<key>.json the last failure      refs/<stage>.json    last successful key of a stage
+///     tmp/               work directories of running stages (named with the owner's pid)
+///     quarantine/        objects that failed verification
+public struct CacheStore: Sendable {
+    public let root: URL
+    public var objectsDirectory: URL { root.appendingPathComponent("objects") }
+    var actionsDirectory: URL { root.appendingPathComponent("actions") }
+    var failuresDirectory: URL { root.appendingPathComponent("failures") }
+    var specsDirectory: URL { root.appendingPathComponent("specs") }
+    var refsDirectory: URL { root.appendingPathComponent("refs") }
+    public var tmpDirectory: URL { root.appendingPathComponent("tmp") }
+    var quarantineDirectory: URL { root.appendingPathComponent("quarantine") }
+
+    public init(root: URL) throws {
+        self.root = root.standardizedFileURL
+        for dir in [objectsDirectory, actionsDirectory, failuresDirectory, specsDirectory, refsDirectory, tmpDirectory, quarantineDirectory] {
+            try FileIO.createDirectory(dir)
+        }
+    }
+
+    // MARK: objects
+
+    public func objectPath(_ digest: String) -> URL {
+        objectsDirectory.appendingPathComponent(String(digest.prefix(2))).appendingPathComponent(String(digest.dropFirst(2)))
+    }
+
+    /// Stores a file by content. The file is moved in when it lies in the cache's filesystem
+    /// (outputs are written under tmp/), otherwise copied; either way the object appears atomically.
+    @discardableResult
+    public func put(file url: URL) throws -> OutputRef {
+        let (digest, size) = try Digest.sha256(file: url)
+        let target = objectPath(digest)
+        if FileIO.size(target) == size { return OutputRef(digest: digest, size: size) }
+        try FileIO.createDirectory(target.deletingLastPathComponent())
+        let staging = tmpDirectory.appendingPathComponent("object-\(getpid())-\(digest.prefix(16))")
+        unlink(staging.path)
+        if link(url.path, staging.path) != 0 {
+            do { try FileManager.default.copyItem(at: url, to: staging) } catch {
+                throw PipelineError.io(path: url.path, reason: "cannot copy into the store: \(error.localizedDescription)")
+            }
+        }
+        try FileIO.fsyncFile(staging)
+        chmod(staging.path, 0o444)
+        try FileIO.rename(staging, to: target)
+        return OutputRef(digest: digest, size: size)
+    }
+
+    public func put(data: Data) throws -> OutputRef {
+        let temp = tmpDirectory.appendingPathComponent("blob-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        try FileIO.atomicWrite(data, to: temp)
+        defer { unlink(temp.path) }
+        return try put(file: temp)
+    }
+
+    /// Cheap presence check (no hashing): what a cached run relies on.
+    public func has(_ ref: OutputRef) -> Bool { FileIO.size(objectPath(ref.digest)) == ref.size }
+
+    /// Re-hashes an object; a mismatch moves it to quarantine/ and reports it.
+    public func verify(_ digest: String) throws -> Bool {
+        let path = objectPath(digest)
+        guard FileIO.exists(path) else { return false }
+        let (actual, _) = try Digest.sha256(file: path)
+        if actual == digest { return true }
+        quarantine(digest)
+        return false
+    }
+
+    public func quarantine(_ digest: String) {
+        let target = quarantineDirectory.appendingPathComponent("\(digest)-\(Int(Date().timeIntervalSince1970))")
+        _ = Glibc.rename(objectPath(digest).path, target.path)
+    }
+
+    public func allObjects() -> [(digest: String, size: Int64)] {
+        let fm = FileManager.default
+        var result: [(String, Int64)] = []
+        for prefix in (try? fm.contentsOfDirectory(atPath: objectsDirectory.path)) ?? [] where prefix.count == 2 {
+            let dir = objectsDirectory.appendingPathComponent(prefix)
+            for rest in (try? fm.contentsOfDirectory(atPath: dir.path)) ?? [] {
+                let digest = prefix + rest
+                if Digest.isValid(digest) { result.append((digest, FileIO.size(dir.appendingPathComponent(rest)) ?? 0)) }
+            }
+        }
+        return result
+    }
+
+    public func removeObject(_ digest: String) {
+        unlink(objectPath(digest).path)
+    }
+
+    // MARK: specs, records, refs
+
+    public func writeSpec(_ spec: ActionSpec) throws {
+        try FileIO.atomicWrite(try RecordCoding.encoder().encode(spec), to: specsDirectory.appendingPathComponent("\(spec.key).json"))
+    }
+
+    public func spec(_ key: String) throws -> ActionSpec {
+        let url = specsDirectory.appendingPathComponent("\(key).json")
+        guard let data = try? Data(contentsOf: url) else {
+            throw PipelineError.unreadable(file: url.path, reason: "no action spec for key \(key)")
+        }
+        do { return try RecordCoding.decoder().decode(ActionSpec.self, from: data) } catch {
+            throw PipelineError.unreadable(file: url.path, reason: "malformed action spec: \(error)")
+        }
+    }
+
+    /// Writes a record; callers store every object it names first.
+    public func write(_ record: ActionRecord) throws {
+        let dir = record.status == .succeeded ? actionsDirectory : failuresDirectory
+        try FileIO.atomicWrite(try RecordCoding.encoder().encode(record), to: dir.appendingPathComponent("\(record.key).json"))
+        if record.status == .succeeded {
+            unlink(failuresDirectory.appendingPathComponent("\(record.key).json").path)
+            try FileIO.atomicWrite(Data(record.key.utf8), to: refsDirectory.appendingPathComponent(record.stage))
+        }
+    }
+
+    /// The successful record of a key, if every object it names is present.
+    public func record(_ key: String) -> ActionRecord? {
+        guard let record = readRecord(actionsDirectory.appendingPathComponent("\(key).json")) else { return nil }
+        return record.outputs.values.allSatisfy(has) ? record : nil
+    }
+
+    /// The record even if objects are missing (for `show` and `status`).
+    public func anyRecord(_ key: String) -> ActionRecord? {
+        readRecord(actionsDirectory.appendingPathComponent("\(key).json"))
+    }
+
+    public func failure(_ key: String) -> ActionRecord? {
+        readRecord(failuresDirectory.appendingPathComponent("\(key).json"))
+    }
+
+    public func removeRecord(_ key: String) {
+        unlink(actionsDirectory.appendingPathComponent("\(key).json").path)
+    }
+
+    public func lastKey(ofStage stage: String) -> String? {
+        (try? String(contentsOf: refsDirectory.appendingPathComponent(stage), encoding: .utf8))
+            .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+    }
+
+    public func allRecordKeys() -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: actionsDirectory.path)) ?? []
+        return names.filter { $0.hasSuffix(".json") && !$0.hasPrefix(".") }.map { String($0.dropLast(5)) }
+    }
+
+    public func allFailureKeys() -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: failuresDirectory.path)) ?? []
+        return names.filter { $0.hasSuffix(".json") && !$0.hasPrefix(".") }.map { String($0.dropLast(5)) }
+    }
+
+    public func allSpecKeys() -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: specsDirectory.path)) ?? []
+        return names.filter { $0.hasSuffix(".json") && !$0.hasPrefix(".") }.map { String($0.dropLast(5)) }
+    }
+
+    public func removeSpec(_ key: String) { unlink(specsDirectory.appendingPathComponent("\(key).json").path) }
+    public func removeFailure(_ key: String) { unlink(failuresDirectory.appendingPathComponent("\(key).json").path) }
+
+    func readRecord(_ url: URL) -> ActionRecord? {
+        guard let data = try? Data(contentsOf: url) else { return nil }
+        return try? RecordCoding.decoder().decode(ActionRecord.self, from: data)
+    }
+
+    // MARK: work directories
+
+    /// A fresh directory under tmp/, named with this process's pid so that a later run can tell a
+    /// dead run's leftovers from a live one's.
+    public func makeWorkDirectory(_ label: String) throws -> URL {
+        let url = tmpDirectory.appendingPathComponent("work-\(getpid())-\(label.prefix(24))-\(UInt32.random(in: 0...UInt32.max))")
+        try FileIO.createDirectory(url)
+        return url
+    }
+
+    /// A zombie counts as dead: in containers nobody may reap an orphaned worker.
+    static func isAlive(_ pid: Int32) -> Bool {
+        if kill(pid, 0) != 0 && errno == ESRCH { return false }
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return true }
+        return !stat[close...].hasPrefix(") Z")
+    }
+
+    /// Removes what killed runs left under tmp/.
+    public func removeDeadWork() {
+        let fm = FileManager.default
+        for name in (try? fm.contentsOfDirectory(atPath: tmpDirectory.path)) ?? [] {
+            let parts = name.split(separator: "-")
+            guard parts.count >= 2, let pid = Int32(parts[1]), pid != getpid() else { continue }
+            if !CacheStore.isAlive(pid) {
+                try? fm.removeItem(at: tmpDirectory.appendingPathComponent(name))
+            }
+        }
+    }
+}

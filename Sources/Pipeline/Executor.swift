@@ -1,0 +1,110 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+public enum ExecutionOutcome: Sendable {
+    case succeeded(ActionRecord)
+    case failed(reason: String, logTail: String)
+    /// An input object failed its hash check and was quarantined: its producer must run again.
+    case corruptInput(String)
+}
+
+/// Runs an action whose spec is already in the store. `local` runs `bnrepro exec` as a child
+/// process; other executors (Slurm) submit the same command elsewhere.
+public protocol Executor: Sendable {
+    var name: String { get }
+    func execute(_ spec: ActionSpec, store: CacheStore, progress: @escaping @Sendable (StageProgress) -> Void) -> ExecutionOutcome
+}
+
+extension Executor {
+    /// Reads what the worker left in the store, given how `bnrepro exec` exited (nil if it died
+    /// without an exit status). A forced rerun has an old record under the same key, so the exit
+    /// status decides, and the store says why.
+    public func outcome(of spec: ActionSpec, store: CacheStore, exitStatus: Int32?, fallback: String) -> ExecutionOutcome {
+        if exitStatus == StageExecution.Outcome.succeeded.rawValue, let record = store.record(spec.key) { return .succeeded(record) }
+        let failure = store.failure(spec.key)
+        if exitStatus == StageExecution.Outcome.corruptInput.rawValue {
+            return .corruptInput(failure?.error ?? "an input was corrupt")
+        }
+        guard let failure, exitStatus != nil else { return .failed(reason: fallback, logTail: "") }
+        let tail = failure.log.flatMap { LogTail.read(store.objectPath($0)) } ?? ""
+        return .failed(reason: failure.error ?? fallback, logTail: tail)
+    }
+}
+
+public enum LogTail {
+    public static func read(_ url: URL, lines: Int = 15) -> String? {
+        guard let text = try? String(contentsOf: url, encoding: .utf8) else { return nil }
+        return text.split(separator: "\n", omittingEmptySubsequences: false).suffix(lines).joined(separator: "\n")
+    }
+}
+
+/// Runs each stage as `<worker> exec <key> --cache <dir>` on this machine.
+public struct LocalExecutor: Executor {
+    public let name = "local"
+    public let worker: URL
+    public let environment: [String: String]
+
+    public init(worker: URL, environment: [String: String] = [:]) {
+        self.worker = worker
+        self.environment = environment
+    }
+
+    public func execute(_ spec: ActionSpec, store: CacheStore, progress: @escaping @Sendable (StageProgress) -> Void) -> ExecutionOutcome {
+        let process = Process()
+        process.executableURL = worker
+        process.arguments = ["exec", spec.key, "--cache", store.root.path, "--executor", name]
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        do { try process.run() } catch {
+            return .failed(reason: "cannot start \(worker.path): \(error.localizedDescription)", logTail: "")
+        }
+        let errText = LockedText()
+        let readers = DispatchGroup()
+        DispatchQueue.global().async(group: readers) {
+            ProgressLines.forward(out.fileHandleForReading, to: progress)
+        }
+        DispatchQueue.global().async(group: readers) {
+            errText.set(String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
+        }
+        process.waitUntilExit()
+        readers.wait()
+        let how = process.terminationReason == .uncaughtSignal
+            ? "killed by signal \(process.terminationStatus)"
+            : "exited with status \(process.terminationStatus)"
+        let detail = errText.value.trimmingCharacters(in: .whitespacesAndNewlines)
+        let exitStatus = process.terminationReason == .exit ? process.terminationStatus : nil
+        return outcome(of: spec, store: store, exitStatus: exitStatus, fallback: "worker \(how)" + (detail.isEmpty ? "" : ": \(detail)"))
+    }
+}
+
+enum ProgressLines {
+    /// Splits a worker's stdout into lines and passes on the progress ones.
+    static func forward(_ handle: FileHandle, to progress: @Sendable (StageProgress) -> Void) {
+        var buffer = Data()
+        while true {
+            let chunk = handle.availableData
+            if chunk.isEmpty { break }
+            buffer.append(chunk)
+            while let newline = buffer.firstIndex(of: 0x0A) {
+                let line = String(decoding: buffer[buffer.startIndex..<newline], as: UTF8.self)
+                buffer.removeSubrange(buffer.startIndex...newline)
+                if line.hasPrefix(StageExecution.progressMarker),
+                   let p = try? JSONDecoder().decode(StageProgress.self, from: Data(line.dropFirst(StageExecution.progressMarker.count).utf8)) {
+                    progress(p)
+                }
+            }
+        }
+    }
+}
+
+final class LockedText: @unchecked Sendable {
+    private let lock = NSLock()
+    private var text = ""
+    func set(_ s: String) { lock.lock(); text = s; lock.unlock() }
+    var value: String { lock.lock(); defer { lock.unlock() }; return text }
+}

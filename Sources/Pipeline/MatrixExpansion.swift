@@ -1,0 +1,91 @@
+import Foundation
+
+/// Turns raw stage objects into resolved stages: one per matrix combination, params checked against
+/// the kind's declaration (defaults filled in), deps expanded to concrete stage names.
+enum MatrixExpansion {
+    static func expand(_ raw: [JSONObject], file: String, registry: KindRegistry) throws -> [ResolvedStage] {
+        var groups: [String: [String]] = [:]
+        var pending: [(stage: JSONObject, name: String, group: String, kind: any StageKind, params: JSONObject)] = []
+        for stage in raw {
+            let group = stage["name"]!.stringValue!
+            guard let kindName = stage["kind"]?.stringValue else {
+                throw PipelineError.invalidField(file: file, location: "stage '\(group)', field 'kind'", problem: "expected a string")
+            }
+            guard let kind = registry.kind(named: kindName) else {
+                throw PipelineError.unknownKind(stage: group, kind: kindName, suggestion: closestMatch(kindName, in: registry.names))
+            }
+            guard let baseParams = (stage["params"] ?? .object(JSONObject())).objectValue else {
+                throw PipelineError.invalidField(file: file, location: "stage '\(group)', field 'params'", problem: "expected an object")
+            }
+            for combination in try combinations(stage["matrix"], stage: group, file: file) {
+                var params = baseParams
+                var label: [String] = []
+                for (key, value) in combination {
+                    params[key] = value
+                    label.append("\(key)=\(labelText(value))")
+                }
+                let name = label.isEmpty ? group : "\(group)@\(label.joined(separator: ","))"
+                guard PipelineDocument.isSafeName(name) else { throw PipelineError.invalidName(file: file, name: name) }
+                let resolved = try checkParams(params, kind: kind, stage: name, file: file)
+                groups[group, default: []].append(name)
+                pending.append((stage, name, group, kind, resolved))
+            }
+        }
+        return try pending.map { entry in
+            var deps: [String] = []
+            for dep in entry.stage["deps"]?.arrayValue?.compactMap(\.stringValue) ?? [] {
+                if let members = groups[dep] {
+                    deps.append(contentsOf: members)
+                } else if pending.contains(where: { $0.name == dep }) {
+                    deps.append(dep)
+                } else {
+                    let known = Array(groups.keys) + pending.map(\.name)
+                    throw PipelineError.unknownDependency(stage: entry.group, dependency: dep, suggestion: closestMatch(dep, in: known))
+                }
+            }
+            return ResolvedStage(name: entry.name, group: entry.group, kind: entry.kind, params: entry.params,
+                                 deps: deps, publish: entry.stage["publish"]?.stringValue,
+                                 description: entry.stage["description"]?.stringValue)
+        }
+    }
+
+    static func labelText(_ value: JSONValue) -> String {
+        if case .string(let s) = value { return s }
+        return value.canonicalText
+    }
+
+    private static func combinations(_ matrix: JSONValue?, stage: String, file: String) throws -> [[(String, JSONValue)]] {
+        guard let matrix = matrix?.objectValue, !matrix.isEmpty else { return [[]] }
+        var result: [[(String, JSONValue)]] = [[]]
+        for (key, values) in matrix.pairs {
+            guard let values = values.arrayValue, !values.isEmpty else {
+                throw PipelineError.invalidField(file: file, location: "stage '\(stage)', field 'matrix.\(key)'",
+                    problem: "expected a non-empty array of values")
+            }
+            result = result.flatMap { prefix in values.map { prefix + [(key, $0)] } }
+        }
+        return result
+    }
+
+    private static func checkParams(_ params: JSONObject, kind: any StageKind, stage: String, file: String) throws -> JSONObject {
+        let specs = kind.parameters
+        let names = specs.map(\.name)
+        var resolved = JSONObject()
+        for key in params.keys where !names.contains(key) {
+            throw PipelineError.invalidField(file: file, location: "stage '\(stage)', field 'params.\(key)'",
+                problem: "kind '\(kind.name)' has no parameter '\(key)'" + PipelineDocument.suggestion(key, names))
+        }
+        for spec in specs {
+            guard let value = params[spec.name] ?? spec.defaultValue else {
+                throw PipelineError.invalidField(file: file, location: "stage '\(stage)', field 'params.\(spec.name)'",
+                    problem: "missing (kind '\(kind.name)' requires it\(spec.help.isEmpty ? "" : ": \(spec.help)"))")
+            }
+            guard spec.accepts(value) else {
+                throw PipelineError.invalidField(file: file, location: "stage '\(stage)', field 'params.\(spec.name)'",
+                    problem: "expected \(spec.type.rawValue), got \(value.typeName) \(value.canonicalText)")
+            }
+            resolved[spec.name] = value
+        }
+        return resolved
+    }
+}

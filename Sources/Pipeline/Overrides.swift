@@ -1,0 +1,57 @@
+import Foundation
+
+/// Dotted-path overrides (`train.params.epochs = 2`) on raw stage objects. The first component is a
+/// stage name; since names may contain dots, the longest stage name that prefixes the path wins.
+public enum Overrides {
+    static func apply(_ overrides: [(path: String, value: JSONValue)], to stages: inout [JSONObject], origin: String) throws {
+        let names = stages.map { $0["name"]?.stringValue ?? "" }
+        for (path, value) in overrides {
+            guard let (i, rest) = locate(path, names: names) else {
+                let head = String(path.split(separator: ".").first ?? "")
+                throw PipelineError.badOverride(path: path,
+                    problem: "\(origin): no stage named '\(head)'" + (closestMatch(head, in: names).map { "; did you mean '\($0)'?" } ?? ""))
+            }
+            guard let field = rest.first, ["params", "matrix", "deps", "kind", "publish"].contains(field) else {
+                throw PipelineError.badOverride(path: path,
+                    problem: "\(origin): expected <stage>.params.<name>, <stage>.matrix.<name>, <stage>.deps, <stage>.kind or <stage>.publish")
+            }
+            var stage = JSONValue.object(stages[i])
+            try set(&stage, path: rest[...], value: value, fullPath: path)
+            stages[i] = stage.objectValue!
+        }
+    }
+
+    private static func locate(_ path: String, names: [String]) -> (Int, [String])? {
+        let best = names.enumerated()
+            .filter { path.hasPrefix($0.element + ".") }
+            .max { $0.element.count < $1.element.count }
+        guard let best else { return nil }
+        let rest = path.dropFirst(best.element.count + 1).split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        return (best.offset, rest)
+    }
+
+    private static func set(_ target: inout JSONValue, path: ArraySlice<String>, value: JSONValue, fullPath: String) throws {
+        guard let head = path.first else { target = value; return }
+        var object: JSONObject
+        switch target {
+        case .object(let o): object = o
+        case .null: object = JSONObject()
+        default:
+            throw PipelineError.badOverride(path: fullPath, problem: "'\(head)' is inside a \(target.typeName), not an object")
+        }
+        var child = object[head] ?? .null
+        try set(&child, path: path.dropFirst(), value: value, fullPath: fullPath)
+        object[head] = child
+        target = .object(object)
+    }
+
+    /// Parses `--set path=value`: the value is JSON when it parses as JSON, otherwise a plain string.
+    public static func parseAssignment(_ text: String) throws -> (path: String, value: JSONValue) {
+        guard let eq = text.firstIndex(of: "=") else {
+            throw PipelineError.badOverride(path: text, problem: "expected path=value, e.g. train.params.epochs=2")
+        }
+        let path = String(text[..<eq]), raw = String(text[text.index(after: eq)...])
+        let value = (try? JSONParser.parse(raw)) ?? .string(raw)
+        return (path, value)
+    }
+}

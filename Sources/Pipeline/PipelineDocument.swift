@@ -1,0 +1,128 @@
+import Foundation
+
+/// `pipeline.json` as written: stages (some with a matrix), profiles and the default profile.
+/// Validation here is about shape; kinds, params and deps are checked when resolving.
+public struct PipelineDocument: Sendable {
+    public let file: String
+    public let defaultProfile: String
+    /// Profile name → ordered overrides (dotted path → value).
+    public let profiles: [String: [(path: String, value: JSONValue)]]
+    public let profileNames: [String]
+    /// Raw stage objects in declaration order, validated for shape.
+    public let stages: [JSONObject]
+
+    static let topLevelFields = ["description", "defaultProfile", "profiles", "stages"]
+    static let stageFields = ["name", "kind", "description", "params", "deps", "matrix", "publish"]
+
+    public static func load(_ url: URL) throws -> PipelineDocument {
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            throw PipelineError.unreadable(file: url.path, reason: (error as NSError).localizedDescription)
+        }
+        return try parse(data, file: url.lastPathComponent)
+    }
+
+    public static func parse(_ data: Data, file: String = "pipeline.json") throws -> PipelineDocument {
+        let root: JSONValue
+        do { root = try JSONParser.parse(data, file: file) } catch let e as JSONSyntaxError {
+            throw PipelineError.invalidJSON(e)
+        }
+        guard case .object(let top) = root else {
+            throw PipelineError.invalidField(file: file, location: "top level", problem: "expected an object, got \(root.typeName)")
+        }
+        for key in top.keys where !topLevelFields.contains(key) {
+            throw PipelineError.invalidField(file: file, location: "field '\(key)'",
+                problem: "unknown field" + suggestion(key, topLevelFields))
+        }
+        guard case .array(let stageValues)? = top["stages"] else {
+            throw PipelineError.invalidField(file: file, location: "field 'stages'",
+                problem: top["stages"] == nil ? "missing" : "expected an array of stages")
+        }
+        var stages: [JSONObject] = []
+        var seen = Set<String>()
+        for (i, value) in stageValues.enumerated() {
+            let stage = try validateStage(value, index: i, file: file)
+            let name = stage["name"]!.stringValue!
+            guard seen.insert(name).inserted else { throw PipelineError.duplicateStage(file: file, name: name) }
+            stages.append(stage)
+        }
+        var profiles: [String: [(String, JSONValue)]] = [:]
+        var profileNames: [String] = []
+        if let p = top["profiles"] {
+            guard case .object(let obj) = p else {
+                throw PipelineError.invalidField(file: file, location: "field 'profiles'", problem: "expected an object")
+            }
+            for (name, overrides) in obj.pairs {
+                guard case .object(let o) = overrides else {
+                    throw PipelineError.invalidField(file: file, location: "profile '\(name)'",
+                        problem: "expected an object of \"stage.field.path\": value overrides")
+                }
+                profiles[name] = o.pairs.map { ($0.key, $0.value) }
+                profileNames.append(name)
+            }
+        }
+        let defaultProfile: String
+        switch top["defaultProfile"] {
+        case nil: defaultProfile = profileNames.first ?? "default"
+        case .string(let s)?: defaultProfile = s
+        case let other?: throw PipelineError.invalidField(file: file, location: "field 'defaultProfile'",
+                                                          problem: "expected a string, got \(other.typeName)")
+        }
+        if !profileNames.isEmpty, profiles[defaultProfile] == nil {
+            throw PipelineError.invalidField(file: file, location: "field 'defaultProfile'",
+                problem: "names '\(defaultProfile)', which is not among the profiles (\(profileNames.joined(separator: ", ")))")
+        }
+        return PipelineDocument(file: file, defaultProfile: defaultProfile, profiles: profiles,
+                                profileNames: profileNames, stages: stages)
+    }
+
+    static func isSafeName(_ name: String) -> Bool {
+        !name.isEmpty && name.unicodeScalars.allSatisfy { s in
+            (s.isASCII && (CharacterSet.alphanumerics.contains(s))) || "._-@=,+".unicodeScalars.contains(s)
+        } && name != "." && name != ".."
+    }
+
+    private static func validateStage(_ value: JSONValue, index: Int, file: String) throws -> JSONObject {
+        guard case .object(let stage) = value else {
+            throw PipelineError.invalidField(file: file, location: "stages[\(index)]", problem: "expected an object, got \(value.typeName)")
+        }
+        guard case .string(let name)? = stage["name"] else {
+            throw PipelineError.invalidField(file: file, location: "stages[\(index)], field 'name'",
+                problem: stage["name"] == nil ? "missing" : "expected a string")
+        }
+        guard isSafeName(name), !name.contains("@") else { throw PipelineError.invalidName(file: file, name: name) }
+        let here = "stage '\(name)'"
+        for key in stage.keys where !stageFields.contains(key) {
+            throw PipelineError.invalidField(file: file, location: "\(here), field '\(key)'",
+                problem: "unknown field" + suggestion(key, stageFields))
+        }
+        func expect(_ field: String, _ type: String, _ ok: (JSONValue) -> Bool) throws {
+            if let v = stage[field], !ok(v) {
+                throw PipelineError.invalidField(file: file, location: "\(here), field '\(field)'",
+                    problem: "expected \(type), got \(v.typeName)")
+            }
+        }
+        guard stage["kind"] != nil else {
+            throw PipelineError.invalidField(file: file, location: "\(here), field 'kind'", problem: "missing")
+        }
+        try expect("kind", "a string") { $0.stringValue != nil }
+        try expect("description", "a string") { $0.stringValue != nil }
+        try expect("publish", "a string") { $0.stringValue != nil }
+        try expect("params", "an object") { $0.objectValue != nil }
+        try expect("deps", "an array of stage names") { $0.arrayValue?.allSatisfy { $0.stringValue != nil } ?? false }
+        try expect("matrix", "an object of arrays") { v in
+            v.objectValue.map { $0.pairs.allSatisfy { !($0.value.arrayValue ?? []).isEmpty } } ?? false
+        }
+        if let matrix = stage["matrix"]?.objectValue {
+            for key in matrix.keys where !isSafeName(key) || key.contains(",") || key.contains("=") {
+                throw PipelineError.invalidField(file: file, location: "\(here), field 'matrix.\(key)'",
+                    problem: "matrix parameter names may contain only letters, digits and ._-+")
+            }
+        }
+        return stage
+    }
+
+    static func suggestion(_ word: String, _ candidates: [String]) -> String {
+        closestMatch(word, in: candidates).map { "; did you mean '\($0)'?" } ?? "; allowed: \(candidates.joined(separator: ", "))"
+    }
+}

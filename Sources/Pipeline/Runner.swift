@@ -1,0 +1,240 @@
+import Foundation
+
+public struct RunOptions: Sendable {
+    public var targets: [String] = []
+    public var force = false
+    public var dryRun = false
+    public var jobs = 1
+    public var keepGoing = false
+    public init() {}
+}
+
+public struct RunSummary: Sendable {
+    public var ran: [String] = []
+    public var cached: [String] = []
+    public var failed: [String] = []
+    /// Stages not run because something they need failed.
+    public var skipped: [String] = []
+    public var succeeded: Bool { failed.isEmpty && skipped.isEmpty }
+}
+
+/// Runs the stages a target needs in topological order, up to `jobs` at once, reusing every stage
+/// whose key has a record. A failure stops its dependents; without `keepGoing` nothing new starts.
+public struct Runner: Sendable {
+    public let pipeline: ResolvedPipeline
+    public let store: CacheStore
+    public let executor: any Executor
+    public let console: Console
+    /// Where `publish` directories are relative to (the directory of pipeline.json).
+    public let projectDirectory: URL
+
+    public init(pipeline: ResolvedPipeline, store: CacheStore, executor: any Executor, console: Console, projectDirectory: URL) {
+        self.pipeline = pipeline
+        self.store = store
+        self.executor = executor
+        self.console = console
+        self.projectDirectory = projectDirectory
+    }
+
+    public func run(_ options: RunOptions) throws -> RunSummary {
+        store.removeDeadWork()
+        let stages = try pipeline.closure(of: options.targets)
+        var forced = Set<String>()
+        if options.force {
+            forced = Set(options.targets.isEmpty ? stages.map(\.name) : try options.targets.flatMap { try pipeline.select($0) }.map(\.name))
+        }
+        if options.dryRun { return dryRun(stages, forced: forced) }
+        // A corrupted input found by a worker is quarantined; planning again reruns its producer.
+        for attempt in 1...3 {
+            let (summary, corrupt) = try schedule(stages, forced: forced, options: options)
+            if !corrupt || attempt == 3 { return summary }
+            console.note("a cached input was corrupt and has been quarantined; planning again")
+            forced.subtract(summary.ran)
+        }
+        return RunSummary()
+    }
+
+    /// The action for a stage whose dependencies all have records, or nil while one does not.
+    public func spec(for stage: ResolvedStage, outputs: [String: [String: OutputRef]]) -> ActionSpec? {
+        var inputs: [InputRef] = []
+        for dep in stage.deps {
+            guard let depOutputs = outputs[dep], let depStage = pipeline.stage(dep) else { return nil }
+            inputs.append(InputRef(stage: dep, kind: depStage.kind.name, params: depStage.params, outputs: depOutputs))
+        }
+        return ActionSpec(stage: stage, inputs: inputs)
+    }
+
+    private func dryRun(_ stages: [ResolvedStage], forced: Set<String>) -> RunSummary {
+        var outputs: [String: [String: OutputRef]] = [:]
+        var summary = RunSummary()
+        let status = StatusReport(pipeline: pipeline, store: store)
+        for stage in stages {
+            if let spec = spec(for: stage, outputs: outputs), !forced.contains(stage.name), let record = store.record(spec.key) {
+                outputs[stage.name] = record.outputs
+                summary.cached.append(stage.name)
+                console.note("cached       \(stage.name)")
+            } else {
+                summary.ran.append(stage.name)
+                let why = forced.contains(stage.name) ? "forced" : status.explain(stage, outputs: outputs)
+                console.note("would run    \(stage.name)  (\(why))")
+            }
+        }
+        return summary
+    }
+
+    private func schedule(_ stages: [ResolvedStage], forced: Set<String>, options: RunOptions) throws -> (RunSummary, Bool) {
+        let state = SchedulerState(stages: stages)
+        let jobs = max(1, options.jobs)
+        var summary = RunSummary()
+        var corrupt = false
+        var stop = false
+        let completions = Completions()
+
+        while true {
+            // Settle everything that can be settled without running: cache hits and skips.
+            var progressed = true
+            while progressed {
+                progressed = false
+                for stage in state.pendingReady() {
+                    if state.hasFailedDep(stage) {
+                        state.mark(stage.name, .skipped); summary.skipped.append(stage.name); progressed = true
+                        console.note("skipped \(stage.name): a stage it needs failed")
+                        continue
+                    }
+                    guard let spec = spec(for: stage, outputs: state.outputs) else { continue }
+                    if !forced.contains(stage.name), let record = store.record(spec.key) {
+                        state.complete(stage.name, record.outputs)
+                        summary.cached.append(stage.name)
+                        console.cached(stage.name)
+                        try publish(stage, record)
+                        progressed = true
+                    } else if !stop && state.running < jobs {
+                        try store.writeSpec(spec)
+                        state.mark(stage.name, .running)
+                        console.started(stage.name)
+                        let started = Date()
+                        let exec = executor, store = self.store, console = self.console
+                        DispatchQueue.global().async {
+                            let outcome = exec.execute(spec, store: store) { console.progress(stage.name, $0) }
+                            completions.post((stage, outcome, Date().timeIntervalSince(started)))
+                        }
+                        progressed = true
+                    }
+                }
+            }
+            if state.running == 0 { break }
+            for (stage, outcome, seconds) in completions.waitForSome() {
+                switch outcome {
+                case .succeeded(let record):
+                    state.complete(stage.name, record.outputs)
+                    summary.ran.append(stage.name)
+                    console.finished(stage.name, seconds: seconds)
+                    try publish(stage, record)
+                case .failed(let reason, let tail):
+                    state.mark(stage.name, .failed)
+                    summary.failed.append(stage.name)
+                    console.failed(stage.name, reason: reason, logTail: tail)
+                    if !options.keepGoing { stop = true }
+                case .corruptInput(let reason):
+                    state.mark(stage.name, .pending)
+                    corrupt = true
+                    stop = true
+                    console.note("\(stage.name): \(reason)")
+                }
+            }
+        }
+        if stop && !corrupt {
+            for stage in stages where state.status(stage.name) == .pending {
+                summary.skipped.append(stage.name)
+            }
+        }
+        return (summary, corrupt)
+    }
+
+    /// Copies a stage's outputs into its `publish` directory (figures/), atomically, when changed.
+    private func publish(_ stage: ResolvedStage, _ record: ActionRecord) throws {
+        guard let dir = stage.publish else { return }
+        let target = projectDirectory.appendingPathComponent(dir)
+        for (name, ref) in record.outputs {
+            let dest = target.appendingPathComponent(name)
+            if FileIO.size(dest) == ref.size, (try? Digest.sha256(file: dest).digest) == ref.digest { continue }
+            try FileIO.atomicWrite(try Data(contentsOf: store.objectPath(ref.digest)), to: dest)
+        }
+    }
+}
+
+/// Finished stages, handed from executor threads to the scheduling thread.
+final class Completions: @unchecked Sendable {
+    typealias Entry = (stage: ResolvedStage, outcome: ExecutionOutcome, seconds: Double)
+    private let condition = NSCondition()
+    private var entries: [Entry] = []
+
+    func post(_ entry: Entry) {
+        condition.lock()
+        entries.append(entry)
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// Blocks until at least one stage has finished, then takes all that have.
+    func waitForSome() -> [Entry] {
+        condition.lock()
+        defer { condition.unlock() }
+        while entries.isEmpty { condition.wait() }
+        let taken = entries
+        entries.removeAll()
+        return taken
+    }
+}
+
+/// Stage states during one run; touched only by the scheduling thread.
+final class SchedulerState {
+    enum Status { case pending, running, done, failed, skipped }
+    private let stages: [ResolvedStage]
+    private var statuses: [String: Status]
+    private(set) var outputs: [String: [String: OutputRef]] = [:]
+
+    init(stages: [ResolvedStage]) {
+        self.stages = stages
+        statuses = Dictionary(uniqueKeysWithValues: stages.map { ($0.name, .pending) })
+    }
+
+    var running: Int { statuses.values.filter { $0 == .running }.count }
+    func status(_ name: String) -> Status? { statuses[name] }
+    func mark(_ name: String, _ s: Status) { statuses[name] = s }
+    func complete(_ name: String, _ o: [String: OutputRef]) { statuses[name] = .done; outputs[name] = o }
+
+    /// Pending stages whose deps are all settled (done, failed or skipped).
+    func pendingReady() -> [ResolvedStage] {
+        stages.filter { s in
+            statuses[s.name] == .pending && s.deps.allSatisfy { [.done, .failed, .skipped].contains(statuses[$0] ?? .done) }
+        }
+    }
+
+    func hasFailedDep(_ stage: ResolvedStage) -> Bool {
+        stage.deps.contains { statuses[$0] == .failed || statuses[$0] == .skipped }
+    }
+}
+
+public enum GitInfo {
+    /// HEAD's commit of the repository holding `directory`, with "-dirty" when the tree has changes.
+    public static func commit(in directory: URL) -> String? {
+        guard let head = run(["rev-parse", "HEAD"], in: directory) else { return nil }
+        let dirty = run(["status", "--porcelain", "--untracked-files=no"], in: directory).map { !$0.isEmpty } ?? false
+        return head + (dirty ? "-dirty" : "")
+    }
+
+    private static func run(_ args: [String], in directory: URL) -> String? {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/git")
+        p.arguments = ["-C", directory.path] + args
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        guard (try? p.run()) != nil else { return nil }
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        guard p.terminationStatus == 0 else { return nil }
+        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}

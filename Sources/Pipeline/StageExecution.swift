@@ -1,0 +1,150 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The one way a stage runs, whichever executor asked: `bnrepro exec <key>` calls this in a process of
+/// its own. It checks the inputs, runs the kind with stdout and stderr captured into the log, stores
+/// every output, then the log, then the record. Progress goes to the original stdout as marked lines.
+public enum StageExecution {
+    public static let progressMarker = "\u{1E}bnrepro-progress "
+
+    public enum Outcome: Int32 { case succeeded = 0, failed = 1, corruptInput = 3 }
+
+    public static func execute(key: String, store: CacheStore, registry: KindRegistry, executor: String) -> Outcome {
+        let started = Date()
+        let spec: ActionSpec
+        do { spec = try store.spec(key) } catch {
+            FileHandle.standardError.write(Data("bnrepro exec: \(error)\n".utf8))
+            return .failed
+        }
+        var record = ActionRecord(spec: spec, status: .failed, started: started, executor: executor)
+        record.gitCommit = ProcessInfo.processInfo.environment["BNREPRO_GIT_COMMIT"]
+        guard let kind = registry.kind(named: spec.kind) else {
+            return fail(&record, store: store, log: nil, error: "this binary has no stage kind '\(spec.kind)'")
+        }
+        guard kind.version == spec.version else {
+            let e = PipelineError.kindVersionMismatch(stage: spec.stage, kind: spec.kind, expected: spec.version, found: kind.version)
+            return fail(&record, store: store, log: nil, error: e.description)
+        }
+        // Inputs are re-hashed before use: a corrupted object is caught here, not in a figure.
+        for input in spec.inputs {
+            for (name, ref) in input.outputs {
+                let ok = (try? store.verify(ref.digest)) ?? false
+                if !ok {
+                    let e = "input '\(name)' of '\(input.stage)' (object \(ref.digest)) is missing or corrupt; quarantined"
+                    FileHandle.standardError.write(Data("bnrepro exec: \(e)\n".utf8))
+                    _ = fail(&record, store: store, log: nil, error: e)
+                    return .corruptInput
+                }
+            }
+        }
+        let work: URL
+        do { work = try store.makeWorkDirectory(spec.stage) } catch {
+            return fail(&record, store: store, log: nil, error: "\(error)")
+        }
+        defer { try? FileManager.default.removeItem(at: work) }
+        let outputs = work.appendingPathComponent("out"), scratch = work.appendingPathComponent("scratch")
+        let logURL = work.appendingPathComponent("log.txt")
+        do {
+            try FileIO.createDirectory(outputs)
+            try FileIO.createDirectory(scratch)
+        } catch { return fail(&record, store: store, log: nil, error: "\(error)") }
+
+        let capture = LogCapture(logURL)
+        let progressOut = capture.progressHandle
+        let context = StageContext(
+            stage: spec.stage, key: key, params: spec.params,
+            inputs: spec.inputs.map { input in
+                StageInputs(stage: input.stage, kind: input.kind, params: input.params,
+                            files: input.outputs.mapValues { store.objectPath($0.digest) })
+            },
+            outputDirectory: outputs, scratchDirectory: scratch,
+            progress: { p in
+                print("[progress] \(p.message)")
+                let line = progressMarker + String(decoding: (try? JSONEncoder().encode(p)) ?? Data(), as: UTF8.self) + "\n"
+                progressOut.write(Data(line.utf8))
+            })
+        var error: String?
+        do { try kind.run(context) } catch let e { error = "\(e)" }
+        if let error { print("error: \(error)") }
+        capture.finish()
+        let logRef = try? store.put(file: logURL)
+        if let error { return fail(&record, store: store, log: logRef, error: error) }
+
+        do {
+            let names = try FileManager.default.contentsOfDirectory(atPath: outputs.path).sorted()
+            for name in names {
+                var isDir: ObjCBool = false
+                let url = outputs.appendingPathComponent(name)
+                FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir)
+                guard !isDir.boolValue else { throw PipelineError.stageFailed(stage: spec.stage, reason: "output '\(name)' is a directory; outputs must be files") }
+                record.outputs[name] = try store.put(file: url)
+            }
+        } catch { return fail(&record, store: store, log: logRef, error: "\(error)") }
+        record.status = .succeeded
+        finishTimes(&record, log: logRef)
+        do { try store.write(record) } catch {
+            FileHandle.standardError.write(Data("bnrepro exec: \(error)\n".utf8))
+            return .failed
+        }
+        return .succeeded
+    }
+
+    private static func fail(_ record: inout ActionRecord, store: CacheStore, log: OutputRef?, error: String) -> Outcome {
+        record.status = .failed
+        record.error = error
+        finishTimes(&record, log: log)
+        try? store.write(record)
+        return .failed
+    }
+
+    private static func finishTimes(_ record: inout ActionRecord, log: OutputRef?) {
+        record.finished = Date()
+        record.wallSeconds = record.finished.timeIntervalSince(record.started)
+        record.cpuSeconds = cpuSeconds()
+        record.log = log?.digest
+    }
+
+    static func cpuSeconds() -> Double {
+        var total = 0.0
+        for who in [RUSAGE_SELF.rawValue, RUSAGE_CHILDREN.rawValue] {
+            var usage = rusage()
+            getrusage(who, &usage)
+            total += Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
+            total += Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
+        }
+        return total
+    }
+}
+
+/// Points this process's stdout and stderr at a log file (so C libraries' output is captured too),
+/// keeping the original stdout for progress lines.
+final class LogCapture {
+    let progressHandle: FileHandle
+    private let savedOut: Int32
+    private let savedErr: Int32
+
+    init(_ url: URL) {
+        fflush(stdout)
+        savedOut = dup(STDOUT_FILENO)
+        savedErr = dup(STDERR_FILENO)
+        progressHandle = FileHandle(fileDescriptor: dup(STDOUT_FILENO), closeOnDealloc: true)
+        let fd = open(url.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        if fd >= 0 {
+            dup2(fd, STDOUT_FILENO)
+            dup2(fd, STDERR_FILENO)
+            close(fd)
+        }
+        setvbuf(stdout, nil, _IOLBF, 0)
+    }
+
+    func finish() {
+        fflush(stdout)
+        fflush(stderr)
+        dup2(savedOut, STDOUT_FILENO)
+        dup2(savedErr, STDERR_FILENO)
+        close(savedOut)
+        close(savedErr)
+    }
+}

@@ -1,0 +1,59 @@
+import Foundation
+
+/// A kind of stage: what `"kind": "train"` in pipeline.json names. The kind's code lives elsewhere
+/// (Experiments, or a test); the pipeline only needs its name, version, parameters and `run`.
+public protocol StageKind: Sendable {
+    /// The name used in pipeline.json.
+    var name: String { get }
+    /// Bumped whenever what the kind computes changes meaning; part of every stage key.
+    var version: Int { get }
+    /// The parameters this kind accepts. Params not listed are rejected; defaults are filled in
+    /// before the key is computed, so a key always says every value the stage used.
+    var parameters: [ParameterSpec] { get }
+    /// Computes the outputs into `context.outputDirectory`.
+    func run(_ context: StageContext) throws
+}
+
+public struct ParameterSpec: Sendable {
+    public enum ValueType: String, Sendable {
+        case integer, number, boolean, string, array, object, any
+    }
+    public let name: String
+    public let type: ValueType
+    public let defaultValue: JSONValue?
+    public let help: String
+
+    /// A parameter without a default is required.
+    public init(_ name: String, _ type: ValueType, default defaultValue: JSONValue? = nil, help: String = "") {
+        self.name = name
+        self.type = type
+        self.defaultValue = defaultValue
+        self.help = help
+    }
+
+    func accepts(_ value: JSONValue) -> Bool {
+        switch (type, value) {
+        case (.any, _), (.number, .number), (.boolean, .bool), (.string, .string), (.array, .array), (.object, .object):
+            return true
+        case (.integer, .number): return value.intValue != nil
+        default: return false
+        }
+    }
+}
+
+/// The kinds a binary knows. `bnrepro` registers the experiments' kinds; tests register their own.
+public struct KindRegistry: Sendable {
+    private var kinds: [String: any StageKind] = [:]
+
+    public init(_ kinds: [any StageKind] = []) {
+        for kind in kinds { register(kind) }
+    }
+
+    public mutating func register(_ kind: any StageKind) {
+        precondition(kinds[kind.name] == nil, "stage kind '\(kind.name)' registered twice")
+        kinds[kind.name] = kind
+    }
+
+    public func kind(named name: String) -> (any StageKind)? { kinds[name] }
+    public var names: [String] { kinds.keys.sorted() }
+}
