@@ -89,9 +89,9 @@ public struct SlurmExecutor: Executor {
                                         keys: keys, stages: stages)
             let scriptURL = directory.appendingPathComponent("job.sh")
             try FileIO.atomicWrite(Data(script.text.utf8), to: scriptURL, mode: 0o755)
-            // Options as arguments, not #SBATCH lines: the job directory's name is never parsed.
-            // --output is relative to --chdir, so no path goes through Slurm's %-pattern expansion.
-            let options = ["--job-name=bnrepro:\(group)", "--chdir=\(directory.path)", "--output=%A_%a.out",
+            // Options as arguments, not #SBATCH lines, and no path among them: Slurm expands % patterns
+            // in --output and --chdir, so the script sends its output to the job directory itself.
+            let options = ["--job-name=bnrepro:\(group)", "--output=/dev/null",
                            "--array=\(SlurmJobScript.arraySpec(count: specs.count, throttle: configuration.arrayThrottle))"]
                 + resources.sbatchOptions
             // For whoever reads the job directory later: the exact submission, quoted for a shell.

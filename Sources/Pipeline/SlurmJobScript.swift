@@ -28,7 +28,10 @@ public struct SlurmJobScript: Sendable {
         directory.appendingPathComponent("\(key).status")
     }
 
-    /// Where Slurm writes a task's stdout and stderr, given the `--output=%A_%a.out` the executor passes.
+    /// Where the script sends a task's stdout and stderr (the worker's progress lines and anything that
+    /// goes wrong outside the stage's own log). The script redirects itself rather than leave it to
+    /// `sbatch --output`, because Slurm expands `%` patterns in the whole output path, job directory
+    /// included: a cache directory with a `%` in its name would send the output nowhere.
     public static func outputFile(jobID: String, index: Int, in directory: URL) -> URL {
         directory.appendingPathComponent("\(jobID)_\(index).out")
     }
@@ -57,6 +60,7 @@ public struct SlurmJobScript: Sendable {
             "task=\"${SLURM_ARRAY_TASK_ID:-0}\"",
             "key=\"${keys[$task]}\"",
             "status=\"$jobdir/$key.status\"",
+            "exec >>\"$jobdir/${SLURM_ARRAY_JOB_ID:-manual}_${task}.out\" 2>&1",
             "# scancel and time limits send SIGTERM: outlive it long enough to record the worker's status.",
             "trap 'echo \"bnrepro job: received SIGTERM (scancel or time limit)\" >&2' TERM",
             "echo \"bnrepro job ${SLURM_ARRAY_JOB_ID:-?}_${task}: stage key $key on $(hostname)\"",
