@@ -73,6 +73,9 @@ public struct SlurmExecutor: Executor {
                     console.note("scancel: \(result.detail)")
                 }
             }
+            // A submission that was under way when the signal came has been recorded by now.
+            let late = jobs.cancel()
+            if !late.isEmpty { _ = client.cancel(jobIDs: late) }
             exit(128 + sig)
         }
     }
@@ -135,13 +138,14 @@ public struct SlurmExecutor: Executor {
         var goneSince: Date?
         progress(StageProgress(message: "Slurm job \(task.id) submitted", fraction: nil))
         while true {
+            jobs.parkIfCancelled()
             output.forward(to: progress)
             if let code = SlurmExecutor.exitStatus(statusURL) {
+                jobs.parkIfCancelled()
                 jobs.finished(task)
                 output.forward(to: progress)
                 return finish(task, code: code, spec: spec, store: store, outputURL: outputURL)
             }
-            if jobs.isCancelled { return .failed(reason: "Slurm job \(task.id) was cancelled", logTail: "") }
             if let queue = jobs.queue(using: client, maxAge: configuration.pollInterval) {
                 if let entry = queue[task.id] {
                     goneSince = nil

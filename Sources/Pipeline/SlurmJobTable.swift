@@ -67,26 +67,28 @@ final class SlurmJobTable: @unchecked Sendable {
         return openOrder
     }
 
-    var isCancelled: Bool {
+    /// Once the run is interrupted, a follower reports nothing more: the interrupt handler cancels the
+    /// jobs and ends the process, and an outcome reported meanwhile (a cancelled job's exit status) could
+    /// let the runner finish first and exit as if the stage had simply failed.
+    func parkIfCancelled() {
         condition.lock(); defer { condition.unlock() }
-        return cancelled
+        while cancelled { condition.wait() }
     }
 
-    /// Marks the run cancelled, wakes every follower, and returns the arrays still open.
+    /// Marks the run cancelled and returns the arrays still open.
     func cancel() -> [String] {
         condition.lock(); defer { condition.unlock() }
         cancelled = true
         let ids = openOrder
         openOrder.removeAll()
         openTasks.removeAll()
-        condition.broadcast()
         return ids
     }
 
-    /// Waits one poll interval, or less if the run is cancelled meanwhile.
+    /// Waits one poll interval.
     func pause(_ seconds: Double) {
         condition.lock(); defer { condition.unlock() }
-        if !cancelled { _ = condition.wait(until: Date().addingTimeInterval(seconds)) }
+        _ = condition.wait(until: Date().addingTimeInterval(seconds))
     }
 
     /// squeue's view of the open arrays, at most `maxAge` seconds old; nil when squeue failed.
