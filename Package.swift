@@ -36,6 +36,9 @@ let package = Package(
                 swiftSettings: swift5),
         .executableTarget(name: "bnrepro", dependencies: ["BNReproCLI", "Experiments"], swiftSettings: swift5),
 
+        // Benchmarks: `make bench`.
+        .executableTarget(name: "bnrepro-bench", dependencies: ["Pipeline"], swiftSettings: swift5),
+
         // Small stage kinds for the pipeline's own tests, and a CLI binary that knows them.
         .target(name: "PipelineTestKinds", dependencies: ["Pipeline"], path: "Tests/Support/PipelineTestKinds",
                 swiftSettings: swift5),
@@ -47,7 +50,7 @@ let package = Package(
         .testTarget(name: "NNTests", dependencies: ["NN", "Tensor"], swiftSettings: swift5),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Tensor"], swiftSettings: swift5),
         .testTarget(name: "PlotTests", dependencies: ["Plot"], swiftSettings: swift5),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "PipelineTestKinds", "bnrepro-testkinds"],
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "BNReproCLI", "PipelineTestKinds", "bnrepro-testkinds"],
                     swiftSettings: swift5),
         // Integration tests against a real Slurm (scripts/slurm-test-cluster.sh); they skip without one.
         .testTarget(name: "SlurmTests", dependencies: ["Pipeline", "PipelineTestKinds", "bnrepro-testkinds"],

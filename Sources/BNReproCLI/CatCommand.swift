@@ -68,7 +68,7 @@ struct CatCommand: RegistryCommand {
         case .float32: values = try array.float32Values().map(Double.init)
         case .float64: values = try array.float64Values()
         }
-        var lines = ["dtype \(array.dtype.rawValue), shape (\(array.shape.map(String.init).joined(separator: ", "))), \(values.count) values"]
+        var lines = ["dtype \(String(describing: array.dtype)), shape (\(array.shape.map(String.init).joined(separator: ", "))), \(values.count) values"]
         let finite = values.filter(\.isFinite)
         if let lo = finite.min(), let hi = finite.max() {
             let mean = finite.reduce(0, +) / Double(finite.count)

@@ -15,7 +15,10 @@ struct ShowCommand: RegistryCommand {
     func run(registry: KindRegistry) throws {
         let pipeline = try options.resolve(registry)
         let store = try options.cacheStore()
-        guard let target = pipeline.stage(stage) else { _ = try pipeline.select(stage); throw PipelineError.unknownStage(name: stage, suggestion: nil) }
+        guard let target = pipeline.stage(stage) else {
+            let members = try pipeline.select(stage)
+            throw ValidationError("'\(stage)' is a matrix of \(members.count) stages; show one of: " + members.map(\.name).joined(separator: ", "))
+        }
         let states = StatusReport(pipeline: pipeline, store: store).states()
         let state = states.first { $0.stage.name == stage }!.state
         print("stage    \(target.name)")

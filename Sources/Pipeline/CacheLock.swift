@@ -9,6 +9,8 @@ import Glibc
 public final class CacheLock {
     private let fd: Int32
     private let infoURL: URL
+    /// False until the lock is ours: a refused attempt must not touch the holder's lock.info.
+    private var held = false
 
     public enum Wait { case wait, fail }
 
@@ -29,6 +31,7 @@ public final class CacheLock {
                 if errno != EINTR { close(fd); throw FileIO.ioError(url, "cannot lock") }
             }
         }
+        held = true
         let info = "pid \(getpid()) on \(ProcessInfo.processInfo.hostName), started \(ISO8601DateFormatter().string(from: Date())): \(command)"
         try? FileIO.atomicWrite(Data(info.utf8), to: infoURL)
     }
@@ -38,6 +41,7 @@ public final class CacheLock {
     }
 
     deinit {
+        guard held else { return }
         unlink(infoURL.path)
         flock(fd, LOCK_UN)
         close(fd)

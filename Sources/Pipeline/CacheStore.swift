@@ -180,13 +180,21 @@ public struct CacheStore: Sendable {
         return url
     }
 
+    /// A zombie counts as dead: in containers nobody may reap an orphaned worker.
+    static func isAlive(_ pid: Int32) -> Bool {
+        if kill(pid, 0) != 0 && errno == ESRCH { return false }
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return true }
+        return !stat[close...].hasPrefix(") Z")
+    }
+
     /// Removes what killed runs left under tmp/.
     public func removeDeadWork() {
         let fm = FileManager.default
         for name in (try? fm.contentsOfDirectory(atPath: tmpDirectory.path)) ?? [] {
             let parts = name.split(separator: "-")
             guard parts.count >= 2, let pid = Int32(parts[1]), pid != getpid() else { continue }
-            if kill(pid, 0) != 0 && errno == ESRCH {
+            if !CacheStore.isAlive(pid) {
                 try? fm.removeItem(at: tmpDirectory.appendingPathComponent(name))
             }
         }

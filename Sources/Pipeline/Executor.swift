@@ -29,16 +29,18 @@ public protocol Executor: Sendable {
 extension Executor {
     public func prepare(_ launches: [StageLaunch], store: CacheStore) {}
 
-    /// Reads what the worker left in the store: the record, or the failure and its log tail.
-    public func outcome(of spec: ActionSpec, store: CacheStore, fallback: String) -> ExecutionOutcome {
-        if let record = store.record(spec.key) { return .succeeded(record) }
-        if let failure = store.failure(spec.key) {
-            let tail = failure.log.flatMap { LogTail.read(store.objectPath($0)) } ?? ""
-            let reason = failure.error ?? fallback
-            if reason.contains("is missing or corrupt") { return .corruptInput(reason) }
-            return .failed(reason: reason, logTail: tail)
+    /// Reads what the worker left in the store, given how `bnrepro exec` exited (nil if it died
+    /// without an exit status). A forced rerun has an old record under the same key, so the exit
+    /// status decides, and the store says why.
+    public func outcome(of spec: ActionSpec, store: CacheStore, exitStatus: Int32?, fallback: String) -> ExecutionOutcome {
+        if exitStatus == StageExecution.Outcome.succeeded.rawValue, let record = store.record(spec.key) { return .succeeded(record) }
+        let failure = store.failure(spec.key)
+        if exitStatus == StageExecution.Outcome.corruptInput.rawValue {
+            return .corruptInput(failure?.error ?? "an input was corrupt")
         }
-        return .failed(reason: fallback, logTail: "")
+        guard let failure, exitStatus != nil else { return .failed(reason: fallback, logTail: "") }
+        let tail = failure.log.flatMap { LogTail.read(store.objectPath($0)) } ?? ""
+        return .failed(reason: failure.error ?? fallback, logTail: tail)
     }
 }
 
@@ -86,7 +88,8 @@ public struct LocalExecutor: Executor {
             ? "killed by signal \(process.terminationStatus)"
             : "exited with status \(process.terminationStatus)"
         let detail = errText.value.trimmingCharacters(in: .whitespacesAndNewlines)
-        return outcome(of: spec, store: store, fallback: "worker \(how)" + (detail.isEmpty ? "" : ": \(detail)"))
+        let exitStatus = process.terminationReason == .exit ? process.terminationStatus : nil
+        return outcome(of: spec, store: store, exitStatus: exitStatus, fallback: "worker \(how)" + (detail.isEmpty ? "" : ": \(detail)"))
     }
 }
 

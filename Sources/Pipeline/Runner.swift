@@ -88,8 +88,7 @@ public struct Runner: Sendable {
         var summary = RunSummary()
         var corrupt = false
         var stop = false
-        let cond = NSCondition()
-        var completions: [(ResolvedStage, ExecutionOutcome, Double)] = []
+        let completions = Completions()
         var launches: [StageLaunch] = []
 
         while true {
@@ -129,20 +128,12 @@ public struct Runner: Sendable {
                 let stage = launch.stage, spec = launch.spec
                 DispatchQueue.global().async {
                     let outcome = exec.execute(spec, store: store) { console.progress(stage.name, $0) }
-                    cond.lock()
-                    completions.append((stage, outcome, Date().timeIntervalSince(started)))
-                    cond.signal()
-                    cond.unlock()
+                    completions.post((stage, outcome, Date().timeIntervalSince(started)))
                 }
             }
             launches.removeAll()
             if state.running == 0 { break }
-            cond.lock()
-            while completions.isEmpty { cond.wait() }
-            let done = completions
-            completions.removeAll()
-            cond.unlock()
-            for (stage, outcome, seconds) in done {
+            for (stage, outcome, seconds) in completions.waitForSome() {
                 switch outcome {
                 case .succeeded(let record):
                     state.complete(stage.name, record.outputs)
@@ -179,6 +170,30 @@ public struct Runner: Sendable {
             if FileIO.size(dest) == ref.size, (try? Digest.sha256(file: dest).digest) == ref.digest { continue }
             try FileIO.atomicWrite(try Data(contentsOf: store.objectPath(ref.digest)), to: dest)
         }
+    }
+}
+
+/// Finished stages, handed from executor threads to the scheduling thread.
+final class Completions: @unchecked Sendable {
+    typealias Entry = (stage: ResolvedStage, outcome: ExecutionOutcome, seconds: Double)
+    private let condition = NSCondition()
+    private var entries: [Entry] = []
+
+    func post(_ entry: Entry) {
+        condition.lock()
+        entries.append(entry)
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// Blocks until at least one stage has finished, then takes all that have.
+    func waitForSome() -> [Entry] {
+        condition.lock()
+        defer { condition.unlock() }
+        while entries.isEmpty { condition.wait() }
+        let taken = entries
+        entries.removeAll()
+        return taken
     }
 }
 

@@ -176,7 +176,7 @@ public struct SlurmExecutor: Executor {
         var head = "Slurm job \(task.id) exited with status \(code)"
         if code > 128 { head += " (signal \(code - 128)\(code == 143 ? ": cancelled or out of time" : ""))" }
         if code == 0 { head += " but left no action record" }
-        switch outcome(of: spec, store: store, fallback: head) {
+        switch outcome(of: spec, store: store, exitStatus: code, fallback: head) {
         case .succeeded(let record): return .succeeded(record)
         case .corruptInput(let reason): return .corruptInput(reason)
         case .failed(let reason, let tail):

@@ -61,7 +61,7 @@ public struct FailKind: StageKind {
 }
 
 /// Sleeps in small steps, reporting progress, then writes `out.txt`. If $BNREPRO_TEST_STARTED is
-/// set, touches that file first so a test knows the stage is under way.
+/// set, writes the worker's pid there first so a test knows the stage is under way.
 public struct SleepKind: StageKind {
     public let name = "test-sleep"
     public let version = 1
@@ -70,7 +70,7 @@ public struct SleepKind: StageKind {
     public func run(_ context: StageContext) throws {
         TestKinds.count(context)
         if let marker = ProcessInfo.processInfo.environment["BNREPRO_TEST_STARTED"] {
-            FileManager.default.createFile(atPath: marker, contents: Data(context.stage.utf8))
+            FileManager.default.createFile(atPath: marker, contents: Data("\(getpid())".utf8))
         }
         let seconds = try context.double("seconds")
         let steps = max(1, Int(seconds * 10))

@@ -1,0 +1,44 @@
+@testable import BNReproCLI
+import Foundation
+import XCTest
+
+/// The inspection verbs on a small cached pipeline.
+final class CLITests: XCTestCase {
+    func testShowListCatDag() throws {
+        let box = try Sandbox(basicPipeline)
+        try box.run(["run"])
+        let show = try box.run(["show", "m@bn=false,lr=0.0001"])
+        for expected in ["kind     test-write (version 1)", "\"lr\": 0.0001", "status   up to date", "out.txt  1 B",
+                         "time     wall", "executor local", "│ writing 1 characters"] {
+            XCTAssertTrue(show.out.contains(expected), "missing \(expected) in\n\(show.out)")
+        }
+        let ls = try box.run(["ls"])
+        XCTAssertTrue(ls.out.contains("7 records, 13 outputs"), ls.out)
+        XCTAssertTrue(ls.out.contains("*  c "), ls.out)
+        XCTAssertEqual(try box.run(["cat", "c:out.txt"]).out, "A+B\n")
+        let params = try box.run(["cat", "a:params.json"])
+        XCTAssertTrue(params.out.contains("\"text\": \"A\""), params.out)
+        let missing = try box.run(["cat", "a:nope"])
+        XCTAssertTrue(missing.err.contains("has no output 'nope'; it has: out.txt, params.json"), missing.err)
+        let dag = try box.run(["dag"])
+        XCTAssertTrue(dag.out.contains("c  (test-concat v1)  ← a, b"), dag.out)
+        let dot = try box.run(["dag", "--dot"])
+        XCTAssertTrue(dot.out.contains("\"a\" -> \"c\";"), dot.out)
+    }
+
+    func testCatSummarisesNPY() throws {
+        // A float32 .npy written by hand: header then four values.
+        var header = "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 2), }"
+        while (10 + header.utf8.count + 1) % 64 != 0 { header += " " }
+        header += "\n"
+        var data = Data([0x93]) + Data("NUMPY".utf8) + Data([1, 0, UInt8(header.utf8.count & 0xFF), UInt8(header.utf8.count >> 8)])
+        data += Data(header.utf8)
+        for v: Float in [1, -2, 3.5, 4] { withUnsafeBytes(of: v.bitPattern.littleEndian) { data += Data($0) } }
+        let box = try Sandbox(basicPipeline)
+        let file = box.directory.appendingPathComponent("x.npy")
+        try data.write(to: file)
+        let summary = try CatCommand.render(file, name: "x.npy")
+        XCTAssertTrue(summary.contains("dtype float32, shape (2, 2), 4 values"), summary)
+        XCTAssertTrue(summary.contains("min -2, max 4, mean 1.625"), summary)
+    }
+}

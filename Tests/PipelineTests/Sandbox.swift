@@ -1,0 +1,106 @@
+import Foundation
+import XCTest
+
+/// A temporary project directory with a pipeline.json, driven through the real `bnrepro-testkinds`
+/// binary (the `bnrepro` CLI with the tests' stage kinds).
+final class Sandbox {
+    let directory: URL
+    let counter: URL
+    var cache: URL { directory.appendingPathComponent("data/cache") }
+
+    init(_ pipeline: String) throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("bnrepro-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        counter = directory.appendingPathComponent("executions.txt")
+        try write(pipeline)
+    }
+
+    deinit {
+        // Objects are read-only files in read-only-free directories; removal works as owner.
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    func write(_ pipeline: String) throws {
+        try Data(pipeline.utf8).write(to: directory.appendingPathComponent("pipeline.json"))
+    }
+
+    static var binary: URL {
+        let here = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for candidate in [here, here.deletingLastPathComponent()] {
+            let url = candidate.appendingPathComponent("bnrepro-testkinds")
+            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
+        }
+        return Bundle.main.bundleURL.appendingPathComponent("bnrepro-testkinds")
+    }
+
+    struct Result {
+        let status: Int32
+        let out: String
+        let err: String
+        var all: String { out + err }
+    }
+
+    /// Runs the CLI to completion.
+    @discardableResult
+    func run(_ args: [String], env: [String: String] = [:]) throws -> Result {
+        let p = try start(args, env: env)
+        let out = p.out.fileHandleForReading.readDataToEndOfFile()
+        let err = p.err.fileHandleForReading.readDataToEndOfFile()
+        p.process.waitUntilExit()
+        return Result(status: p.process.terminationStatus, out: String(decoding: out, as: UTF8.self),
+                      err: String(decoding: err, as: UTF8.self))
+    }
+
+    func start(_ args: [String], env: [String: String] = [:]) throws -> (process: Process, out: Pipe, err: Pipe) {
+        let process = Process()
+        process.executableURL = Sandbox.binary
+        process.arguments = args
+        process.currentDirectoryURL = directory
+        var environment = ProcessInfo.processInfo.environment
+        environment["BNREPRO_TEST_COUNTER"] = counter.path
+        environment.removeValue(forKey: "BNREPRO_CACHE")
+        for (k, v) in env { environment[k] = v }
+        process.environment = environment
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        return (process, out, err)
+    }
+
+    /// Stage names executed so far, in order.
+    var executions: [String] {
+        ((try? String(contentsOf: counter, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+    }
+
+    func resetExecutions() { try? FileManager.default.removeItem(at: counter) }
+
+    func waitForFile(_ url: URL, timeout: Double = 20) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if FileManager.default.fileExists(atPath: url.path) { return true }
+            usleep(20_000)
+        }
+        return false
+    }
+
+    func objects() -> [URL] {
+        let root = cache.appendingPathComponent("objects")
+        let e = FileManager.default.enumerator(at: root, includingPropertiesForKeys: [.isRegularFileKey])
+        return (e?.allObjects as? [URL] ?? []).filter { !$0.hasDirectoryPath && $0.deletingLastPathComponent() != root }
+    }
+}
+
+/// A small pipeline used by most tests: a → c ← b, and a matrix m that c does not need.
+let basicPipeline = """
+{
+  "defaultProfile": "quick",
+  "profiles": { "quick": {}, "long": { "a.params.repeat": 3 } },
+  "stages": [
+    { "name": "a", "kind": "test-write", "params": { "text": "A" } },
+    { "name": "b", "kind": "test-write", "params": { "text": "B" } },
+    { "name": "c", "kind": "test-concat", "deps": ["a", "b"], "publish": "figures" },
+    { "name": "m", "kind": "test-write", "params": { "text": "M" }, "matrix": { "bn": [true, false], "lr": [0.1, 0.0001] } }
+  ]
+}
+"""
