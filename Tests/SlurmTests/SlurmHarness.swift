@@ -16,6 +16,10 @@ enum TestCluster {
             if FileManager.default.fileExists(atPath: conf) { env["SLURM_CONF"] = conf }
         }
         guard SlurmClient.locate("sbatch") != nil, SlurmClient(environment: env).controllerReachable() else {
+            if process["BNREPRO_SLURM_REQUIRED"] != nil {
+                throw HarnessError(description: "no Slurm controller answers (SLURM_CONF=\(env["SLURM_CONF"] ?? "unset")), "
+                               + "but BNREPRO_SLURM_REQUIRED is set (make test-slurm)")
+            }
             throw XCTSkip("no Slurm cluster reachable (start one with `scripts/slurm-test-cluster.sh start`, or set SLURM_CONF); "
                           + "skipping the Slurm executor's integration tests")
         }
@@ -101,13 +105,14 @@ struct TestProject {
     static func waitFor(_ what: String, timeout: Double = 30, _ condition: () -> Bool) throws {
         let deadline = Date().addingTimeInterval(timeout)
         while !condition() {
-            if Date() > deadline { throw TimedOut(description: "timed out after \(timeout) s waiting for \(what)") }
+            if Date() > deadline { throw HarnessError(description: "timed out after \(timeout) s waiting for \(what)") }
             Thread.sleep(forTimeInterval: 0.05)
         }
     }
 }
 
-struct TimedOut: Error, CustomStringConvertible { let description: String }
+/// A wait that timed out, or no cluster where one is required.
+struct HarnessError: Error, CustomStringConvertible { let description: String }
 
 /// A child process whose output is collected while it runs.
 final class RunningCommand: @unchecked Sendable {
