@@ -175,5 +175,7 @@ final class SlurmExecutorTests: XCTestCase {
         XCTAssertEqual(project.executions.sorted(), ["nap@text=x", "nap@text=y"])
         XCTAssertEqual(Set([a.err, b.err].map { $0.contains("ran 2, cached 0") }), [true, false])
         XCTAssertEqual(try TestProject.records(cache).count, 2)
+        // The stage's own progress, read from the job's output as it grows.
+        XCTAssertTrue((a.err + b.err).contains("nap@text=x: step 10/10"), a.err + b.err)
     }
 }
