@@ -41,7 +41,7 @@ struct RunCommand: RegistryCommand {
         defer { withExtendedLifetime(lock) {} }
         var env: [String: String] = [:]
         if let commit = GitInfo.commit(in: options.projectDirectory) { env["BNREPRO_GIT_COMMIT"] = commit }
-        let executor: any Executor = self.executor == .slurm
+        let executor: any Executor = self.executor == .slurm && !dryRun
             ? try slurm.makeExecutor(pipeline: pipeline, options: options, environment: env, console: console)
             : LocalExecutor(worker: SelfExecutable.url, environment: env)
         let runner = Runner(pipeline: pipeline, store: store, executor: executor, console: console,
