@@ -55,6 +55,9 @@ let package = Package(
         .testTarget(name: "PlotTests", dependencies: ["Plot"], swiftSettings: swift5),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "BNReproCLI", "PipelineTestKinds", "bnrepro-testkinds"],
                     swiftSettings: swift5),
+        // Integration tests against a real Slurm (scripts/slurm-test-cluster.sh); they skip without one.
+        .testTarget(name: "SlurmTests", dependencies: ["Pipeline", "PipelineTestKinds", "bnrepro-testkinds"],
+                    swiftSettings: swift5),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Pipeline", "Datasets", "DatasetsTestSupport"], swiftSettings: swift5),
     ]
 )
