@@ -2,7 +2,7 @@
 SWIFT       ?= swift
 RELEASE     := -c release
 BIN         := .build/release
-APT_PACKAGES := libopenblas-dev libdnnl-dev libcairo2-dev libpng-dev zlib1g-dev fonts-dejavu-core pkg-config
+APT_PACKAGES := libopenblas-dev libdnnl-dev libcairo2-dev libpng-dev zlib1g-dev fonts-dejavu-core pkg-config python3-numpy
 
 .PHONY: deps build test test-slurm figures bench bench-torch clean
 
@@ -31,8 +31,11 @@ test-slurm: deps
 	  $(SWIFT) test $(RELEASE) -Xswiftc -enable-testing --skip-build --filter SlurmTests; \
 	  status=$$?; scripts/slurm-test-cluster.sh stop; exit $$status
 
+# Extra flags for the run, e.g. RUN_ARGS='-j 2 --set download.params.url=file:///path/to/cifar-10-binary.tar.gz …'
+RUN_ARGS ?=
+
 figures: build
-	$(BIN)/bnrepro run
+	$(BIN)/bnrepro run $(RUN_ARGS)
 
 bench: build
 	$(BIN)/bnrepro-bench

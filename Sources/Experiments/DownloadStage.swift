@@ -38,23 +38,12 @@ public struct DownloadStage: StageKind {
             throw PipelineError.badParameter(stage: context.stage, parameter: "retries", problem: "must be 0 or more")
         }
         let downloader = Downloader(timeout: try context.double("timeout"), retries: retries, progressInterval: 0.5,
-                                    partialDirectory: Self.resumeDirectory(for: context))
+                                    partialDirectory: context.partialsDirectory)
         let result = try downloader.fetch(url: url, to: context.output(Self.outputName), expectedMD5: md5) { p in
             context.progress(Self.describe(p), fraction: p.totalBytes.map { $0 > 0 ? Double(p.bytes) / Double($0) : 0 })
         }
         print("fetched \(result.bytes) bytes from \(url.absoluteString) in \(result.attempts) attempt(s), "
               + "\(result.resumedBytes) bytes resumed; md5 \(result.md5), sha256 \(result.sha256)")
-    }
-
-    /// Partials must outlive a failed run to be resumed, so they go beside the cache (data/downloads when
-    /// the cache is data/cache), not into the run's own directories. The work directory is
-    /// <cache>/tmp/work-…/out; anything else falls back to scratch, which only resumes within one run.
-    static func resumeDirectory(for context: StageContext) -> URL {
-        let work = context.outputDirectory.deletingLastPathComponent()
-        let tmp = work.deletingLastPathComponent()
-        guard tmp.lastPathComponent == "tmp" else { return context.scratchDirectory }
-        let cacheRoot = tmp.deletingLastPathComponent()
-        return cacheRoot.deletingLastPathComponent().appendingPathComponent("downloads")
     }
 
     static func describe(_ p: DownloadProgress) -> String {

@@ -10,6 +10,7 @@ import Glibc
 ///     specs/<key>.json   what to compute        actions/<key>.json   what was computed
 ///     failures/<key>.json the last failure      refs/<stage>.json    last successful key of a stage
 ///     tmp/               work directories of running stages (named with the owner's pid)
+///     partials/<stage>/  resumable progress of a stage that has not succeeded yet (partial downloads)
 ///     quarantine/        objects that failed verification
 public struct CacheStore: Sendable {
     public let root: URL
@@ -171,6 +172,11 @@ public struct CacheStore: Sendable {
     }
 
     // MARK: work directories
+
+    /// Where a stage keeps resumable progress between failed runs (see `StageContext.partialsDirectory`).
+    public func partialsDirectory(forStage stage: String) -> URL {
+        root.appendingPathComponent("partials").appendingPathComponent(stage)
+    }
 
     /// A fresh directory under tmp/, named with this process's pid so that a later run can tell a
     /// dead run's leftovers from a live one's.

@@ -24,7 +24,8 @@ final class DataStagesTests: XCTestCase {
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         return StageContext(stage: stage, key: "k-\(stage)", params: object, inputs: inputs, outputDirectory: out,
-                            scratchDirectory: scratch, progress: { _ in })
+                            scratchDirectory: scratch, partialsDirectory: dir.appendingPathComponent("\(stage)/partials"),
+                            progress: { _ in })
     }
 
     private func md5(_ bytes: [UInt8]) -> String { Insecure.MD5.hash(data: bytes).map { String(format: "%02x", $0) }.joined() }
@@ -105,7 +106,8 @@ final class DataStagesTests: XCTestCase {
         let half = archive.count / 2
         let server = try TestHTTPServer(bodies: ["/c.tar.gz": archive], behaviour: .cutOff(bytes: half, times: 1))
         defer { server.stop() }
-        // Lay out work directories the way the runner does: <cache>/tmp/work-…/out.
+        // A fresh work directory per attempt, one partials directory for the stage, as the runner does.
+        let partials = dir.appendingPathComponent("data/cache/partials/download")
         func run(_ attempt: Int) throws -> StageContext {
             var params = JSONObject()
             for spec in DownloadStage().parameters { if let d = spec.defaultValue { params[spec.name] = d } }
@@ -116,24 +118,18 @@ final class DataStagesTests: XCTestCase {
             let out = work.appendingPathComponent("out"), scratch = work.appendingPathComponent("scratch")
             try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
             try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(at: partials, withIntermediateDirectories: true)
             let c = StageContext(stage: "download", key: "k", params: params, inputs: [], outputDirectory: out,
-                                 scratchDirectory: scratch, progress: { _ in })
+                                 scratchDirectory: scratch, partialsDirectory: partials, progress: { _ in })
             try DownloadStage().run(c)
             return c
         }
         XCTAssertThrowsError(try run(1)) { XCTAssertTrue("\($0)".contains("after 1 attempt"), "\($0)") }
-        let partial = dir.appendingPathComponent("data/downloads/\(DownloadStage.outputName).partial")
+        let partial = partials.appendingPathComponent("\(DownloadStage.outputName).partial")
         XCTAssertEqual(try Data(contentsOf: partial).count, half)
         let second = try run(2)
         XCTAssertEqual(server.requests.map(\.range), [nil, "bytes=\(half)-"])
         XCTAssertEqual(try [UInt8](Data(contentsOf: second.output(DownloadStage.outputName))), archive)
         XCTAssertFalse(FileManager.default.fileExists(atPath: partial.path))
-    }
-
-    func testResumeDirectorySitsBesideTheCache() throws {
-        let out = URL(fileURLWithPath: "/p/data/cache/tmp/work-1-download-2/out")
-        let c = StageContext(stage: "download", key: "k", params: JSONObject(), inputs: [], outputDirectory: out,
-                             scratchDirectory: URL(fileURLWithPath: "/s"), progress: { _ in })
-        XCTAssertEqual(DownloadStage.resumeDirectory(for: c).path, "/p/data/downloads")
     }
 }
