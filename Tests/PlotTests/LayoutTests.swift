@@ -43,6 +43,20 @@ final class LayoutTests: XCTestCase {
         XCTAssertEqual(l.panels[3].yAxis.ticks.labels, ["10⁻²", "1", "10²", "10⁴", "10⁶"])
     }
 
+    func testOverlongLabelIsAnErrorNotAnOverlap() {
+        var fig = Figure(width: 3, height: 2.5, dpi: 100, rows: 2, columns: 1)
+        fig[0, 0].y = Axis(label: "a very long y-axis label that cannot possibly fit beside this short axis")
+        fig[1, 0].y = Axis(label: "another label")
+        fig[0, 0].plot([0, 1], [0, 1]); fig[1, 0].plot([0, 1], [0, 1])
+        XCTAssertThrowsError(try fig.layout()) { e in
+            guard let p = e as? PlotError else { return XCTFail("\(e)") }
+            switch p {
+            case .labelsOverlap, .labelDoesNotFit: XCTAssertTrue("\(p)".contains("a very long y-axis label"))
+            default: XCTFail("\(p)")
+            }
+        }
+    }
+
     func testForEachPanelVisitsRowMajor() {
         var fig = Figure(width: 6, height: 4, rows: 2, columns: 3)
         var order: [String] = []
@@ -128,7 +142,7 @@ final class LayoutStressTests: XCTestCase {
                 fig.width *= scale; fig.height *= scale; fig.dpi = dpi
                 do {
                     assertNoOverlaps(try fig.layout(), "\(name) ×\(scale) @\(dpi)")
-                } catch PlotError.tooSmall, PlotError.labelDoesNotFit {
+                } catch PlotError.tooSmall, PlotError.labelDoesNotFit, PlotError.labelsOverlap {
                     XCTAssertLessThan(scale, 0.5, "\(name) ×\(scale) @\(dpi) should fit")   // only the tiny sizes may refuse
                 }
             }
