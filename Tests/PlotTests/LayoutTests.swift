@@ -39,6 +39,9 @@ final class LayoutTests: XCTestCase {
         for c in 0..<3 { XCTAssertEqual(l.panels[c].plot.minX, l.panels[3 + c].plot.minX, accuracy: 1e-9) }
         for r in 0..<2 { XCTAssertEqual(l.panels[3 * r].plot.minY, l.panels[3 * r + 2].plot.minY, accuracy: 1e-9) }
         XCTAssertEqual(l.panels[0].plot.width, l.panels[5].plot.width, accuracy: 1e-9)
+        let yLabels = l.panels.filter { $0.index.column == 0 }.compactMap { $0.texts.first { $0.role == "y label" } }
+        XCTAssertEqual(yLabels.count, 2)
+        XCTAssertEqual(yLabels[0].box.minX, yLabels[1].box.minX, accuracy: 1e-9, "y labels of a column aligned")
         // The fixed no-BN limits give the paper's ticks.
         XCTAssertEqual(l.panels[3].yAxis.ticks.labels, ["10⁻²", "1", "10²", "10⁴", "10⁶"])
     }
