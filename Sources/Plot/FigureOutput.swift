@@ -77,7 +77,7 @@ extension Figure {
             let status = cairo_surface_status(canvas.surface)
             guard status == CAIRO_STATUS_SUCCESS else { throw PlotError.cairo(operation: "finish svg", status: String(cString: cairo_status_to_string(status))) }
         }
-        return withExtendedLifetime(sink) { sink.bytes }
+        return SVGIds.canonical(withExtendedLifetime(sink) { sink.bytes })
     }
 
     public func writeSVG(to url: URL) throws {
