@@ -110,6 +110,21 @@ public struct FigureLayout: Equatable, Sendable {
             }
         }
 
+        // Y-axis labels of one column share a vertical line, whatever their tick labels' widths
+        // (matplotlib's align_ylabels); the column's left inset already holds the widest.
+        for c in 0..<C {
+            let indices = (0..<R).map { $0 * C + c }
+            let rights = indices.compactMap { i in layouts[i].texts.first { $0.role == "y label" }?.box.maxX }
+            guard let target = rights.min() else { continue }
+            for i in indices {
+                for (k, t) in layouts[i].texts.enumerated() where t.role == "y label" {
+                    let dx = target - t.box.maxX
+                    layouts[i].texts[k].box.minX += dx
+                    layouts[i].texts[k].origin.x += dx
+                }
+            }
+        }
+
         for c in 0..<C {
             guard c < fig.columnTitles.count, let title = fig.columnTitles[c] else { continue }
             let p = layouts[c]

@@ -17,6 +17,15 @@ extension Figure {
         for t in l.allTexts where t.box.minX < -0.5 || t.box.minY < -0.5 || t.box.maxX > Double(l.width) + 0.5 || t.box.maxY > Double(l.height) + 0.5 {
             throw PlotError.labelDoesNotFit(text: t.text.plain, role: t.role, width: l.width, height: l.height)
         }
+        // The layout is built so that text never overlaps; if a label is longer than its axis it can
+        // still happen, and a figure with colliding labels is not one we publish.
+        let texts = l.allTexts
+        for i in texts.indices {
+            for j in texts.indices where j > i && texts[i].box.insetBy(0.5).intersects(texts[j].box) {
+                throw PlotError.labelsOverlap(first: texts[i].text.plain, firstRole: texts[i].role,
+                                              second: texts[j].text.plain, secondRole: texts[j].role)
+            }
+        }
         return l
     }
 
@@ -68,7 +77,7 @@ extension Figure {
             let status = cairo_surface_status(canvas.surface)
             guard status == CAIRO_STATUS_SUCCESS else { throw PlotError.cairo(operation: "finish svg", status: String(cString: cairo_status_to_string(status))) }
         }
-        return withExtendedLifetime(sink) { sink.bytes }
+        return SVGIds.canonical(withExtendedLifetime(sink) { sink.bytes })
     }
 
     public func writeSVG(to url: URL) throws {

@@ -7,6 +7,7 @@ public enum PlotError: Error, Equatable, CustomStringConvertible {
     case invalidLimits(panel: PanelIndex, axis: String, reason: String)
     case tooSmall(panel: PanelIndex, width: Double, height: Double)
     case labelDoesNotFit(text: String, role: String, width: Int, height: Int)
+    case labelsOverlap(first: String, firstRole: String, second: String, secondRole: String)
     case invalidMetadataKey(String)
     case cairo(operation: String, status: String)
     case png(operation: String)
@@ -24,6 +25,8 @@ public enum PlotError: Error, Equatable, CustomStringConvertible {
             return "panel (row \(p.row), column \(p.column)) would be \(Int(w)) × \(Int(h)) pixels after its labels; make the figure larger or the fonts smaller"
         case let .labelDoesNotFit(text, role, w, h):
             return "the \(role) '\(text)' does not fit in the \(w) × \(h) pixel figure; make the figure larger or the fonts smaller"
+        case let .labelsOverlap(a, ra, b, rb):
+            return "the \(ra) '\(a)' would overlap the \(rb) '\(b)'; make the figure larger, the label shorter or the fonts smaller"
         case let .invalidMetadataKey(k):
             return "PNG text key '\(k)' must be 1–79 printable Latin-1 characters without leading, trailing or double spaces"
         case let .cairo(op, status): return "cairo failed in \(op): \(status)"

@@ -39,8 +39,25 @@ final class LayoutTests: XCTestCase {
         for c in 0..<3 { XCTAssertEqual(l.panels[c].plot.minX, l.panels[3 + c].plot.minX, accuracy: 1e-9) }
         for r in 0..<2 { XCTAssertEqual(l.panels[3 * r].plot.minY, l.panels[3 * r + 2].plot.minY, accuracy: 1e-9) }
         XCTAssertEqual(l.panels[0].plot.width, l.panels[5].plot.width, accuracy: 1e-9)
+        let yLabels = l.panels.filter { $0.index.column == 0 }.compactMap { $0.texts.first { $0.role == "y label" } }
+        XCTAssertEqual(yLabels.count, 2)
+        XCTAssertEqual(yLabels[0].box.minX, yLabels[1].box.minX, accuracy: 1e-9, "y labels of a column aligned")
         // The fixed no-BN limits give the paper's ticks.
         XCTAssertEqual(l.panels[3].yAxis.ticks.labels, ["10⁻²", "1", "10²", "10⁴", "10⁶"])
+    }
+
+    func testOverlongLabelIsAnErrorNotAnOverlap() {
+        var fig = Figure(width: 3, height: 2.5, dpi: 100, rows: 2, columns: 1)
+        fig[0, 0].y = Axis(label: "a very long y-axis label that cannot possibly fit beside this short axis")
+        fig[1, 0].y = Axis(label: "another label")
+        fig[0, 0].plot([0, 1], [0, 1]); fig[1, 0].plot([0, 1], [0, 1])
+        XCTAssertThrowsError(try fig.layout()) { e in
+            guard let p = e as? PlotError else { return XCTFail("\(e)") }
+            switch p {
+            case .labelsOverlap, .labelDoesNotFit: XCTAssertTrue("\(p)".contains("a very long y-axis label"))
+            default: XCTFail("\(p)")
+            }
+        }
     }
 
     func testForEachPanelVisitsRowMajor() {
@@ -128,7 +145,7 @@ final class LayoutStressTests: XCTestCase {
                 fig.width *= scale; fig.height *= scale; fig.dpi = dpi
                 do {
                     assertNoOverlaps(try fig.layout(), "\(name) ×\(scale) @\(dpi)")
-                } catch PlotError.tooSmall, PlotError.labelDoesNotFit {
+                } catch PlotError.tooSmall, PlotError.labelDoesNotFit, PlotError.labelsOverlap {
                     XCTAssertLessThan(scale, 0.5, "\(name) ×\(scale) @\(dpi) should fit")   // only the tiny sizes may refuse
                 }
             }

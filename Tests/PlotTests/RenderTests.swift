@@ -84,7 +84,14 @@ final class RenderTests: XCTestCase {
         XCTAssertEqual(cb.axis.ticks.labels.last, "3.0")
     }
 
-    func testSVGIsWritten() throws {
+    func testSVGIsWrittenAndReproducible() throws {
+        var heat = Figure(width: 3, height: 2, dpi: 50)
+        heat[0, 0].heatmap(rows: 2, columns: 3, values: [0, 1, 2, 3, 4, 5], colorBarLabel: "v")
+        let a = try heat.svgData(), b = try heat.svgData()
+        XCTAssertEqual(a, b, "ids renumbered, so drawing twice gives the same bytes")
+        let text = String(decoding: a, as: UTF8.self)
+        XCTAssertTrue(text.contains("id=\"image-"))
+        XCTAssertFalse(text.contains("href=\"#image9"))
         let svg = String(decoding: try lineFigure().svgData(), as: UTF8.self)
         XCTAssertTrue(svg.contains("<svg"))
         XCTAssertTrue(svg.contains("width=\"200"))
