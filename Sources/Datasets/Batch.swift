@@ -1,5 +1,5 @@
 /// One mini-batch, ready for the network: float32 NCHW images (normalised, augmented if asked) and labels.
-public struct Batch: Sendable {
+public struct ImageBatch: Sendable {
     /// count × 3 × 32 × 32, C order.
     public var images: [Float]
     /// Class indices 0–9.

@@ -45,12 +45,12 @@ public struct BatchAssembler: Sendable {
         return order
     }
 
-    public func batch(epoch: Int, index: Int) -> Batch {
+    public func batch(epoch: Int, index: Int) -> ImageBatch {
         batch(epoch: epoch, index: index, order: order(epoch: epoch))
     }
 
     /// `order` is `order(epoch:)`, passed in so that an epoch's permutation is computed once.
-    public func batch(epoch: Int, index: Int, order: [Int]) -> Batch {
+    public func batch(epoch: Int, index: Int, order: [Int]) -> ImageBatch {
         let start = index * options.batchSize
         let members = Array(order[start..<min(start + options.batchSize, order.count)])
         let n = members.count, imageFloats = LabeledImages.imageBytes
@@ -77,7 +77,7 @@ public struct BatchAssembler: Sendable {
                 }
             }
         }
-        return Batch(images: images, labels: labels, indices: members, epoch: epoch, index: index)
+        return ImageBatch(images: images, labels: labels, indices: members, epoch: epoch, index: index)
     }
 
     /// out[c][y][x] = norm(img[c][y + dy][x' + dx]) with x' = flip ? 31 − x : x, and the value of a zero

@@ -30,7 +30,7 @@ public final class BatchPrefetcher: Sequence, IteratorProtocol, @unchecked Senda
     deinit { queue.cancel() }
 
     /// The next batch in order, waiting for it if the producer is behind; nil after the last one.
-    public func next() -> Batch? {
+    public func next() -> ImageBatch? {
         guard consumed < batchCount, let batch = queue.pop() else { return nil }
         consumed += 1
         return batch
@@ -44,7 +44,7 @@ final class BoundedQueue: @unchecked Sendable {
     private let capacity: Int
     private let condition = NSCondition()
     // Guarded by `condition`.
-    private var items: [Batch] = []  // at most `capacity`, so removeFirst is cheap
+    private var items: [ImageBatch] = []  // at most `capacity`, so removeFirst is cheap
     private var cancelled = false
 
     init(capacity: Int) { self.capacity = capacity }
@@ -57,7 +57,7 @@ final class BoundedQueue: @unchecked Sendable {
         return !cancelled
     }
 
-    func push(_ batch: Batch) {
+    func push(_ batch: ImageBatch) {
         condition.lock()
         items.append(batch)
         condition.broadcast()
@@ -65,7 +65,7 @@ final class BoundedQueue: @unchecked Sendable {
     }
 
     /// Blocks until an item is there; nil once cancelled.
-    func pop() -> Batch? {
+    func pop() -> ImageBatch? {
         condition.lock()
         defer { condition.unlock() }
         while items.isEmpty && !cancelled { condition.wait() }

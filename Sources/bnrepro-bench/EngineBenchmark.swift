@@ -14,7 +14,7 @@ enum EngineBenchmark {
     }
 
     static func run(arguments: [String]) throws {
-        var depths = [20, 56, 110], batch = 128, steps = 0, warmup = 2, json = false, kernels = false
+        var depths = [20, 56, 110], batch = 128, steps = 0, warmup = 2, json = false, kernels = false, profile = false
         var it = arguments.makeIterator()
         while let a = it.next() {
             switch a {
@@ -24,6 +24,7 @@ enum EngineBenchmark {
             case "--warmup": warmup = Int(it.next() ?? "") ?? warmup
             case "--json": json = true
             case "--kernels": kernels = true
+            case "--profile": profile = true
             default: throw BenchError.badOption(a)
             }
         }
@@ -42,7 +43,7 @@ enum EngineBenchmark {
         }
         for depth in depths {
             for bn in [true, false] {
-                let row = try measure(depth: depth, bn: bn, batch: batch, steps: steps, warmup: warmup)
+                let row = try measure(depth: depth, bn: bn, batch: batch, steps: steps, warmup: warmup, profile: profile)
                 if json {
                     let data = try JSONEncoder().encode(row)
                     print(String(decoding: data, as: UTF8.self))
@@ -58,7 +59,7 @@ enum EngineBenchmark {
         }
     }
 
-    static func measure(depth: Int, bn: Bool, batch: Int, steps requested: Int, warmup: Int) throws -> Row {
+    static func measure(depth: Int, bn: Bool, batch: Int, steps requested: Int, warmup: Int, profile: Bool) throws -> Row {
         let config = try ResNetConfig(depth: depth, normalization: bn ? .batchNorm : .none)
         let model = try ResNet(config: config, seed: 1)
         let rng = Philox(seed: 2)
@@ -69,9 +70,17 @@ enum EngineBenchmark {
         let steps = requested > 0 ? requested : max(3, 600 / depth)
         let b = Batch(images: images, labels: labels)
         for _ in 0..<warmup { try trainer.trainStep(b, totalSteps: 1 << 30) }
+        model.setProfiling(profile)
         var t0 = Date()
         for _ in 0..<steps { try trainer.trainStep(b, totalSteps: 1 << 30) }
-        let train = Double(steps * batch) / Date().timeIntervalSince(t0)
+        let elapsed = Date().timeIntervalSince(t0)
+        let train = Double(steps * batch) / elapsed
+        if profile {
+            let parts = model.phaseSeconds().map { "\($0.0) \(String(format: "%.1f", 1000 * $0.1 / Double(steps))) ms" }
+            print("  ResNet-\(depth) \(bn ? "BN" : "no BN") per step \(String(format: "%.1f", 1000 * elapsed / Double(steps))) ms: "
+                  + parts.joined(separator: ", "))
+            model.setProfiling(false)
+        }
         try model.forward(images: images, labels: labels, mode: .inference)
         t0 = Date()
         for _ in 0..<steps { try model.forward(images: images, labels: labels, mode: .inference) }
