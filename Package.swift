@@ -33,7 +33,7 @@ let package = Package(
                 swiftSettings: swift5),
         .target(name: "Experiments", dependencies: ["Pipeline", "NN", "Tensor", "Datasets", "Plot"],
                 swiftSettings: swift5),
-        .target(name: "BNReproCLI", dependencies: ["Pipeline", "ArrayFormats", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+        .target(name: "BNReproCLI", dependencies: ["Pipeline", "ArrayFormats", "Plot", .product(name: "ArgumentParser", package: "swift-argument-parser")],
                 swiftSettings: swift5),
         .executableTarget(name: "bnrepro", dependencies: ["BNReproCLI", "Experiments"], swiftSettings: swift5),
 
