@@ -2,9 +2,9 @@
 SWIFT       ?= swift
 RELEASE     := -c release
 BIN         := .build/release
-APT_PACKAGES := libopenblas-dev libdnnl-dev libcairo2-dev libpng-dev zlib1g-dev fonts-dejavu-core pkg-config
+APT_PACKAGES := libopenblas-dev libdnnl-dev libcairo2-dev libpng-dev zlib1g-dev fonts-dejavu-core pkg-config python3-numpy
 
-.PHONY: deps build test figures bench bench-torch clean
+.PHONY: deps build test test-slurm figures bench bench-torch clean
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -21,8 +21,21 @@ test: deps
 	$(SWIFT) build $(RELEASE) --build-tests -Xswiftc -enable-testing
 	$(SWIFT) test $(RELEASE) -Xswiftc -enable-testing --skip-build
 
+# The Slurm executor's integration tests on a one-node cluster on this machine (as root: it installs
+# slurm-wlm and munge when missing, starts the daemons, and stops them afterwards whatever the result).
+# BNREPRO_SLURM_REQUIRED makes a cluster that did not answer a failure instead of a skip.
+test-slurm: deps
+	$(SWIFT) build $(RELEASE) --build-tests -Xswiftc -enable-testing
+	scripts/slurm-test-cluster.sh start
+	BNREPRO_SLURM_REQUIRED=1 SLURM_CONF="$${BNREPRO_SLURM_DIR:-/tmp/bnrepro-slurm}/slurm.conf" \
+	  $(SWIFT) test $(RELEASE) -Xswiftc -enable-testing --skip-build --filter SlurmTests; \
+	  status=$$?; scripts/slurm-test-cluster.sh stop; exit $$status
+
+# Extra flags for the run, e.g. RUN_ARGS='-j 2 --set download.params.url=file:///path/to/cifar-10-binary.tar.gz …'
+RUN_ARGS ?=
+
 figures: build
-	$(BIN)/bnrepro run
+	$(BIN)/bnrepro run $(RUN_ARGS)
 
 bench: build
 	OMP_NUM_THREADS=2 $(BIN)/bnrepro-bench

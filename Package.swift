@@ -22,26 +22,30 @@ let package = Package(
         .systemLibrary(name: "CCairo", path: "Sources/CCairo"),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
 
-        .target(name: "ArrayFormats", swiftSettings: swift5),
+        .target(name: "AtomicIO", swiftSettings: swift5),
+        .target(name: "ArrayFormats", dependencies: ["AtomicIO"], swiftSettings: swift5),
         .target(name: "Tensor", dependencies: ["CBLAS", "CDNNL", "ArrayFormats"], swiftSettings: swift5),
         .target(name: "NN", dependencies: ["Tensor", "CDNNL", "CBLAS", "ArrayFormats"], exclude: ["README.md"],
                 swiftSettings: swift5),
         .target(name: "Datasets", dependencies: ["Tensor", "ArrayFormats", "CZlib", .product(name: "Crypto", package: "swift-crypto")],
                 swiftSettings: swift5),
-        .target(name: "Plot", dependencies: ["CCairo", "CLibPNG"], swiftSettings: swift5),
-        .target(name: "Pipeline", dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+        .target(name: "Plot", dependencies: ["CCairo", "CLibPNG", "AtomicIO"], swiftSettings: swift5),
+        .target(name: "Pipeline", dependencies: ["AtomicIO", .product(name: "Crypto", package: "swift-crypto")],
                 swiftSettings: swift5),
         .target(name: "Experiments", dependencies: ["Pipeline", "NN", "Tensor", "Datasets", "Plot"],
                 swiftSettings: swift5),
-        .target(name: "BNReproCLI", dependencies: ["Pipeline", "ArrayFormats", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+        .target(name: "BNReproCLI", dependencies: ["Pipeline", "ArrayFormats", "Plot", .product(name: "ArgumentParser", package: "swift-argument-parser")],
                 swiftSettings: swift5),
         .executableTarget(name: "bnrepro", dependencies: ["BNReproCLI", "Experiments"], swiftSettings: swift5),
 
         // Benchmarks: `make bench`.
-        .executableTarget(name: "bnrepro-bench", dependencies: ["Pipeline", "NN", "Tensor"], swiftSettings: swift5),
+        .executableTarget(name: "bnrepro-bench", dependencies: ["Pipeline", "NN", "Tensor", "Datasets"], swiftSettings: swift5),
 
         // Small stage kinds for the pipeline's own tests, and a CLI binary that knows them.
         .target(name: "PipelineTestKinds", dependencies: ["Pipeline"], path: "Tests/Support/PipelineTestKinds",
+                swiftSettings: swift5),
+        // Archives with known pixels and a loopback HTTP server, for the Datasets and Experiments tests.
+        .target(name: "DatasetsTestSupport", dependencies: ["CZlib"], path: "Tests/Support/DatasetsTestSupport",
                 swiftSettings: swift5),
         .executableTarget(name: "bnrepro-testkinds", dependencies: ["BNReproCLI", "PipelineTestKinds"],
                           path: "Tests/Support/bnrepro-testkinds", swiftSettings: swift5),
@@ -49,10 +53,13 @@ let package = Package(
         .testTarget(name: "ArrayFormatsTests", dependencies: ["ArrayFormats"], swiftSettings: swift5),
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "CDNNL"], swiftSettings: swift5),
         .testTarget(name: "NNTests", dependencies: ["NN", "Tensor"], swiftSettings: swift5),
-        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Tensor"], swiftSettings: swift5),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "DatasetsTestSupport"], swiftSettings: swift5),
         .testTarget(name: "PlotTests", dependencies: ["Plot"], swiftSettings: swift5),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "BNReproCLI", "PipelineTestKinds", "bnrepro-testkinds"],
                     swiftSettings: swift5),
-        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Pipeline"], swiftSettings: swift5),
+        // Integration tests against a real Slurm (scripts/slurm-test-cluster.sh); they skip without one.
+        .testTarget(name: "SlurmTests", dependencies: ["Pipeline", "PipelineTestKinds", "bnrepro-testkinds"],
+                    swiftSettings: swift5),
+        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Pipeline", "Datasets", "DatasetsTestSupport"], swiftSettings: swift5),
     ]
 )

@@ -145,6 +145,11 @@ public enum NPY {
 
     /// The complete .npy file for `array`: version 1.0 unless the header needs more than 65,535 bytes.
     public static func encode(_ array: NPYArray) -> [UInt8] {
+        header(for: array) + array.bytes
+    }
+
+    /// Everything before the data: magic, version, length and the padded header dict.
+    static func header(for array: NPYArray) -> [UInt8] {
         let shapeText: String
         switch array.shape.count {
         case 0: shapeText = "()"
@@ -162,7 +167,7 @@ public enum NPY {
         header.append(0x0A)
 
         var out = magic
-        out.reserveCapacity(padded + array.bytes.count)
+        out.reserveCapacity(padded)
         if preamble == 10 {
             out += [1, 0, UInt8(header.count & 0xFF), UInt8(header.count >> 8)]
         } else {
@@ -170,7 +175,6 @@ public enum NPY {
             out += [2, 0, UInt8(n & 0xFF), UInt8((n >> 8) & 0xFF), UInt8((n >> 16) & 0xFF), UInt8(n >> 24)]
         }
         out += header
-        out += array.bytes
         return out
     }
 
@@ -208,7 +212,8 @@ public enum NPY {
     /// Writes atomically: a temporary file in the same directory, fsync, then rename, so that a reader
     /// (or a killed run) never sees half an array under the final name.
     public static func write(_ array: NPYArray, to url: URL) throws {
-        try AtomicFile.write(encode(array), to: url)
+        // Header and data written one after the other: no copy of a large array.
+        try AtomicFile.write(chunks: [header(for: array), array.bytes], to: url)
     }
 
     public static func read(from url: URL) throws -> NPYArray {

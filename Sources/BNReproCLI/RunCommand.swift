@@ -21,9 +21,12 @@ struct RunCommand: RegistryCommand {
 
     @Flag(help: "Rerun the targets even when cached.") var force = false
     @Flag(name: .customLong("dry-run"), help: "Say what would run and why, run nothing.") var dryRun = false
-    @Option(name: [.short, .customLong("jobs")], help: "Stages to run at once.") var jobs = 1
+    @Option(name: [.short, .customLong("jobs")], help: "Stages to run at once (default: 1 with local, no limit with slurm).") var jobs: Int?
     @Flag(name: .customLong("keep-going"), help: "After a failure, finish the stages that do not depend on it.") var keepGoing = false
     @Flag(name: .customLong("no-wait"), help: "Fail instead of waiting when another run holds the cache.") var noWait = false
+    @Option(help: "Where stages run: local (child processes) or slurm (a batch job per stage, a job array per matrix).")
+    var executor: ExecutorChoice = .local
+    @OptionGroup(title: "Slurm (with --executor slurm)") var slurm: SlurmOptions
 
     func run(registry: KindRegistry) throws {
         let pipeline = try options.resolve(registry)
@@ -38,14 +41,17 @@ struct RunCommand: RegistryCommand {
         defer { withExtendedLifetime(lock) {} }
         var env: [String: String] = [:]
         if let commit = GitInfo.commit(in: options.projectDirectory) { env["BNREPRO_GIT_COMMIT"] = commit }
-        let executor = LocalExecutor(worker: SelfExecutable.url, environment: env)
+        let executor: any Executor = self.executor == .slurm && !dryRun
+            ? try slurm.makeExecutor(pipeline: pipeline, options: options, environment: env, console: console)
+            : LocalExecutor(worker: SelfExecutable.url, environment: env)
         let runner = Runner(pipeline: pipeline, store: store, executor: executor, console: console,
                             projectDirectory: options.projectDirectory)
         var runOptions = RunOptions()
         runOptions.targets = targets
         runOptions.force = force
         runOptions.dryRun = dryRun
-        runOptions.jobs = jobs
+        // Under Slurm the cluster's scheduler and --array-throttle limit what runs; -j limits submissions.
+        runOptions.jobs = jobs ?? (self.executor == .slurm ? Int.max : 1)
         runOptions.keepGoing = keepGoing
         let summary = try runner.run(runOptions)
         let verb = dryRun ? "would run" : "ran"

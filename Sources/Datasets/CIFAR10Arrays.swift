@@ -43,27 +43,41 @@ public enum CIFAR10Arrays {
 
     /// Loads what `write` wrote, checking shapes, types and label range.
     public static func load(from directory: URL) throws -> (data: CIFAR10, stats: ChannelStats) {
+        var files: [String: URL] = [:]
+        for name in fileNames { files[name] = directory.appendingPathComponent(name) }
+        return try load(files: files)
+    }
+
+    /// The same from a map of output name → file, which is how a stage sees its dependency's outputs
+    /// (`StageInputs.files`: each file lives in the object store under its digest, not under its name).
+    public static func load(files: [String: URL]) throws -> (data: CIFAR10, stats: ChannelStats) {
+        func file(_ name: String) throws -> URL {
+            guard let url = files[name] else {
+                throw CIFAR10Error.badArrayFile(path: name, message: "missing from the decoded data set's files")
+            }
+            return url
+        }
         func split(_ imagesFile: String, _ labelsFile: String) throws -> LabeledImages {
-            let imagesURL = directory.appendingPathComponent(imagesFile)
+            let imagesURL = try file(imagesFile), labelsURL = try file(labelsFile)
             let images = try NPY.read(from: imagesURL)
-            let labels = try NPY.read(from: directory.appendingPathComponent(labelsFile))
+            let labels = try NPY.read(from: labelsURL)
             guard images.shape.count == 4, images.shape.dropFirst() == [3, 32, 32], images.dtype == .uint8 else {
                 throw CIFAR10Error.badArrayFile(path: imagesURL.path,
                                                 message: "expected uint8 N×3×32×32, found \(images.dtype) \(images.shape)")
             }
             guard labels.shape == [images.shape[0]], labels.dtype == .uint8 else {
-                throw CIFAR10Error.badArrayFile(path: directory.appendingPathComponent(labelsFile).path,
+                throw CIFAR10Error.badArrayFile(path: labelsURL.path,
                                                 message: "expected uint8 [\(images.shape[0])], found \(labels.dtype) \(labels.shape)")
             }
             if let bad = labels.bytes.first(where: { $0 >= CIFAR10.classCount }) {
-                throw CIFAR10Error.badArrayFile(path: labelsFile, message: "label \(bad) is outside 0–9")
+                throw CIFAR10Error.badArrayFile(path: labelsURL.path, message: "label \(bad) is outside 0–9")
             }
             return try LabeledImages(images: images.bytes, labels: labels.bytes)
         }
         let train = try split(trainImages, trainLabels)
         let test = try split(testImages, testLabels)
-        let names = try readJSON([String].self, from: directory.appendingPathComponent(classes))
-        let stats = try readJSON(ChannelStats.self, from: directory.appendingPathComponent(normalization))
+        let names = try readJSON([String].self, from: try file(classes))
+        let stats = try readJSON(ChannelStats.self, from: try file(normalization))
         return (CIFAR10(train: train, test: test, classNames: names), stats)
     }
 

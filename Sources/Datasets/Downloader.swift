@@ -7,7 +7,7 @@ import Glibc
 /// destination; an interrupted transfer is resumed from there (HTTP Range), by the next attempt or the next
 /// run. Only a file whose checksum matches is renamed to the destination; a mismatch deletes it.
 public struct Downloader: Sendable {
-    /// Seconds without data after which an attempt fails.
+    /// Seconds without data after which an attempt fails (whole seconds, at least 1).
     public var timeout: TimeInterval
     /// Extra attempts after the first fails.
     public var retries: Int
@@ -16,9 +16,13 @@ public struct Downloader: Sendable {
     public var maxBackoff: TimeInterval
     /// Minimum seconds between progress reports (the last one is always reported).
     public var progressInterval: TimeInterval
+    /// Where "<name>.partial" lives; nil means beside the destination. A pipeline stage writes its
+    /// outputs to a fresh directory each run, so it keeps partials elsewhere to resume across runs.
+    public var partialDirectory: URL?
 
     public init(timeout: TimeInterval = 60, retries: Int = 5, backoff: TimeInterval = 1,
-                maxBackoff: TimeInterval = 30, progressInterval: TimeInterval = 0.25) {
+                maxBackoff: TimeInterval = 30, progressInterval: TimeInterval = 0.25, partialDirectory: URL? = nil) {
+        self.partialDirectory = partialDirectory
         self.timeout = timeout
         self.retries = retries
         self.backoff = backoff
@@ -26,8 +30,8 @@ public struct Downloader: Sendable {
         self.progressInterval = progressInterval
     }
 
-    public static func partialFile(for destination: URL) -> URL {
-        destination.deletingLastPathComponent().appendingPathComponent(destination.lastPathComponent + ".partial")
+    public static func partialFile(for destination: URL, in directory: URL? = nil) -> URL {
+        (directory ?? destination.deletingLastPathComponent()).appendingPathComponent(destination.lastPathComponent + ".partial")
     }
 
     /// Convenience with the parameter names.
@@ -41,6 +45,9 @@ public struct Downloader: Sendable {
                       progress: ((DownloadProgress) -> Void)? = nil) throws -> DownloadResult {
         let expected = expectedMD5.lowercased()
         let fm = FileManager.default
+        guard let scheme = url.scheme?.lowercased(), ["file", "http", "https"].contains(scheme) else {
+            throw DownloadError.unsupportedScheme(url: url.absoluteString)
+        }
         do {
             try fm.createDirectory(at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
         } catch {
@@ -54,9 +61,14 @@ public struct Downloader: Sendable {
                                       attempts: 0, resumedBytes: 0)
             }
         }
-        let partial = Self.partialFile(for: destination)
+        let partial = Self.partialFile(for: destination, in: partialDirectory)
+        if let d = partialDirectory {
+            do { try fm.createDirectory(at: d, withIntermediateDirectories: true) } catch {
+                throw DownloadError.io(path: d.path, message: "cannot create: \(error)")
+            }
+        }
         let reporter = ProgressReporter(interval: progressInterval, sink: progress)
-        let (attempts, resumed) = try transfer(url, into: partial, reporter: reporter)
+        let (attempts, resumed) = try transfer(url, into: partial, expectedMD5: expected, reporter: reporter)
 
         let digests = try FileDigests.compute(partial)
         guard digests.md5 == expected else {
@@ -70,7 +82,8 @@ public struct Downloader: Sendable {
     }
 
     /// Returns (attempts made, bytes resumed from an earlier partial transfer).
-    private func transfer(_ url: URL, into partial: URL, reporter: ProgressReporter) throws -> (Int, Int64) {
+    private func transfer(_ url: URL, into partial: URL, expectedMD5: String,
+                          reporter: ProgressReporter) throws -> (Int, Int64) {
         switch url.scheme?.lowercased() {
         case "file":
             try LocalCopy.copy(from: url, to: partial, reporter: reporter)
@@ -100,8 +113,10 @@ public struct Downloader: Sendable {
                 return (attempt, restarted ? 0 : initial)
             case .permanent(let status):
                 if status == 416 {
-                    // Range not satisfiable: the partial file is already whole (or longer than the
-                    // resource); start over on the next attempt, the checksum decides in the end.
+                    // Range not satisfiable: the partial is already whole (a run that died before
+                    // verifying it) or longer than the resource. Keep it if it is the right file,
+                    // otherwise start over from byte 0.
+                    if (try? FileDigests.compute(partial).md5) == expectedMD5 { return (attempt, initial) }
                     try? FileManager.default.removeItem(at: partial)
                     lastError = "HTTP 416 for a resumed request; restarting from byte 0"
                     continue
@@ -125,9 +140,19 @@ public struct Downloader: Sendable {
     private func syncAndRename(_ from: URL, to: URL) throws {
         let fd = open(from.path, O_RDONLY | O_CLOEXEC)
         if fd >= 0 { _ = fsync(fd); close(fd) }
-        guard rename(from.path, to.path) == 0 else {
-            throw DownloadError.io(path: to.path, message: "cannot move the download into place: \(String(cString: strerror(errno)))")
+        if rename(from.path, to.path) == 0 { return }
+        if errno == EXDEV {
+            // The partial lives on another file system: copy, then drop the partial.
+            do {
+                try? FileManager.default.removeItem(at: to)
+                try FileManager.default.copyItem(at: from, to: to)
+                try FileManager.default.removeItem(at: from)
+                return
+            } catch {
+                throw DownloadError.io(path: to.path, message: "cannot copy the download into place: \(error)")
+            }
         }
+        throw DownloadError.io(path: to.path, message: "cannot move the download into place: \(String(cString: strerror(errno)))")
     }
 
     static func size(of url: URL) -> Int64 {

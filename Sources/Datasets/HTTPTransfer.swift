@@ -41,13 +41,15 @@ final class HTTPTransfer: NSObject, URLSessionDataDelegate, @unchecked Sendable 
                     progress: @escaping (Int64, Int64?) -> Void) -> Outcome {
         let transfer = HTTPTransfer(file: file, offset: offset, progress: progress)
         let config = URLSessionConfiguration.ephemeral
-        // Idle timeout: a stalled connection fails after `timeout` seconds without data.
-        config.timeoutIntervalForRequest = timeout
+        // Idle timeout: a stalled connection fails after `timeout` seconds without data. Whole seconds,
+        // at least 1: swift-corelibs-foundation truncates fractions, and 0.5 became an immediate timeout.
+        let seconds = max(1, timeout.rounded(.up))
+        config.timeoutIntervalForRequest = seconds
         config.timeoutIntervalForResource = 7 * 24 * 3600
         let queue = OperationQueue()
         queue.maxConcurrentOperationCount = 1
         let session = URLSession(configuration: config, delegate: transfer, delegateQueue: queue)
-        var request = URLRequest(url: url, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: timeout)
+        var request = URLRequest(url: url, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: seconds)
         if offset > 0 { request.setValue("bytes=\(offset)-", forHTTPHeaderField: "Range") }
         session.dataTask(with: request).resume()
         transfer.done.wait()

@@ -29,7 +29,9 @@ enum LocalCopy {
             if n == 0 { break }
             var written = 0
             while written < n {
-                let w = buffer.withUnsafeBytes { Glibc.write(dst, $0.baseAddress! + written, n - written) }
+                let w = buffer.withUnsafeBytes { raw in
+                    raw.baseAddress.map { Glibc.write(dst, $0 + written, n - written) } ?? -1
+                }
                 if w < 0 {
                     if errno == EINTR { continue }
                     throw DownloadError.io(path: partial.path, message: String(cString: strerror(errno)))

@@ -2,7 +2,10 @@ import Pipeline
 
 /// Every stage kind `bnrepro` knows.
 public enum ExperimentKinds {
+    /// Every figure recipe, by id.
+    public static let figureRecipes: [any FigureRecipe] = []
+
     public static var registry: KindRegistry {
-        KindRegistry([])
+        KindRegistry([DownloadStage(), CIFAR10DecodeStage(), FigureStage(recipes: figureRecipes)])
     }
 }

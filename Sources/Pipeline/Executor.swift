@@ -10,14 +10,25 @@ public enum ExecutionOutcome: Sendable {
     case corruptInput(String)
 }
 
+/// A stage the runner is about to execute, with its spec already in the store.
+public struct StageLaunch: Sendable {
+    public let stage: ResolvedStage
+    public let spec: ActionSpec
+}
+
 /// Runs an action whose spec is already in the store. `local` runs `bnrepro exec` as a child
 /// process; other executors (Slurm) submit the same command elsewhere.
 public protocol Executor: Sendable {
     var name: String { get }
+    /// Told of all the stages the runner launches together, before their `execute` calls, so that a
+    /// batch system can submit them as one (Slurm: one job array per matrix). The default does nothing.
+    func prepare(_ launches: [StageLaunch], store: CacheStore)
     func execute(_ spec: ActionSpec, store: CacheStore, progress: @escaping @Sendable (StageProgress) -> Void) -> ExecutionOutcome
 }
 
 extension Executor {
+    public func prepare(_ launches: [StageLaunch], store: CacheStore) {}
+
     /// Reads what the worker left in the store, given how `bnrepro exec` exited (nil if it died
     /// without an exit status). A forced rerun has an old record under the same key, so the exit
     /// status decides, and the store says why.

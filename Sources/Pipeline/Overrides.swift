@@ -11,9 +11,9 @@ public enum Overrides {
                 throw PipelineError.badOverride(path: path,
                     problem: "\(origin): no stage named '\(head)'" + (closestMatch(head, in: names).map { "; did you mean '\($0)'?" } ?? ""))
             }
-            guard let field = rest.first, ["params", "matrix", "deps", "kind", "publish"].contains(field) else {
+            guard let field = rest.first, ["params", "matrix", "deps", "kind", "publish", "resources"].contains(field) else {
                 throw PipelineError.badOverride(path: path,
-                    problem: "\(origin): expected <stage>.params.<name>, <stage>.matrix.<name>, <stage>.deps, <stage>.kind or <stage>.publish")
+                    problem: "\(origin): expected <stage>.params.<name>, <stage>.matrix.<name>, <stage>.deps, <stage>.kind, <stage>.publish or <stage>.resources.<name>")
             }
             var stage = JSONValue.object(stages[i])
             try set(&stage, path: rest[...], value: value, fullPath: path)

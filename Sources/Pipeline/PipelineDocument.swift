@@ -12,7 +12,7 @@ public struct PipelineDocument: Sendable {
     public let stages: [JSONObject]
 
     static let topLevelFields = ["description", "defaultProfile", "profiles", "stages"]
-    static let stageFields = ["name", "kind", "description", "params", "deps", "matrix", "publish"]
+    static let stageFields = ["name", "kind", "description", "params", "deps", "matrix", "publish", "resources"]
 
     public static func load(_ url: URL) throws -> PipelineDocument {
         let data: Data
@@ -113,6 +113,8 @@ public struct PipelineDocument: Sendable {
         try expect("matrix", "an object of arrays") { v in
             v.objectValue.map { $0.pairs.allSatisfy { !($0.value.arrayValue ?? []).isEmpty } } ?? false
         }
+        // What a cluster job asks for (executor slurm); checked here so a typo fails before anything runs.
+        if let resources = stage["resources"] { _ = try StageResources.parse(resources, stage: name, file: file) }
         if let matrix = stage["matrix"]?.objectValue {
             for key in matrix.keys where !isSafeName(key) || key.contains(",") || key.contains("=") {
                 throw PipelineError.invalidField(file: file, location: "\(here), field 'matrix.\(key)'",

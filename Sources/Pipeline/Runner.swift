@@ -89,6 +89,7 @@ public struct Runner: Sendable {
         var corrupt = false
         var stop = false
         let completions = Completions()
+        var launches: [StageLaunch] = []
 
         while true {
             // Settle everything that can be settled without running: cache hits and skips.
@@ -111,17 +112,26 @@ public struct Runner: Sendable {
                     } else if !stop && state.running < jobs {
                         try store.writeSpec(spec)
                         state.mark(stage.name, .running)
-                        console.started(stage.name)
-                        let started = Date()
-                        let exec = executor, store = self.store, console = self.console
-                        DispatchQueue.global().async {
-                            let outcome = exec.execute(spec, store: store) { console.progress(stage.name, $0) }
-                            completions.post((stage, outcome, Date().timeIntervalSince(started)))
-                        }
+                        launches.append(StageLaunch(stage: stage, spec: spec))
                         progressed = true
                     }
                 }
             }
+            // Launched together, so that a batch executor can submit them as one (a Slurm job array).
+            if !launches.isEmpty {
+                for launch in launches { console.started(launch.stage.name) }
+                executor.prepare(launches, store: store)
+            }
+            for launch in launches {
+                let started = Date()
+                let exec = executor, store = self.store, console = self.console
+                let stage = launch.stage, spec = launch.spec
+                DispatchQueue.global().async {
+                    let outcome = exec.execute(spec, store: store) { console.progress(stage.name, $0) }
+                    completions.post((stage, outcome, Date().timeIntervalSince(started)))
+                }
+            }
+            launches.removeAll()
             if state.running == 0 { break }
             for (stage, outcome, seconds) in completions.waitForSome() {
                 switch outcome {

@@ -27,10 +27,14 @@ public struct StageContext: Sendable {
     public let outputDirectory: URL
     /// Scratch space, removed after the stage; for big temporaries that are not outputs.
     public let scratchDirectory: URL
+    /// Kept across runs of this stage until it succeeds: partial downloads, resumable checkpoints.
+    /// Only progress lives here, never results; a result must always come out of `run`.
+    public let partialsDirectory: URL
     let progressSink: @Sendable (StageProgress) -> Void
 
     public init(stage: String, key: String, params: JSONObject, inputs: [StageInputs], outputDirectory: URL,
-                scratchDirectory: URL, progress: @escaping @Sendable (StageProgress) -> Void) {
+                scratchDirectory: URL, partialsDirectory: URL, progress: @escaping @Sendable (StageProgress) -> Void) {
+        self.partialsDirectory = partialsDirectory
         self.stage = stage
         self.key = key
         self.params = params

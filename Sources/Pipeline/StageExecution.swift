@@ -46,7 +46,9 @@ public enum StageExecution {
         defer { try? FileManager.default.removeItem(at: work) }
         let outputs = work.appendingPathComponent("out"), scratch = work.appendingPathComponent("scratch")
         let logURL = work.appendingPathComponent("log.txt")
+        let partials = store.partialsDirectory(forStage: spec.stage)
         do {
+            try FileIO.createDirectory(partials)
             try FileIO.createDirectory(outputs)
             try FileIO.createDirectory(scratch)
         } catch { return fail(&record, store: store, log: nil, error: "\(error)") }
@@ -59,7 +61,7 @@ public enum StageExecution {
                 StageInputs(stage: input.stage, kind: input.kind, params: input.params,
                             files: input.outputs.mapValues { store.objectPath($0.digest) })
             },
-            outputDirectory: outputs, scratchDirectory: scratch,
+            outputDirectory: outputs, scratchDirectory: scratch, partialsDirectory: partials,
             progress: { p in
                 print("[progress] \(p.message)")
                 let line = progressMarker + String(decoding: (try? JSONEncoder().encode(p)) ?? Data(), as: UTF8.self) + "\n"
@@ -84,6 +86,7 @@ public enum StageExecution {
         } catch { return fail(&record, store: store, log: logRef, error: "\(error)") }
         record.status = .succeeded
         finishTimes(&record, log: logRef)
+        try? FileManager.default.removeItem(at: partials)
         do { try store.write(record) } catch {
             FileHandle.standardError.write(Data("bnrepro exec: \(error)\n".utf8))
             return .failed

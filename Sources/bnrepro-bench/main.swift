@@ -1,19 +1,23 @@
 import Foundation
 
-// `bnrepro-bench [all | pipeline | engine [options]]`: measurements, printed; never a test.
+// `bnrepro-bench [all | pipeline | engine [options] | datasets [archive.tar.gz]]`: measurements, printed;
+// never a test.
 //   pipeline  no-op run over cached stages and hashing throughput (PipelineBenchmark.swift)
 //   engine    ResNet training/inference images/s and peak memory (EngineBenchmark.swift)
+//   datasets  training-batch preparation images/s on one core (DatasetsBenchmark.swift)
 let arguments = Array(CommandLine.arguments.dropFirst())
 let which = arguments.first ?? "all"
 do {
     switch which {
     case "all":
         try PipelineBenchmark.run()
+        try DatasetsBenchmark.run(archive: nil)
         try EngineBenchmark.run(arguments: [])
     case "pipeline": try PipelineBenchmark.run()
     case "engine": try EngineBenchmark.run(arguments: Array(arguments.dropFirst()))
+    case "datasets": try DatasetsBenchmark.run(archive: arguments.dropFirst().first)
     default:
-        FileHandle.standardError.write(Data("bnrepro-bench: unknown benchmark '\(which)'; known: all, pipeline, engine\n".utf8))
+        FileHandle.standardError.write(Data("bnrepro-bench: unknown benchmark '\(which)'; known: all, pipeline, engine, datasets\n".utf8))
         exit(2)
     }
 } catch {

@@ -1,0 +1,51 @@
+import Datasets
+import Foundation
+import NN
+import Pipeline
+
+/// What every analysis stage shares: the network its params describe, deterministic mini-batches of
+/// the decoded training set, and JSON outputs. Keeping it here means every figure's network and data
+/// come from the same few lines.
+public enum AnalysisSetup {
+    /// Parameters that describe a network; an analysis kind lists them among its own.
+    public static let networkParameters = [
+        ParameterSpec("depth", .integer, default: 110, help: "ResNet depth 6n+2 (110 in the paper)"),
+        ParameterSpec("initialization", .string, default: "heNormal", help: "heNormal or xavierNormal"),
+        ParameterSpec("seed", .integer, default: 0, help: "seed of the initial weights and of the batches"),
+        ParameterSpec("batchSize", .integer, default: 128, help: "mini-batch size (128 in the paper)"),
+    ]
+
+    /// The network of `depth` with or without BN, freshly initialised from `seed`.
+    public static func network(_ context: StageContext, normalization: Normalization) throws -> ResNet {
+        let initName = try context.string("initialization")
+        guard let initialization = Initialization(rawValue: initName) else {
+            throw PipelineError.badParameter(stage: context.stage, parameter: "initialization",
+                                             problem: "'\(initName)' is not heNormal or xavierNormal")
+        }
+        let config = try ResNetConfig(depth: try context.int("depth"), normalization: normalization, initialization: initialization)
+        return try ResNet(config: config, seed: UInt64(try context.int("seed")))
+    }
+
+    /// The decoded data set from the dependency of kind `cifar10-decode`.
+    public static func data(_ context: StageContext) throws -> (data: CIFAR10, stats: ChannelStats) {
+        guard let decode = context.inputs(ofKind: "cifar10-decode").first else {
+            throw PipelineError.badParameter(stage: context.stage, parameter: "deps", problem: "needs a cifar10-decode stage among its deps")
+        }
+        return try CIFAR10Arrays.load(files: decode.files)
+    }
+
+    /// Mini-batches as SGD would draw them in the first epoch (shuffled with `seed`, normalised, no
+    /// augmentation, so that an analysis sees the images themselves): batch k is the k-th mini-batch.
+    public static func batches(_ context: StageContext, data: CIFAR10, stats: ChannelStats) throws -> BatchAssembler {
+        var options = BatchOptions.training(batchSize: try context.int("batchSize"), seed: UInt64(try context.int("seed")))
+        options.augment = false
+        return try BatchAssembler(source: data.train, stats: stats, options: options)
+    }
+
+    /// Writes a Codable value as pretty JSON (sorted keys), for outputs such as metrics and tables.
+    public static func writeJSON<T: Encodable>(_ value: T, to url: URL) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(value).write(to: url, options: .atomic)
+    }
+}
