@@ -43,46 +43,49 @@ public struct FussCatalan: Sendable {
         return (x, rx, s, zip(s, rx).map { 2 * $0 * $1 })
     }
 
-    /// The probability of s ≤ t for every t in `edges` (singular values), from ∫ρ(x(φ))|x′(φ)|dφ: in φ
-    /// the integrand is bounded at both ends, where in x or s the density diverges at 0.
-    public func cumulative(atSingularValues edges: [Double], steps: Int = 20_000) -> [Double] {
-        let end = Double.pi / Double(products + 1), h = end / Double(steps)
-        // phi from the top of the support (φ → 0, x max) down to x → 0 (φ → end): accumulate mass above.
-        var phis: [Double] = [], above: [Double] = [], mass = 0.0
-        var previousX = maxSquared, previousPhi = 0.0
-        for k in 1...steps {
-            let phi = k == steps ? end * (1 - 1e-9) : Double(k) * h
-            let xv = x(phi)
-            // Midpoint rule in φ: ρ at the middle times the change of x over the step.
-            let mid = 0.5 * (phi + previousPhi)
-            mass += density(mid) * abs(previousX - xv)
-            phis.append(phi); above.append(mass)
-            previousX = xv; previousPhi = phi
+    /// |dx/dφ|, from d ln x/dφ = (M+1)² cot((M+1)φ) − cot φ − M² cot(Mφ).
+    public func xDerivativeMagnitude(_ phi: Double) -> Double {
+        let m = Double(products)
+        let dlog = (m + 1) * (m + 1) / tan((m + 1) * phi) - 1 / tan(phi) - m * m / tan(m * phi)
+        return abs(x(phi) * dlog)
+    }
+
+    /// Mass of the law above x(φ_k) at φ_k = k·h, k = 0…steps, h = (π/(M+1))/steps, by the midpoint
+    /// rule on ρ(x(φ))·|x′(φ)|: that integrand is bounded at both ends of the φ interval (ρ diverges
+    /// at x → 0 only as fast as x′ vanishes), where in x or s it is not.
+    func massAbove(steps: Int) -> (phis: [Double], mass: [Double]) {
+        let h = Double.pi / Double(products + 1) / Double(steps)
+        var phis = [0.0], mass = [0.0], total = 0.0
+        for k in 0..<steps {
+            let mid = (Double(k) + 0.5) * h
+            total += density(mid) * xDerivativeMagnitude(mid) * h
+            phis.append(Double(k + 1) * h)
+            mass.append(total)
         }
-        let total = mass
+        return (phis, mass)
+    }
+
+    /// Total mass of the density (1 up to discretisation; a check of the formulas).
+    public func totalMass(steps: Int = 20_000) -> Double { massAbove(steps: steps).mass.last ?? 0 }
+
+    /// P(s ≤ t) for every singular value t in `edges`, normalised by the computed total mass.
+    public func cumulative(atSingularValues edges: [Double], steps: Int = 20_000) -> [Double] {
+        let (phis, above) = massAbove(steps: steps)
+        let total = above.last ?? 1
+        // x(φ_k) decreases with k: x(φ_0) is the top of the support, x(φ_steps) = 0.
+        let xs = phis.enumerated().map { k, phi in k == 0 ? maxSquared : (k == phis.count - 1 ? 0 : x(phi)) }
         return edges.map { t in
             let target = t * t
             if target >= maxSquared { return 1 }
             if target <= 0 { return 0 }
-            // x decreases with φ: find the first step whose x is ≤ target.
-            var lo = 0, hi = phis.count - 1
-            while lo < hi {
+            var lo = 0, hi = xs.count - 1   // invariant: xs[lo] > target ≥ xs[hi]
+            while hi - lo > 1 {
                 let mid = (lo + hi) / 2
-                if x(phis[mid]) <= target { hi = mid } else { lo = mid + 1 }
+                if xs[mid] > target { lo = mid } else { hi = mid }
             }
-            return 1 - above[lo] / total
+            // Linear interpolation in x between the two bracketing grid points.
+            let f = (xs[lo] - target) / (xs[lo] - xs[hi])
+            return 1 - (above[lo] + f * (above[hi] - above[lo])) / total
         }
-    }
-
-    /// Total mass of the density as the φ integral gives it (1 up to discretisation; a check).
-    public func totalMass(steps: Int = 20_000) -> Double {
-        let end = Double.pi / Double(products + 1), h = end / Double(steps)
-        var mass = 0.0
-        for k in 0..<steps {
-            let a = Double(k) * h, b = k == steps - 1 ? end * (1 - 1e-12) : Double(k + 1) * h
-            let xa = k == 0 ? maxSquared : x(a)
-            mass += density(0.5 * (a + b)) * abs(xa - x(b))
-        }
-        return mass
     }
 }

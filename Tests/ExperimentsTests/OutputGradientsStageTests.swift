@@ -31,7 +31,7 @@ final class OutputGradientsStageTests: XCTestCase {
             XCTAssertEqual(s.predictedPerClass.reduce(0, +), 16)
         }
         // The summary's own check against a hand-made case: logits (0, ln 3), label 1, B = 2.
-        let check = OutputGradientsStage.summarize(logits: [0, log(3), 0, 0], gradients: [0.125, -0.125, 0.25, -0.25],
+        let check = OutputGradientsStage.summarize(logits: [0, log(3), 0, 0], gradients: [0.125, -0.125, -0.25, 0.25],
                                                    labels: [1, 0], classes: 2, loss: 0)
         XCTAssertLessThan(check.maxDeviationFromSoftmaxFormula, 1e-12)
         XCTAssertEqual(check.predictedPerClass, [1, 1])
