@@ -42,6 +42,21 @@ public enum AnalysisSetup {
         return try BatchAssembler(source: data.train, stats: stats, options: options)
     }
 
+    /// The first `count` mini-batches of the first epoch (see `batches`); an error if the training set
+    /// has fewer full batches, so that every analysed batch has exactly `batchSize` images.
+    public static func firstBatches(_ context: StageContext, count: Int,
+                                    loaded: (data: CIFAR10, stats: ChannelStats)? = nil) throws -> [ImageBatch] {
+        let (data, stats) = try loaded ?? data(context)
+        let assembler = try batches(context, data: data, stats: stats)
+        let full = assembler.indices.count / assembler.options.batchSize
+        guard count >= 1, count <= full else {
+            throw PipelineError.badParameter(stage: context.stage, parameter: "batches",
+                                             problem: "needs 1…\(full) full mini-batches of \(assembler.options.batchSize), got \(count)")
+        }
+        let order = assembler.order(epoch: 0)
+        return (0..<count).map { assembler.batch(epoch: 0, index: $0, order: order) }
+    }
+
     /// Writes a Codable value as pretty JSON (sorted keys), for outputs such as metrics and tables.
     public static func writeJSON<T: Encodable>(_ value: T, to url: URL) throws {
         let encoder = JSONEncoder()
