@@ -4,7 +4,7 @@ import Tensor
 /// Written here rather than taken from oneDNN: oneDNN 2.6's batch-norm kernels synchronise their
 /// threads with spin barriers, which on a loaded 2-core machine made them 20× slower than one thread;
 /// these loops fork and join once per pass. Statistics are accumulated per plane in Float and combined
-/// in Float64, in a fixed order (reproducible for a given thread count).
+/// in Float64, in a fixed order (the same numbers for any thread count).
 ///
 /// Shapes: inp, out [B, C, HW] blocked; gamma, beta, mean, variance [C]. Variance is the biased one.
 public enum BatchNorm {
@@ -24,7 +24,7 @@ public enum BatchNorm {
                                _ variance: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>,
                                _ gamma: UnsafePointer<Float>, _ beta: UnsafePointer<Float>,
                                B: Int, C: Int, HW: Int, epsilon: Float, training: Bool, relu: Bool,
-                               residual: Residual? = nil) {
+                               residual: Residual? = nil, threads: Int = parallelThreadCount) {
         let CB = C / 16
         let minPlanes = max(1, (1 << 15) / (HW * 16))
         if training {
@@ -34,7 +34,7 @@ public enum BatchNorm {
             for c in 0..<C { shiftK[c] = inp[(c / 16) * HW * 16 + c % 16] }
             let sums = shiftK.withUnsafeBufferPointer { kb -> ([Double], [Double]) in
                 guard let kp = kb.baseAddress else { return ([], []) }
-                return channelSums2(B: B, C: C, HW: HW) { plane, acc1, acc2 in
+                return channelSums2(B: B, C: C, HW: HW, threads: threads) { plane, acc1, acc2 in
                     let k = load(kp, (plane / HW / 16 % CB) * 16)
                     for p in 0..<HW { let d = load(inp, plane + p * 16) - k; acc1 += d; acc2 += d * d }
                 }
@@ -54,7 +54,7 @@ public enum BatchNorm {
         }
         scale.withUnsafeBufferPointer { sc in shift.withUnsafeBufferPointer { sh in
             guard let scp = sc.baseAddress, let shp = sh.baseAddress else { return }
-            parallelChunks(B * CB, minimumPerPart: minPlanes) { r in
+            parallelChunks(B * CB, minimumPerPart: minPlanes, threads: threads) { r in
                 for bc in r {
                     let cb = bc % CB
                     let a = load(scp, cb * 16), b = load(shp, cb * 16)
@@ -87,13 +87,14 @@ public enum BatchNorm {
                                 reluOutput: UnsafePointer<Float>?, storeMaskedGradient: Bool = false,
                                 _ inp: UnsafePointer<Float>,
                                 _ gamma: UnsafePointer<Float>, _ mean: UnsafePointer<Float>,
-                                _ variance: UnsafePointer<Float>, B: Int, C: Int, HW: Int, epsilon: Float) {
+                                _ variance: UnsafePointer<Float>, B: Int, C: Int, HW: Int, epsilon: Float,
+                                threads: Int = parallelThreadCount) {
         let CB = C / 16, zero = SIMD16<Float>(repeating: 0), minPlanes = max(1, (1 << 15) / (HW * 16))
         @inline(__always) func grad(_ i: Int) -> SIMD16<Float> {
             guard let y = reluOutput else { return load(dout, i) }
             return load(dout, i).replacing(with: zero, where: load(y, i) .<= zero)
         }
-        let (sumG, sumGX) = channelSums2(B: B, C: C, HW: HW) { plane, acc1, acc2 in
+        let (sumG, sumGX) = channelSums2(B: B, C: C, HW: HW, threads: threads) { plane, acc1, acc2 in
             let m = load(mean, (plane / HW / 16 % CB) * 16)
             for p in 0..<HW {
                 let gi = grad(plane + p * 16)
@@ -116,7 +117,7 @@ public enum BatchNorm {
         }
         k1.withUnsafeBufferPointer { a1 in k2.withUnsafeBufferPointer { a2 in k3.withUnsafeBufferPointer { a3 in
             guard let p1 = a1.baseAddress, let p2 = a2.baseAddress, let p3 = a3.baseAddress else { return }
-            parallelChunks(B * CB, minimumPerPart: minPlanes) { r in
+            parallelChunks(B * CB, minimumPerPart: minPlanes, threads: threads) { r in
                 for bc in r {
                     let cb = bc % CB
                     let c1 = load(p1, cb * 16), c2 = load(p2, cb * 16), c3 = load(p3, cb * 16), m = load(mean, cb * 16)
@@ -131,16 +132,18 @@ public enum BatchNorm {
     }
 
     /// Two per-channel sums over all (b, c-block) planes: `plane(offset, &acc1, &acc2)` accumulates one
-    /// plane's 16 lanes in Float; planes are combined in Float64, per thread chunk and then in chunk order.
-    static func channelSums2(B: Int, C: Int, HW: Int,
+    /// plane's 16 lanes in Float; planes are combined in Float64, per part and then in part order.
+    static func channelSums2(B: Int, C: Int, HW: Int, threads: Int,
                              _ plane: (Int, inout SIMD16<Float>, inout SIMD16<Float>) -> Void) -> ([Double], [Double]) {
         let CB = C / 16, planes = B * CB
         let minPlanes = max(1, (1 << 15) / (HW * 16))
-        let parts = max(1, min(parallelThreadCount, planes / minPlanes))
+        // A fixed number of parts (not one per thread): the sums do not depend on the thread count, and
+        // threads can balance parts between them.
+        let parts = max(1, min(16, planes / minPlanes))
         var partial = [Double](repeating: 0, count: parts * 2 * C)
         partial.withUnsafeMutableBufferPointer { pp in
             guard let pb = pp.baseAddress else { return }
-            parallelChunks(parts, minimumPerPart: 1) { r in
+            parallelChunks(parts, minimumPerPart: 1, threads: threads) { r in
                 for part in r {
                     let lo = planes * part / parts, hi = planes * (part + 1) / parts
                     for bc in lo..<hi {

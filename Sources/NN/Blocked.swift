@@ -29,17 +29,18 @@ public enum Blocked {
     }
 
     /// g ← g · [y > 0]: ReLU backward from its output.
-    public static func reluMask(_ g: UnsafeMutablePointer<Float>, _ y: UnsafePointer<Float>, count n: Int) {
-        parallelChunks(n) { r in for i in r where !(y[i] > 0) { g[i] = 0 } }
+    public static func reluMask(_ g: UnsafeMutablePointer<Float>, _ y: UnsafePointer<Float>, count n: Int,
+                                threads: Int = parallelThreadCount) {
+        parallelChunks(n, threads: threads) { r in for i in r where !(y[i] > 0) { g[i] = 0 } }
     }
 
     /// y ← relu(src + shortcut(x)), the option-A shortcut: x[B, Ci, Hi, Hi] subsampled by `stride`, placed in
     /// channels 0..<Ci of the Co output channels (channels Ci..<Co get zeros). src may be y.
     public static func addShortcutRelu(_ y: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, _ x: UnsafePointer<Float>,
-                                       B: Int, Ci: Int, Hi: Int, Co: Int, stride s: Int) {
+                                       B: Int, Ci: Int, Hi: Int, Co: Int, stride s: Int, threads: Int = parallelThreadCount) {
         let Ho = Hi / s, HWo = Ho * Ho, HWi = Hi * Hi
         let cbi = Ci / block, cbo = Co / block
-        parallelChunks(B * cbo, minimumPerPart: max(1, (1 << 15) / (HWo * block))) { r in
+        parallelChunks(B * cbo, minimumPerPart: max(1, (1 << 15) / (HWo * block)), threads: threads) { r in
             for bc in r {
                 let b = bc / cbo, cb = bc % cbo
                 let yb = y + bc * HWo * block, sb = src + bc * HWo * block
@@ -62,10 +63,10 @@ public enum Blocked {
 
     /// dx ← dx + shortcutᵀ(g): the adjoint of the option-A shortcut, accumulated.
     public static func addShortcutBackward(_ dx: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>,
-                                           B: Int, Ci: Int, Hi: Int, Co: Int, stride s: Int) {
+                                           B: Int, Ci: Int, Hi: Int, Co: Int, stride s: Int, threads: Int = parallelThreadCount) {
         let Ho = Hi / s, HWo = Ho * Ho, HWi = Hi * Hi
         let cbi = Ci / block, cbo = Co / block
-        parallelChunks(B * cbi, minimumPerPart: max(1, (1 << 15) / (HWi * block))) { r in
+        parallelChunks(B * cbi, minimumPerPart: max(1, (1 << 15) / (HWi * block)), threads: threads) { r in
             for bc in r {
                 let b = bc / cbi, cb = bc % cbi
                 let gb = g + (b * cbo + cb) * HWo * block

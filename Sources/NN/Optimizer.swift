@@ -26,7 +26,7 @@ public struct SGD: Sendable {
         let mu = momentum, wd = weightDecay
         velocity.withUnsafeMutableBufferPointer { vb in
             guard let v = vb.baseAddress else { return }
-            parallelChunks(parameters.count) { r in
+            parallelChunks(parameters.count, threads: memoryBoundLoopThreads()) { r in
                 for i in r {
                     let d = g[i] + wd * p[i]
                     v[i] = mu * v[i] + d

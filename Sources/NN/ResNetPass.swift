@@ -20,7 +20,8 @@ extension ResNetPlan {
     /// statistics (and updates running averages if asked); inference mode with running averages.
     /// Returns the mean loss.
     func forward(_ m: ModelStorage, training: Bool, updateRunningStats: Bool) throws -> Double {
-        let B = batch, P = m.parameters.pointer
+        loopThreads = memoryBoundLoopThreads()
+        let B = batch, P = m.parameters.pointer, T = loopThreads
         for (i, spec) in specs.enumerated() {
             let o = m.layers[i], prim = convPrims[i]
             try timed(.convForward) {
@@ -45,9 +46,10 @@ extension ResNetPlan {
                 let src = ptr(conv[i]), d = ptr(post[i])
                 timed(.elementwise) {
                     if let r = residual {
-                        Blocked.addShortcutRelu(d, src, r.x, B: B, Ci: r.channels, Hi: r.size, Co: spec.outChannels, stride: r.stride)
+                        Blocked.addShortcutRelu(d, src, r.x, B: B, Ci: r.channels, Hi: r.size, Co: spec.outChannels,
+                                                stride: r.stride, threads: T)
                     } else {
-                        parallelChunks(n) { r in for j in r { d[j] = Swift.max(src[j], 0) } }
+                        parallelChunks(n, threads: T) { r in for j in r { d[j] = Swift.max(src[j], 0) } }
                     }
                 }
             }
@@ -81,7 +83,7 @@ extension ResNetPlan {
             batchVariance.update(from: R + o.runningVariance, count: channels)
         }
         BatchNorm.forward(dst, batchMean, batchVariance, src, P + o.gamma, P + o.beta, B: batch, C: channels, HW: HW,
-                          epsilon: config.bnEpsilon, training: training, relu: relu, residual: residual)
+                          epsilon: config.bnEpsilon, training: training, relu: relu, residual: residual, threads: loopThreads)
         if training && update {
             let mom = config.bnMomentum, count = batch * HW, unbias = Float(count) / Float(max(count - 1, 1))
             for c in 0..<channels {
@@ -94,7 +96,7 @@ extension ResNetPlan {
     /// Backward pass after a training-mode forward: fills the gradient vector (overwritten) and, for the
     /// conv layers in `capture`, copies ∂L/∂(conv output) out as NCHW tensors.
     func backward(_ m: ModelStorage, capture: Set<Int>) throws -> [Int: Tensor] {
-        let B = batch, P = m.parameters.pointer, G = m.gradients.pointer, eps = config.bnEpsilon
+        let B = batch, P = m.parameters.pointer, G = m.gradients.pointer, eps = config.bnEpsilon, T = loopThreads
         var captured: [Int: Tensor] = [:]
         let last = specs[specs.count - 1], C = config.featureChannels, HW = last.outputSize * last.outputSize
         let g = grads.map { ptr($0) }
@@ -108,7 +110,8 @@ extension ResNetPlan {
             let o = m.finalBN
             timed(.batchNorm) {
                 BatchNorm.backward(g[1], G + o.gamma, G + o.beta, g[0], reluOutput: nil, ptr(post[post.count - 1]),
-                                   P + o.gamma, ptr(finalMean), ptr(finalVariance), B: B, C: C, HW: HW, epsilon: eps)
+                                   P + o.gamma, ptr(finalMean), ptr(finalVariance), B: B, C: C, HW: HW, epsilon: eps,
+                                   threads: T)
             }
             dy = 1
         }
@@ -128,10 +131,10 @@ extension ResNetPlan {
                 timed(.batchNorm) {
                     BatchNorm.backward(dst, G + o.gamma, G + o.beta, src, reluOutput: ptr(post[i]), storeMaskedGradient: isSecond,
                                        ptr(conv[i]), P + o.gamma, ptr(mean[i]), ptr(variance[i]),
-                                       B: B, C: spec.outChannels, HW: sHW, epsilon: eps)
+                                       B: B, C: spec.outChannels, HW: sHW, epsilon: eps, threads: T)
                 }
             } else {
-                timed(.elementwise) { Blocked.reluMask(g[dy], ptr(post[i]), count: n) }
+                timed(.elementwise) { Blocked.reluMask(g[dy], ptr(post[i]), count: n, threads: T) }
             }
             if capture.contains(spec.layer) {
                 var t = Tensor(zeros: [B, spec.outChannels, spec.outputSize, spec.outputSize])
@@ -154,7 +157,7 @@ extension ResNetPlan {
             if case .blockFirst = spec.role, shortcutGrad >= 0 {
                 timed(.elementwise) {
                     Blocked.addShortcutBackward(g[dx], g[shortcutGrad], B: B, Ci: spec.inChannels, Hi: spec.inputSize,
-                                                Co: spec.outChannels, stride: spec.stride)
+                                                Co: spec.outChannels, stride: spec.stride, threads: T)
                 }
                 shortcutGrad = -1
             }

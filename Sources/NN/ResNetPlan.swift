@@ -26,6 +26,8 @@ final class ResNetPlan {
     let activationCount: Int
     /// Running-statistics update is skipped on the first call after statistics were changed elsewhere.
     var profiling = false
+    /// Threads for our memory-bound loops, chosen at each forward from the machine's load.
+    var loopThreads = 1
     var phaseSeconds = [Double](repeating: 0, count: Phase.allCases.count)
 
     init(config: ResNetConfig, batch B: Int, context: DNNLContext) throws {

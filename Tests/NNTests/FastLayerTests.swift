@@ -95,6 +95,33 @@ final class FastLayerTests: XCTestCase {
         }
     }
 
+    /// Large enough that the statistics split into several parts and the loops fork (2 threads forced).
+    func testBatchNormOnManyParts() throws {
+        let (B, C, HW) = (8, 32, 32 * 32)
+        let x = randomDoubles(B * C * HW, seed: 11, scale: 2).map { $0 + 3 }, dy = randomDoubles(x.count, seed: 12)
+        let g = randomDoubles(C, seed: 13), be = randomDoubles(C, seed: 14)
+        var yRef: [Double] = [], m: [Double] = [], rs: [Double] = []
+        Reference.batchNormForward(&yRef, &m, &rs, x, g, be, B, C, HW, 1e-5)
+        var dxRef: [Double] = [], dgRef: [Double] = [], dbRef: [Double] = []
+        Reference.batchNormBackward(&dxRef, &dgRef, &dbRef, dy, x, g, m, rs, B, C, HW)
+        let xb = blocked(x, B: B, C: C, HW: HW), gb = FloatBuffer(g.map(Float.init)), bb = FloatBuffer(be.map(Float.init))
+        var outputs: [[Float]] = []
+        for threads in [1, 2] {
+            let yb = FloatBuffer(count: x.count), mb = FloatBuffer(count: C), vb = FloatBuffer(count: C)
+            BatchNorm.forward(hold(yb), hold(mb), hold(vb), hold(xb), hold(gb), hold(bb), B: B, C: C, HW: HW,
+                              epsilon: 1e-5, training: true, relu: false, threads: threads)
+            check("bn forward, \(B * C * HW) values, \(threads) thread(s)", unblocked(yb, B: B, C: C, HW: HW), yRef)
+            let dyb = blocked(dy, B: B, C: C, HW: HW), dxb = FloatBuffer(count: x.count)
+            let dgb = FloatBuffer(count: C), dbb = FloatBuffer(count: C)
+            BatchNorm.backward(hold(dxb), hold(dgb), hold(dbb), hold(dyb), reluOutput: nil, hold(xb), hold(gb), hold(mb), hold(vb),
+                               B: B, C: C, HW: HW, epsilon: 1e-5, threads: threads)
+            check("bn backward dx, \(threads) thread(s)", unblocked(dxb, B: B, C: C, HW: HW), dxRef)
+            check("bn backward dγ, \(threads) thread(s)", dgb.array.map(Double.init), dgRef)
+            outputs.append(yb.array + dxb.array + dgb.array)
+        }
+        XCTAssertEqual(outputs[0], outputs[1], "the same numbers for any thread count")
+    }
+
     func testShortcutAddReluAndPool() {
         for (Ci, Co, H, s) in [(16, 16, 4, 1), (16, 32, 4, 2), (32, 64, 4, 2)] {
             let B = 2, Ho = H / s
