@@ -43,6 +43,14 @@ final class GradientCoherenceStageTests: XCTestCase {
         }
     }
 
+    func testRowColumnR2IsOneForAProductMapAndSmallForNoise() {
+        let a = (0..<8).map { pow(2, Double($0 % 5)) }, b = (0..<6).map { 1 + Double($0) }
+        let product = (0..<8).flatMap { i in (0..<6).map { o in a[i] * b[o] } }
+        XCTAssertEqual(GradientCoherenceStage.rowColumnR2(product, rows: 8, columns: 6), 1, accuracy: 1e-12)
+        let noise = Philox(seed: 5).uniform(count: 32 * 32, low: 0.1, high: 10).map(Double.init)
+        XCTAssertLessThan(GradientCoherenceStage.rowColumnR2(noise, rows: 32, columns: 32), 0.2)
+    }
+
     func testTableAgreesWithTheEngineGradientAndTheMapIsItsKernelSum() throws {
         // Layer 4 is ResNet-8's stride-2 conv (16 → 32), layer 5 a 32 → 32 conv.
         let c = try fixture.run("gradient-coherence", GradientCoherenceStage(), smallNetwork + [("layers", [3, 4, 5]), ("mapLayer", 5)])
