@@ -22,7 +22,7 @@ import Tensor
 /// `metrics.json`.
 public struct GradientCoherenceStage: StageKind {
     public let name = "gradient-coherence"
-    public let version = 2
+    public let version = 3
     public let parameters = AnalysisSetup.networkParameters + [
         ParameterSpec("layers", .array, default: [18, 54, 90], help: "conv layers of Table 1"),
         ParameterSpec("mapLayer", .integer, default: 45, help: "conv layer of Fig. 7's in × out channel map"),
@@ -50,13 +50,10 @@ public struct GradientCoherenceStage: StageKind {
         public let layer: Int
         public let inChannels: Int
         public let outChannels: Int
-        /// σ₁² / Σσ² of the map. High for any non-negative matrix (its mean is a rank-one part), so
-        /// only a comparison between the networks means something.
+        /// σ₁² / Σσ² of the map: the share of its squared norm in the best rank-one fit. Any
+        /// non-negative matrix has a large one (its mean is rank one), so what matters is the share left
+        /// outside it, 1 − rankOneEnergy, compared between the networks.
         public let rankOneEnergy: Double
-        /// Share of the variance of log₁₀ M explained by an in-channel plus an out-channel effect
-        /// (M ≈ aᵢ·b_o, a rank-one *multiplicative* structure): about 6 % for i.i.d. noise on 32 × 32,
-        /// near 1 for the paper's "dominant low-rank structure".
-        public let rowColumnR2: Double
         public let max: Double
         public let mean: Double
     }
@@ -104,11 +101,10 @@ public struct GradientCoherenceStage: StageKind {
             let energy = sv.map { $0 * $0 }
             let summary = ChannelMap(network: variant.key, layer: mapLayer, inChannels: spec.inChannels, outChannels: spec.outChannels,
                                      rankOneEnergy: (energy.first ?? 0) / max(energy.reduce(0, +), .leastNormalMagnitude),
-                                     rowColumnR2: Self.rowColumnR2(map, rows: spec.inChannels, columns: spec.outChannels),
                                      max: map.max() ?? 0, mean: map.reduce(0, +) / Double(max(map.count, 1)))
             maps.append(summary)
-            print(String(format: "%@ (loss %.3g): layer %d map mean %.4g, max %.4g, rank-one energy %.3f, row+column R² of log map %.3f",
-                         variant.title, loss, mapLayer, summary.mean, summary.max, summary.rankOneEnergy, summary.rowColumnR2))
+            print(String(format: "%@ (loss %.3g): layer %d map mean %.4g, max %.4g, rank-one energy %.4f", variant.title, loss, mapLayer,
+                         summary.mean, summary.max, summary.rankOneEnergy))
         }
         let result = Result(batch: index, batchSize: batch.count, rows: rows, maps: maps)
         try AnalysisSetup.writeJSON(result, to: context.output("table1.json"))
@@ -117,7 +113,6 @@ public struct GradientCoherenceStage: StageKind {
         for r in rows { metrics["\(r.network).layer\(r.layer).ratio"] = r.ratioOfMeans }
         for m in maps {
             metrics["\(m.network).layer\(m.layer).rankOneEnergy"] = m.rankOneEnergy
-            metrics["\(m.network).layer\(m.layer).rowColumnR2"] = m.rowColumnR2
         }
         try AnalysisSetup.writeJSON(metrics, to: context.output("metrics.json"))
     }
@@ -150,22 +145,6 @@ public struct GradientCoherenceStage: StageKind {
         return Row(network: network, layer: layer, inChannels: spec.inChannels, outChannels: spec.outChannels, meanAbsSum: meanA,
                    meanSumAbs: meanB, ratioOfMeans: meanA / meanB, medianRatio: median,
                    maxDeviationFromEngine: scale > 0 ? deviation / scale : deviation)
-    }
-
-    /// R² of the two-way additive fit log₁₀ M[i,o] ≈ rᵢ + c_o − g (row, column and grand means).
-    static func rowColumnR2(_ m: [Double], rows: Int, columns: Int) -> Double {
-        let logs = m.map { log10(max($0, 1e-30)) }
-        let g = logs.reduce(0, +) / Double(max(logs.count, 1))
-        var r = [Double](repeating: 0, count: rows), c = [Double](repeating: 0, count: columns)
-        for i in 0..<rows { for o in 0..<columns { r[i] += logs[i * columns + o] / Double(columns); c[o] += logs[i * columns + o] / Double(rows) } }
-        var residual = 0.0, total = 0.0
-        for i in 0..<rows {
-            for o in 0..<columns {
-                let v = logs[i * columns + o], fit = r[i] + c[o] - g
-                residual += (v - fit) * (v - fit); total += (v - g) * (v - g)
-            }
-        }
-        return total > 0 ? 1 - residual / total : 1
     }
 
     /// M[i,o] = Σ over the 3×3 taps of |∂L/∂K[o,i,·,·]|, from the OIHW gradient; row-major [in, out].

@@ -43,14 +43,6 @@ final class GradientCoherenceStageTests: XCTestCase {
         }
     }
 
-    func testRowColumnR2IsOneForAProductMapAndSmallForNoise() {
-        let a = (0..<8).map { pow(2, Double($0 % 5)) }, b = (0..<6).map { 1 + Double($0) }
-        let product = (0..<8).flatMap { i in (0..<6).map { o in a[i] * b[o] } }
-        XCTAssertEqual(GradientCoherenceStage.rowColumnR2(product, rows: 8, columns: 6), 1, accuracy: 1e-12)
-        let noise = Philox(seed: 5).uniform(count: 32 * 32, low: 0.1, high: 10).map(Double.init)
-        XCTAssertLessThan(GradientCoherenceStage.rowColumnR2(noise, rows: 32, columns: 32), 0.2)
-    }
-
     func testTableAgreesWithTheEngineGradientAndTheMapIsItsKernelSum() throws {
         // Layer 4 is ResNet-8's stride-2 conv (16 → 32), layer 5 a 32 → 32 conv.
         let c = try fixture.run("gradient-coherence", GradientCoherenceStage(), smallNetwork + [("layers", [3, 4, 5]), ("mapLayer", 5)])
@@ -72,6 +64,10 @@ final class GradientCoherenceStageTests: XCTestCase {
             let expected = (0..<3).flatMap { y in (0..<3).map { x in abs(Double(g[o, i, y, x])) } }.reduce(0, +)
             XCTAssertEqual(map.values[i * 32 + o], expected, accuracy: 1e-6 * max(1, expected))
         }
+        // σ₁²/Σσ² is a share of the squared norm.
+        let summary = try XCTUnwrap(result.maps.first { $0.network == "bn" })
+        XCTAssertGreaterThan(summary.rankOneEnergy, 0)
+        XCTAssertLessThanOrEqual(summary.rankOneEnergy, 1 + 1e-12)
         let md = try String(contentsOf: c.output("table1.md"), encoding: .utf8)
         XCTAssertTrue(md.contains("| 4 | with BN |"), md)
         try fixture.renderFigure("fig7", from: fixture.outputs(of: c, kind: "gradient-coherence"))
