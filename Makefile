@@ -38,7 +38,16 @@ figures: build
 	$(BIN)/bnrepro run $(RUN_ARGS)
 
 bench: build
-	$(BIN)/bnrepro-bench
+	OMP_NUM_THREADS=2 $(BIN)/bnrepro-bench
+
+# PyTorch beside the engine, in one run (not part of CI). torch comes from PyPI (a local CPU-only wheel
+# when pip's find-links has one, else the registry's default build) into bench/.venv.
+TORCH_VENV := bench/.venv
+bench-torch: build
+	@test -x $(TORCH_VENV)/bin/python || python3 -m venv $(TORCH_VENV)
+	@$(TORCH_VENV)/bin/python -c "import torch" 2>/dev/null || $(TORCH_VENV)/bin/pip install -q "torch==2.13.0+cpu" \
+	  || $(TORCH_VENV)/bin/pip install -q torch
+	$(TORCH_VENV)/bin/python bench/compare.py $(BIN)/bnrepro-bench $(TORCH_VENV)/bin/python
 
 clean:
 	rm -rf .build

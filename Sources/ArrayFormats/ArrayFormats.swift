@@ -1,1 +1,2 @@
 // .npy and safetensors readers and writers.
+@_exported import AtomicIO

@@ -31,6 +31,9 @@ struct SlurmOptions: ParsableArguments {
     @Option(name: .customLong("slurm-poll"), help: "Slurm: seconds between looks at squeue and the jobs' exit-status files.")
     var pollInterval = 2.0
 
+    @Option(name: .customLong("slurm-lost-after"), help: "Slurm: seconds a job may be gone from squeue without its exit-status file before it counts as lost (network filesystems can be slow to show the file).")
+    var lostAfter = 15.0
+
     @Option(name: .customLong("slurm-worker"), help: "Slurm: the bnrepro binary jobs run (default: this one; it must be visible on the compute nodes).")
     var worker: String?
 
@@ -40,6 +43,7 @@ struct SlurmOptions: ParsableArguments {
         if let cpus, cpus < 1 { throw ValidationError("--slurm-cpus must be at least 1") }
         if arrayThrottle < 0 { throw ValidationError("--array-throttle must be 0 (no limit) or more") }
         if !(pollInterval > 0) { throw ValidationError("--slurm-poll must be more than 0 seconds") }
+        if !(lostAfter >= 0) { throw ValidationError("--slurm-lost-after must be 0 seconds or more") }
         if let bad = sbatchArgs.first(where: { !$0.hasPrefix("-") }) {
             throw ValidationError("--sbatch-arg '\(bad)' is not an sbatch option; write it as one word, e.g. --sbatch-arg=--qos=high")
         }
@@ -54,6 +58,7 @@ struct SlurmOptions: ParsableArguments {
         config.commandLine = StageResources(cpus: cpus, mem: mem, time: time, partition: partition, sbatchArgs: sbatchArgs)
         config.arrayThrottle = arrayThrottle
         config.pollInterval = pollInterval
+        config.lostAfter = lostAfter
         let executor = SlurmExecutor(configuration: config, client: SlurmClient(environment: environment))
         executor.cancelJobsOnInterrupt(console: console)
         return executor

@@ -58,9 +58,32 @@ public enum AnalysisSetup {
     }
 
     /// Writes a Codable value as pretty JSON (sorted keys), for outputs such as metrics and tables.
+    /// Non-finite numbers (an overflowing loss, a diverged network's moments) are written as the strings
+    /// "Infinity", "-Infinity" and "NaN", which `readJSON` (and Python's json module) read back.
     public static func writeJSON<T: Encodable>(_ value: T, to url: URL) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
         try encoder.encode(value).write(to: url, options: .atomic)
     }
+
+    /// Reads what `writeJSON` wrote (a dependency's output, for a figure).
+    public static func readJSON<T: Decodable>(_ type: T.Type, from url: URL) throws -> T {
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
+        return try decoder.decode(type, from: Data(contentsOf: url))
+    }
+
+    /// SGD as the paper trains (momentum 0.9, weight decay 1e-4 unless the params say otherwise), at a
+    /// constant rate: the analyses look at the first steps only, before any drop.
+    public static func constantRateTrainer(_ model: ResNet, learningRate: Double, context: StageContext) throws -> Trainer {
+        Trainer(model: model, schedule: LearningRateSchedule(base: Float(learningRate), drops: []),
+                momentum: Float(try context.double("momentum")), weightDecay: Float(try context.double("weightDecay")))
+    }
+
+    /// The optimiser's parameters, for kinds that take SGD steps.
+    public static let optimizerParameters = [
+        ParameterSpec("momentum", .number, default: 0.9, help: "SGD momentum (0.9 in the paper)"),
+        ParameterSpec("weightDecay", .number, default: 1e-4, help: "L2 weight decay (1e-4 in the paper)"),
+    ]
 }

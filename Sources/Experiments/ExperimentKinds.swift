@@ -4,15 +4,18 @@ import Pipeline
 public enum ExperimentKinds {
     /// Every figure recipe, by id.
     public static let figureRecipes: [any FigureRecipe] = [
-        // Analyses at initialisation (branch exp1).
-        Fig2GradientHistograms(), Fig5ChannelMoments(), Fig6OutputGradients(), Fig7ChannelGradientMap(),
-        Fig8RandomMatrixHistograms(), Fig9FussCatalanDensity(),
+        Fig1Accuracy(), Fig2GradientHistograms(), Fig3RelativeLoss(), Fig4DivergingUpdate(), Fig5ChannelMoments(),
+        Fig6OutputGradients(), Fig7ChannelGradientMap(), Fig8RandomMatrixHistograms(), Fig9FussCatalanDensity(),
     ]
 
     public static var registry: KindRegistry {
-        KindRegistry([DownloadStage(), CIFAR10DecodeStage(), FigureStage(recipes: figureRecipes),
-                      // Analyses at initialisation (branch exp1).
-                      InitStage(), GradientHistogramStage(), ChannelMomentsStage(), OutputGradientsStage(),
-                      GradientCoherenceStage(), RandomMatricesStage()])
+        KindRegistry([
+            DownloadStage(), CIFAR10DecodeStage(), FigureStage(recipes: figureRecipes),
+            // Analyses at initialisation.
+            InitStage(), GradientHistogramStage(), ChannelMomentsStage(), OutputGradientsStage(),
+            GradientCoherenceStage(), RandomMatricesStage(),
+            // Training and the first steps.
+            TrainStage(), RelativeLossStage(), DivergingUpdateStage(),
+        ])
     }
 }

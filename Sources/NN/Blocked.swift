@@ -33,28 +33,28 @@ public enum Blocked {
         parallelChunks(n) { r in for i in r where !(y[i] > 0) { g[i] = 0 } }
     }
 
-    /// y ← relu(y + shortcut(x)), the option-A shortcut: x[B, Ci, Hi, Hi] subsampled by `stride`, placed in
-    /// channels 0..<Ci of the Co output channels (channels Ci..<Co get zeros).
-    public static func addShortcutRelu(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>,
+    /// y ← relu(src + shortcut(x)), the option-A shortcut: x[B, Ci, Hi, Hi] subsampled by `stride`, placed in
+    /// channels 0..<Ci of the Co output channels (channels Ci..<Co get zeros). src may be y.
+    public static func addShortcutRelu(_ y: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, _ x: UnsafePointer<Float>,
                                        B: Int, Ci: Int, Hi: Int, Co: Int, stride s: Int) {
         let Ho = Hi / s, HWo = Ho * Ho, HWi = Hi * Hi
         let cbi = Ci / block, cbo = Co / block
-        parallelChunks(B * cbo, minimumPerPart: 1) { r in
+        parallelChunks(B * cbo, minimumPerPart: max(1, (1 << 15) / (HWo * block))) { r in
             for bc in r {
                 let b = bc / cbo, cb = bc % cbo
-                let yb = y + bc * HWo * block
+                let yb = y + bc * HWo * block, sb = src + bc * HWo * block
                 if cb < cbi {
                     let xb = x + (b * cbi + cb) * HWi * block
                     if s == 1 {
-                        for i in 0..<(HWo * block) { yb[i] = Swift.max(yb[i] + xb[i], 0) }
+                        for i in 0..<(HWo * block) { yb[i] = Swift.max(sb[i] + xb[i], 0) }
                     } else {
                         for oy in 0..<Ho { for ox in 0..<Ho {
                             let yo = (oy * Ho + ox) * block, xo = (oy * s * Hi + ox * s) * block
-                            for j in 0..<block { yb[yo + j] = Swift.max(yb[yo + j] + xb[xo + j], 0) }
+                            for j in 0..<block { yb[yo + j] = Swift.max(sb[yo + j] + xb[xo + j], 0) }
                         } }
                     }
                 } else {
-                    for i in 0..<(HWo * block) { yb[i] = Swift.max(yb[i], 0) }
+                    for i in 0..<(HWo * block) { yb[i] = Swift.max(sb[i], 0) }
                 }
             }
         }
@@ -65,7 +65,7 @@ public enum Blocked {
                                            B: Int, Ci: Int, Hi: Int, Co: Int, stride s: Int) {
         let Ho = Hi / s, HWo = Ho * Ho, HWi = Hi * Hi
         let cbi = Ci / block, cbo = Co / block
-        parallelChunks(B * cbi, minimumPerPart: 1) { r in
+        parallelChunks(B * cbi, minimumPerPart: max(1, (1 << 15) / (HWi * block))) { r in
             for bc in r {
                 let b = bc / cbi, cb = bc % cbi
                 let gb = g + (b * cbo + cb) * HWo * block

@@ -34,6 +34,7 @@ public final class ResNet {
     private var plans: [Int: ResNetPlan] = [:]
     private(set) var current: ResNetPlan?
     private var lastMode: Mode = .training
+    private var profiling = false
 
     public convenience init(config: ResNetConfig, seed: UInt64) throws {
         try self.init(config: config, parameters: config.initialParameters(seed: seed),
@@ -71,6 +72,7 @@ public final class ResNet {
     func plan(batch: Int) throws -> ResNetPlan {
         if let p = plans[batch] { return p }
         let p = try ResNetPlan(config: config, batch: batch, context: context)
+        p.profiling = profiling
         plans[batch] = p
         return p
     }
@@ -86,9 +88,20 @@ public final class ResNet {
     public func kernelReport(batch: Int) throws -> [String] {
         let p = try plan(batch: batch)
         var seen = Set<String>(), out: [String] = []
-        for s in p.convPrims.map(\.report) + p.bnPrims.compactMap { $0?.report } + [p.finalBN?.report].compactMap { $0 }
+        for s in p.convPrims.map(\.report)
         where seen.insert(s).inserted { out.append(s) }
         return out
+    }
+
+    /// Turns per-phase timing on or off for every batch size (and resets the totals).
+    public func setProfiling(_ on: Bool) {
+        profiling = on
+        for p in plans.values { p.profiling = on; p.phaseSeconds = p.phaseSeconds.map { _ in 0 } }
+    }
+
+    /// Seconds spent per phase since profiling was turned on, summed over batch sizes.
+    public func phaseSeconds() -> [(Phase, Double)] {
+        Phase.allCases.map { ph in (ph, plans.values.reduce(0) { $0 + $1.phaseSeconds[ph.rawValue] }) }
     }
 
     // MARK: parameters

@@ -1,3 +1,4 @@
+import Dispatch
 import Tensor
 
 /// Everything one batch size needs: the activation arena (carved once into named regions), the oneDNN
@@ -21,11 +22,11 @@ final class ResNetPlan {
     let pooled: Int, logits: Int, losses: Int, dlogits: Int, dpooled: Int
     let grads: [Int], scratch: Int
     let convPrims: [ConvPrimitives]
-    let bnPrims: [BatchNormPrimitives?]
-    let finalBN: BatchNormPrimitives?
+    let hasFinalBN: Bool
     let activationCount: Int
     /// Running-statistics update is skipped on the first call after statistics were changed elsewhere.
-    var lastForwardWasTraining = false
+    var profiling = false
+    var phaseSeconds = [Double](repeating: 0, count: Phase.allCases.count)
 
     init(config: ResNetConfig, batch B: Int, context: DNNLContext) throws {
         self.batch = B
@@ -41,8 +42,8 @@ final class ResNetPlan {
         image = take(B * 3 * config.imageSize * config.imageSize)
         var conv: [Int] = [], post: [Int] = [], mean: [Int] = [], variance: [Int] = []
         var maxAct = 0
-        var cache: [String: ConvPrimitives] = [:], bnCache: [String: BatchNormPrimitives] = [:]
-        var convPrims: [ConvPrimitives] = [], bnPrims: [BatchNormPrimitives?] = []
+        var cache: [String: ConvPrimitives] = [:]
+        var convPrims: [ConvPrimitives] = []
         var scratchCount = 0
         for spec in specs {
             let n = B * spec.outChannels * spec.outputSize * spec.outputSize
@@ -57,32 +58,17 @@ final class ResNetPlan {
             cache[key] = prim
             convPrims.append(prim)
             scratchCount = max(scratchCount, prim.scratchCount)
-            if config.convBatchNorm {
-                let bkey = "\(spec.outChannels) \(spec.outputSize)"
-                let bn = try bnCache[bkey] ?? BatchNormPrimitives(context: context, batch: B, channels: spec.outChannels,
-                                                                  size: spec.outputSize, epsilon: config.bnEpsilon)
-                bnCache[bkey] = bn
-                bnPrims.append(bn)
-            } else {
-                bnPrims.append(nil)
-            }
         }
         let C = config.featureChannels, last = specs[specs.count - 1]
-        if config.normalization == .lastLayerOnly {
-            finalBN = try BatchNormPrimitives(context: context, batch: B, channels: C, size: last.outputSize,
-                                              epsilon: config.bnEpsilon)
-            finalOut = take(B * C * last.outputSize * last.outputSize)
-        } else {
-            finalBN = nil
-            finalOut = post[post.count - 1]
-        }
+        hasFinalBN = config.normalization == .lastLayerOnly
+        finalOut = hasFinalBN ? take(B * C * last.outputSize * last.outputSize) : post[post.count - 1]
         finalMean = take(C); finalVariance = take(C)
         pooled = take(B * C); dpooled = take(B * C)
         logits = take(B * config.classes); dlogits = take(B * config.classes); losses = take(B)
         grads = [take(maxAct), take(maxAct), take(maxAct)]
         scratch = take(scratchCount)
         self.conv = conv; self.post = post; self.mean = mean; self.variance = variance
-        self.convPrims = convPrims; self.bnPrims = bnPrims
+        self.convPrims = convPrims
         activationCount = maxAct
         arena = FloatBuffer(count: cursor)
     }
@@ -91,4 +77,19 @@ final class ResNetPlan {
 
     /// Input of conv layer index i: the image for the stem, else the previous layer's post-activation.
     func input(_ i: Int) -> UnsafeMutablePointer<Float> { i == 0 ? ptr(image) : ptr(post[i - 1]) }
+}
+
+/// Where a step's time goes (profiling only; off by default, costs two clock reads per call when on).
+public enum Phase: Int, CaseIterable, Sendable {
+    case convForward, convBackwardData, convBackwardWeights, batchNorm, elementwise, head
+}
+
+extension ResNetPlan {
+    @inline(__always)
+    func timed<T>(_ phase: Phase, _ body: () throws -> T) rethrows -> T {
+        guard profiling else { return try body() }
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        defer { phaseSeconds[phase.rawValue] += Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9 }
+        return try body()
+    }
 }

@@ -43,7 +43,7 @@ public struct CacheStore: Sendable {
         let target = objectPath(digest)
         if FileIO.size(target) == size { return OutputRef(digest: digest, size: size) }
         try FileIO.createDirectory(target.deletingLastPathComponent())
-        let staging = tmpDirectory.appendingPathComponent("object-\(getpid())-\(digest.prefix(16))")
+        let staging = tmpDirectory.appendingPathComponent(CacheStore.ownedName("object", String(digest.prefix(16))))
         unlink(staging.path)
         if link(url.path, staging.path) != 0 {
             do { try FileManager.default.copyItem(at: url, to: staging) } catch {
@@ -57,7 +57,7 @@ public struct CacheStore: Sendable {
     }
 
     public func put(data: Data) throws -> OutputRef {
-        let temp = tmpDirectory.appendingPathComponent("blob-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        let temp = tmpDirectory.appendingPathComponent(CacheStore.ownedName("blob", "\(UInt32.random(in: 0...UInt32.max))"))
         try FileIO.atomicWrite(data, to: temp)
         defer { unlink(temp.path) }
         return try put(file: temp)
@@ -178,10 +178,16 @@ public struct CacheStore: Sendable {
         root.appendingPathComponent("partials").appendingPathComponent(stage)
     }
 
-    /// A fresh directory under tmp/, named with this process's pid so that a later run can tell a
-    /// dead run's leftovers from a live one's.
+    /// `<what>~<host>~<pid>~<detail>`: who owns a file under tmp/, so that a later run can tell a dead
+    /// run's leftovers from a live one's, and never judges a process on another machine of a cluster
+    /// that shares the cache. (`~` appears in neither host nor stage names.)
+    static func ownedName(_ what: String, _ detail: String) -> String {
+        "\(what)~\(ProcessInfo.processInfo.hostName)~\(getpid())~\(detail)"
+    }
+
+    /// A fresh directory under tmp/ for one stage's outputs and scratch, named for its owner.
     public func makeWorkDirectory(_ label: String) throws -> URL {
-        let url = tmpDirectory.appendingPathComponent("work-\(getpid())-\(label.prefix(24))-\(UInt32.random(in: 0...UInt32.max))")
+        let url = tmpDirectory.appendingPathComponent(CacheStore.ownedName("work", "\(label.prefix(24))~\(UInt32.random(in: 0...UInt32.max))"))
         try FileIO.createDirectory(url)
         return url
     }
@@ -194,12 +200,13 @@ public struct CacheStore: Sendable {
         return !stat[close...].hasPrefix(") Z")
     }
 
-    /// Removes what killed runs left under tmp/.
+    /// Removes what killed runs on this host left under tmp/.
     public func removeDeadWork() {
         let fm = FileManager.default
+        let host = ProcessInfo.processInfo.hostName
         for name in (try? fm.contentsOfDirectory(atPath: tmpDirectory.path)) ?? [] {
-            let parts = name.split(separator: "-")
-            guard parts.count >= 2, let pid = Int32(parts[1]), pid != getpid() else { continue }
+            let parts = name.split(separator: "~", omittingEmptySubsequences: false)
+            guard parts.count >= 3, parts[1] == host, let pid = Int32(parts[2]), pid != getpid() else { continue }
             if !CacheStore.isAlive(pid) {
                 try? fm.removeItem(at: tmpDirectory.appendingPathComponent(name))
             }

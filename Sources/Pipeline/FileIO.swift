@@ -1,37 +1,24 @@
+import AtomicIO
 import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// Durable file operations: a write is a temp file in the target's directory, fsync, rename, fsync of
-/// the directory; a reader sees the old file or the new one, never half of either.
+/// The store's file operations, with errors as `PipelineError`s. Writes go through `AtomicFile`: a
+/// reader sees the old file or the new one, never half of either.
 public enum FileIO {
     public static func atomicWrite(_ data: Data, to url: URL, mode: mode_t = 0o644) throws {
-        let dir = url.deletingLastPathComponent()
-        try createDirectory(dir)
-        let temp = dir.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
-        let fd = open(temp.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
-        guard fd >= 0 else { throw ioError(temp, "cannot create") }
-        var ok = false
-        defer { if !ok { unlink(temp.path) } }
-        try data.withUnsafeBytes { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                let n = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
-                if n < 0 { if errno == EINTR { continue }; close(fd); throw ioError(temp, "write failed") }
-                offset += n
-            }
+        try createDirectory(url.deletingLastPathComponent())
+        do { try AtomicFile.write(data, to: url, mode: mode) } catch let f as AtomicFile.Failure {
+            throw PipelineError.io(path: f.path, reason: f.message)
         }
-        guard fsync(fd) == 0 else { close(fd); throw ioError(temp, "fsync failed") }
-        close(fd)
-        try rename(temp, to: url)
-        ok = true
     }
 
     /// Moves a finished file into place atomically and makes the directory entry durable.
     public static func rename(_ from: URL, to: URL) throws {
-        guard Glibc.rename(from.path, to.path) == 0 else { throw ioError(to, "cannot rename \(from.path) into place") }
-        syncDirectory(to.deletingLastPathComponent())
+        do { try AtomicFile.rename(from, to: to) } catch let f as AtomicFile.Failure {
+            throw PipelineError.io(path: f.path, reason: f.message)
+        }
     }
 
     public static func fsyncFile(_ url: URL) throws {
@@ -39,11 +26,6 @@ public enum FileIO {
         guard fd >= 0 else { throw ioError(url, "cannot open") }
         defer { close(fd) }
         guard fsync(fd) == 0 else { throw ioError(url, "fsync failed") }
-    }
-
-    public static func syncDirectory(_ url: URL) {
-        let fd = open(url.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if fd >= 0 { fsync(fd); close(fd) }
     }
 
     public static func createDirectory(_ url: URL) throws {

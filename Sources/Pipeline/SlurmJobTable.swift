@@ -110,12 +110,14 @@ final class SlurmJobTable: @unchecked Sendable {
     }
 
     /// Runs `handler` (on a queue of its own, so that it runs even while every worker thread waits on
-    /// a job) when the process gets SIGINT, SIGTERM or SIGHUP.
+    /// a job) when the process gets SIGINT, SIGTERM or SIGHUP. A signal the process was started ignoring
+    /// stays ignored: under `nohup`, a lost login session must not cancel a week of jobs.
     func onInterrupt(_ handler: @escaping @Sendable (Int32) -> Void) {
         condition.lock(); defer { condition.unlock() }
         let queue = DispatchQueue(label: "bnrepro.slurm.interrupt")
         for sig in [SIGINT, SIGTERM, SIGHUP] {
-            signal(sig, SIG_IGN)
+            let previous = signal(sig, SIG_IGN)
+            if unsafeBitCast(previous, to: Int.self) == unsafeBitCast(SIG_IGN, to: Int.self) { continue }
             let source = DispatchSource.makeSignalSource(signal: sig, queue: queue)
             source.setEventHandler { handler(sig) }
             source.resume()

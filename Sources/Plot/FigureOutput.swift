@@ -1,4 +1,5 @@
 import CCairo
+import AtomicIO
 import CLibPNG
 import Foundation
 

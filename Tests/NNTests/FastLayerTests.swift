@@ -51,34 +51,48 @@ final class FastLayerTests: XCTestCase {
     }
 
     func testBatchNorm() throws {
-        let ctx = try DNNLContext()
-        let (B, C, H) = (3, 32, 4)
-        let prim = try BatchNormPrimitives(context: ctx, batch: B, channels: C, size: H, epsilon: 1e-5)
-        let x = randomDoubles(B * C * H * H, seed: 1, scale: 3).map { $0 + 1 }
+        let (B, C, H) = (3, 32, 4), HW = H * H
+        let x = randomDoubles(B * C * HW, seed: 1, scale: 3).map { $0 + 1 }
         let g = randomDoubles(C, seed: 2), be = randomDoubles(C, seed: 3), dy = randomDoubles(x.count, seed: 4)
-        let xb = blocked(x, B: B, C: C, HW: H * H), yb = FloatBuffer(count: x.count)
-        let gb = FloatBuffer(g.map(Float.init)), bb = FloatBuffer(be.map(Float.init))
-        let mb = FloatBuffer(count: C), vb = FloatBuffer(count: C)
-        try prim.runForward(training: true, src: hold(xb), dst: hold(yb), gamma: hold(gb), beta: hold(bb),
-                            mean: hold(mb), variance: hold(vb))
+        let xb = blocked(x, B: B, C: C, HW: HW), gb = FloatBuffer(g.map(Float.init)), bb = FloatBuffer(be.map(Float.init))
         var yRef: [Double] = [], m: [Double] = [], rs: [Double] = []
-        Reference.batchNormForward(&yRef, &m, &rs, x, g, be, B, C, H * H, 1e-5)
-        check("bn forward (training)", unblocked(yb, B: B, C: C, HW: H * H), yRef)
-        check("bn batch mean", mb.array.map(Double.init), m)
-        let dyb = blocked(dy, B: B, C: C, HW: H * H), dxb = FloatBuffer(count: x.count)
-        let dgb = FloatBuffer(count: C), dbb = FloatBuffer(count: C)
-        try prim.runBackward(diffDst: hold(dyb), src: hold(xb), gamma: hold(gb), beta: hold(bb), mean: hold(mb),
-                             variance: hold(vb), diffSrc: hold(dxb), diffGamma: hold(dgb), diffBeta: hold(dbb))
-        var dxRef: [Double] = [], dgRef: [Double] = [], dbRef: [Double] = []
-        Reference.batchNormBackward(&dxRef, &dgRef, &dbRef, dy, x, g, m, rs, B, C, H * H)
-        check("bn backward dx", unblocked(dxb, B: B, C: C, HW: H * H), dxRef)
-        check("bn backward dγ", dgb.array.map(Double.init), dgRef)
-        check("bn backward dβ", dbb.array.map(Double.init), dbRef)
-        // Inference with the batch's own statistics reproduces the training output.
-        let yi = FloatBuffer(count: x.count)
-        try prim.runForward(training: false, src: hold(xb), dst: hold(yi), gamma: hold(gb), beta: hold(bb),
-                            mean: hold(mb), variance: hold(vb))
-        check("bn forward (inference, same statistics)", unblocked(yi, B: B, C: C, HW: H * H), yRef)
+        Reference.batchNormForward(&yRef, &m, &rs, x, g, be, B, C, HW, 1e-5)
+        for relu in [false, true] {
+            let tag = relu ? "bn+relu" : "bn"
+            let yb = FloatBuffer(count: x.count), mb = FloatBuffer(count: C), vb = FloatBuffer(count: C)
+            BatchNorm.forward(hold(yb), hold(mb), hold(vb), hold(xb), hold(gb), hold(bb), B: B, C: C, HW: HW,
+                              epsilon: 1e-5, training: true, relu: relu)
+            var target = yRef
+            if relu { Reference.reluForward(&target, yRef) }
+            check("\(tag) forward (training)", unblocked(yb, B: B, C: C, HW: HW), target)
+            check("\(tag) batch mean", mb.array.map(Double.init), m)
+            check("\(tag) batch variance", vb.array.map(Double.init), rs.map { 1 / ($0 * $0) - 1e-5 })
+            // Backward: through the ReLU (reference) and then BN.
+            var dn = dy
+            if relu { Reference.reluBackward(&dn, dy, target) }
+            var dxRef: [Double] = [], dgRef: [Double] = [], dbRef: [Double] = []
+            Reference.batchNormBackward(&dxRef, &dgRef, &dbRef, dn, x, g, m, rs, B, C, HW)
+            let dyb = blocked(dy, B: B, C: C, HW: HW), dxb = FloatBuffer(count: x.count)
+            let dgb = FloatBuffer(count: C), dbb = FloatBuffer(count: C)
+            BatchNorm.backward(hold(dxb), hold(dgb), hold(dbb), hold(dyb), reluOutput: relu ? hold(yb) : nil, hold(xb),
+                               hold(gb), hold(mb), hold(vb), B: B, C: C, HW: HW, epsilon: 1e-5)
+            check("\(tag) backward dx", unblocked(dxb, B: B, C: C, HW: HW), dxRef)
+            check("\(tag) backward dγ", dgb.array.map(Double.init), dgRef)
+            check("\(tag) backward dβ", dbb.array.map(Double.init), dbRef)
+            if relu {
+                // The variant that keeps the masked gradient (a block's second conv) agrees and stores it.
+                let dy2 = blocked(dy, B: B, C: C, HW: HW), dx2 = FloatBuffer(count: x.count)
+                BatchNorm.backward(hold(dx2), hold(dgb), hold(dbb), hold(dy2), reluOutput: hold(yb), storeMaskedGradient: true,
+                                   hold(xb), hold(gb), hold(mb), hold(vb), B: B, C: C, HW: HW, epsilon: 1e-5)
+                check("\(tag) backward dx (masked gradient stored)", unblocked(dx2, B: B, C: C, HW: HW), dxRef)
+                check("\(tag) stored masked gradient", unblocked(dy2, B: B, C: C, HW: HW), dn, tol: 1e-7)
+            }
+            // Inference with the batch's own statistics reproduces the training output.
+            let yi = FloatBuffer(count: x.count)
+            BatchNorm.forward(hold(yi), hold(mb), hold(vb), hold(xb), hold(gb), hold(bb), B: B, C: C, HW: HW,
+                              epsilon: 1e-5, training: false, relu: relu)
+            check("\(tag) forward (inference, same statistics)", unblocked(yi, B: B, C: C, HW: HW), target)
+        }
     }
 
     func testShortcutAddReluAndPool() {
@@ -89,7 +103,7 @@ final class FastLayerTests: XCTestCase {
             Reference.shortcutForward(&sc, x, B, Ci, H, H, Co, s)
             Reference.reluForward(&yRef, zip(n, sc).map { $0 + $1 })
             let xb = blocked(x, B: B, C: Ci, HW: H * H), yb = blocked(n, B: B, C: Co, HW: Ho * Ho)
-            Blocked.addShortcutRelu(hold(yb), hold(xb), B: B, Ci: Ci, Hi: H, Co: Co, stride: s)
+            Blocked.addShortcutRelu(hold(yb), hold(yb), hold(xb), B: B, Ci: Ci, Hi: H, Co: Co, stride: s)
             check("add shortcut + relu \(Ci)→\(Co) s\(s)", unblocked(yb, B: B, C: Co, HW: Ho * Ho), yRef, tol: 1e-6)
 
             let g = randomDoubles(n.count, seed: 3), d0 = randomDoubles(x.count, seed: 4)

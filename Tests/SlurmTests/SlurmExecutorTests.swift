@@ -82,6 +82,42 @@ final class SlurmExecutorTests: XCTestCase {
         XCTAssertTrue(r.err.contains("/nonexistent/bnrepro: No such file or directory"), r.err)
     }
 
+    /// A long stage under way: the running command, its job id, and the project.
+    private func startLongStage() throws -> (TestProject, RunningCommand, String) {
+        let project = try TestProject(pipeline: #"{"stages": [{"name": "long", "kind": "test-sleep", "params": {"seconds": 60}}]}"#,
+                                      env: try TestCluster.environment())
+        let cache = project.cache("cache")
+        let started = project.directory.appendingPathComponent("long-started")
+        let run = try project.start(slurm + ["--slurm-lost-after", "0.5", "--cache", cache.path],
+                                    extraEnv: ["BNREPRO_TEST_STARTED": started.path])
+        try TestProject.waitFor("the long stage to start") { FileManager.default.fileExists(atPath: started.path) }
+        let jobID = try String(contentsOf: try XCTUnwrap(TestProject.jobDirectories(cache, group: "long").first)
+            .appendingPathComponent("job-id"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        return (project, run, jobID)
+    }
+
+    func testJobCancelledFromOutsideIsReportedWithItsSignal() throws {
+        let (project, run, jobID) = try startLongStage()
+        _ = SlurmClient(environment: project.env).cancel(jobIDs: [jobID])   // as an admin or a time limit would
+        let r = try run.wait(timeout: 30)
+        XCTAssertEqual(r.status, 1, r.err)
+        XCTAssertTrue(r.err.contains("FAILED long failed: Slurm job \(jobID)_0 exited with status 143 (signal 15: cancelled or out of time)"), r.err)
+        XCTAssertTrue(r.err.contains("│ bnrepro job: received SIGTERM (scancel or time limit)"), r.err)
+    }
+
+    func testJobThatDiesWithoutAnExitStatusIsReportedAsLost() throws {
+        let (project, run, jobID) = try startLongStage()
+        // SIGKILL to the batch script and the worker: nothing is left to write the exit status.
+        let pids = try SlurmClient(environment: project.env).run("scontrol", ["listpids", jobID]).out
+            .split(separator: "\n").dropFirst().compactMap { Int32($0.split(separator: " ").first ?? "") }
+        guard !pids.isEmpty else { run.interrupt(); _ = try run.wait(); throw XCTSkip("job \(jobID) runs on another node") }
+        for pid in pids { kill(pid, SIGKILL) }
+        let r = try run.wait(timeout: 30)
+        XCTAssertEqual(r.status, 1, r.err)
+        XCTAssertTrue(r.err.contains("FAILED long failed: Slurm job \(jobID)_0 left the queue without writing its exit status"), r.err)
+        XCTAssertTrue(r.err.contains("│ bnrepro job \(jobID)_0: stage key"), "the job output's tail: \(r.err)")
+    }
+
     func testCacheDirectoryWithShellMetacharactersNeitherBreaksAJobNorRunsAnything() throws {
         let hostile = #"cache dir $(touch pwned) `touch pwned2` 'single' "double" %j %x ; & | x"#
         let project = try TestProject(pipeline: Self.matrixPipeline, env: try TestCluster.environment(),

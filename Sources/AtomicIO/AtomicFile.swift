@@ -7,19 +7,25 @@ import Glibc
 /// directory (same file system, so rename cannot copy), fsync it, rename it over the destination, then
 /// fsync the directory so the rename itself survives a crash.
 public enum AtomicFile {
+    public struct Failure: Error, CustomStringConvertible, Equatable {
+        public let path: String
+        public let message: String
+        public var description: String { "\(path): \(message)" }
+    }
+
     public static func write(_ bytes: [UInt8], to url: URL) throws {
         try write(chunks: [bytes], to: url)
     }
 
-    public static func write(_ data: Data, to url: URL) throws {
-        try write(chunks: [[UInt8](data)], to: url)
+    public static func write(_ data: Data, to url: URL, mode: mode_t = 0o644) throws {
+        try write(chunks: [[UInt8](data)], to: url, mode: mode)
     }
 
     /// The file is the concatenation of `chunks`.
-    public static func write(chunks: [[UInt8]], to url: URL) throws {
+    public static func write(chunks: [[UInt8]], to url: URL, mode: mode_t = 0o644) throws {
         let directory = url.deletingLastPathComponent().path
         let temp = directory + "/." + url.lastPathComponent + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
         guard fd >= 0 else { throw failure("cannot create a temporary file in \(directory)", url) }
         var ok = false
         defer {
@@ -47,13 +53,23 @@ public enum AtomicFile {
         }
         guard fsync(fd) == 0 else { let e = failure("fsync failed", url); close(fd); throw e }
         guard close(fd) == 0 else { throw failure("close failed", url) }
-        guard rename(temp, url.path) == 0 else { throw failure("rename into place failed", url) }
+        guard Glibc.rename(temp, url.path) == 0 else { throw failure("rename into place failed", url) }
         ok = true
-        let dirfd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if dirfd >= 0 { _ = fsync(dirfd); close(dirfd) }
+        syncDirectory(url.deletingLastPathComponent())
     }
 
-    private static func failure(_ what: String, _ url: URL) -> NPYError {
-        NPYError.io(path: url.path, message: "\(what): \(String(cString: strerror(errno)))")
+    /// Renames a finished file into place and makes the directory entry durable.
+    public static func rename(_ from: URL, to: URL) throws {
+        guard Glibc.rename(from.path, to.path) == 0 else { throw failure("cannot rename \(from.path) into place", to) }
+        syncDirectory(to.deletingLastPathComponent())
+    }
+
+    public static func syncDirectory(_ url: URL) {
+        let fd = open(url.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if fd >= 0 { _ = fsync(fd); close(fd) }
+    }
+
+    private static func failure(_ what: String, _ url: URL) -> Failure {
+        Failure(path: url.path, message: "\(what): \(String(cString: strerror(errno)))")
     }
 }

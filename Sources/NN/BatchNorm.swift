@@ -1,0 +1,171 @@
+import Tensor
+
+/// Batch normalisation over the nChw16c layout, optionally fused with the ReLU that follows it.
+/// Written here rather than taken from oneDNN: oneDNN 2.6's batch-norm kernels synchronise their
+/// threads with spin barriers, which on a loaded 2-core machine made them 20× slower than one thread;
+/// these loops fork and join once per pass. Statistics are accumulated per plane in Float and combined
+/// in Float64, in a fixed order (reproducible for a given thread count).
+///
+/// Shapes: inp, out [B, C, HW] blocked; gamma, beta, mean, variance [C]. Variance is the biased one.
+public enum BatchNorm {
+    /// The option-A shortcut input added after normalisation in a block's second conv:
+    /// out = relu(BN(inp) + shortcut(x)), x [B, channels, size, size] blocked, subsampled by `stride`.
+    public struct Residual {
+        public let x: UnsafePointer<Float>
+        public let channels: Int, size: Int, stride: Int
+        public init(x: UnsafePointer<Float>, channels: Int, size: Int, stride: Int) {
+            self.x = x; self.channels = channels; self.size = size; self.stride = stride
+        }
+    }
+
+    /// out = γ·(inp − μ)/sqrt(σ² + ε) + β, then max(·, 0) if `relu`. Training: μ, σ² are the batch's and are
+    /// written to `mean`, `variance`; otherwise they are read from there.
+    public static func forward(_ out: UnsafeMutablePointer<Float>, _ mean: UnsafeMutablePointer<Float>,
+                               _ variance: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>,
+                               _ gamma: UnsafePointer<Float>, _ beta: UnsafePointer<Float>,
+                               B: Int, C: Int, HW: Int, epsilon: Float, training: Bool, relu: Bool,
+                               residual: Residual? = nil) {
+        let CB = C / 16
+        let minPlanes = max(1, (1 << 15) / (HW * 16))
+        if training {
+            // One pass: sums of (x − k) and (x − k)² with k = the channel's first value, which keeps the
+            // E[d²] − E[d]² subtraction well-conditioned when the mean is large next to the spread.
+            var shiftK = [Float](repeating: 0, count: C)
+            for c in 0..<C { shiftK[c] = inp[(c / 16) * HW * 16 + c % 16] }
+            let sums = shiftK.withUnsafeBufferPointer { kb -> ([Double], [Double]) in
+                guard let kp = kb.baseAddress else { return ([], []) }
+                return channelSums2(B: B, C: C, HW: HW) { plane, acc1, acc2 in
+                    let k = load(kp, (plane / HW / 16 % CB) * 16)
+                    for p in 0..<HW { let d = load(inp, plane + p * 16) - k; acc1 += d; acc2 += d * d }
+                }
+            }
+            let n = Double(B * HW)
+            for c in 0..<C {
+                let m = sums.0[c] / n
+                mean[c] = Float(Double(shiftK[c]) + m)
+                variance[c] = Float(max(sums.1[c] / n - m * m, 0))
+            }
+        }
+        var scale = [Float](repeating: 0, count: C), shift = scale
+        for c in 0..<C {
+            let r = 1 / (variance[c] + epsilon).squareRoot()
+            scale[c] = gamma[c] * r
+            shift[c] = beta[c] - mean[c] * gamma[c] * r
+        }
+        scale.withUnsafeBufferPointer { sc in shift.withUnsafeBufferPointer { sh in
+            guard let scp = sc.baseAddress, let shp = sh.baseAddress else { return }
+            parallelChunks(B * CB, minimumPerPart: minPlanes) { r in
+                for bc in r {
+                    let cb = bc % CB
+                    let a = load(scp, cb * 16), b = load(shp, cb * 16)
+                    let base = bc * HW * 16
+                    if let res = residual, cb < res.channels / 16 {
+                        let zero = SIMD16<Float>(repeating: 0), b0 = bc / CB, s = res.stride, Hi = res.size
+                        let xb = res.x + (b0 * (res.channels / 16) + cb) * Hi * Hi * 16, Ho = Hi / s
+                        for oy in 0..<Ho { for ox in 0..<Ho {
+                            let p = (oy * Ho + ox) * 16, xi = (oy * s * Hi + ox * s) * 16
+                            store(out, base + p, pointwiseMax(load(inp, base + p) * a + b + load(xb, xi), zero))
+                        } }
+                    } else if relu || residual != nil {
+                        let zero = SIMD16<Float>(repeating: 0)
+                        for p in 0..<HW { store(out, base + p * 16, pointwiseMax(load(inp, base + p * 16) * a + b, zero)) }
+                    } else {
+                        for p in 0..<HW { store(out, base + p * 16, load(inp, base + p * 16) * a + b) }
+                    }
+                }
+            }
+        } }
+    }
+
+    /// dinp, dγ, dβ (overwritten) from dout and the forward's inp and batch statistics. If `reluOutput`
+    /// is given, the ReLU that followed the normalisation is undone first (dout counts only where the
+    /// output > 0); with `storeMaskedGradient` that masked gradient is also written back into dout (a
+    /// block's second conv needs it again for the shortcut). dinp may alias dout
+    /// (each element is read before it is written).
+    public static func backward(_ dinp: UnsafeMutablePointer<Float>, _ dgamma: UnsafeMutablePointer<Float>,
+                                _ dbeta: UnsafeMutablePointer<Float>, _ dout: UnsafeMutablePointer<Float>,
+                                reluOutput: UnsafePointer<Float>?, storeMaskedGradient: Bool = false,
+                                _ inp: UnsafePointer<Float>,
+                                _ gamma: UnsafePointer<Float>, _ mean: UnsafePointer<Float>,
+                                _ variance: UnsafePointer<Float>, B: Int, C: Int, HW: Int, epsilon: Float) {
+        let CB = C / 16, zero = SIMD16<Float>(repeating: 0), minPlanes = max(1, (1 << 15) / (HW * 16))
+        @inline(__always) func grad(_ i: Int) -> SIMD16<Float> {
+            guard let y = reluOutput else { return load(dout, i) }
+            return load(dout, i).replacing(with: zero, where: load(y, i) .<= zero)
+        }
+        let (sumG, sumGX) = channelSums2(B: B, C: C, HW: HW) { plane, acc1, acc2 in
+            let m = load(mean, (plane / HW / 16 % CB) * 16)
+            for p in 0..<HW {
+                let gi = grad(plane + p * 16)
+                if storeMaskedGradient { store(dout, plane + p * 16, gi) }
+                acc1 += gi; acc2 += gi * (load(inp, plane + p * 16) - m)
+            }
+        }
+        // Once stored, dout is already masked.
+        let masked = storeMaskedGradient || reluOutput == nil
+        let n = Float(B * HW)
+        var k1 = [Float](repeating: 0, count: C), k2 = k1, k3 = k1
+        for c in 0..<C {
+            let r = 1 / (variance[c] + epsilon).squareRoot()
+            dbeta[c] = Float(sumG[c])
+            dgamma[c] = Float(sumGX[c]) * r
+            // dx = γ·r·(g − ΣG/n − (x − μ)·r²·ΣGX/n) = k1·g + k2·(x − μ) + k3
+            k1[c] = gamma[c] * r
+            k2[c] = -gamma[c] * r * r * r * Float(sumGX[c]) / n
+            k3[c] = -gamma[c] * r * Float(sumG[c]) / n
+        }
+        k1.withUnsafeBufferPointer { a1 in k2.withUnsafeBufferPointer { a2 in k3.withUnsafeBufferPointer { a3 in
+            guard let p1 = a1.baseAddress, let p2 = a2.baseAddress, let p3 = a3.baseAddress else { return }
+            parallelChunks(B * CB, minimumPerPart: minPlanes) { r in
+                for bc in r {
+                    let cb = bc % CB
+                    let c1 = load(p1, cb * 16), c2 = load(p2, cb * 16), c3 = load(p3, cb * 16), m = load(mean, cb * 16)
+                    let base = bc * HW * 16
+                    for p in 0..<HW {
+                        let i = base + p * 16
+                        store(dinp, i, c1 * (masked ? load(dout, i) : grad(i)) + c2 * (load(inp, i) - m) + c3)
+                    }
+                }
+            }
+        } } }
+    }
+
+    /// Two per-channel sums over all (b, c-block) planes: `plane(offset, &acc1, &acc2)` accumulates one
+    /// plane's 16 lanes in Float; planes are combined in Float64, per thread chunk and then in chunk order.
+    static func channelSums2(B: Int, C: Int, HW: Int,
+                             _ plane: (Int, inout SIMD16<Float>, inout SIMD16<Float>) -> Void) -> ([Double], [Double]) {
+        let CB = C / 16, planes = B * CB
+        let minPlanes = max(1, (1 << 15) / (HW * 16))
+        let parts = max(1, min(parallelThreadCount, planes / minPlanes))
+        var partial = [Double](repeating: 0, count: parts * 2 * C)
+        partial.withUnsafeMutableBufferPointer { pp in
+            guard let pb = pp.baseAddress else { return }
+            parallelChunks(parts, minimumPerPart: 1) { r in
+                for part in r {
+                    let lo = planes * part / parts, hi = planes * (part + 1) / parts
+                    for bc in lo..<hi {
+                        var a1 = SIMD16<Float>(repeating: 0), a2 = SIMD16<Float>(repeating: 0)
+                        plane(bc * HW * 16, &a1, &a2)
+                        let c0 = (bc % CB) * 16, o = part * 2 * C
+                        for j in 0..<16 { pb[o + c0 + j] += Double(a1[j]); pb[o + C + c0 + j] += Double(a2[j]) }
+                    }
+                }
+            }
+        }
+        var s1 = [Double](repeating: 0, count: C), s2 = s1
+        for part in 0..<parts { for c in 0..<C { s1[c] += partial[part * 2 * C + c]; s2[c] += partial[part * 2 * C + C + c] } }
+        return (s1, s2)
+    }
+}
+
+@inline(__always) func load(_ p: UnsafePointer<Float>, _ i: Int) -> SIMD16<Float> {
+    UnsafeRawPointer(p + i).loadUnaligned(as: SIMD16<Float>.self)
+}
+
+@inline(__always) func load(_ p: UnsafeMutablePointer<Float>, _ i: Int) -> SIMD16<Float> {
+    UnsafeRawPointer(p + i).loadUnaligned(as: SIMD16<Float>.self)
+}
+
+@inline(__always) func store(_ p: UnsafeMutablePointer<Float>, _ i: Int, _ v: SIMD16<Float>) {
+    UnsafeMutableRawPointer(p + i).storeBytes(of: v, as: SIMD16<Float>.self)
+}
