@@ -14,6 +14,12 @@ import Pipeline
 /// - Moments are over the `batchSize` images and all positions of one mini-batch (`batches` > 1 pools
 ///   the per-channel moments of several by averaging them).
 ///
+/// - Initialisation: pipeline.json runs this and every other analysis at initialisation (and `init`)
+///   with `xavierNormal`. The paper says it uses "the trusted Xavier initialization" [paper-notes §1.1,
+///   RECALL], and this figure decides it: with He-normal weights the no-BN ResNet-110's activations grow
+///   by a factor √2 per block, to logits of about 10⁸·⁷ (loss ≈ 10⁹), where the paper shows about 10³·⁵
+///   and writes of "outputs of scale up to 10²"; Xavier gives logits of about 10²·⁴.
+///
 /// Outputs: `moments.json` (per network and layer: the channels' means and stds and the two log
 /// summaries), `depth-profile.csv` (the plotted numbers), `metrics.json`.
 public struct ChannelMomentsStage: StageKind {

@@ -22,7 +22,7 @@ import Tensor
 /// `metrics.json`.
 public struct GradientCoherenceStage: StageKind {
     public let name = "gradient-coherence"
-    public let version = 1
+    public let version = 3
     public let parameters = AnalysisSetup.networkParameters + [
         ParameterSpec("layers", .array, default: [18, 54, 90], help: "conv layers of Table 1"),
         ParameterSpec("mapLayer", .integer, default: 45, help: "conv layer of Fig. 7's in × out channel map"),
@@ -50,7 +50,9 @@ public struct GradientCoherenceStage: StageKind {
         public let layer: Int
         public let inChannels: Int
         public let outChannels: Int
-        /// σ₁² / Σσ² of the map: near 1 for the "dominant low-rank structure".
+        /// σ₁² / Σσ² of the map: the share of its squared norm in the best rank-one fit. Any
+        /// non-negative matrix has a large one (its mean is rank one), so what matters is the share left
+        /// outside it, 1 − rankOneEnergy, compared between the networks.
         public let rankOneEnergy: Double
         public let max: Double
         public let mean: Double
@@ -101,7 +103,7 @@ public struct GradientCoherenceStage: StageKind {
                                      rankOneEnergy: (energy.first ?? 0) / max(energy.reduce(0, +), .leastNormalMagnitude),
                                      max: map.max() ?? 0, mean: map.reduce(0, +) / Double(max(map.count, 1)))
             maps.append(summary)
-            print(String(format: "%@ (loss %.3g): layer %d map mean %.4g, max %.4g, rank-one energy %.3f", variant.title, loss, mapLayer,
+            print(String(format: "%@ (loss %.3g): layer %d map mean %.4g, max %.4g, rank-one energy %.4f", variant.title, loss, mapLayer,
                          summary.mean, summary.max, summary.rankOneEnergy))
         }
         let result = Result(batch: index, batchSize: batch.count, rows: rows, maps: maps)
@@ -109,7 +111,9 @@ public struct GradientCoherenceStage: StageKind {
         try writeTables(rows, context: context)
         var metrics: [String: Double] = ["seconds": Date().timeIntervalSince(started)]
         for r in rows { metrics["\(r.network).layer\(r.layer).ratio"] = r.ratioOfMeans }
-        for m in maps { metrics["\(m.network).layer\(m.layer).rankOneEnergy"] = m.rankOneEnergy }
+        for m in maps {
+            metrics["\(m.network).layer\(m.layer).rankOneEnergy"] = m.rankOneEnergy
+        }
         try AnalysisSetup.writeJSON(metrics, to: context.output("metrics.json"))
     }
 

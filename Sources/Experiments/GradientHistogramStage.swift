@@ -17,11 +17,11 @@ import Plot
 /// counts over each sample's own range, `bins` bins, as numpy's default), `metrics.json`.
 public struct GradientHistogramStage: StageKind {
     public let name = "gradient-histogram"
-    public let version = 1
+    public let version = 2
     public let parameters = AnalysisSetup.networkParameters + [
         ParameterSpec("layer", .integer, default: 55, help: "conv layer whose weight gradient is histogrammed (55 in the paper)"),
         ParameterSpec("batches", .integer, default: 10, help: "mini-batches pooled (one gradient each, same initial weights)"),
-        ParameterSpec("bins", .integer, default: 100, help: "histogram bins"),
+        ParameterSpec("bins", .integer, default: 200, help: "histogram bins (the paper's look: hundreds)"),
     ]
 
     public init() {}

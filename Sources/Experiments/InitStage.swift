@@ -9,6 +9,9 @@ import Pipeline
 /// function of these, so the analyses rebuild them rather than read these files; a test checks that
 /// the two agree bit for bit).
 ///
+/// pipeline.json sets `initialization` to xavierNormal here and in every analysis at initialisation
+/// (why: ChannelMomentsStage).
+///
 /// Outputs: `resnet{depth}-{bn,nobn}.safetensors`, `summary.json` (parameter counts and the per-layer
 /// weight std against the scheme's target, a check that the initialisation is what it claims).
 public struct InitStage: StageKind {

@@ -64,6 +64,10 @@ final class GradientCoherenceStageTests: XCTestCase {
             let expected = (0..<3).flatMap { y in (0..<3).map { x in abs(Double(g[o, i, y, x])) } }.reduce(0, +)
             XCTAssertEqual(map.values[i * 32 + o], expected, accuracy: 1e-6 * max(1, expected))
         }
+        // σ₁²/Σσ² is a share of the squared norm.
+        let summary = try XCTUnwrap(result.maps.first { $0.network == "bn" })
+        XCTAssertGreaterThan(summary.rankOneEnergy, 0)
+        XCTAssertLessThanOrEqual(summary.rankOneEnergy, 1 + 1e-12)
         let md = try String(contentsOf: c.output("table1.md"), encoding: .utf8)
         XCTAssertTrue(md.contains("| 4 | with BN |"), md)
         try fixture.renderFigure("fig7", from: fixture.outputs(of: c, kind: "gradient-coherence"))

@@ -6,13 +6,14 @@ import Plot
 /// (right), each on its own x-scale, as the paper's two panels. Counts come from `gradient-histogram`.
 public struct Fig2GradientHistograms: FigureRecipe {
     public let id = "fig2"
-    public let version = 1
+    public let version = 2
 
     public init() {}
 
     public func figures(_ context: StageContext) throws -> [(name: String, figure: Figure)] {
         let input = try AnalysisIO.input(context, kind: "gradient-histogram")
         let result = try AnalysisIO.readJSON(GradientHistogramStage.Result.self, "histograms.json", from: input, in: context)
+        let metrics = try AnalysisIO.readJSON(GradientHistogramStage.Metrics.self, "metrics.json", from: input, in: context)
         var fig = Figure(width: 10.5, height: 3.9, dpi: 150, rows: 1, columns: 2)
         fig.style.panelGap = 28
         // Honest about what is pooled (the paper does not say; see GradientHistogramStage).
@@ -23,7 +24,9 @@ public struct Fig2GradientHistograms: FigureRecipe {
             guard let h = result.histograms[variant.key] else {
                 throw AnalysisError.badInput(stage: context.stage, file: "histograms.json", problem: "has no '\(variant.key)' histogram")
             }
-            var p = Panel(title: RichText(variant.title), x: Axis(label: "gradient magnitude"), y: Axis(label: "counts"))
+            let std = metrics.summaries[variant.key]?.std ?? .nan
+            var p = Panel(title: RichText(String(format: "%@ (std %.2g)", variant.title, std)), x: Axis(label: "gradient magnitude"),
+                          y: Axis(label: "counts"))
             p.histogram(edges: h.edges, counts: h.counts, color: .tabBlue)
             // The data's own range, as the paper's panels (no padding past the extreme values).
             if let lo = h.edges.first, let hi = h.edges.last { p.x.limits = .fixed(lo, hi) }
