@@ -45,7 +45,7 @@ public struct RelativeLossStage: StageKind {
         ParameterSpec("learningRateNoBN", .number, default: 1e-4, help: "rate of the steps before a probe, without BN"),
         ParameterSpec("stepMin", .number, default: 1e-5, help: "smallest step size of the log grid"),
         ParameterSpec("stepMax", .number, default: 0.2, help: "largest step size of the log grid"),
-        ParameterSpec("stepCount", .integer, default: 45, help: "points of the log grid"),
+        ParameterSpec("stepCount", .integer, default: 36, help: "points of the log grid (about 8 per decade)"),
     ]
 
     public init() {}

@@ -28,8 +28,10 @@ final class TrainStageTests: XCTestCase {
         XCTAssertEqual(m.totalSteps, 30)
         XCTAssertEqual(m.evaluations.map(\.step), [5, 10, 15, 20, 25, 30])
         XCTAssertEqual(m.evaluations.last?.percentOfTraining, 100)
-        // The rate drops ÷10 at 50 % and again at 75 %.
-        XCTAssertEqual(m.evaluations.map(\.learningRate), [0.05, 0.05, 0.05, 0.005, 0.005, 0.0005].map { Double(Float($0)) })
+        // The rate of the step before each evaluation: ÷10 from 50 % (step 15 of 30), again from 75 % (step 23).
+        for (e, expected) in zip(m.evaluations, [0.05, 0.05, 0.05, 0.005, 0.0005, 0.0005]) {
+            XCTAssertEqual(e.learningRate, expected, accuracy: expected * 1e-5, "step \(e.step)")
+        }
         let first = try XCTUnwrap(m.evaluations.first), last = try XCTUnwrap(m.evaluations.last)
         XCTAssertGreaterThan(last.trainAccuracy, first.trainAccuracy)
         XCTAssertGreaterThan(last.trainAccuracy, 0.6, "\(m.evaluations.map(\.trainAccuracy))")
