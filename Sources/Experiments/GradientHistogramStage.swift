@@ -9,18 +9,19 @@ import Plot
 ///
 /// Decision (paper-notes §4, Fig. 2 "unresolved"): the paper's histograms hold about 10⁵ values, ten
 /// times one layer's 9,216 weights. We pool the gradients of the first `batches` mini-batches (default
-/// 10) of the first epoch, all taken at the same initial weights (no update in between): every value
-/// is a genuine per-mini-batch gradient of layer 55, and the count matches the paper's. The figure's
-/// title says how many were pooled.
+/// 5, 46,080 values: the paper's order of magnitude within the quick profile's time budget, as every
+/// mini-batch is a full ResNet-110 forward and backward per network) of the first epoch, all taken at
+/// the same initial weights (no update in between): every value is a genuine per-mini-batch gradient
+/// of layer 55. The figure's title says how many were pooled.
 ///
 /// Outputs: `gradients-{bn,nobn}.npy` (float32 [batches, out, in, 3, 3]), `histograms.json` (edges and
 /// counts over each sample's own range, `bins` bins, as numpy's default), `metrics.json`.
 public struct GradientHistogramStage: StageKind {
     public let name = "gradient-histogram"
-    public let version = 2
+    public let version = 3
     public let parameters = AnalysisSetup.networkParameters + [
         ParameterSpec("layer", .integer, default: 55, help: "conv layer whose weight gradient is histogrammed (55 in the paper)"),
-        ParameterSpec("batches", .integer, default: 10, help: "mini-batches pooled (one gradient each, same initial weights)"),
+        ParameterSpec("batches", .integer, default: 5, help: "mini-batches pooled (one gradient each, same initial weights)"),
         ParameterSpec("bins", .integer, default: 200, help: "histogram bins (the paper's look: hundreds)"),
     ]
 

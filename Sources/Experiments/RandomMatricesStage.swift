@@ -7,9 +7,10 @@ import Tensor
 /// density of Theorem 1 (`FussCatalan`) for the same M.
 ///
 /// Decisions: entries are N(0, 1/N) (paper-notes §5: the plotted supports end at √((M+1)^{M+1}/M^M),
-/// 2.00, 3.08 and 3.86, which standard Gaussians would not give). Products are formed in float32
-/// (OpenBLAS sgemm) and their singular values computed in float64 (LAPACK dgesdd): the float32 rounding
-/// moves a singular value by about 10⁻⁶, far below the histograms' bin width. Each M histograms its own
+/// 2.00, 3.08 and 3.86, which standard Gaussians would not give). The entries are Philox float32
+/// normals; products and singular values are computed in float64 (dgemm, dgesdd), so that the smallest
+/// singular values and the condition numbers in metrics.json are not float32 rounding (a float32
+/// product moves every singular value by about 10⁻⁶; M = 5 has values near 10⁻¹⁰). Each M histograms its own
 /// pooled values in `bins` equal bins over [0, max], as the paper's panels; the theory's expected count
 /// per bin (total × probability of the bin) is written beside each, so Fig. 8 can overlay it.
 ///
@@ -18,7 +19,7 @@ import Tensor
 /// `metrics.json` (per M: largest and smallest values, mean s², condition number, KS distance).
 public struct RandomMatricesStage: StageKind {
     public let name = "random-matrices"
-    public let version = 1
+    public let version = 2
     public let parameters = [
         ParameterSpec("size", .integer, default: 1000, help: "matrix dimension N"),
         ParameterSpec("products", .array, default: [1, 3, 5], help: "numbers of matrices multiplied"),
@@ -84,7 +85,7 @@ public struct RandomMatricesStage: StageKind {
                 // Every draw has its own Philox sub-stream, so a (M, repeat) pair is reproducible alone.
                 let stream = rng.substream(UInt64(p * 1_000_000 + r))
                 let x = Self.product(of: m, size: n, rng: stream)
-                let s = try singularValues(x.map(Double.init), rows: n, cols: n)
+                let s = try singularValues(x, rows: n, cols: n)
                 try AnalysisIO.requireFinite(s, "singular values (M = \(m), repeat \(r))", in: context)
                 values += s
                 largest.append(s.first ?? 0)
@@ -127,13 +128,13 @@ public struct RandomMatricesStage: StageKind {
         print(String(format: "%d SVDs of %d×%d in %.1f s", products.count * repeats, n, n, Date().timeIntervalSince(started)))
     }
 
-    /// A₁·A₂·…·A_M with N(0, 1/N) entries, row-major float32 N×N.
-    static func product(of m: Int, size n: Int, rng: Philox) -> [Float] {
+    /// A₁·A₂·…·A_M with N(0, 1/N) entries, row-major float64 N×N.
+    static func product(of m: Int, size n: Int, rng: Philox) -> [Double] {
         let std = Float(1 / Double(n).squareRoot())
-        var x = rng.substream(0).normal(count: n * n, std: std)
-        var next = [Float](repeating: 0, count: n * n)
+        var x = rng.substream(0).normal(count: n * n, std: std).map(Double.init)
+        var next = [Double](repeating: 0, count: n * n)
         for k in 1..<max(m, 1) {
-            let a = rng.substream(UInt64(k)).normal(count: n * n, std: std)
+            let a = rng.substream(UInt64(k)).normal(count: n * n, std: std).map(Double.init)
             x.withUnsafeBufferPointer { px in
                 a.withUnsafeBufferPointer { pa in
                     next.withUnsafeMutableBufferPointer { pn in

@@ -1,4 +1,5 @@
 import Foundation
+import Tensor
 @testable import Pipeline
 import XCTest
 @testable import Experiments
@@ -51,5 +52,21 @@ final class RandomMatricesStageTests: XCTestCase {
         let outputs = fixture.outputs(of: c, kind: "random-matrices")
         try fixture.renderFigure("fig8", from: outputs)
         try fixture.renderFigure("fig9", from: outputs)
+    }
+}
+
+extension RandomMatricesStageTests {
+    /// The float64 product against a direct triple loop.
+    func testProductIsTheMatrixProduct() {
+        let rng = Philox(seed: 9)
+        let x = RandomMatricesStage.product(of: 2, size: 5, rng: rng)
+        let a = rng.substream(0).normal(count: 25, std: Float(1 / 5.0.squareRoot())).map(Double.init)
+        let b = rng.substream(1).normal(count: 25, std: Float(1 / 5.0.squareRoot())).map(Double.init)
+        for i in 0..<5 {
+            for j in 0..<5 {
+                let direct = (0..<5).map { a[i * 5 + $0] * b[$0 * 5 + j] }.reduce(0, +)
+                XCTAssertEqual(x[i * 5 + j], direct, accuracy: 1e-12)
+            }
+        }
     }
 }

@@ -8,7 +8,7 @@ import Plot
 /// counts Theorem 1 predicts for its bins: a check that the empirical spectra are the theoretical ones.
 public struct Fig8RandomMatrixHistograms: FigureRecipe {
     public let id = "fig8"
-    public let version = 2
+    public let version = 4
 
     public init() {}
 
@@ -40,14 +40,20 @@ public struct Fig8RandomMatrixHistograms: FigureRecipe {
             // One legend entry for all dashed theory lines (a line without points draws nothing else).
             p.plot([], [], label: "Theorem 1, N → ∞ (dashed)", color: .black, width: 1.1, dash: .dashed)
             p.legend = .upperRight
+            if c == 0 {
+                // Headroom above the highest bar keeps the legend clear of the zoom frame below it.
+                let top = sets.flatMap { $0.counts + $0.expected }.max() ?? 1
+                p.y.limits = .fixed(0, top * 1.45)
+            }
             fig[0, c] = p
         }
-        // Panel c + 1 is the frame around the sets it keeps: up to their right edge and their highest bar.
+        // Panel c + 1 is the frame around the sets it keeps: up to their right edge and 30 % above their
+        // highest bar, which leaves the legend room above the bars.
         for c in 0..<(columns - 1) {
             let kept = sets.prefix(columns - c - 1)
             let right = kept.compactMap(\.edges.last).max() ?? 1
             let top = kept.flatMap { $0.counts + $0.expected }.max() ?? 1
-            fig.zoom(from: PanelIndex(0, c), x: (-0.025 * right)...(right * 1.025), y: 0...(top * 1.08), to: PanelIndex(0, c + 1))
+            fig.zoom(from: PanelIndex(0, c), x: (-0.025 * right)...(right * 1.025), y: 0...(top * 1.3), to: PanelIndex(0, c + 1))
         }
         let total = result.repeats * result.size
         print("fig8: \(sets.count) histograms of \(total) singular values each (\(result.repeats) products of \(result.size)×\(result.size))")
