@@ -120,8 +120,16 @@ public struct CacheStore: Sendable {
         try FileIO.atomicWrite(try RecordCoding.encoder().encode(record), to: dir.appendingPathComponent("\(record.key).json"))
         if record.status == .succeeded {
             unlink(failuresDirectory.appendingPathComponent("\(record.key).json").path)
-            try FileIO.atomicWrite(Data(record.key.utf8), to: refsDirectory.appendingPathComponent(record.stage))
+            try markLatest(key: record.key, ofStage: record.stage)
         }
+    }
+
+    /// Points the stage's ref at `key`: the run it was last brought up to date by, computed or cached,
+    /// so that `status`, `show` and `cat` compare against what the user last ran. Written only on change,
+    /// so a cached run stays cheap.
+    public func markLatest(key: String, ofStage stage: String) throws {
+        guard lastKey(ofStage: stage) != key else { return }
+        try FileIO.atomicWrite(Data(key.utf8), to: refsDirectory.appendingPathComponent(stage))
     }
 
     /// The successful record of a key, if every object it names is present.

@@ -107,6 +107,7 @@ public struct Runner: Sendable {
                         state.complete(stage.name, record.outputs)
                         summary.cached.append(stage.name)
                         console.cached(stage.name)
+                        try store.markLatest(key: spec.key, ofStage: stage.name)
                         try publish(stage, record)
                         progressed = true
                     } else if !stop && state.running < jobs {

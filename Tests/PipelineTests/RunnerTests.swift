@@ -88,3 +88,17 @@ final class RunnerTests: XCTestCase {
         XCTAssertTrue(r.err.contains("no stage named 'cc'; did you mean 'c'?"), r.err)
     }
 }
+
+final class LatestRunTests: XCTestCase {
+    /// `cat` and `show` of a stale stage show the run the user last brought it up to date with, even
+    /// when that run was a cache hit.
+    func testACachedRunBecomesTheLatest() throws {
+        let box = try Sandbox(basicPipeline)
+        try box.run(["run", "a"])
+        try box.run(["run", "a", "--profile", "long"])
+        try box.run(["run", "a"])
+        let cat = try box.run(["cat", "a:out.txt", "--set", "a.params.text=Z"])
+        XCTAssertEqual(cat.out, "A\n", "the quick run (cached) is the latest, not the long one")
+        XCTAssertTrue(cat.err.contains("not up to date; showing its last successful run"), cat.err)
+    }
+}
