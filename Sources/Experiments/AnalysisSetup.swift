@@ -42,10 +42,48 @@ public enum AnalysisSetup {
         return try BatchAssembler(source: data.train, stats: stats, options: options)
     }
 
+    /// The first `count` mini-batches of the first epoch (see `batches`); an error if the training set
+    /// has fewer full batches, so that every analysed batch has exactly `batchSize` images.
+    public static func firstBatches(_ context: StageContext, count: Int,
+                                    loaded: (data: CIFAR10, stats: ChannelStats)? = nil) throws -> [ImageBatch] {
+        let (data, stats) = try loaded ?? data(context)
+        let assembler = try batches(context, data: data, stats: stats)
+        let full = assembler.indices.count / assembler.options.batchSize
+        guard count >= 1, count <= full else {
+            throw PipelineError.badParameter(stage: context.stage, parameter: "batches",
+                                             problem: "needs 1…\(full) full mini-batches of \(assembler.options.batchSize), got \(count)")
+        }
+        let order = assembler.order(epoch: 0)
+        return (0..<count).map { assembler.batch(epoch: 0, index: $0, order: order) }
+    }
+
     /// Writes a Codable value as pretty JSON (sorted keys), for outputs such as metrics and tables.
+    /// Non-finite numbers (an overflowing loss, a diverged network's moments) are written as the strings
+    /// "Infinity", "-Infinity" and "NaN", which `readJSON` (and Python's json module) read back.
     public static func writeJSON<T: Encodable>(_ value: T, to url: URL) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
         try encoder.encode(value).write(to: url, options: .atomic)
     }
+
+    /// Reads what `writeJSON` wrote (a dependency's output, for a figure).
+    public static func readJSON<T: Decodable>(_ type: T.Type, from url: URL) throws -> T {
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
+        return try decoder.decode(type, from: Data(contentsOf: url))
+    }
+
+    /// SGD as the paper trains (momentum 0.9, weight decay 1e-4 unless the params say otherwise), at a
+    /// constant rate: the analyses look at the first steps only, before any drop.
+    public static func constantRateTrainer(_ model: ResNet, learningRate: Double, context: StageContext) throws -> Trainer {
+        Trainer(model: model, schedule: LearningRateSchedule(base: Float(learningRate), drops: []),
+                momentum: Float(try context.double("momentum")), weightDecay: Float(try context.double("weightDecay")))
+    }
+
+    /// The optimiser's parameters, for kinds that take SGD steps.
+    public static let optimizerParameters = [
+        ParameterSpec("momentum", .number, default: 0.9, help: "SGD momentum (0.9 in the paper)"),
+        ParameterSpec("weightDecay", .number, default: 1e-4, help: "L2 weight decay (1e-4 in the paper)"),
+    ]
 }

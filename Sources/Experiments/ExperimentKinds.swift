@@ -3,9 +3,19 @@ import Pipeline
 /// Every stage kind `bnrepro` knows.
 public enum ExperimentKinds {
     /// Every figure recipe, by id.
-    public static let figureRecipes: [any FigureRecipe] = []
+    public static let figureRecipes: [any FigureRecipe] = [
+        Fig1Accuracy(), Fig2GradientHistograms(), Fig3RelativeLoss(), Fig4DivergingUpdate(), Fig5ChannelMoments(),
+        Fig6OutputGradients(), Fig7ChannelGradientMap(), Fig8RandomMatrixHistograms(), Fig9FussCatalanDensity(),
+    ]
 
     public static var registry: KindRegistry {
-        KindRegistry([DownloadStage(), CIFAR10DecodeStage(), FigureStage(recipes: figureRecipes)])
+        KindRegistry([
+            DownloadStage(), CIFAR10DecodeStage(), FigureStage(recipes: figureRecipes),
+            // Analyses at initialisation.
+            InitStage(), GradientHistogramStage(), ChannelMomentsStage(), OutputGradientsStage(),
+            GradientCoherenceStage(), RandomMatricesStage(),
+            // Training and the first steps.
+            TrainStage(), RelativeLossStage(), DivergingUpdateStage(),
+        ])
     }
 }

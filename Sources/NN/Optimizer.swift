@@ -14,6 +14,13 @@ public struct SGD: Sendable {
         velocity = [Float](repeating: 0, count: parameterCount)
     }
 
+    /// Resumes an optimiser from saved state (a training run restarted from its checkpoint).
+    public init(momentum: Float, weightDecay: Float, velocity: [Float]) {
+        self.momentum = momentum
+        self.weightDecay = weightDecay
+        self.velocity = velocity
+    }
+
     public mutating func step(_ parameters: FloatBuffer, _ gradients: FloatBuffer, learningRate lr: Float) {
         let p = parameters.pointer, g = gradients.pointer
         let mu = momentum, wd = weightDecay

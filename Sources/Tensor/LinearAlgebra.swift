@@ -27,6 +27,18 @@ public func gemm(m: Int, n: Int, k: Int, alpha: Float = 1,
                 blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(n))
 }
 
+/// Float64 `gemm` (dgemm): the random-matrix study multiplies up to five matrices, whose smallest
+/// singular values (10⁻¹⁰ and below) float32 rounding would bury.
+public func gemm(m: Int, n: Int, k: Int, alpha: Double = 1,
+                 a: UnsafePointer<Double>, transposeA: Bool = false,
+                 b: UnsafePointer<Double>, transposeB: Bool = false,
+                 beta: Double = 0, c: UnsafeMutablePointer<Double>) {
+    let lda = transposeA ? m : k
+    let ldb = transposeB ? k : n
+    cblas_dgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(n))
+}
+
 /// Matrix product of two rank-2 tensors.
 public func matmul(_ a: Tensor, _ b: Tensor) throws -> Tensor {
     guard a.shape.count == 2, b.shape.count == 2, a.shape[1] == b.shape[0] else {

@@ -1,0 +1,170 @@
+import Datasets
+import Foundation
+import NN
+import Pipeline
+
+/// Channel moments of one layer along the diverging update: rows t, columns channels.
+public struct LayerMoments: Codable, Equatable, Sendable {
+    public var layer: Int
+    public var channels: Int
+    /// means[i][c] at θ + t_i·Δθ.
+    public var means: [[Double]]
+    public var variances: [[Double]]
+}
+
+public struct DivergingUpdateResult: Codable, Equatable, Sendable {
+    public var depth: Int
+    public var seed: Int
+    public var learningRate: Double
+    /// The SGD step (0-based) whose update Δθ = θ_{step+1} − θ_step makes the loss exceed the threshold.
+    public var updateStep: Int
+    /// The loss of mini-batch `updateStep + 1` at θ_{step+1}: the first loss above the threshold (or, when
+    /// the loss at initialisation already exceeded it, that loss).
+    public var divergedLoss: Double
+    /// True when the network's loss exceeded the threshold before any update; the first update is used.
+    public var divergentAtInitialization: Bool
+    public var threshold: Double
+    /// Mini-batch losses of steps 0…updateStep + 1 (the last one is `divergedLoss`).
+    public var lossesBefore: [Double]
+    /// ‖Δθ‖₂.
+    public var updateNorm: Double
+    public var t: [Double]
+    /// The loss of the update's mini-batch at θ + tΔθ, for each t.
+    public var lossAlongUpdate: [Double]
+    public var layers: [LayerMoments]
+}
+
+/// `diverging-update` (Fig. 4): trains the unnormalised network at a large rate until a mini-batch loss
+/// exceeds 10³ (paper's divergence), takes the update Δθ that got it there and, on the mini-batch that
+/// update was computed from, records per-channel means and variances of layers 8, 44 and 80 (conv outputs)
+/// at θ + tΔθ for t on an even grid over [0, 1].
+public struct DivergingUpdateStage: StageKind {
+    public static let outputJSON = "diverging-update.json"
+
+    public let name = "diverging-update"
+    public let version = 1
+    public let parameters = AnalysisSetup.networkParameters + AnalysisSetup.optimizerParameters + [
+        ParameterSpec("normalization", .string, default: "none", help: "the network: none (the paper's), batchNorm or lastLayerOnly"),
+        ParameterSpec("learningRate", .number, default: 0.1, help: "the large rate that makes the network diverge"),
+        ParameterSpec("threshold", .number, default: 1e3, help: "divergence: a mini-batch loss above this (paper: 10³)"),
+        ParameterSpec("maxSteps", .integer, default: 200, help: "give up when no update diverges within this many steps"),
+        ParameterSpec("layers", .array, default: [8, 44, 80], help: "layers whose channel moments are recorded"),
+        ParameterSpec("points", .integer, default: 101, help: "points t on [0, 1] along the update (101: one row per percent)"),
+    ]
+
+    public init() {}
+
+    public enum Failure: Error, CustomStringConvertible {
+        case noDivergence(stage: String, steps: Int, learningRate: Double, lastLoss: Double)
+        public var description: String {
+            switch self {
+            case let .noDivergence(stage, steps, lr, last):
+                return "stage '\(stage)': no update diverged within \(steps) steps at learning rate \(lr) (last loss \(last)); raise 'learningRate' or 'maxSteps'"
+            }
+        }
+    }
+
+    public func run(_ context: StageContext) throws {
+        let normName = try context.string("normalization")
+        guard let normalization = Normalization(rawValue: normName) else {
+            throw PipelineError.badParameter(stage: context.stage, parameter: "normalization", problem: "'\(normName)' is not none, batchNorm or lastLayerOnly")
+        }
+        let layers = try context.ints("layers"), points = try context.int("points")
+        let depth = try context.int("depth")
+        guard points >= 2 else { throw PipelineError.badParameter(stage: context.stage, parameter: "points", problem: "needs at least 2") }
+        if let bad = layers.first(where: { $0 < 1 || $0 >= depth }) {
+            throw PipelineError.badParameter(stage: context.stage, parameter: "layers", problem: "layer \(bad) is not a conv layer of ResNet-\(depth) (1…\(depth - 1))")
+        }
+        let (data, stats) = try AnalysisSetup.data(context)
+        let assembler = try AnalysisSetup.batches(context, data: data, stats: stats)
+        let model = try AnalysisSetup.network(context, normalization: normalization)
+        let lr = try context.double("learningRate")
+        var trainer = try AnalysisSetup.constantRateTrainer(model, learningRate: lr, context: context)
+        trainer.divergenceThreshold = try context.double("threshold")
+
+        let found = try findDivergingUpdate(&trainer, assembler: assembler, context: context)
+        let ts = (0..<points).map { Double($0) / Double(points - 1) }
+        var moments = layers.map { LayerMoments(layer: $0, channels: 0, means: [], variances: []) }
+        var lossAlong: [Double] = []
+        for (i, t) in ts.enumerated() {
+            try model.setParameters(base: found.theta, plus: Float(t), times: found.delta)
+            lossAlong.append(try model.forward(images: found.batch.images, labels: found.batch.labels, mode: .training))
+            for j in layers.indices {
+                let m = try model.channelMoments(layer: layers[j], at: .convOutput)
+                moments[j].channels = m.mean.count
+                moments[j].means.append(m.mean)
+                moments[j].variances.append(m.variance)
+            }
+            if i % 10 == 0 || i == points - 1 {
+                context.progress(String(format: "t = %.2f: loss %.4g", t, lossAlong[i]), fraction: Double(i + 1) / Double(points))
+            }
+        }
+        let result = DivergingUpdateResult(
+            depth: depth, seed: try context.int("seed"), learningRate: lr, updateStep: found.step, divergedLoss: found.divergedLoss,
+            divergentAtInitialization: found.atInitialization, threshold: trainer.divergenceThreshold, lossesBefore: found.losses,
+            updateNorm: found.delta.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot(),
+            t: ts, lossAlongUpdate: lossAlong, layers: moments)
+        try AnalysisSetup.writeJSON(result, to: context.output(Self.outputJSON))
+        print("diverging update: step \(found.step) at lr \(lr); loss after it \(found.divergedLoss); losses before \(found.losses.map { String(format: "%.4g", $0) })")
+        print(String(format: "loss of the update's batch: %.4g at t = 0, %.4g at t = 1; |Δθ| = %.4g", lossAlong.first ?? .nan, lossAlong.last ?? .nan, result.updateNorm))
+        for m in moments {
+            let lastMeans = m.means.last ?? [], lastVars = m.variances.last ?? []
+            print(String(format: "layer %d (%d channels): mean ∈ [%.3g, %.3g], variance max %.3g at t = 1; max |mean| at t = 0: %.3g",
+                         m.layer, m.channels, lastMeans.min() ?? .nan, lastMeans.max() ?? .nan, lastVars.max() ?? .nan,
+                         m.means.first?.map(abs).max() ?? .nan))
+        }
+    }
+
+    struct DivergingUpdate {
+        var step: Int
+        var theta: [Float]
+        var delta: [Float]
+        var batch: Batch
+        var divergedLoss: Double
+        var atInitialization: Bool
+        var losses: [Double]
+    }
+
+    /// SGD from initialisation until the loss of the next mini-batch exceeds the threshold; returns the
+    /// update that led there, with θ before it and its mini-batch.
+    func findDivergingUpdate(_ trainer: inout Trainer, assembler: BatchAssembler, context: StageContext) throws -> DivergingUpdate {
+        let maxSteps = try context.int("maxSteps")
+        let perEpoch = assembler.batchesPerEpoch
+        var order = assembler.order(epoch: 0), orderEpoch = 0
+        func batch(_ step: Int) -> Batch {
+            let epoch = step / perEpoch
+            if epoch != orderEpoch { order = assembler.order(epoch: epoch); orderEpoch = epoch }
+            let b = assembler.batch(epoch: epoch, index: step % perEpoch, order: order)
+            return Batch(images: b.images, labels: b.labels)
+        }
+        let model = trainer.model
+        var losses: [Double] = []
+        var previous: (theta: [Float], batch: Batch)?
+        for step in 0...maxSteps {
+            let current = batch(step)
+            let theta = model.parameterVector()
+            let loss = try model.forward(images: current.images, labels: current.labels, mode: .training, updateRunningStats: true)
+            losses.append(loss)
+            context.progress(String(format: "searching the diverging update: step %d, loss %.4g", step, loss))
+            if trainer.isDivergent(loss) {
+                if let (before, used) = previous {
+                    let delta = zip(theta, before).map { $0 - $1 }
+                    return DivergingUpdate(step: step - 1, theta: before, delta: delta, batch: used, divergedLoss: loss,
+                                           atInitialization: false, losses: losses)
+                }
+                // Already divergent at initialisation: the first update is the one the figure shows.
+                try model.backward()
+                trainer.sgd.step(model.parameters, model.gradients, learningRate: Float(try context.double("learningRate")))
+                let delta = zip(model.parameterVector(), theta).map { $0 - $1 }
+                return DivergingUpdate(step: 0, theta: theta, delta: delta, batch: current, divergedLoss: loss,
+                                       atInitialization: true, losses: losses)
+            }
+            guard step < maxSteps else { break }
+            try model.backward()
+            trainer.sgd.step(model.parameters, model.gradients, learningRate: Float(try context.double("learningRate")))
+            previous = (theta, current)
+        }
+        throw Failure.noDivergence(stage: context.stage, steps: maxSteps, learningRate: try context.double("learningRate"),
+                                   lastLoss: losses.last ?? .nan)
+    }
+}

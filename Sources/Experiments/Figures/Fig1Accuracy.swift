@@ -1,0 +1,93 @@
+import Foundation
+import Pipeline
+import Plot
+
+/// Fig. 1: train (left) and test (right) accuracy against % of training for every training
+/// configuration, mean over seeds with a ± one standard deviation band (population std, numpy's
+/// default). Colours and legend order follow the paper; a diverged run is left out of its mean and
+/// named in the legend, as the paper leaves out the unnormalised network at large rates. The title
+/// states the budget that was actually trained, read from the runs themselves.
+public struct Fig1Accuracy: FigureRecipe {
+    public let id = "fig1"
+    public let version = 1
+
+    public init() {}
+
+    struct Configuration: Hashable { var bn: Bool; var lr: Double }
+
+    /// The paper's legend order and colours (matplotlib's cycle in that order).
+    static let paperOrder: [(Configuration, Color)] = [
+        (Configuration(bn: true, lr: 0.003), .tabBlue), (Configuration(bn: true, lr: 0.1), .tabOrange),
+        (Configuration(bn: true, lr: 0.0001), .tabGreen), (Configuration(bn: false, lr: 0.0001), .tabRed),
+    ]
+
+    public func figures(_ context: StageContext) throws -> [(name: String, figure: Figure)] {
+        let inputs = context.inputs(ofKind: "train")
+        guard !inputs.isEmpty else {
+            throw PipelineError.badParameter(stage: context.stage, parameter: "deps", problem: "fig1 needs train stages among its deps")
+        }
+        var runs: [Configuration: [TrainMetrics]] = [:]
+        var drops: Set<[Double]> = []
+        for input in inputs {
+            let m = try AnalysisSetup.readJSON(TrainMetrics.self, from: try input.file(TrainStage.metricsJSON, for: context.stage))
+            runs[Configuration(bn: m.normalization == "batchNorm", lr: m.learningRate), default: []].append(m)
+            if let d = input.params["drops"]?.arrayValue { drops.insert(d.compactMap(\.doubleValue)) }
+        }
+        let known = Self.paperOrder.map(\.0)
+        let extra = runs.keys.filter { !known.contains($0) }.sorted { ($0.bn ? 0 : 1, -$0.lr) < ($1.bn ? 0 : 1, -$1.lr) }
+        let order = Self.paperOrder.filter { runs[$0.0] != nil } + extra.enumerated().map { ($1, Color.cycle(4 + $0)) }
+
+        var fig = Figure(width: 11, height: 4.4, dpi: 150, rows: 1, columns: 2)
+        fig.title = RichText(Self.caption(runs.values.flatMap { $0 }, drops: drops))
+        for (column, (label, accuracy)) in [("train accuracy", \TrainEvaluation.trainAccuracy),
+                                            ("test accuracy", \TrainEvaluation.testAccuracy)].enumerated() {
+            var panel = Panel(x: Axis(label: "% of training", limits: .fixed(0, 100)), y: Axis(label: RichText(label)))
+            panel.legend = .lowerRight
+            for (config, color) in order {
+                let all = runs[config] ?? []
+                let name = "lr=\(Self.rateText(config.lr)) (\(config.bn ? "with" : "w/o") BN)"
+                let kept = all.filter { !$0.diverged && !$0.evaluations.isEmpty }
+                let divergedCount = all.count - kept.count
+                guard let points = kept.map(\.evaluations.count).min(), points > 0 else {
+                    // Nothing to draw: say so in the legend with an empty line, as the paper says it in the caption.
+                    panel.plot([], [], label: "\(name): diverged in all \(all.count) runs, not shown", color: color, dash: .dashed)
+                    continue
+                }
+                let x = (0..<points).map { kept[0].evaluations[$0].percentOfTraining }
+                var mean: [Double] = [], spread: [Double] = []
+                for i in 0..<points {
+                    let v = kept.map { 100 * $0.evaluations[i][keyPath: accuracy] }
+                    let mu = v.reduce(0, +) / Double(v.count)
+                    mean.append(mu)
+                    spread.append((v.map { ($0 - mu) * ($0 - mu) }.reduce(0, +) / Double(v.count)).squareRoot())
+                }
+                let suffix = divergedCount > 0 ? " (\(divergedCount) of \(all.count) runs diverged, not shown)" : ""
+                panel.plotWithBand(x, mean: mean, spread: spread, label: name + suffix, color: color)
+            }
+            fig[0, column] = panel
+        }
+        return [("fig1-accuracy", fig)]
+    }
+
+    static func rateText(_ lr: Double) -> String {
+        var s = String(format: "%.6f", lr)
+        while s.hasSuffix("0") { s.removeLast() }
+        if s.hasSuffix(".") { s.removeLast() }
+        return s
+    }
+
+    /// "ResNet-20 on 10000 train / 2000 test images, 10 epochs, lr ÷10 at 50 % and 75 %; mean ± std over 2 seeds".
+    static func caption(_ runs: [TrainMetrics], drops: Set<[Double]>) -> String {
+        func values<T: Hashable & Comparable>(_ f: (TrainMetrics) -> T) -> [T] { Array(Set(runs.map(f))).sorted() }
+        func list<T: Hashable & Comparable>(_ f: (TrainMetrics) -> T, _ show: (T) -> String) -> String {
+            values(f).map(show).joined(separator: "/")
+        }
+        let seeds = values { $0.seed }.count
+        let dropText = drops.count == 1
+            ? drops.first.map { "lr ÷10 at " + $0.map { String(format: "%g %%", 100 * $0) }.joined(separator: " and ") } ?? ""
+            : "lr drops differ between runs"
+        return "ResNet-\(list({ $0.depth }, String.init)) on \(list({ $0.trainImages }, String.init)) train / "
+            + "\(list({ $0.testImages }, String.init)) test images, \(list({ $0.epochs }, String.init)) epochs, \(dropText); "
+            + "mean ± std over \(seeds) seed\(seeds == 1 ? "" : "s")"
+    }
+}

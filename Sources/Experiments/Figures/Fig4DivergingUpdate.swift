@@ -1,0 +1,44 @@
+import Foundation
+import Pipeline
+import Plot
+
+/// Fig. 4: heat maps of per-channel means (top row) and variances (bottom row) at layers 8, 44, 80
+/// (columns) along the diverging update of the unnormalised network: rows are the percentage of the
+/// update applied (0 % at the top), columns channels; viridis, one linear colour bar per panel, as in
+/// the paper.
+public struct Fig4DivergingUpdate: FigureRecipe {
+    public let id = "fig4"
+    public let version = 1
+
+    public init() {}
+
+    public func figures(_ context: StageContext) throws -> [(name: String, figure: Figure)] {
+        guard let input = context.inputs(ofKind: "diverging-update").first else {
+            throw PipelineError.badParameter(stage: context.stage, parameter: "deps", problem: "fig4 needs a diverging-update stage among its deps")
+        }
+        let result = try AnalysisSetup.readJSON(DivergingUpdateResult.self, from: try input.file(DivergingUpdateStage.outputJSON, for: context.stage))
+        guard !result.layers.isEmpty, result.t.count >= 2 else {
+            throw PipelineError.badParameter(stage: context.stage, parameter: "deps", problem: "the diverging-update output has no layers")
+        }
+        var fig = Figure(width: 11, height: 6.2, dpi: 150, rows: 2, columns: result.layers.count)
+        fig.columnTitles = result.layers.map { RichText("Layer \($0.layer)") }
+        fig.rowLabels = ["means", "variances"]
+        let origin = result.divergentAtInitialization ? "first update (loss already above 10³ at initialisation)"
+                                                      : "update of step \(result.updateStep + 1), after which the loss is \(String(format: "%.3g", result.divergedLoss))"
+        fig.title = RichText("ResNet-\(result.depth) without BN, lr \(result.learningRate): channel moments along the \(origin)")
+        let rows = result.t.count
+        // Row i is t_i; label the axis in % of the step at the rows nearest 0, 20, …, 100 %.
+        let percents = stride(from: 0.0, through: 100.0, by: 20.0).map { $0 }
+        let tickRows = percents.map { p in Double(result.t.indices.min { abs(result.t[$0] * 100 - p) < abs(result.t[$1] * 100 - p) } ?? 0) }
+        for (column, layer) in result.layers.enumerated() {
+            for (row, grid) in [layer.means, layer.variances].enumerated() {
+                var panel = Panel(x: Axis(label: row == 1 ? "channel" : nil),
+                                  y: Axis(label: column == 0 ? "% of step" : nil, tickValues: tickRows,
+                                          tickLabels: percents.map { String(Int($0)) }))
+                panel.heatmap(rows: rows, columns: layer.channels, values: grid.flatMap { $0 })
+                fig[row, column] = panel
+            }
+        }
+        return [("fig4-diverging-update-moments", fig)]
+    }
+}

@@ -1,0 +1,95 @@
+import Foundation
+import NN
+import Pipeline
+import Plot
+
+/// `gradient-histogram` (Fig. 2): the gradient of one conv layer's weights (layer 55 in the paper, a
+/// 32→32 3×3 conv with 9,216 weights) at initialisation, with and without BN, for the loss averaged
+/// over a mini-batch of `batchSize` images.
+///
+/// Decision (paper-notes §4, Fig. 2 "unresolved"): the paper's histograms hold about 10⁵ values, ten
+/// times one layer's 9,216 weights. We pool the gradients of the first `batches` mini-batches (default
+/// 5, 46,080 values: the paper's order of magnitude within the quick profile's time budget, as every
+/// mini-batch is a full ResNet-110 forward and backward per network) of the first epoch, all taken at
+/// the same initial weights (no update in between): every value is a genuine per-mini-batch gradient
+/// of layer 55. The figure's title says how many were pooled.
+///
+/// Outputs: `gradients-{bn,nobn}.npy` (float32 [batches, out, in, 3, 3]), `histograms.json` (edges and
+/// counts over each sample's own range, `bins` bins, as numpy's default), `metrics.json`.
+public struct GradientHistogramStage: StageKind {
+    public let name = "gradient-histogram"
+    public let version = 3
+    public let parameters = AnalysisSetup.networkParameters + [
+        ParameterSpec("layer", .integer, default: 55, help: "conv layer whose weight gradient is histogrammed (55 in the paper)"),
+        ParameterSpec("batches", .integer, default: 5, help: "mini-batches pooled (one gradient each, same initial weights)"),
+        ParameterSpec("bins", .integer, default: 200, help: "histogram bins (the paper's look: hundreds)"),
+    ]
+
+    public init() {}
+
+    public struct Histogram1D: Codable, Equatable, Sendable {
+        public let edges: [Double]
+        public let counts: [Double]
+    }
+
+    public struct Result: Codable, Sendable {
+        public let layer: Int
+        public let batches: Int
+        public let batchSize: Int
+        public let weightsPerBatch: Int
+        public let histograms: [String: Histogram1D]
+    }
+
+    public struct Metrics: Codable, Sendable {
+        public let layer: Int
+        public let batches: Int
+        public let summaries: [String: SampleSummary]
+        /// std without BN / std with BN ("almost two orders of magnitude larger").
+        public let stdRatioNoBNOverBN: Double
+        public let seconds: Double
+    }
+
+    public func run(_ context: StageContext) throws {
+        let started = Date()
+        let layer = try context.int("layer"), count = try context.int("batches"), bins = try context.int("bins")
+        guard bins >= 1 else { throw PipelineError.badParameter(stage: context.stage, parameter: "bins", problem: "must be positive") }
+        let batches = try AnalysisSetup.firstBatches(context, count: count)
+        var histograms: [String: Histogram1D] = [:], summaries: [String: SampleSummary] = [:]
+        var weights = 0
+        for (v, variant) in NetworkVariant.both.enumerated() {
+            let net = try AnalysisSetup.network(context, normalization: variant.normalization)
+            guard layer >= 1, layer < net.config.depth else {
+                throw PipelineError.badParameter(stage: context.stage, parameter: "layer",
+                                                 problem: "\(layer) is not a conv layer of ResNet-\(net.config.depth) (1…\(net.config.depth - 1))")
+            }
+            var pooled: [Float] = [], shape: [Int] = []
+            for (k, batch) in batches.enumerated() {
+                let loss = try net.forward(images: batch.images, labels: batch.labels)
+                try net.backward()
+                let g = try net.weightGradient(layer: layer)
+                try AnalysisIO.requireFinite(g.data, "layer \(layer) gradient (\(variant.title), batch \(k), loss \(loss))", in: context)
+                pooled += g.data
+                shape = g.shape
+                context.progress("\(variant.title): mini-batch \(k + 1)/\(count), loss \(String(format: "%.3f", loss))",
+                                 fraction: Double(v * count + k + 1) / Double(2 * count))
+            }
+            weights = shape.reduce(1, *)
+            try AnalysisIO.writeNPY(pooled, shape: [count] + shape, to: context.output("gradients-\(variant.key).npy"))
+            let values = pooled.map(Double.init)
+            let h = Plot.Histogram.binning(values, bins: bins)
+            histograms[variant.key] = Histogram1D(edges: h.edges, counts: h.counts)
+            let s = SampleSummary(values)
+            summaries[variant.key] = s
+            print("\(variant.title): \(s.count) gradient values of layer \(layer) (\(count) × \(weights)); mean \(s.mean), "
+                  + "std \(s.std), range [\(s.min), \(s.max)], excess kurtosis \(s.excessKurtosis)")
+        }
+        let ratio = (summaries["nobn"]?.std ?? .nan) / (summaries["bn"]?.std ?? .nan)
+        print(String(format: "std ratio w/o BN / with BN: %.1f", ratio))
+        try AnalysisSetup.writeJSON(Result(layer: layer, batches: count, batchSize: try context.int("batchSize"),
+                                           weightsPerBatch: weights, histograms: histograms),
+                                    to: context.output("histograms.json"))
+        try AnalysisSetup.writeJSON(Metrics(layer: layer, batches: count, summaries: summaries, stdRatioNoBNOverBN: ratio,
+                                            seconds: Date().timeIntervalSince(started)),
+                                    to: context.output("metrics.json"))
+    }
+}

@@ -1,0 +1,63 @@
+import ArrayFormats
+import Foundation
+import NN
+import Pipeline
+
+/// `init`: the initial weights of the ResNet with and without BN, as safetensors a user can open with
+/// numpy/PyTorch (`safetensors.numpy.load_file`). They are the weights every analysis at
+/// initialisation builds from the same `depth`, `initialization` and `seed` (the networks are a pure
+/// function of these, so the analyses rebuild them rather than read these files; a test checks that
+/// the two agree bit for bit).
+///
+/// pipeline.json sets `initialization` to xavierNormal here and in every analysis at initialisation
+/// (why: ChannelMomentsStage).
+///
+/// Outputs: `resnet{depth}-{bn,nobn}.safetensors`, `summary.json` (parameter counts and the per-layer
+/// weight std against the scheme's target, a check that the initialisation is what it claims).
+public struct InitStage: StageKind {
+    public let name = "init"
+    public let version = 1
+    public let parameters = AnalysisSetup.networkParameters.filter { $0.name != "batchSize" }
+
+    public init() {}
+
+    public struct LayerCheck: Codable, Sendable {
+        public let layer: Int
+        public let weights: Int
+        public let std: Double
+        public let targetStd: Double
+    }
+
+    public struct NetworkSummary: Codable, Sendable {
+        public let file: String
+        public let parameters: Int
+        public let tensors: Int
+        public let layers: [LayerCheck]
+    }
+
+    public func run(_ context: StageContext) throws {
+        var summary: [String: NetworkSummary] = [:]
+        for (v, variant) in NetworkVariant.both.enumerated() {
+            let net = try AnalysisSetup.network(context, normalization: variant.normalization)
+            let file = "resnet\(net.config.depth)-\(variant.key).safetensors"
+            try net.saveCheckpoint(to: context.output(file), metadata: [
+                "seed": "\(try context.int("seed"))", "initialization": try context.string("initialization"),
+                "stage": context.stage, "description": "bnrepro ResNet-\(net.config.depth) \(variant.title) at initialisation",
+            ])
+            var checks: [LayerCheck] = []
+            for spec in net.config.convLayers {
+                guard let w = net.parameter("layer\(spec.layer).conv.weight") else { continue }
+                let fanIn = Double(spec.inChannels * 9), fanOut = Double(spec.outChannels * 9)
+                let target = net.config.initialization == .heNormal ? (2 / fanIn).squareRoot() : (2 / (fanIn + fanOut)).squareRoot()
+                checks.append(LayerCheck(layer: spec.layer, weights: w.count, std: SampleSummary(w.data).std, targetStd: target))
+            }
+            summary[variant.key] = NetworkSummary(file: file, parameters: net.parameters.count, tensors: net.layout.entries.count,
+                                                  layers: checks)
+            let worst = checks.map { abs($0.std / $0.targetStd - 1) }.max() ?? 0
+            print("\(variant.title): \(file), \(net.parameters.count) parameters in \(net.layout.entries.count) tensors; "
+                  + String(format: "conv weight stds within %.1f%% of the target", 100 * worst))
+            context.progress("\(variant.title) written", fraction: Double(v + 1) / 2)
+        }
+        try AnalysisSetup.writeJSON(summary, to: context.output("summary.json"))
+    }
+}

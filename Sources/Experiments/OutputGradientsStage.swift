@@ -1,0 +1,109 @@
+import Foundation
+import NN
+import Pipeline
+
+/// `output-gradients` (Fig. 6): ∂L/∂logits for one mini-batch at initialisation, with and without BN,
+/// L the batch-mean cross-entropy, so a row is (softmax − onehot)/B and sums to zero.
+///
+/// Decision: the paper writes ∂L_b/∂O_{b,j} with L_b the loss of image b, but its colour bar spans about
+/// ±1/128, which is the gradient of the batch *mean* loss; we plot that (B times smaller than ∂L_b).
+///
+/// Outputs: `logit-gradients-{bn,nobn}.npy` (float32 [B, classes]), `labels.npy` (int32 [B]),
+/// `summary.json` (per network: loss, predicted-class histogram, the consistency checks below),
+/// `metrics.json` (the same numbers, flat).
+public struct OutputGradientsStage: StageKind {
+    public let name = "output-gradients"
+    public let version = 1
+    public let parameters = AnalysisSetup.networkParameters + [
+        ParameterSpec("batch", .integer, default: 0, help: "which mini-batch of the first epoch (0-based)"),
+    ]
+
+    public init() {}
+
+    public struct NetworkSummary: Codable, Sendable {
+        public let loss: Double
+        /// How many images the network predicts as each class (argmax of the logits).
+        public let predictedPerClass: [Int]
+        /// The most predicted class and its share of the batch ("almost always the same class").
+        public let modalClass: Int
+        public let modalShare: Double
+        public let accuracy: Double
+        public let minGradient: Double
+        public let maxGradient: Double
+        /// max_b |Σ_j ∂L/∂z_bj|: zero up to rounding because softmax rows sum to one.
+        public let maxAbsRowSum: Double
+        /// max |engine gradient − (softmax(z) − onehot)/B| recomputed here from the logits in Float64.
+        public let maxDeviationFromSoftmaxFormula: Double
+    }
+
+    public struct Summary: Codable, Sendable {
+        public let batch: Int
+        public let batchSize: Int
+        public let classes: Int
+        public let classNames: [String]
+        public let networks: [String: NetworkSummary]
+    }
+
+    public func run(_ context: StageContext) throws {
+        let index = try context.int("batch")
+        guard index >= 0 else { throw PipelineError.badParameter(stage: context.stage, parameter: "batch", problem: "must be 0 or more") }
+        let loaded = try AnalysisSetup.data(context)
+        guard let batch = try AnalysisSetup.firstBatches(context, count: index + 1, loaded: loaded).last else {
+            throw PipelineError.badParameter(stage: context.stage, parameter: "batch", problem: "no mini-batch \(index)")
+        }
+        var networks: [String: NetworkSummary] = [:]
+        var classes = 0
+        for (v, variant) in NetworkVariant.both.enumerated() {
+            let net = try AnalysisSetup.network(context, normalization: variant.normalization)
+            let loss = try net.forward(images: batch.images, labels: batch.labels)
+            let grads = try net.logitGradients(), logits = try net.logits()
+            classes = net.config.classes
+            try AnalysisIO.requireFinite(grads.data, "∂L/∂logits (\(variant.title))", in: context)
+            try AnalysisIO.writeNPY(grads.data, shape: grads.shape, to: context.output("logit-gradients-\(variant.key).npy"))
+            let s = Self.summarize(logits: logits.data.map(Double.init), gradients: grads.data.map(Double.init),
+                                   labels: batch.labels.map(Int.init), classes: classes, loss: loss)
+            networks[variant.key] = s
+            context.progress("\(variant.title) done", fraction: Double(v + 1) / 2)
+            print(String(format: "%@: loss %.3f, predicts class %d for %.0f%% of the batch, accuracy %.1f%%, gradients in [%.5f, %.5f], "
+                         + "max |row sum| %.2g, max deviation from (softmax − onehot)/B %.2g",
+                         variant.title, loss, s.modalClass, 100 * s.modalShare, 100 * s.accuracy, s.minGradient, s.maxGradient,
+                         s.maxAbsRowSum, s.maxDeviationFromSoftmaxFormula))
+        }
+        try AnalysisIO.writeNPY(batch.labels, shape: [batch.count], to: context.output("labels.npy"))
+        let summary = Summary(batch: index, batchSize: batch.count, classes: classes, classNames: loaded.data.classNames, networks: networks)
+        try AnalysisSetup.writeJSON(summary, to: context.output("summary.json"))
+        var flat: [String: Double] = [:]
+        for (k, s) in networks {
+            flat["\(k).loss"] = s.loss; flat["\(k).modalShare"] = s.modalShare; flat["\(k).maxAbsRowSum"] = s.maxAbsRowSum
+            flat["\(k).gradientRange"] = s.maxGradient - s.minGradient
+        }
+        try AnalysisSetup.writeJSON(flat, to: context.output("metrics.json"))
+    }
+
+    /// Prediction counts and the two checks of a [B, K] gradient against its logits and labels.
+    static func summarize(logits z: [Double], gradients g: [Double], labels: [Int], classes K: Int, loss: Double) -> NetworkSummary {
+        let B = labels.count
+        var predicted = [Int](repeating: 0, count: K)
+        var correct = 0, maxRow = 0.0, maxDev = 0.0
+        for b in 0..<B {
+            let row = z[(b * K)..<((b + 1) * K)]
+            let top = row.max() ?? 0
+            let argmax = row.firstIndex(of: top).map { $0 - b * K } ?? 0
+            predicted[argmax] += 1
+            if argmax == labels[b] { correct += 1 }
+            let exps = row.map { exp($0 - top) }, total = exps.reduce(0, +)
+            var sum = 0.0
+            for j in 0..<K {
+                let expected = (exps[j] / total - (j == labels[b] ? 1 : 0)) / Double(B)
+                maxDev = max(maxDev, abs(g[b * K + j] - expected))
+                sum += g[b * K + j]
+            }
+            maxRow = max(maxRow, abs(sum))
+        }
+        let modal = predicted.indices.max(by: { predicted[$0] < predicted[$1] }) ?? 0
+        return NetworkSummary(loss: loss, predictedPerClass: predicted, modalClass: modal,
+                              modalShare: Double(predicted[modal]) / Double(max(B, 1)), accuracy: Double(correct) / Double(max(B, 1)),
+                              minGradient: g.min() ?? 0, maxGradient: g.max() ?? 0, maxAbsRowSum: maxRow,
+                              maxDeviationFromSoftmaxFormula: maxDev)
+    }
+}

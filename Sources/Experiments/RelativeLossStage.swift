@@ -1,0 +1,141 @@
+import Datasets
+import Foundation
+import NN
+import Pipeline
+
+/// One curve of Fig. 3: r(s) = L_B(θ − s·∇L_B(θ)) / L_B(θ) on mini-batch k, θ after k − 1 SGD steps.
+public struct RelativeLossCurve: Codable, Equatable, Sendable {
+    /// "batchNorm" or "none".
+    public var normalization: String
+    /// 1-based, as the paper's column titles ("mini-batch 1").
+    public var miniBatch: Int
+    /// The rate of the k − 1 training steps that led to θ.
+    public var learningRate: Double
+    /// L_B(θ).
+    public var baseLoss: Double
+    /// ‖∇L_B(θ)‖₂, for reading step sizes as distances.
+    public var gradientNorm: Double
+    public var stepSizes: [Double]
+    /// L_B(θ − s·∇L_B(θ)); may be +Infinity or NaN where the network overflows.
+    public var losses: [Double]
+    public var relativeLoss: [Double]
+}
+
+public struct RelativeLossResult: Codable, Equatable, Sendable {
+    public var depth: Int
+    public var seed: Int
+    public var batchSize: Int
+    public var curves: [RelativeLossCurve]
+}
+
+/// `relative-loss` (Fig. 3): for the BN and the unnormalised network, trained from initialisation with
+/// their usual rates (0.1 and 1e-4), the loss on mini-batch k along its own negative gradient, relative to
+/// the loss before the step, over a log grid of step sizes. The gradient is the plain mini-batch gradient
+/// (no momentum, no weight decay); BN uses the batch's statistics, as in training. The probes never
+/// touch BN's running averages, so the training steps between probes are exactly SGD's.
+public struct RelativeLossStage: StageKind {
+    public static let outputJSON = "relative-loss.json"
+    public static let outputCSV = "relative-loss.csv"
+
+    public let name = "relative-loss"
+    public let version = 1
+    public let parameters = AnalysisSetup.networkParameters + AnalysisSetup.optimizerParameters + [
+        ParameterSpec("miniBatches", .array, default: [1, 4, 7], help: "1-based mini-batches to probe (paper: 1, 4, 7)"),
+        ParameterSpec("learningRateBN", .number, default: 0.1, help: "rate of the steps before a probe, with BN"),
+        ParameterSpec("learningRateNoBN", .number, default: 1e-4, help: "rate of the steps before a probe, without BN"),
+        ParameterSpec("stepMin", .number, default: 1e-5, help: "smallest step size of the log grid"),
+        ParameterSpec("stepMax", .number, default: 0.2, help: "largest step size of the log grid"),
+        ParameterSpec("stepCount", .integer, default: 36, help: "points of the log grid (about 8 per decade)"),
+    ]
+
+    public init() {}
+
+    public func run(_ context: StageContext) throws {
+        let ks = try context.ints("miniBatches")
+        guard !ks.isEmpty, ks.allSatisfy({ $0 >= 1 }) else {
+            throw PipelineError.badParameter(stage: context.stage, parameter: "miniBatches", problem: "needs 1-based batch numbers, got \(ks)")
+        }
+        let steps = try Self.logGrid(context)
+        let (data, stats) = try AnalysisSetup.data(context)
+        let assembler = try AnalysisSetup.batches(context, data: data, stats: stats)
+        guard ks.max() ?? 1 <= assembler.batchesPerEpoch else {
+            throw PipelineError.badParameter(stage: context.stage, parameter: "miniBatches",
+                problem: "batch \(ks.max() ?? 0) needs more than the \(assembler.batchesPerEpoch) batches of one epoch")
+        }
+        var curves: [RelativeLossCurve] = []
+        let runs: [(Normalization, Double)] = [(.batchNorm, try context.double("learningRateBN")),
+                                               (.none, try context.double("learningRateNoBN"))]
+        for (normalization, lr) in runs {
+            let model = try AnalysisSetup.network(context, normalization: normalization)
+            var trainer = try AnalysisSetup.constantRateTrainer(model, learningRate: lr, context: context)
+            let order = assembler.order(epoch: 0)
+            for k in 1...(ks.max() ?? 1) {
+                let batch = assembler.batch(epoch: 0, index: k - 1, order: order)
+                let nnBatch = Batch(images: batch.images, labels: batch.labels)
+                if ks.contains(k) {
+                    curves.append(try Self.probe(model, batch: nnBatch, steps: steps, normalization: normalization,
+                                                 miniBatch: k, learningRate: lr))
+                    let done = Double(curves.count) / Double(runs.count * ks.count)
+                    context.progress(String(format: "%@ mini-batch %d: L = %.4g, min r = %.3g", normalization.rawValue, k,
+                                            curves[curves.count - 1].baseLoss,
+                                            curves[curves.count - 1].relativeLoss.filter(\.isFinite).min() ?? .nan),
+                                     fraction: min(1, done))
+                }
+                if k < (ks.max() ?? 1) {
+                    let loss = try trainer.trainStep(nnBatch, totalSteps: Int.max)
+                    guard !trainer.isDivergent(loss) else {
+                        throw PipelineError.badParameter(stage: context.stage, parameter: normalization == .batchNorm ? "learningRateBN" : "learningRateNoBN",
+                            problem: "training diverged (loss \(loss)) at step \(k) before the probes; use the paper's rate")
+                    }
+                }
+            }
+        }
+        let result = RelativeLossResult(depth: try context.int("depth"), seed: try context.int("seed"),
+                                        batchSize: try context.int("batchSize"), curves: curves)
+        try AnalysisSetup.writeJSON(result, to: context.output(Self.outputJSON))
+        try Self.csv(result).write(to: context.output(Self.outputCSV), atomically: true, encoding: .utf8)
+        for c in curves {
+            let best = zip(c.stepSizes, c.relativeLoss).filter { $0.1.isFinite }.min { $0.1 < $1.1 }
+            print(String(format: "%@ mini-batch %d: L = %.4f, |g| = %.4g, min r = %.4f at s = %.3g, r(smax) = %.4g",
+                         c.normalization, c.miniBatch, c.baseLoss, c.gradientNorm, best?.1 ?? .nan, best?.0 ?? .nan,
+                         c.relativeLoss.last ?? .nan))
+        }
+    }
+
+    /// The loss along −∇L_B from θ, on batch B; θ is restored afterwards.
+    static func probe(_ model: ResNet, batch: Batch, steps: [Double], normalization: Normalization,
+                      miniBatch: Int, learningRate: Double) throws -> RelativeLossCurve {
+        let base = try model.forward(images: batch.images, labels: batch.labels, mode: .training)
+        try model.backward()
+        let theta = model.parameterVector(), gradient = model.gradientVector()
+        let norm = gradient.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
+        var losses: [Double] = []
+        for s in steps {
+            try model.setParameters(base: theta, plus: Float(-s), times: gradient)
+            losses.append(try model.forward(images: batch.images, labels: batch.labels, mode: .training))
+        }
+        try model.setParameters(theta)
+        return RelativeLossCurve(normalization: normalization.rawValue, miniBatch: miniBatch, learningRate: learningRate,
+                                 baseLoss: base, gradientNorm: norm, stepSizes: steps, losses: losses,
+                                 relativeLoss: losses.map { $0 / base })
+    }
+
+    static func logGrid(_ context: StageContext) throws -> [Double] {
+        let lo = try context.double("stepMin"), hi = try context.double("stepMax"), n = try context.int("stepCount")
+        guard lo > 0, hi > lo, n >= 2 else {
+            throw PipelineError.badParameter(stage: context.stage, parameter: "stepMin",
+                                             problem: "needs 0 < stepMin < stepMax and stepCount ≥ 2 (got \(lo), \(hi), \(n))")
+        }
+        return (0..<n).map { i in pow(10, log10(lo) + (log10(hi) - log10(lo)) * Double(i) / Double(n - 1)) }
+    }
+
+    static func csv(_ result: RelativeLossResult) -> String {
+        var lines = ["normalization,mini_batch,step_size,loss,relative_loss"]
+        for c in result.curves {
+            for i in c.stepSizes.indices {
+                lines.append("\(c.normalization),\(c.miniBatch),\(c.stepSizes[i]),\(c.losses[i]),\(c.relativeLoss[i])")
+            }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}

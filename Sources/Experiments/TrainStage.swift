@@ -1,0 +1,184 @@
+import ArrayFormats
+import Datasets
+import Foundation
+import NN
+import Pipeline
+
+/// `train` (Fig. 1): one training run of a CIFAR ResNet with or without BN: SGD with momentum and weight
+/// decay, the rate divided by 10 at fixed fractions of training (He et al.: 50 % and 75 %), standard
+/// augmentation. Train and test accuracy and loss are recorded `evaluationsPerEpoch` times per epoch.
+/// A run whose mini-batch loss exceeds `threshold` (or overflows) stops there and is a result
+/// (`diverged: true` with its step), not a failure. A killed run resumes from its last evaluation.
+public struct TrainStage: StageKind {
+    public static let metricsJSON = "metrics.json"
+    public static let metricsCSV = "metrics.csv"
+    public static let stepLosses = "step-losses.npy"
+    public static let checkpoint = "final.safetensors"
+
+    public let name = "train"
+    public let version = 1
+    public let parameters = AnalysisSetup.networkParameters + AnalysisSetup.optimizerParameters + [
+        ParameterSpec("bn", .boolean, default: true, help: "BN after every conv (true) or the unnormalised network (false)"),
+        ParameterSpec("lr", .number, help: "initial learning rate"),
+        ParameterSpec("epochs", .integer, default: 165, help: "passes over the training images"),
+        ParameterSpec("drops", .array, default: [0.5, 0.75], help: "fractions of training at which the rate is divided by 10"),
+        ParameterSpec("warmupSteps", .integer, default: 0, help: "steps at warmupRate before the schedule starts (He et al.: ~400 for ResNet-110)"),
+        ParameterSpec("warmupRate", .number, default: 0.01, help: "the rate during warm-up"),
+        ParameterSpec("trainPerClass", .integer, default: 0, help: "training images per class (a stratified subset); 0 = all 5,000"),
+        ParameterSpec("testPerClass", .integer, default: 0, help: "test images per class (a stratified subset); 0 = all 1,000"),
+        ParameterSpec("subsetSeed", .integer, default: 0, help: "seed of the subsets (the same for every run, so runs see the same images)"),
+        ParameterSpec("evaluationsPerEpoch", .integer, default: 1, help: "evaluations per epoch (more points on short runs)"),
+        ParameterSpec("threshold", .number, default: 1e3, help: "divergence: a mini-batch loss above this (paper: 10³)"),
+    ]
+
+    public init() {}
+
+    public func run(_ context: StageContext) throws {
+        let started = Date()
+        let run = try TrainRun(context)
+        var model: ResNet
+        var sgd: SGD
+        var step = 0, evaluations: [TrainEvaluation] = [], stepLosses: [Float] = [], previousSeconds = 0.0
+        if let resumed = TrainResumeState.load(key: context.key, from: context.partialsDirectory) {
+            model = resumed.model
+            sgd = SGD(momentum: run.momentum, weightDecay: run.weightDecay, velocity: resumed.velocity)
+            step = resumed.state.step; evaluations = resumed.state.evaluations; stepLosses = resumed.state.stepLosses
+            previousSeconds = resumed.state.seconds
+            print("resuming from step \(step) of \(run.totalSteps) (\(evaluations.count) evaluations done)")
+        } else {
+            model = try AnalysisSetup.network(context, normalization: run.normalization)
+            sgd = SGD(parameterCount: model.parameters.count, momentum: run.momentum, weightDecay: run.weightDecay)
+        }
+        var diverged: (step: Int, loss: Double)?
+        var seen = 0, correct = 0, lossSum = 0.0
+        training: while step < run.totalSteps {
+            let epoch = step / run.stepsPerEpoch, skip = step % run.stepsPerEpoch
+            let batches = BatchPrefetcher(run.assembler, epoch: epoch)
+            defer { batches.cancel() }
+            var index = 0
+            while let batch = batches.next() {
+                index += 1
+                if index <= skip { continue }  // resumed inside this epoch
+                let loss = try model.forward(images: batch.images, labels: batch.labels, mode: .training, updateRunningStats: true)
+                if !loss.isFinite || loss > run.threshold {
+                    diverged = (step, loss)
+                    break training
+                }
+                correct += try Self.correctCount(model, labels: batch.labels)
+                seen += batch.count
+                lossSum += loss * Double(batch.count)
+                try model.backward()
+                let lr = run.schedule.rate(step: step, totalSteps: run.totalSteps)
+                sgd.step(model.parameters, model.gradients, learningRate: lr)
+                stepLosses.append(Float(loss))
+                step += 1
+                if run.evaluationSteps.contains(step) {
+                    let test = try model.evaluate(images: run.testImages, labels: run.testLabels, batchSize: run.batchSize)
+                    evaluations.append(TrainEvaluation(
+                        epoch: Double(step) / Double(run.stepsPerEpoch), step: step,
+                        percentOfTraining: 100 * Double(step) / Double(run.totalSteps), learningRate: Double(lr),
+                        trainAccuracy: Double(correct) / Double(max(seen, 1)), trainLoss: lossSum / Double(max(seen, 1)),
+                        testAccuracy: test.accuracy, testLoss: test.meanLoss))
+                    seen = 0; correct = 0; lossSum = 0
+                    let state = TrainResumeState(key: context.key, step: step, evaluations: evaluations, stepLosses: stepLosses,
+                                                 seconds: previousSeconds + Date().timeIntervalSince(started))
+                    try state.save(model: model, velocity: sgd.velocity, in: context.partialsDirectory)
+                    let e = evaluations[evaluations.count - 1]
+                    context.progress(String(format: "epoch %.2f/%d: loss %.3f, train %.1f%%, test %.1f%%", e.epoch, run.epochs,
+                                            e.trainLoss, 100 * e.trainAccuracy, 100 * e.testAccuracy),
+                                     fraction: Double(step) / Double(run.totalSteps))
+                }
+                if step >= run.totalSteps { break }
+            }
+        }
+        let metrics = TrainMetrics(
+            normalization: run.normalization.rawValue, learningRate: run.learningRate, depth: model.config.depth,
+            seed: try context.int("seed"), epochs: run.epochs, trainImages: run.assembler.indices.count,
+            testImages: run.testLabels.count, stepsPerEpoch: run.stepsPerEpoch, totalSteps: run.totalSteps,
+            evaluations: evaluations, diverged: diverged != nil, divergenceStep: diverged?.step, divergenceLoss: diverged?.loss,
+            seconds: previousSeconds + Date().timeIntervalSince(started))
+        try write(metrics, stepLosses: stepLosses, model: model, context: context)
+    }
+
+    private func write(_ metrics: TrainMetrics, stepLosses: [Float], model: ResNet, context: StageContext) throws {
+        try AnalysisSetup.writeJSON(metrics, to: context.output(Self.metricsJSON))
+        try TrainCSV.render(metrics).write(to: context.output(Self.metricsCSV), atomically: true, encoding: .utf8)
+        try NPY.write(try NPYArray(float32: stepLosses, shape: [stepLosses.count]), to: context.output(Self.stepLosses))
+        try model.saveCheckpoint(to: context.output(Self.checkpoint),
+                                 metadata: ["stage": context.stage, "stageKey": context.key, "steps": String(stepLosses.count)])
+        if let step = metrics.divergenceStep {
+            print(String(format: "diverged at step %d (loss %.4g) after %.0f s", step, metrics.divergenceLoss ?? .nan, metrics.seconds))
+        } else if let f = metrics.final {
+            print(String(format: "%d steps in %.0f s: train %.2f%% (loss %.4f), test %.2f%% (loss %.4f)", metrics.totalSteps, metrics.seconds,
+                         100 * f.trainAccuracy, f.trainLoss, 100 * f.testAccuracy, f.testLoss))
+        }
+    }
+
+    /// Correct predictions of the last forward (its logits) against `labels`.
+    static func correctCount(_ model: ResNet, labels: [Int32]) throws -> Int {
+        let z = try model.logits(), k = model.config.classes
+        var correct = 0
+        for (b, label) in labels.enumerated() {
+            var best = 0
+            for j in 1..<k where z.data[b * k + j] > z.data[b * k + best] { best = j }
+            if best == Int(label) { correct += 1 }
+        }
+        return correct
+    }
+}
+
+/// A `train` stage's params resolved into what the loop needs: data, schedule and sizes.
+struct TrainRun {
+    let normalization: Normalization
+    let learningRate: Double
+    let momentum: Float, weightDecay: Float
+    let epochs: Int, batchSize: Int
+    let threshold: Double
+    let schedule: LearningRateSchedule
+    let assembler: BatchAssembler
+    let testImages: [Float], testLabels: [Int32]
+    let stepsPerEpoch: Int, totalSteps: Int
+    /// Steps after which to evaluate: evenly spread, the last one at the end.
+    let evaluationSteps: Set<Int>
+
+    init(_ context: StageContext) throws {
+        func bad(_ parameter: String, _ problem: String) -> PipelineError {
+            PipelineError.badParameter(stage: context.stage, parameter: parameter, problem: problem)
+        }
+        normalization = try context.bool("bn") ? .batchNorm : .none
+        learningRate = try context.double("lr")
+        guard learningRate > 0 else { throw bad("lr", "must be positive") }
+        momentum = Float(try context.double("momentum")); weightDecay = Float(try context.double("weightDecay"))
+        epochs = try context.int("epochs"); batchSize = try context.int("batchSize")
+        guard epochs > 0 else { throw bad("epochs", "must be positive") }
+        threshold = try context.double("threshold")
+        let drops = try context.doubles("drops")
+        guard drops.allSatisfy({ $0 > 0 && $0 < 1 }) else { throw bad("drops", "fractions must be in (0, 1), got \(drops)") }
+        schedule = LearningRateSchedule(base: Float(learningRate), drops: drops.map { .init(atFraction: $0) },
+                                        warmupSteps: try context.int("warmupSteps"), warmupRate: Float(try context.double("warmupRate")))
+
+        let (data, stats) = try AnalysisSetup.data(context)
+        let subsetSeed = UInt64(try context.int("subsetSeed"))
+        let trainPerClass = try context.int("trainPerClass"), testPerClass = try context.int("testPerClass")
+        let trainIndices = trainPerClass > 0 ? try Subsets.stratified(labels: data.train.labels, perClass: trainPerClass, seed: subsetSeed) : nil
+        assembler = try BatchAssembler(source: data.train, indices: trainIndices, stats: stats,
+                                       options: .training(batchSize: batchSize, seed: UInt64(try context.int("seed"))))
+        stepsPerEpoch = assembler.batchesPerEpoch
+        guard stepsPerEpoch > 0 else { throw bad("batchSize", "larger than the \(assembler.indices.count) training images") }
+        totalSteps = epochs * stepsPerEpoch
+
+        let testIndices = testPerClass > 0 ? try Subsets.stratified(labels: data.test.labels, perClass: testPerClass, seed: subsetSeed) : nil
+        let test = try BatchAssembler(source: data.test, indices: testIndices, stats: stats, options: .evaluation(batchSize: batchSize))
+        var images: [Float] = [], labels: [Int32] = []
+        for b in 0..<test.batchesPerEpoch {
+            let batch = test.batch(epoch: 0, index: b)
+            images += batch.images; labels += batch.labels
+        }
+        testImages = images; testLabels = labels
+
+        let perEpoch = try context.int("evaluationsPerEpoch")
+        guard perEpoch > 0 else { throw bad("evaluationsPerEpoch", "must be positive") }
+        let count = epochs * perEpoch, total = totalSteps
+        evaluationSteps = Set((1...count).map { i in max(1, Int((Double(total) * Double(i) / Double(count)).rounded())) })
+    }
+}

@@ -1,0 +1,46 @@
+import Foundation
+import NN
+@testable import Pipeline
+import XCTest
+@testable import Experiments
+
+final class ChannelMomentsStageTests: XCTestCase {
+    private var fixture: AnalysisFixture!
+    override func setUpWithError() throws { fixture = try AnalysisFixture("channel-moments") }
+    override func tearDownWithError() throws { fixture.remove() }
+
+    func testMomentsAreThoseOfTheConvOutputAndLogits() throws {
+        let c = try fixture.run("channel-moments", ChannelMomentsStage(), smallNetwork + [("layers", [2, 4, 6, 8])])
+        let result = try readJSON(ChannelMomentsStage.Result.self, c.output("moments.json"))
+        XCTAssertEqual(result.layers, [2, 4, 6, 8])
+        for key in ["bn", "nobn"] {
+            let entries = try XCTUnwrap(result.networks[key])
+            XCTAssertEqual(entries.map(\.channelMeans.count), [16, 32, 64, 10])
+        }
+        // Recompute layer 4 of the no-BN network from its NCHW conv output, and the logits' moments.
+        let net = try AnalysisSetup.network(c, normalization: .none)
+        let batch = try XCTUnwrap(AnalysisSetup.firstBatches(c, count: 1).first)
+        try net.forward(images: batch.images, labels: batch.labels)
+        let a = try net.activation(layer: 4)
+        let (B, C, HW) = (a.shape[0], a.shape[1], a.shape[2] * a.shape[3])
+        let stored = try XCTUnwrap(result.networks["nobn"]?[1])
+        for ch in 0..<C {
+            var s = 0.0, s2 = 0.0
+            for b in 0..<B { for p in 0..<HW { let v = Double(a.data[(b * C + ch) * HW + p]); s += v; s2 += v * v } }
+            let n = Double(B * HW), mean = s / n, std = (s2 / n - mean * mean).squareRoot()
+            XCTAssertEqual(stored.channelMeans[ch], mean, accuracy: 1e-5 * max(1, abs(mean)))
+            XCTAssertEqual(stored.channelStds[ch], std, accuracy: 1e-4 * max(1, std))
+        }
+        let logits = try net.logits().data.map(Double.init)
+        let meanClass0 = stride(from: 0, to: logits.count, by: 10).map { logits[$0] }.reduce(0, +) / Double(B)
+        XCTAssertEqual(try XCTUnwrap(result.networks["nobn"]?[3]).channelMeans[0], meanClass0, accuracy: 1e-5 * max(1, abs(meanClass0)))
+        // The plotted point is the mean over channels of log10, the error bar their std.
+        let logs = stored.channelStds.map { log10($0) }
+        XCTAssertEqual(stored.logStd.mean, logs.reduce(0, +) / Double(logs.count), accuracy: 1e-12)
+        XCTAssertEqual(ChannelMomentsStage.LogSummary([1, 100]).mean, 1, accuracy: 1e-12)
+        XCTAssertEqual(ChannelMomentsStage.LogSummary([1, 100]).std, 1, accuracy: 1e-12)
+        let csv = try String(contentsOf: c.output("depth-profile.csv"), encoding: .utf8)
+        XCTAssertEqual(csv.split(separator: "\n").count, 1 + 2 * 4)
+        try fixture.renderFigure("fig5", from: fixture.outputs(of: c, kind: "channel-moments"))
+    }
+}

@@ -1,0 +1,100 @@
+import ArrayFormats
+import Datasets
+import Foundation
+import NN
+@testable import Experiments
+@testable import Pipeline
+import XCTest
+
+/// `train` on a depth-8 network and small learnable data: learning, divergence as a result, resuming.
+final class TrainStageTests: XCTestCase {
+    private var dir: URL!
+    override func setUpWithError() throws { dir = try ExperimentFixtures.temporaryDirectory("train") }
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
+
+    private func decode() throws -> StageInputs {
+        try ExperimentFixtures.decodeInput(try ExperimentFixtures.learnableData(train: 320, test: 100), in: dir)
+    }
+
+    func testABNNetLearnsOverACoupleOfEpochs() throws {
+        let ctx = try ExperimentFixtures.context("train", TrainStage(), [
+            ("depth", 8), ("batchSize", 32), ("lr", 0.05), ("epochs", 3), ("evaluationsPerEpoch", 2),
+        ], inputs: [try decode()], in: dir)
+        try TrainStage().run(ctx)
+        let m = try AnalysisSetup.readJSON(TrainMetrics.self, from: ctx.output(TrainStage.metricsJSON))
+        XCTAssertFalse(m.diverged)
+        XCTAssertNil(m.divergenceStep)
+        XCTAssertEqual(m.stepsPerEpoch, 10)
+        XCTAssertEqual(m.totalSteps, 30)
+        XCTAssertEqual(m.evaluations.map(\.step), [5, 10, 15, 20, 25, 30])
+        XCTAssertEqual(m.evaluations.last?.percentOfTraining, 100)
+        // The rate of the step before each evaluation: ÷10 from 50 % (step 15 of 30), again from 75 % (step 23).
+        for (e, expected) in zip(m.evaluations, [0.05, 0.05, 0.05, 0.005, 0.0005, 0.0005]) {
+            XCTAssertEqual(e.learningRate, expected, accuracy: expected * 1e-5, "step \(e.step)")
+        }
+        let first = try XCTUnwrap(m.evaluations.first), last = try XCTUnwrap(m.evaluations.last)
+        XCTAssertGreaterThan(last.trainAccuracy, first.trainAccuracy)
+        XCTAssertGreaterThan(last.trainAccuracy, 0.6, "\(m.evaluations.map(\.trainAccuracy))")
+        XCTAssertGreaterThan(last.testAccuracy, 0.5, "\(m.evaluations.map(\.testAccuracy))")
+        XCTAssertLessThan(last.trainLoss, first.trainLoss)
+        let losses = try NPY.read(from: ctx.output(TrainStage.stepLosses)).float32Values()
+        XCTAssertEqual(losses.count, 30)
+        let model = try ResNet(checkpointAt: ctx.output(TrainStage.checkpoint))
+        XCTAssertEqual(model.config.depth, 8)
+        let csv = try String(contentsOf: ctx.output(TrainStage.metricsCSV), encoding: .utf8)
+        XCTAssertEqual(csv.split(separator: "\n").count, 7)
+    }
+
+    func testANoBNRunAtAHugeRateIsRecordedAsDiverged() throws {
+        let ctx = try ExperimentFixtures.context("train", TrainStage(), [
+            ("depth", 8), ("batchSize", 32), ("bn", false), ("lr", 50.0), ("epochs", 2),
+        ], inputs: [try decode()], in: dir)
+        try TrainStage().run(ctx)
+        let m = try AnalysisSetup.readJSON(TrainMetrics.self, from: ctx.output(TrainStage.metricsJSON))
+        XCTAssertTrue(m.diverged)
+        let step = try XCTUnwrap(m.divergenceStep)
+        XCTAssertLessThan(step, 20)
+        XCTAssertTrue(!(m.divergenceLoss ?? 0).isFinite || (m.divergenceLoss ?? 0) > 1e3)
+        // Losses of the steps taken before it, and the weights before the divergent step.
+        XCTAssertEqual(try NPY.read(from: ctx.output(TrainStage.stepLosses)).float32Values().count, step)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: ctx.output(TrainStage.checkpoint).path))
+    }
+
+    func testAKilledRunResumesFromItsLastEvaluationWithTheSameResult() throws {
+        let input = try decode()
+        let params: [(String, JSONValue)] = [("depth", 8), ("batchSize", 32), ("lr", 0.05), ("epochs", 2), ("evaluationsPerEpoch", 2)]
+        let whole = try ExperimentFixtures.context("whole", TrainStage(), params, inputs: [input], in: dir)
+        try TrainStage().run(whole)
+        let reference = try AnalysisSetup.readJSON(TrainMetrics.self, from: whole.output(TrainStage.metricsJSON))
+
+        // A run whose partials are snapshotted after its first evaluation: what a run killed there leaves.
+        let partials = dir.appendingPathComponent("killed/partials"), snapshot = dir.appendingPathComponent("snapshot")
+        let first = try ExperimentFixtures.context("killed", TrainStage(), params, inputs: [input], in: dir, partials: partials) { _ in
+            if !FileManager.default.fileExists(atPath: snapshot.path) { try? FileManager.default.copyItem(at: partials, to: snapshot) }
+        }
+        try TrainStage().run(first)
+        let state = try AnalysisSetup.readJSON(TrainResumeState.self, from: snapshot.appendingPathComponent(TrainResumeState.stateFile))
+        XCTAssertEqual(state.step, 5)
+
+        let resumed = try ExperimentFixtures.context("resumed", TrainStage(), params, inputs: [input], in: dir, partials: snapshot)
+        // Same stage key as the killed run (the context helper names keys by stage): rename the state's key.
+        var fixed = state
+        fixed.key = resumed.key
+        try AnalysisSetup.writeJSON(fixed, to: snapshot.appendingPathComponent(TrainResumeState.stateFile))
+        try TrainStage().run(resumed)
+        let m = try AnalysisSetup.readJSON(TrainMetrics.self, from: resumed.output(TrainStage.metricsJSON))
+        XCTAssertEqual(m.evaluations.count, reference.evaluations.count)
+        for (a, b) in zip(m.evaluations, reference.evaluations) {
+            XCTAssertEqual(a.step, b.step)
+            XCTAssertEqual(a.testAccuracy, b.testAccuracy, accuracy: 0.02)
+            XCTAssertEqual(a.testLoss, b.testLoss, accuracy: 1e-3 * max(1, b.testLoss))
+        }
+        let lossesA = try NPY.read(from: resumed.output(TrainStage.stepLosses)).float32Values()
+        let lossesB = try NPY.read(from: whole.output(TrainStage.stepLosses)).float32Values()
+        XCTAssertEqual(lossesA.count, lossesB.count)
+        for (a, b) in zip(lossesA, lossesB) { XCTAssertEqual(a, b, accuracy: 1e-3 * max(1, b)) }
+
+        // A state of another stage key is ignored: the run starts from scratch.
+        XCTAssertNil(TrainResumeState.load(key: "other", from: snapshot))
+    }
+}
