@@ -30,6 +30,25 @@ final class LinearAlgebraTests: XCTestCase {
         } }
     }
 
+    func testDoubleGemm() {
+        // Cᵀ-free check: (2×3)·(3×2) in Float64 against loops, then with A transposed.
+        let a: [Double] = [1, 2, 3, 4, 5, 6], b: [Double] = [0.5, -1, 2, 0.25, -3, 1e-9]
+        var c = [Double](repeating: 0, count: 4), ct = [Double](repeating: 0, count: 9)
+        a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in
+            c.withUnsafeMutableBufferPointer { pc in gemm(m: 2, n: 2, k: 3, a: pa.baseAddress!, b: pb.baseAddress!, c: pc.baseAddress!) }
+            // Aᵀ (3×2) · A (2×3) = 3×3
+            ct.withUnsafeMutableBufferPointer { pc in
+                gemm(m: 3, n: 3, k: 2, a: pa.baseAddress!, transposeA: true, b: pa.baseAddress!, c: pc.baseAddress!)
+            }
+        } }
+        for i in 0..<2 { for j in 0..<2 {
+            var s = 0.0
+            for k in 0..<3 { s += a[i * 3 + k] * b[k * 2 + j] }
+            XCTAssertEqual(c[i * 2 + j], s, accuracy: 1e-15)
+        } }
+        for i in 0..<3 { for j in 0..<3 { XCTAssertEqual(ct[i * 3 + j], a[i] * a[j] + a[3 + i] * a[3 + j], accuracy: 1e-12) } }
+    }
+
     /// A = U·diag(s)·Vᵀ with U, V permutation-and-sign matrices: the singular values are |s| sorted.
     func testSingularValuesOfKnownMatrix() throws {
         let a = Tensor(shape: [3, 4], data: [0, 0, -3, 0,
