@@ -16,15 +16,17 @@ public struct DivergingUpdateResult: Codable, Equatable, Sendable {
     public var depth: Int
     public var seed: Int
     public var learningRate: Double
+    /// Steps at the stable rate before the large one.
+    public var stableSteps: Int
     /// The SGD step (0-based) whose update Δθ = θ_{step+1} − θ_step makes the loss exceed the threshold.
     public var updateStep: Int
     /// The loss of mini-batch `updateStep + 1` at θ_{step+1}: the first loss above the threshold (or, when
     /// the loss at initialisation already exceeded it, that loss).
     public var divergedLoss: Double
-    /// True when the network's loss exceeded the threshold before any update; the first update is used.
+    /// True when the loss already exceeded the threshold where the large rate starts; its first update is used.
     public var divergentAtInitialization: Bool
     public var threshold: Double
-    /// Mini-batch losses of steps 0…updateStep + 1 (the last one is `divergedLoss`).
+    /// Mini-batch losses of steps 0…updateStep + 1 (the last one is `divergedLoss`), stable-rate steps included.
     public var lossesBefore: [Double]
     /// ‖Δθ‖₂.
     public var updateNorm: Double
@@ -42,10 +44,13 @@ public struct DivergingUpdateStage: StageKind {
     public static let outputJSON = "diverging-update.json"
 
     public let name = "diverging-update"
-    public let version = 1
+    public let version = 2
     public let parameters = AnalysisSetup.networkParameters + AnalysisSetup.optimizerParameters + [
         ParameterSpec("normalization", .string, default: "none", help: "the network: none (the paper's), batchNorm or lastLayerOnly"),
         ParameterSpec("learningRate", .number, default: 0.1, help: "the large rate that makes the network diverge"),
+        ParameterSpec("stableSteps", .integer, default: 0,
+                      help: "steps at stableRate before the large rate: gets the loss below the threshold first (the unnormalised net can start above it)"),
+        ParameterSpec("stableRate", .number, default: 1e-4, help: "the rate the unnormalised network trains at (paper: 1e-4)"),
         ParameterSpec("threshold", .number, default: 1e3, help: "divergence: a mini-batch loss above this (paper: 10³)"),
         ParameterSpec("maxSteps", .integer, default: 200, help: "give up when no update diverges within this many steps"),
         ParameterSpec("layers", .array, default: [8, 44, 80], help: "layers whose channel moments are recorded"),
@@ -100,7 +105,7 @@ public struct DivergingUpdateStage: StageKind {
             }
         }
         let result = DivergingUpdateResult(
-            depth: depth, seed: try context.int("seed"), learningRate: lr, updateStep: found.step, divergedLoss: found.divergedLoss,
+            depth: depth, seed: try context.int("seed"), learningRate: lr, stableSteps: try context.int("stableSteps"), updateStep: found.step, divergedLoss: found.divergedLoss,
             divergentAtInitialization: found.atInitialization, threshold: trainer.divergenceThreshold, lossesBefore: found.losses,
             updateNorm: found.delta.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot(),
             t: ts, lossAlongUpdate: lossAlong, layers: moments)
@@ -140,26 +145,38 @@ public struct DivergingUpdateStage: StageKind {
         let model = trainer.model
         var losses: [Double] = []
         var previous: (theta: [Float], batch: Batch)?
-        for step in 0...maxSteps {
+        let stableSteps = try context.int("stableSteps"), stableRate = Float(try context.double("stableRate"))
+        for step in 0..<stableSteps {
+            let current = batch(step)
+            let loss = try model.forward(images: current.images, labels: current.labels, mode: .training, updateRunningStats: true)
+            guard loss.isFinite else {
+                throw PipelineError.badParameter(stage: context.stage, parameter: "stableRate", problem: "training at it overflowed at step \(step)")
+            }
+            losses.append(loss)
+            try model.backward()
+            trainer.sgd.step(model.parameters, model.gradients, learningRate: stableRate)
+            context.progress(String(format: "steps at the stable rate: step %d, loss %.4g", step, loss))
+        }
+        for step in stableSteps...(stableSteps + maxSteps) {
             let current = batch(step)
             let theta = model.parameterVector()
             let loss = try model.forward(images: current.images, labels: current.labels, mode: .training, updateRunningStats: true)
             losses.append(loss)
             context.progress(String(format: "searching the diverging update: step %d, loss %.4g", step, loss))
             if trainer.isDivergent(loss) {
-                if let (before, used) = previous {
+                if step > stableSteps, let (before, used) = previous {
                     let delta = zip(theta, before).map { $0 - $1 }
                     return DivergingUpdate(step: step - 1, theta: before, delta: delta, batch: used, divergedLoss: loss,
                                            atInitialization: false, losses: losses)
                 }
-                // Already divergent at initialisation: the first update is the one the figure shows.
+                // Already divergent where the large rate starts: its first update is the one the figure shows.
                 try model.backward()
                 trainer.sgd.step(model.parameters, model.gradients, learningRate: Float(try context.double("learningRate")))
                 let delta = zip(model.parameterVector(), theta).map { $0 - $1 }
-                return DivergingUpdate(step: 0, theta: theta, delta: delta, batch: current, divergedLoss: loss,
+                return DivergingUpdate(step: step, theta: theta, delta: delta, batch: current, divergedLoss: loss,
                                        atInitialization: true, losses: losses)
             }
-            guard step < maxSteps else { break }
+            guard step < stableSteps + maxSteps else { break }
             try model.backward()
             trainer.sgd.step(model.parameters, model.gradients, learningRate: Float(try context.double("learningRate")))
             previous = (theta, current)

@@ -59,7 +59,7 @@ final class TrainingFiguresTests: XCTestCase {
         var other = m
         other.seed = 1
         XCTAssertEqual(Fig1Accuracy.caption([m, other], drops: [[0.5, 0.75]]),
-                       "ResNet-20 on 10000 train / 2000 test images, 10 epochs, lr ÷10 at 50 % and 75 %; mean ± std over 2 seeds")
+                       "ResNet-20 on 10000 train / 2000 test images (stratified subsets), 10 epochs, lr ÷10 at 50 % and 75 %; mean ± std over 2 seeds")
         XCTAssertEqual(Fig1Accuracy.rateText(0.0001), "0.0001")
         XCTAssertEqual(Fig1Accuracy.rateText(0.1), "0.1")
     }

@@ -86,8 +86,10 @@ public struct Fig1Accuracy: FigureRecipe {
         let dropText = drops.count == 1
             ? drops.first.map { "lr ÷10 at " + $0.map { String(format: "%g %%", 100 * $0) }.joined(separator: " and ") } ?? ""
             : "lr drops differ between runs"
+        // CIFAR-10 has 50,000 training and 10,000 test images; fewer means a class-stratified subset.
+        let subset = runs.contains { $0.trainImages < 50_000 || $0.testImages < 10_000 } ? " (stratified subsets)" : ""
         return "ResNet-\(list({ $0.depth }, String.init)) on \(list({ $0.trainImages }, String.init)) train / "
-            + "\(list({ $0.testImages }, String.init)) test images, \(list({ $0.epochs }, String.init)) epochs, \(dropText); "
+            + "\(list({ $0.testImages }, String.init)) test images\(subset), \(list({ $0.epochs }, String.init)) epochs, \(dropText); "
             + "mean ± std over \(seeds) seed\(seeds == 1 ? "" : "s")"
     }
 }

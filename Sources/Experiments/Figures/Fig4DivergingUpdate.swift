@@ -8,7 +8,7 @@ import Plot
 /// the paper.
 public struct Fig4DivergingUpdate: FigureRecipe {
     public let id = "fig4"
-    public let version = 1
+    public let version = 2
 
     public init() {}
 
@@ -23,9 +23,10 @@ public struct Fig4DivergingUpdate: FigureRecipe {
         var fig = Figure(width: 11, height: 6.2, dpi: 150, rows: 2, columns: result.layers.count)
         fig.columnTitles = result.layers.map { RichText("Layer \($0.layer)") }
         fig.rowLabels = ["means", "variances"]
-        let origin = result.divergentAtInitialization ? "first update (loss already above 10³ at initialisation)"
+        let origin = result.divergentAtInitialization ? "its first update (loss already above 10³)"
                                                       : "update of step \(result.updateStep + 1), after which the loss is \(String(format: "%.3g", result.divergedLoss))"
-        fig.title = RichText("ResNet-\(result.depth) without BN, lr \(result.learningRate): channel moments along the \(origin)")
+        let start = result.stableSteps > 0 ? "\(result.stableSteps) steps at the stable rate, then " : ""
+        fig.title = RichText("ResNet-\(result.depth) without BN, \(start)lr \(result.learningRate): channel moments along \(origin)")
         let rows = result.t.count
         // Row i is t_i; label the axis in % of the step at the rows nearest 0, 20, …, 100 %.
         let percents = stride(from: 0.0, through: 100.0, by: 20.0).map { $0 }
