@@ -9,7 +9,7 @@ import Plot
 /// states the budget that was actually trained, read from the runs themselves.
 public struct Fig1Accuracy: FigureRecipe {
     public let id = "fig1"
-    public let version = 1
+    public let version = 2
 
     public init() {}
 
@@ -42,7 +42,7 @@ public struct Fig1Accuracy: FigureRecipe {
         for (column, (label, accuracy)) in [("train accuracy", \TrainEvaluation.trainAccuracy),
                                             ("test accuracy", \TrainEvaluation.testAccuracy)].enumerated() {
             var panel = Panel(x: Axis(label: "% of training", limits: .fixed(0, 100)), y: Axis(label: RichText(label)))
-            panel.legend = .lowerRight
+            panel.legend = .best
             for (config, color) in order {
                 let all = runs[config] ?? []
                 let name = "lr=\(Self.rateText(config.lr)) (\(config.bn ? "with" : "w/o") BN)"

@@ -23,10 +23,11 @@ public struct Fig4DivergingUpdate: FigureRecipe {
         var fig = Figure(width: 11, height: 6.2, dpi: 150, rows: 2, columns: result.layers.count)
         fig.columnTitles = result.layers.map { RichText("Layer \($0.layer)") }
         fig.rowLabels = ["means", "variances"]
-        let origin = result.divergentAtInitialization ? "its first update (loss already above 10³)"
-                                                      : "update of step \(result.updateStep + 1), after which the loss is \(String(format: "%.3g", result.divergedLoss))"
-        let start = result.stableSteps > 0 ? "\(result.stableSteps) steps at the stable rate, then " : ""
-        fig.title = RichText("ResNet-\(result.depth) without BN, \(start)lr \(result.learningRate): channel moments along \(origin)")
+        let what = result.divergentAtInitialization ? "first update at lr \(result.learningRate) (loss already above 10³)"
+            : "update of step \(result.updateStep + 1) at lr \(result.learningRate), loss after it \(String(format: "%.2g", result.divergedLoss))"
+        let stableRate = input.params["stableRate"]?.doubleValue.map { "\($0)" } ?? "the stable rate"
+        let start = result.stableSteps > 0 ? "\(result.stableSteps) steps at lr \(stableRate), then the " : "the "
+        fig.title = RichText("ResNet-\(result.depth) w/o BN: \(start)\(what)")
         let rows = result.t.count
         // Row i is t_i; label the axis in % of the step at the rows nearest 0, 20, …, 100 %.
         let percents = stride(from: 0.0, through: 100.0, by: 20.0).map { $0 }
