@@ -52,16 +52,17 @@ public enum StageKey {
 }
 
 /// What was computed (or what failed): stored under the action's key once every object it names
-/// is in the store.
+/// is in the store. It carries the action it answers, so what was asked is written down once.
 public struct ActionRecord: Codable, Sendable {
     public enum Status: String, Codable, Sendable { case succeeded, failed }
 
-    public let key: String
-    public let stage: String
-    public let kind: String
-    public let version: Int
-    public let params: JSONObject
-    public let inputs: [InputRef]
+    public let spec: ActionSpec
+    public var key: String { spec.key }
+    public var stage: String { spec.stage }
+    public var kind: String { spec.kind }
+    public var version: Int { spec.version }
+    public var params: JSONObject { spec.params }
+    public var inputs: [InputRef] { spec.inputs }
     public var outputs: [String: OutputRef]
     public var status: Status
     public var error: String?
@@ -76,12 +77,7 @@ public struct ActionRecord: Codable, Sendable {
     public var log: String?
 
     public init(spec: ActionSpec, status: Status, started: Date, executor: String) {
-        key = spec.key
-        stage = spec.stage
-        kind = spec.kind
-        version = spec.version
-        params = spec.params
-        inputs = spec.inputs
+        self.spec = spec
         outputs = [:]
         self.status = status
         self.started = started

@@ -88,7 +88,8 @@ struct TestProject {
             let data = try Data(contentsOf: dir.appendingPathComponent(name))
             let object = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
             let outputs = try XCTUnwrap(object["outputs"] as? [String: [String: Any]])
-            result[String(name.dropLast(5))] = (object["stage"] as? String ?? "", outputs.mapValues { $0["digest"] as? String ?? "" },
+            let spec = object["spec"] as? [String: Any] ?? [:]
+            result[String(name.dropLast(5))] = (spec["stage"] as? String ?? "", outputs.mapValues { $0["digest"] as? String ?? "" },
                                                 object["executor"] as? String ?? "")
         }
         return result
