@@ -22,7 +22,7 @@ struct ShowCommand: RegistryCommand {
         let states = StatusReport(pipeline: pipeline, store: store).states()
         let state = states.first { $0.stage.name == stage }!.state
         print("stage    \(target.name)")
-        print("kind     \(target.kind.name) (version \(target.kind.version))")
+        print("kind     \(target.kind.name) (version \(target.version))")
         if let d = target.description { print("about    \(d)") }
         print("deps     \(target.deps.isEmpty ? "none" : target.deps.joined(separator: ", "))")
         print("params   \(JSONValue.object(target.params).prettyText().replacingOccurrences(of: "\n", with: "\n         "))")

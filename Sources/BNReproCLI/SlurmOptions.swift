@@ -53,8 +53,7 @@ struct SlurmOptions: ParsableArguments {
                       console: Console) throws -> SlurmExecutor {
         guard SlurmClient.locate("sbatch") != nil else { throw SlurmError.toolMissing("sbatch") }
         var config = SlurmExecutor.Configuration(worker: worker.map { URL(fileURLWithPath: $0).standardizedFileURL } ?? SelfExecutable.url)
-        let overrides = try options.assignments.map(Overrides.parseAssignment)
-        config.resources = try StageResources.table(document: pipeline.document, profile: pipeline.profile, overrides: overrides)
+        config.resources = StageResources.table(of: pipeline)
         config.commandLine = StageResources(cpus: cpus, mem: mem, time: time, partition: partition, sbatchArgs: sbatchArgs)
         config.arrayThrottle = arrayThrottle
         config.pollInterval = pollInterval

@@ -53,7 +53,7 @@ struct DagCommand: RegistryCommand {
         }
         for stage in pipeline.stages {
             let deps = stage.deps.isEmpty ? "" : "  ← " + stage.deps.joined(separator: ", ")
-            print("\(stage.name)  (\(stage.kind.name) v\(stage.kind.version))\(deps)")
+            print("\(stage.name)  (\(stage.kind.name) v\(stage.version))\(deps)")
         }
     }
 }

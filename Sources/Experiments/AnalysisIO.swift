@@ -49,24 +49,6 @@ public enum AnalysisIO {
         try Data(text.utf8).write(to: url, options: .atomic)
     }
 
-    /// The single dependency of `kind`; a figure reads its analysis stage this way.
-    public static func input(_ context: StageContext, kind: String) throws -> StageInputs {
-        guard let found = context.inputs(ofKind: kind).first else {
-            throw PipelineError.badParameter(stage: context.stage, parameter: "deps", problem: "needs a '\(kind)' stage among its deps")
-        }
-        return found
-    }
-
-    public static func readJSON<T: Decodable>(_ type: T.Type, _ name: String, from input: StageInputs,
-                                              in context: StageContext) throws -> T {
-        let url = try input.file(name, for: context.stage)
-        do {
-            return try JSONDecoder().decode(type, from: try Data(contentsOf: url))
-        } catch let error as DecodingError {
-            throw AnalysisError.badInput(stage: context.stage, file: name, problem: "does not decode: \(error)")
-        }
-    }
-
     /// A float32 or float64 .npy as Doubles, with its shape.
     public static func readNPY(_ name: String, from input: StageInputs, in context: StageContext) throws -> (values: [Double], shape: [Int]) {
         let array = try NPY.read(from: try input.file(name, for: context.stage))
@@ -108,5 +90,16 @@ public struct SampleSummary: Codable, Equatable, Sendable {
         min = xs.min() ?? 0
         max = xs.max() ?? 0
         excessKurtosis = m2 > 0 ? m4 / (m2 * m2) - 3 : 0
+    }
+
+    /// Q3 − Q1 with linear interpolation between order statistics (numpy's default).
+    public static func interquartileRange<C: Collection>(_ values: C) -> Double where C.Element: BinaryFloatingPoint {
+        let xs = values.map { Double($0) }.sorted()
+        guard !xs.isEmpty else { return .nan }
+        func quantile(_ q: Double) -> Double {
+            let h = q * Double(xs.count - 1), lo = Int(h.rounded(.down)), hi = Swift.min(lo + 1, xs.count - 1)
+            return xs[lo] + (h - Double(lo)) * (xs[hi] - xs[lo])
+        }
+        return quantile(0.75) - quantile(0.25)
     }
 }

@@ -57,23 +57,6 @@ public enum AnalysisSetup {
         return (0..<count).map { assembler.batch(epoch: 0, index: $0, order: order) }
     }
 
-    /// Writes a Codable value as pretty JSON (sorted keys), for outputs such as metrics and tables.
-    /// Non-finite numbers (an overflowing loss, a diverged network's moments) are written as the strings
-    /// "Infinity", "-Infinity" and "NaN", which `readJSON` (and Python's json module) read back.
-    public static func writeJSON<T: Encodable>(_ value: T, to url: URL) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
-        try encoder.encode(value).write(to: url, options: .atomic)
-    }
-
-    /// Reads what `writeJSON` wrote (a dependency's output, for a figure).
-    public static func readJSON<T: Decodable>(_ type: T.Type, from url: URL) throws -> T {
-        let decoder = JSONDecoder()
-        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
-        return try decoder.decode(type, from: Data(contentsOf: url))
-    }
-
     /// SGD as the paper trains (momentum 0.9, weight decay 1e-4 unless the params say otherwise), at a
     /// constant rate: the analyses look at the first steps only, before any drop.
     public static func constantRateTrainer(_ model: ResNet, learningRate: Double, context: StageContext) throws -> Trainer {

@@ -20,27 +20,32 @@ import Pipeline
 ///   by a factor √2 per block, to logits of about 10⁸·⁷ (loss ≈ 10⁹), where the paper shows about 10³·⁵
 ///   and writes of "outputs of scale up to 10²"; Xavier gives logits of about 10²·⁴.
 ///
-/// Outputs: `moments.json` (per network and layer: the channels' means and stds and the two log
-/// summaries), `depth-profile.csv` (the plotted numbers), `metrics.json`.
-public struct ChannelMomentsStage: StageKind {
-    public let name = "channel-moments"
-    public let version = 1
+/// - Log base: a parameter (`logBase`, "10" or "e"); the calibration stage measures which base fits
+///   the paper's axis, and pipeline.json's defaults carry its answer.
+///
+/// Outputs: `channel-moments.json` (per network and layer: the channels' means and stds and the two
+/// log summaries in the chosen base), `depth-profile.csv` (the plotted numbers), `claims.json`.
+public struct ChannelMomentsStage: AnalysisKind {
+    public static let kindName = "channel-moments"
+    public static let depthProfileCSV = "depth-profile.csv"
+    public let version = 2
     public let parameters = AnalysisSetup.networkParameters + [
         ParameterSpec("layers", .array, default: .array([6, 18, 30, 42, 54, 66, 78, 90, 102, 110].map { .number(Double($0)) }),
                       help: "layers whose channel moments are taken (the linear layer gives the logits')"),
         ParameterSpec("batches", .integer, default: 1, help: "mini-batches whose per-channel moments are averaged"),
+        ParameterSpec("logBase", .string, default: "10", help: "base of the plotted logarithms: \"10\" or \"e\" (the paper does not say)"),
     ]
 
     public init() {}
 
-    /// Mean and std over channels of log₁₀ of a per-channel magnitude.
+    /// Mean and std over channels of the logarithm of a per-channel magnitude.
     public struct LogSummary: Codable, Equatable, Sendable {
         public let mean: Double
         public let std: Double
 
-        public init(_ magnitudes: [Double]) {
+        public init(_ magnitudes: [Double], base: LogBase = .ten) {
             // A channel whose mean is exactly 0 has no logarithm; it can only come from dead channels.
-            let logs = magnitudes.map { log10(max($0, Double.leastNormalMagnitude)) }
+            let logs = magnitudes.map { base.log(max($0, Double.leastNormalMagnitude)) }
             let n = Double(max(logs.count, 1)), m = logs.reduce(0, +) / n
             mean = m
             std = (logs.reduce(0) { $0 + ($1 - m) * ($1 - m) } / n).squareRoot()
@@ -57,13 +62,18 @@ public struct ChannelMomentsStage: StageKind {
 
     public struct Result: Codable, Sendable {
         public let layers: [Int]
+        public let logBase: LogBase
         /// Network key (`bn`, `nobn`) → one entry per layer, in `layers` order.
         public let networks: [String: [LayerMoments]]
+        /// Log units gained from the first to the last layer, per network and statistic.
+        public let growth: [String: [String: Double]]
+        public let seconds: Double
     }
 
     public func run(_ context: StageContext) throws {
         let started = Date()
         let layers = try context.ints("layers"), count = try context.int("batches")
+        let base = try LogBase(parameter: try context.string("logBase"), stage: context.stage)
         let batches = try AnalysisSetup.firstBatches(context, count: count)
         var networks: [String: [LayerMoments]] = [:]
         var rows: [[String]] = []
@@ -89,35 +99,72 @@ public struct ChannelMomentsStage: StageKind {
                 let means = sums[j].map { $0 / Double(count) }, stds = sqs[j].map { ($0 / Double(count)).squareRoot() }
                 try AnalysisIO.requireFinite(means + stds, "channel moments of layer \(l) (\(variant.title))", in: context)
                 let e = LayerMoments(layer: l, channelMeans: means, channelStds: stds,
-                                     logAbsMean: LogSummary(means.map(abs)), logStd: LogSummary(stds))
+                                     logAbsMean: LogSummary(means.map(abs), base: base), logStd: LogSummary(stds, base: base))
                 entries.append(e)
                 rows.append([variant.key, "\(l)", "\(means.count)", "\(e.logAbsMean.mean)", "\(e.logAbsMean.std)",
                              "\(e.logStd.mean)", "\(e.logStd.std)"])
-                print(String(format: "%@ layer %3d: log10|mean| %+.2f ± %.2f, log10 std %+.2f ± %.2f", variant.title, l,
+                print(String(format: "%@ layer %3d: log%@|mean| %+.2f ± %.2f, log std %+.2f ± %.2f", variant.title, l, base.rawValue,
                              e.logAbsMean.mean, e.logAbsMean.std, e.logStd.mean, e.logStd.std))
             }
             networks[variant.key] = entries
         }
-        try AnalysisSetup.writeJSON(Result(layers: layers, networks: networks), to: context.output("moments.json"))
-        try AnalysisIO.writeCSV(header: ["network", "layer", "channels", "log10_abs_mean", "log10_abs_mean_std",
-                                         "log10_std", "log10_std_std"], rows: rows, to: context.output("depth-profile.csv"))
-        try AnalysisSetup.writeJSON(metrics(networks, layers: layers, seconds: Date().timeIntervalSince(started)),
-                                    to: context.output("metrics.json"))
-    }
-
-    public struct Metrics: Codable, Sendable {
-        public let layers: [Int]
-        /// Decades gained from the first to the last layer, per network and statistic.
-        public let growthDecades: [String: [String: Double]]
-        public let seconds: Double
-    }
-
-    func metrics(_ networks: [String: [LayerMoments]], layers: [Int], seconds: Double) -> Metrics {
+        try AnalysisIO.writeCSV(header: ["network", "layer", "channels", "log_abs_mean", "log_abs_mean_std",
+                                         "log_std", "log_std_std"], rows: rows, to: context.output(Self.depthProfileCSV))
         var growth: [String: [String: Double]] = [:]
         for (key, entries) in networks {
             guard let first = entries.first, let last = entries.last else { continue }
             growth[key] = ["mean": last.logAbsMean.mean - first.logAbsMean.mean, "std": last.logStd.mean - first.logStd.mean]
         }
-        return Metrics(layers: layers, growthDecades: growth, seconds: seconds)
+        let result = Result(layers: layers, logBase: base, networks: networks, growth: growth, seconds: Date().timeIntervalSince(started))
+        try context.write(result, of: Self.self, claims: Self.claims(result))
     }
+
+    /// Fig. 5's claims, on the paper's layers where we have them (paper-notes §4, Fig. 5).
+    static func claims(_ r: Result) -> [Claim] {
+        func series(_ key: String, means: Bool) -> [Int: Double] {
+            Dictionary(uniqueKeysWithValues: (r.networks[key] ?? []).map { ($0.layer, means ? $0.logAbsMean.mean : $0.logStd.mean) })
+        }
+        let unit = "log\(r.logBase == .ten ? "₁₀" : " (ln)")"
+        var claims: [Claim] = []
+        for (means, name, paper) in [(true, "mean", PaperNumbers.fig5MeansNoBN), (false, "std", PaperNumbers.fig5StdsNoBN)] {
+            let ours = series("nobn", means: means)
+            guard let a = ours[6], let b = ours[102] else { continue }
+            let paperGrowth = paper[8] - paper[0]
+            claims.append(Claim(id: "fig5.nobn-\(name)-growth", figure: "Fig. 5",
+                                statement: "without BN the channel \(name)s grow with depth at initialisation (layer 6 → 102, \(unit))",
+                                paper: String(format: "%+.2f", paperGrowth), source: PaperNumbers.fig5Source,
+                                ours: String(format: "%+.2f", b - a), test: "ours ≥ 4 axis units", verdict: Claim.verdict(b - a >= 4)))
+            let close = zip(PaperNumbers.fig5Layers, paper).filter { l, v in ours[l].map { abs($0 - v) <= 1.5 } ?? false }.count
+            let compared = PaperNumbers.fig5Layers.filter { ours[$0] != nil }.count
+            claims.append(Claim(id: "fig5.nobn-\(name)-match", figure: "Fig. 5",
+                                statement: "without BN the channel \(name)s match the paper's points (\(unit))",
+                                paper: paper.map { String(format: "%.2f", $0) }.joined(separator: " "), source: PaperNumbers.fig5Source,
+                                ours: "\(close) of \(compared) layers within 1.5", test: "≥ 7 of 10 layers within 1.5",
+                                verdict: Claim.verdict(compared == 10 && close >= 7)))
+        }
+        let bnPoints = [true, false].flatMap { series("bn", means: $0).values }
+        let worst = bnPoints.map(abs).max() ?? .nan
+        claims.append(Claim(id: "fig5.bn-flat", figure: "Fig. 5",
+                            statement: "with BN the channel means and stds stay roughly constant across depth (\(unit))",
+                            paper: "all points within [−1.2, 1.0]", source: PaperNumbers.fig5Source,
+                            ours: String(format: "largest |point| %.2f", worst), test: "every point within [−1.5, 1.5]",
+                            verdict: Claim.verdict(!bnPoints.isEmpty && worst <= 1.5)))
+        return claims
+    }
+}
+
+/// The base of Fig. 5's logarithms.
+public enum LogBase: String, Codable, Sendable {
+    case ten = "10"
+    case e = "e"
+
+    init(parameter: String, stage: String) throws {
+        guard let base = LogBase(rawValue: parameter) else {
+            throw PipelineError.badParameter(stage: stage, parameter: "logBase", problem: "'\(parameter)' is not \"10\" or \"e\"")
+        }
+        self = base
+    }
+
+    public func log(_ x: Double) -> Double { self == .ten ? Foundation.log10(x) : Foundation.log(x) }
+    public var axisLabel: String { self == .ten ? "Log₁₀ [ magnitude ]" : "ln [ magnitude ]" }
 }

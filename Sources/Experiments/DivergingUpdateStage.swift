@@ -40,17 +40,16 @@ public struct DivergingUpdateResult: Codable, Equatable, Sendable {
 /// exceeds 10³ (paper's divergence), takes the update Δθ that got it there and, on the mini-batch that
 /// update was computed from, records per-channel means and variances of layers 8, 44 and 80 (conv outputs)
 /// at θ + tΔθ for t on an even grid over [0, 1].
-public struct DivergingUpdateStage: StageKind {
-    public static let outputJSON = "diverging-update.json"
-
-    public let name = "diverging-update"
-    public let version = 2
+public struct DivergingUpdateStage: AnalysisKind {
+    public typealias Result = DivergingUpdateResult
+    public static let kindName = "diverging-update"
+    public let version = 3
     public let parameters = AnalysisSetup.networkParameters + AnalysisSetup.optimizerParameters + [
         ParameterSpec("normalization", .string, default: "none", help: "the network: none (the paper's), batchNorm or lastLayerOnly"),
-        ParameterSpec("learningRate", .number, default: 0.1, help: "the large rate that makes the network diverge"),
+        ParameterSpec("lr", .number, default: 0.1, help: "the large learning rate that makes the network diverge"),
         ParameterSpec("stableSteps", .integer, default: 0,
-                      help: "steps at stableRate before the large rate: gets the loss below the threshold first (the unnormalised net can start above it)"),
-        ParameterSpec("stableRate", .number, default: 1e-4, help: "the rate the unnormalised network trains at (paper: 1e-4)"),
+                      help: "steps at stableLr before the large rate: gets the loss below the threshold first (0: the paper's first update)"),
+        ParameterSpec("stableLr", .number, default: 1e-4, help: "the learning rate the unnormalised network trains at (paper: 1e-4)"),
         ParameterSpec("threshold", .number, default: 1e3, help: "divergence: a mini-batch loss above this (paper: 10³)"),
         ParameterSpec("maxSteps", .integer, default: 200, help: "give up when no update diverges within this many steps"),
         ParameterSpec("layers", .array, default: [8, 44, 80], help: "layers whose channel moments are recorded"),
@@ -64,7 +63,7 @@ public struct DivergingUpdateStage: StageKind {
         public var description: String {
             switch self {
             case let .noDivergence(stage, steps, lr, last):
-                return "stage '\(stage)': no update diverged within \(steps) steps at learning rate \(lr) (last loss \(last)); raise 'learningRate' or 'maxSteps'"
+                return "stage '\(stage)': no update diverged within \(steps) steps at learning rate \(lr) (last loss \(last)); raise 'lr' or 'maxSteps'"
             }
         }
     }
@@ -83,7 +82,7 @@ public struct DivergingUpdateStage: StageKind {
         let (data, stats) = try AnalysisSetup.data(context)
         let assembler = try AnalysisSetup.batches(context, data: data, stats: stats)
         let model = try AnalysisSetup.network(context, normalization: normalization)
-        let lr = try context.double("learningRate")
+        let lr = try context.double("lr")
         var trainer = try AnalysisSetup.constantRateTrainer(model, learningRate: lr, context: context)
         trainer.divergenceThreshold = try context.double("threshold")
 
@@ -109,7 +108,7 @@ public struct DivergingUpdateStage: StageKind {
             divergentAtInitialization: found.atInitialization, threshold: trainer.divergenceThreshold, lossesBefore: found.losses,
             updateNorm: found.delta.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot(),
             t: ts, lossAlongUpdate: lossAlong, layers: moments)
-        try AnalysisSetup.writeJSON(result, to: context.output(Self.outputJSON))
+        try context.write(result, of: Self.self, claims: Self.claims(result))
         print("diverging update: step \(found.step) at lr \(lr); loss after it \(found.divergedLoss); losses before \(found.losses.map { String(format: "%.4g", $0) })")
         print(String(format: "loss of the update's batch: %.4g at t = 0, %.4g at t = 1; |Δθ| = %.4g", lossAlong.first ?? .nan, lossAlong.last ?? .nan, result.updateNorm))
         for m in moments {
@@ -145,12 +144,12 @@ public struct DivergingUpdateStage: StageKind {
         let model = trainer.model
         var losses: [Double] = []
         var previous: (theta: [Float], batch: Batch)?
-        let stableSteps = try context.int("stableSteps"), stableRate = Float(try context.double("stableRate"))
+        let stableSteps = try context.int("stableSteps"), stableRate = Float(try context.double("stableLr"))
         for step in 0..<stableSteps {
             let current = batch(step)
             let loss = try model.forward(images: current.images, labels: current.labels, mode: .training, updateRunningStats: true)
             guard loss.isFinite else {
-                throw PipelineError.badParameter(stage: context.stage, parameter: "stableRate", problem: "training at it overflowed at step \(step)")
+                throw PipelineError.badParameter(stage: context.stage, parameter: "stableLr", problem: "training at it overflowed at step \(step)")
             }
             losses.append(loss)
             try model.backward()
@@ -171,17 +170,42 @@ public struct DivergingUpdateStage: StageKind {
                 }
                 // Already divergent where the large rate starts: its first update is the one the figure shows.
                 try model.backward()
-                trainer.sgd.step(model.parameters, model.gradients, learningRate: Float(try context.double("learningRate")))
+                trainer.sgd.step(model.parameters, model.gradients, learningRate: Float(try context.double("lr")))
                 let delta = zip(model.parameterVector(), theta).map { $0 - $1 }
                 return DivergingUpdate(step: step, theta: theta, delta: delta, batch: current, divergedLoss: loss,
                                        atInitialization: true, losses: losses)
             }
             guard step < stableSteps + maxSteps else { break }
             try model.backward()
-            trainer.sgd.step(model.parameters, model.gradients, learningRate: Float(try context.double("learningRate")))
+            trainer.sgd.step(model.parameters, model.gradients, learningRate: Float(try context.double("lr")))
             previous = (theta, current)
         }
-        throw Failure.noDivergence(stage: context.stage, steps: maxSteps, learningRate: try context.double("learningRate"),
+        throw Failure.noDivergence(stage: context.stage, steps: maxSteps, learningRate: try context.double("lr"),
                                    lastLoss: losses.last ?? .nan)
     }
+
+    /// Fig. 4's claims (paper-notes §4, Fig. 4): at the end of the diverging update the deep layer's
+    /// variances are many orders above the shallow one's, and they explode late in the step.
+    static func claims(_ r: DivergingUpdateResult) -> [Claim] {
+        let source = "paper-notes §4 Fig. 4 [IMG colour bars]"
+        func maxVariance(_ m: LayerMoments, _ i: Int) -> Double { m.variances[i].max() ?? .nan }
+        guard let shallow = r.layers.first, let deep = r.layers.last, deep.layer != shallow.layer, let last = r.t.indices.last else { return [] }
+        let ratio = maxVariance(deep, last) / maxVariance(shallow, last)
+        let at08 = r.t.firstIndex { $0 >= 0.8 } ?? last
+        let v0 = log10(maxVariance(deep, 0)), v08 = log10(maxVariance(deep, at08)), v1 = log10(maxVariance(deep, last))
+        let lateShare = (v1 - v08) / (v1 - v0)
+        let setting = r.stableSteps > 0 ? "after \(r.stableSteps) stable steps" : "the first update from initialisation"
+        return [
+            Claim(id: "fig4.depth-scale", figure: "Fig. 4",
+                  statement: "at the end of the diverging update, layer \(deep.layer)'s largest channel variance over layer \(shallow.layer)'s",
+                  paper: "≈ 5·10¹⁶ / 1.0", source: source, ours: String(format: "%.3g", ratio), test: "ours ≥ 10⁶",
+                  verdict: Claim.verdict(ratio.isFinite ? ratio >= 1e6 : false),
+                  note: String(format: "%@ at lr %g; loss after the update %.3g", setting, r.learningRate, r.divergedLoss)),
+            Claim(id: "fig4.late-explosion", figure: "Fig. 4",
+                  statement: "layer \(deep.layer)'s variance explodes late: share of the rise of log₁₀(variance) after 80 % of the step",
+                  paper: "most of it in the last 10–20 %", source: source, ours: String(format: "%.0f %%", 100 * lateShare),
+                  test: "ours ≥ 50 %", verdict: Claim.verdict(lateShare.isFinite && v1 > v0 && lateShare >= 0.5)),
+        ]
+    }
 }
+

@@ -16,6 +16,7 @@ public enum ExperimentKinds {
             GradientCoherenceStage(), RandomMatricesStage(),
             // Training and the first steps.
             TrainStage(), RelativeLossStage(), DivergingUpdateStage(),
+            ClaimsStage(),
         ])
     }
 }

@@ -7,10 +7,19 @@ import Plot
 public protocol FigureRecipe: Sendable {
     /// The id used in pipeline.json (`"params": {"figure": "fig3"}`) and in the file names.
     var id: String { get }
-    /// Bumped when the drawing changes; part of the figure stage's version.
+    /// Bumped when the drawing changes; the figure stage's version, so it reruns this figure only.
     var version: Int { get }
+    /// The kinds whose results it reads: a pipeline whose figure stage lacks one fails when it loads.
+    var reads: [String] { get }
     /// Figures to write, by base file name (`fig3-relative-loss`); each becomes .png and .svg.
     func figures(_ context: StageContext) throws -> [(name: String, figure: Figure)]
+    /// Claims that only the figure can test (they compare several inputs); the analyses' own claims
+    /// are repeated in the figure's claims.json without this.
+    func claims(_ context: StageContext) throws -> [Claim]
+}
+
+extension FigureRecipe {
+    public func claims(_ context: StageContext) throws -> [Claim] { [] }
 }
 
 /// `figure`: renders one recipe to PNG (with provenance in tEXt chunks) and SVG. Its outputs are
@@ -18,9 +27,13 @@ public protocol FigureRecipe: Sendable {
 public struct FigureStage: StageKind {
     public let name = "figure"
     public let recipes: [any FigureRecipe]
-    /// The kind's version covers every recipe's, so changing one recipe's drawing redraws its figure
-    /// (and, harmlessly, the others: drawing is cheap next to the analyses).
-    public var version: Int { 1 + recipes.reduce(0) { $0 + $1.version } }
+    /// Bumped when what every figure stage shares (provenance, claims file) changes.
+    public let version = 2
+    /// Each figure's own version inside the shared one: changing one recipe reruns one figure.
+    public func version(for params: JSONObject) -> Int {
+        let recipe = params["figure"]?.stringValue.flatMap { id in recipes.first { $0.id == id } }
+        return 1000 * version + (recipe?.version ?? 0)
+    }
     public let parameters = [
         ParameterSpec("figure", .string, help: "which figure to draw (fig1 … fig9, table1)"),
         ParameterSpec("svg", .boolean, default: true, help: "also write an SVG beside the PNG"),
@@ -28,18 +41,31 @@ public struct FigureStage: StageKind {
 
     public init(recipes: [any FigureRecipe]) { self.recipes = recipes }
 
-    public func run(_ context: StageContext) throws {
-        let id = try context.string("figure")
-        guard let recipe = recipes.first(where: { $0.id == id }) else {
-            throw PipelineError.badParameter(stage: context.stage, parameter: "figure",
-                problem: "no figure '\(id)'; known: \(recipes.map(\.id).joined(separator: ", "))")
+    func recipe(_ id: String?, stage: String) throws -> any FigureRecipe {
+        guard let id, let recipe = recipes.first(where: { $0.id == id }) else {
+            throw PipelineError.badParameter(stage: stage, parameter: "figure",
+                problem: "no figure '\(id ?? "")'; known: \(recipes.map(\.id).joined(separator: ", "))")
         }
+        return recipe
+    }
+
+    public func validate(stage: String, params: JSONObject, dependencyKinds: [String]) throws {
+        let recipe = try recipe(params["figure"]?.stringValue, stage: stage)
+        for kind in recipe.reads where !dependencyKinds.contains(kind) {
+            throw PipelineError.badParameter(stage: stage, parameter: "deps",
+                problem: "figure '\(recipe.id)' reads the results of a '\(kind)' stage, and none of its deps is one")
+        }
+    }
+
+    public func run(_ context: StageContext) throws {
+        let recipe = try recipe(try context.string("figure"), stage: context.stage)
         let metadata = provenance(context)
         for (name, figure) in try recipe.figures(context) {
             try figure.writePNG(to: context.output("\(name).png"), metadata: metadata)
             if try context.bool("svg") { try figure.writeSVG(to: context.output("\(name).svg")) }
             print("wrote \(name).png (\(figure.pixelWidth)×\(figure.pixelHeight))")
         }
+        try context.writeClaims(try context.dependencyClaims() + recipe.claims(context))
     }
 
     /// What a reader of the PNG needs to trace it back: the stage, its key, params, inputs and commit.

@@ -18,11 +18,12 @@ import Tensor
 /// ratio a/b (the mean of it is dominated by entries whose gradient is near zero). Fig. 7's map is
 /// M[i,o] = Σ_{y',x'} |∂L/∂K[o,i,y',x']| of `mapLayer` (45), rows in-channels, columns out-channels.
 ///
-/// Outputs: `table1.json`, `table1.csv`, `table1.md`, `channel-map-{bn,nobn}.npy` (float64 [in, out]),
-/// `metrics.json`.
-public struct GradientCoherenceStage: StageKind {
-    public let name = "gradient-coherence"
-    public let version = 3
+/// Outputs: `gradient-coherence.json`, `table1.csv`, `table1.md`, `channel-map-{bn,nobn}.npy` (float64
+/// [in, out]), `claims.json`.
+public struct GradientCoherenceStage: AnalysisKind {
+    public static let kindName = "gradient-coherence"
+    public static func channelMap(_ variant: NetworkVariant) -> String { "channel-map-\(variant.key).npy" }
+    public let version = 4
     public let parameters = AnalysisSetup.networkParameters + [
         ParameterSpec("layers", .array, default: [18, 54, 90], help: "conv layers of Table 1"),
         ParameterSpec("mapLayer", .integer, default: 45, help: "conv layer of Fig. 7's in × out channel map"),
@@ -63,6 +64,7 @@ public struct GradientCoherenceStage: StageKind {
         public let batchSize: Int
         public let rows: [Row]
         public let maps: [ChannelMap]
+        public let seconds: Double
     }
 
     public func run(_ context: StageContext) throws {
@@ -96,7 +98,7 @@ public struct GradientCoherenceStage: StageKind {
             let spec = net.config.convLayers[mapLayer - 1]
             let map = Self.channelMap(try net.weightGradient(layer: mapLayer).data, out: spec.outChannels, in: spec.inChannels)
             try AnalysisIO.requireFinite(map, "layer \(mapLayer) channel map (\(variant.title))", in: context)
-            try AnalysisIO.writeNPY(map, shape: [spec.inChannels, spec.outChannels], to: context.output("channel-map-\(variant.key).npy"))
+            try AnalysisIO.writeNPY(map, shape: [spec.inChannels, spec.outChannels], to: context.output(Self.channelMap(variant)))
             let sv = try singularValues(map, rows: spec.inChannels, cols: spec.outChannels)
             let energy = sv.map { $0 * $0 }
             let summary = ChannelMap(network: variant.key, layer: mapLayer, inChannels: spec.inChannels, outChannels: spec.outChannels,
@@ -106,15 +108,9 @@ public struct GradientCoherenceStage: StageKind {
             print(String(format: "%@ (loss %.3g): layer %d map mean %.4g, max %.4g, rank-one energy %.4f", variant.title, loss, mapLayer,
                          summary.mean, summary.max, summary.rankOneEnergy))
         }
-        let result = Result(batch: index, batchSize: batch.count, rows: rows, maps: maps)
-        try AnalysisSetup.writeJSON(result, to: context.output("table1.json"))
+        let result = Result(batch: index, batchSize: batch.count, rows: rows, maps: maps, seconds: Date().timeIntervalSince(started))
         try writeTables(rows, context: context)
-        var metrics: [String: Double] = ["seconds": Date().timeIntervalSince(started)]
-        for r in rows { metrics["\(r.network).layer\(r.layer).ratio"] = r.ratioOfMeans }
-        for m in maps {
-            metrics["\(m.network).layer\(m.layer).rankOneEnergy"] = m.rankOneEnergy
-        }
-        try AnalysisSetup.writeJSON(metrics, to: context.output("metrics.json"))
+        try context.write(result, of: Self.self, claims: Self.claims(result))
     }
 
     func writeTables(_ rows: [Row], context: StageContext) throws {
@@ -209,5 +205,21 @@ public struct GradientCoherenceStage: StageKind {
             }
         }
         return (absSum, sum)
+    }
+
+    /// Table 1's claim (paper-notes §4, Table 1 [RECALL]): without BN Σ|d| and |Σd| agree within a
+    /// factor of about 2; with BN they differ by about 10², so the BN/no-BN ratio is at least 10.
+    static func claims(_ r: Result) -> [Claim] {
+        let layers = Array(Set(r.rows.map(\.layer))).sorted()
+        let ratios = layers.map { l -> Double in
+            let bn = r.rows.first { $0.layer == l && $0.network == NetworkVariant.withBN.key }?.ratioOfMeans ?? .nan
+            let noBN = r.rows.first { $0.layer == l && $0.network == NetworkVariant.withoutBN.key }?.ratioOfMeans ?? .nan
+            return bn / noBN
+        }
+        let text = zip(layers, ratios).map { String(format: "layer %d: %.3g", $0, $1) }.joined(separator: ", ")
+        return [Claim(id: "table1.coherence-ratio", figure: "Table 1",
+                      statement: "gradient summands cancel with BN and add up without it: (Σ|d|/|Σd| with BN) / (without BN) at every reported layer",
+                      paper: "≈ 10² / ≤ 2, i.e. ≥ 50", source: "paper-notes §4 Table 1 [RECALL]", ours: text,
+                      test: "≥ 10 at every layer", verdict: Claim.verdict(!ratios.isEmpty && ratios.allSatisfy { $0 >= 10 }))]
     }
 }

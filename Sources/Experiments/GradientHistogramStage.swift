@@ -14,11 +14,12 @@ import Plot
 /// the same initial weights (no update in between): every value is a genuine per-mini-batch gradient
 /// of layer 55. The figure's title says how many were pooled.
 ///
-/// Outputs: `gradients-{bn,nobn}.npy` (float32 [batches, out, in, 3, 3]), `histograms.json` (edges and
-/// counts over each sample's own range, `bins` bins, as numpy's default), `metrics.json`.
-public struct GradientHistogramStage: StageKind {
-    public let name = "gradient-histogram"
-    public let version = 3
+/// Outputs: `gradients-{bn,nobn}.npy` (float32 [batches, out, in, 3, 3]), `gradient-histogram.json`
+/// (edges and counts over each sample's own range, `bins` bins, as numpy's default; summaries), claims.
+public struct GradientHistogramStage: AnalysisKind {
+    public static let kindName = "gradient-histogram"
+    public static func gradients(_ variant: NetworkVariant) -> String { "gradients-\(variant.key).npy" }
+    public let version = 4
     public let parameters = AnalysisSetup.networkParameters + [
         ParameterSpec("layer", .integer, default: 55, help: "conv layer whose weight gradient is histogrammed (55 in the paper)"),
         ParameterSpec("batches", .integer, default: 5, help: "mini-batches pooled (one gradient each, same initial weights)"),
@@ -38,12 +39,9 @@ public struct GradientHistogramStage: StageKind {
         public let batchSize: Int
         public let weightsPerBatch: Int
         public let histograms: [String: Histogram1D]
-    }
-
-    public struct Metrics: Codable, Sendable {
-        public let layer: Int
-        public let batches: Int
         public let summaries: [String: SampleSummary]
+        /// Interquartile range per network: the no-BN tails are heavy, so the std alone overstates.
+        public let interquartileRanges: [String: Double]
         /// std without BN / std with BN ("almost two orders of magnitude larger").
         public let stdRatioNoBNOverBN: Double
         public let seconds: Double
@@ -54,7 +52,7 @@ public struct GradientHistogramStage: StageKind {
         let layer = try context.int("layer"), count = try context.int("batches"), bins = try context.int("bins")
         guard bins >= 1 else { throw PipelineError.badParameter(stage: context.stage, parameter: "bins", problem: "must be positive") }
         let batches = try AnalysisSetup.firstBatches(context, count: count)
-        var histograms: [String: Histogram1D] = [:], summaries: [String: SampleSummary] = [:]
+        var histograms: [String: Histogram1D] = [:], summaries: [String: SampleSummary] = [:], iqrs: [String: Double] = [:]
         var weights = 0
         for (v, variant) in NetworkVariant.both.enumerated() {
             let net = try AnalysisSetup.network(context, normalization: variant.normalization)
@@ -74,22 +72,40 @@ public struct GradientHistogramStage: StageKind {
                                  fraction: Double(v * count + k + 1) / Double(2 * count))
             }
             weights = shape.reduce(1, *)
-            try AnalysisIO.writeNPY(pooled, shape: [count] + shape, to: context.output("gradients-\(variant.key).npy"))
+            try AnalysisIO.writeNPY(pooled, shape: [count] + shape, to: context.output(Self.gradients(variant)))
             let values = pooled.map(Double.init)
             let h = Plot.Histogram.binning(values, bins: bins)
             histograms[variant.key] = Histogram1D(edges: h.edges, counts: h.counts)
             let s = SampleSummary(values)
             summaries[variant.key] = s
+            iqrs[variant.key] = SampleSummary.interquartileRange(values)
             print("\(variant.title): \(s.count) gradient values of layer \(layer) (\(count) × \(weights)); mean \(s.mean), "
                   + "std \(s.std), range [\(s.min), \(s.max)], excess kurtosis \(s.excessKurtosis)")
         }
         let ratio = (summaries["nobn"]?.std ?? .nan) / (summaries["bn"]?.std ?? .nan)
         print(String(format: "std ratio w/o BN / with BN: %.1f", ratio))
-        try AnalysisSetup.writeJSON(Result(layer: layer, batches: count, batchSize: try context.int("batchSize"),
-                                           weightsPerBatch: weights, histograms: histograms),
-                                    to: context.output("histograms.json"))
-        try AnalysisSetup.writeJSON(Metrics(layer: layer, batches: count, summaries: summaries, stdRatioNoBNOverBN: ratio,
-                                            seconds: Date().timeIntervalSince(started)),
-                                    to: context.output("metrics.json"))
+        let result = Result(layer: layer, batches: count, batchSize: try context.int("batchSize"), weightsPerBatch: weights,
+                            histograms: histograms, summaries: summaries, interquartileRanges: iqrs, stdRatioNoBNOverBN: ratio,
+                            seconds: Date().timeIntervalSince(started))
+        try context.write(result, of: Self.self, claims: Self.claims(result))
+    }
+
+    /// Fig. 2's claims (paper-notes §4, Fig. 2): the no-BN gradients are about two orders of magnitude
+    /// larger, and the BN histogram's spread is about 0.013.
+    static func claims(_ r: Result) -> [Claim] {
+        let bn = r.summaries["bn"]?.std ?? .nan
+        let iqrBN = r.interquartileRanges["bn"] ?? .nan, iqrNoBN = r.interquartileRanges["nobn"] ?? .nan
+        let iqrNote = String(format: "interquartile ranges: with BN %.3g, w/o BN %.3g (ratio %.3g)", iqrBN, iqrNoBN, iqrNoBN / iqrBN)
+        return [
+            Claim(id: "fig2.std-ratio", figure: "Fig. 2",
+                  statement: "layer-\(r.layer) gradients at initialisation are about two orders of magnitude larger without BN (std ratio)",
+                  paper: "≈ 100", source: "paper-notes §4 Fig. 2 [IMG axes ±0.04 vs ±4; RECALL caption]",
+                  ours: String(format: "%.3g", r.stdRatioNoBNOverBN), test: "ours ≥ 30",
+                  verdict: Claim.verdict(r.stdRatioNoBNOverBN >= 30), note: iqrNote),
+            Claim(id: "fig2.bn-std", figure: "Fig. 2", statement: "the BN histogram's standard deviation",
+                  paper: "≈ 0.013", source: "paper-notes §4 Fig. 2 [INF from the IMG tails]",
+                  ours: String(format: "%.3g", bn), test: "within 2× of 0.013",
+                  verdict: Claim.verdict(bn >= 0.013 / 2 && bn <= 0.013 * 2)),
+        ]
     }
 }

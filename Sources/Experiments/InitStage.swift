@@ -12,11 +12,12 @@ import Pipeline
 /// pipeline.json sets `initialization` to xavierNormal here and in every analysis at initialisation
 /// (why: ChannelMomentsStage).
 ///
-/// Outputs: `resnet{depth}-{bn,nobn}.safetensors`, `summary.json` (parameter counts and the per-layer
+/// Outputs: `resnet{depth}-{bn,nobn}.safetensors`, `init.json` (parameter counts and the per-layer
 /// weight std against the scheme's target, a check that the initialisation is what it claims).
-public struct InitStage: StageKind {
-    public let name = "init"
-    public let version = 1
+public struct InitStage: AnalysisKind {
+    public typealias Result = [String: NetworkSummary]
+    public static let kindName = "init"
+    public let version = 2
     public let parameters = AnalysisSetup.networkParameters.filter { $0.name != "batchSize" }
 
     public init() {}
@@ -58,6 +59,6 @@ public struct InitStage: StageKind {
                   + String(format: "conv weight stds within %.1f%% of the target", 100 * worst))
             context.progress("\(variant.title) written", fraction: Double(v + 1) / 2)
         }
-        try AnalysisSetup.writeJSON(summary, to: context.output("summary.json"))
+        try context.write(summary, of: Self.self, claims: [])
     }
 }

@@ -11,9 +11,11 @@ import Pipeline
 /// Outputs: `logit-gradients-{bn,nobn}.npy` (float32 [B, classes]), `labels.npy` (int32 [B]),
 /// `summary.json` (per network: loss, predicted-class histogram, the consistency checks below),
 /// `metrics.json` (the same numbers, flat).
-public struct OutputGradientsStage: StageKind {
-    public let name = "output-gradients"
-    public let version = 1
+public struct OutputGradientsStage: AnalysisKind {
+    public static let kindName = "output-gradients"
+    public static let labelsNPY = "labels.npy"
+    public static func logitGradients(_ variant: NetworkVariant) -> String { "logit-gradients-\(variant.key).npy" }
+    public let version = 2
     public let parameters = AnalysisSetup.networkParameters + [
         ParameterSpec("batch", .integer, default: 0, help: "which mini-batch of the first epoch (0-based)"),
     ]
@@ -28,6 +30,10 @@ public struct OutputGradientsStage: StageKind {
         public let modalClass: Int
         public let modalShare: Double
         public let accuracy: Double
+        /// Mean over the batch of the largest softmax probability: 1 when the net is sure of one class.
+        public let meanMaxProbability: Double
+        /// max |logit|: the output scale ("up to about 10²").
+        public let maxAbsLogit: Double
         public let minGradient: Double
         public let maxGradient: Double
         /// max_b |Σ_j ∂L/∂z_bj|: zero up to rounding because softmax rows sum to one.
@@ -36,7 +42,7 @@ public struct OutputGradientsStage: StageKind {
         public let maxDeviationFromSoftmaxFormula: Double
     }
 
-    public struct Summary: Codable, Sendable {
+    public struct Result: Codable, Sendable {
         public let batch: Int
         public let batchSize: Int
         public let classes: Int
@@ -59,7 +65,7 @@ public struct OutputGradientsStage: StageKind {
             let grads = try net.logitGradients(), logits = try net.logits()
             classes = net.config.classes
             try AnalysisIO.requireFinite(grads.data, "∂L/∂logits (\(variant.title))", in: context)
-            try AnalysisIO.writeNPY(grads.data, shape: grads.shape, to: context.output("logit-gradients-\(variant.key).npy"))
+            try AnalysisIO.writeNPY(grads.data, shape: grads.shape, to: context.output(Self.logitGradients(variant)))
             let s = Self.summarize(logits: logits.data.map(Double.init), gradients: grads.data.map(Double.init),
                                    labels: batch.labels.map(Int.init), classes: classes, loss: loss)
             networks[variant.key] = s
@@ -69,22 +75,16 @@ public struct OutputGradientsStage: StageKind {
                          variant.title, loss, s.modalClass, 100 * s.modalShare, 100 * s.accuracy, s.minGradient, s.maxGradient,
                          s.maxAbsRowSum, s.maxDeviationFromSoftmaxFormula))
         }
-        try AnalysisIO.writeNPY(batch.labels, shape: [batch.count], to: context.output("labels.npy"))
-        let summary = Summary(batch: index, batchSize: batch.count, classes: classes, classNames: loaded.data.classNames, networks: networks)
-        try AnalysisSetup.writeJSON(summary, to: context.output("summary.json"))
-        var flat: [String: Double] = [:]
-        for (k, s) in networks {
-            flat["\(k).loss"] = s.loss; flat["\(k).modalShare"] = s.modalShare; flat["\(k).maxAbsRowSum"] = s.maxAbsRowSum
-            flat["\(k).gradientRange"] = s.maxGradient - s.minGradient
-        }
-        try AnalysisSetup.writeJSON(flat, to: context.output("metrics.json"))
+        try AnalysisIO.writeNPY(batch.labels, shape: [batch.count], to: context.output(Self.labelsNPY))
+        let result = Result(batch: index, batchSize: batch.count, classes: classes, classNames: loaded.data.classNames, networks: networks)
+        try context.write(result, of: Self.self, claims: Self.claims(result))
     }
 
     /// Prediction counts and the two checks of a [B, K] gradient against its logits and labels.
     static func summarize(logits z: [Double], gradients g: [Double], labels: [Int], classes K: Int, loss: Double) -> NetworkSummary {
         let B = labels.count
         var predicted = [Int](repeating: 0, count: K)
-        var correct = 0, maxRow = 0.0, maxDev = 0.0
+        var correct = 0, maxRow = 0.0, maxDev = 0.0, maxProbabilitySum = 0.0
         for b in 0..<B {
             let row = z[(b * K)..<((b + 1) * K)]
             let top = row.max() ?? 0
@@ -92,6 +92,7 @@ public struct OutputGradientsStage: StageKind {
             predicted[argmax] += 1
             if argmax == labels[b] { correct += 1 }
             let exps = row.map { exp($0 - top) }, total = exps.reduce(0, +)
+            maxProbabilitySum += 1 / total
             var sum = 0.0
             for j in 0..<K {
                 let expected = (exps[j] / total - (j == labels[b] ? 1 : 0)) / Double(B)
@@ -103,7 +104,27 @@ public struct OutputGradientsStage: StageKind {
         let modal = predicted.indices.max(by: { predicted[$0] < predicted[$1] }) ?? 0
         return NetworkSummary(loss: loss, predictedPerClass: predicted, modalClass: modal,
                               modalShare: Double(predicted[modal]) / Double(max(B, 1)), accuracy: Double(correct) / Double(max(B, 1)),
+                              meanMaxProbability: maxProbabilitySum / Double(max(B, 1)), maxAbsLogit: z.map(abs).max() ?? 0,
                               minGradient: g.min() ?? 0, maxGradient: g.max() ?? 0, maxAbsRowSum: maxRow,
                               maxDeviationFromSoftmaxFormula: maxDev)
+    }
+
+    /// Fig. 6's claims (paper-notes §4, Fig. 6): without BN the net gives nearly every image to one
+    /// class with certainty (a solid column); with BN its predictions are spread.
+    static func claims(_ r: Result) -> [Claim] {
+        let noBN = r.networks["nobn"], bn = r.networks["bn"]
+        let source = "paper-notes §4 Fig. 6 [IMG]"
+        let pNoBN = noBN?.meanMaxProbability ?? .nan, share = noBN?.modalShare ?? .nan, pBN = bn?.meanMaxProbability ?? .nan
+        return [
+            Claim(id: "fig6.nobn-certain", figure: "Fig. 6", statement: "without BN the net is certain of its prediction at initialisation (mean largest softmax probability)",
+                  paper: "≈ 1 (solid column at +1/128)", source: source, ours: String(format: "%.3f", pNoBN), test: "ours ≥ 0.95",
+                  verdict: Claim.verdict(pNoBN >= 0.95), note: noBN.map { String(format: "loss %.3g, max |logit| %.3g", $0.loss, $0.maxAbsLogit) }),
+            Claim(id: "fig6.nobn-one-class", figure: "Fig. 6", statement: "without BN almost every image is given the same class",
+                  paper: "≈ 100 % of rows", source: source, ours: String(format: "%.0f %% (class %d)", 100 * share, noBN?.modalClass ?? -1),
+                  test: "ours ≥ 90 %", verdict: Claim.verdict(share >= 0.9)),
+            Claim(id: "fig6.bn-spread", figure: "Fig. 6", statement: "with BN the predictions are spread (mean largest softmax probability)",
+                  paper: "≈ 0.5 (brightest column ≈ +0.004 = p/128)", source: source, ours: String(format: "%.3f", pBN),
+                  test: "ours ≤ 0.7", verdict: Claim.verdict(pBN <= 0.7), note: bn.map { String(format: "loss %.3g, max |logit| %.3g", $0.loss, $0.maxAbsLogit) }),
+        ]
     }
 }

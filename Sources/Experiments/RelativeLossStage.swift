@@ -5,8 +5,7 @@ import Pipeline
 
 /// One curve of Fig. 3: r(s) = L_B(θ − s·∇L_B(θ)) / L_B(θ) on mini-batch k, θ after k − 1 SGD steps.
 public struct RelativeLossCurve: Codable, Equatable, Sendable {
-    /// "batchNorm" or "none".
-    public var normalization: String
+    public var normalization: Normalization
     /// 1-based, as the paper's column titles ("mini-batch 1").
     public var miniBatch: Int
     /// The rate of the k − 1 training steps that led to θ.
@@ -33,16 +32,16 @@ public struct RelativeLossResult: Codable, Equatable, Sendable {
 /// the loss before the step, over a log grid of step sizes. The gradient is the plain mini-batch gradient
 /// (no momentum, no weight decay); BN uses the batch's statistics, as in training. The probes never
 /// touch BN's running averages, so the training steps between probes are exactly SGD's.
-public struct RelativeLossStage: StageKind {
-    public static let outputJSON = "relative-loss.json"
+public struct RelativeLossStage: AnalysisKind {
+    public typealias Result = RelativeLossResult
+    public static let kindName = "relative-loss"
     public static let outputCSV = "relative-loss.csv"
-
-    public let name = "relative-loss"
-    public let version = 1
+    public let version = 2
     public let parameters = AnalysisSetup.networkParameters + AnalysisSetup.optimizerParameters + [
         ParameterSpec("miniBatches", .array, default: [1, 4, 7], help: "1-based mini-batches to probe (paper: 1, 4, 7)"),
-        ParameterSpec("learningRateBN", .number, default: 0.1, help: "rate of the steps before a probe, with BN"),
-        ParameterSpec("learningRateNoBN", .number, default: 1e-4, help: "rate of the steps before a probe, without BN"),
+        ParameterSpec("lrBN", .number, default: 0.1, help: "learning rate of the steps before a probe, with BN"),
+        ParameterSpec("lrNoBN", .number, default: 1e-4, help: "learning rate of the steps before a probe, without BN"),
+        ParameterSpec("threshold", .number, default: 1e3, help: "divergence of the steps before the probes: a mini-batch loss above this (paper: 10³)"),
         ParameterSpec("stepMin", .number, default: 1e-5, help: "smallest step size of the log grid"),
         ParameterSpec("stepMax", .number, default: 0.2, help: "largest step size of the log grid"),
         ParameterSpec("stepCount", .integer, default: 36, help: "points of the log grid (about 8 per decade)"),
@@ -63,14 +62,11 @@ public struct RelativeLossStage: StageKind {
                 problem: "batch \(ks.max() ?? 0) needs more than the \(assembler.batchesPerEpoch) batches of one epoch")
         }
         var curves: [RelativeLossCurve] = []
-        let runs: [(Normalization, Double)] = [(.batchNorm, try context.double("learningRateBN")),
-                                               (.none, try context.double("learningRateNoBN"))]
+        let runs: [(Normalization, Double)] = [(.batchNorm, try context.double("lrBN")), (.none, try context.double("lrNoBN"))]
         for (normalization, lr) in runs {
             let model = try AnalysisSetup.network(context, normalization: normalization)
             var trainer = try AnalysisSetup.constantRateTrainer(model, learningRate: lr, context: context)
-            // The unnormalised ResNet-110 starts with a loss near 10³ at its working rate and trains from
-            // there (the paper's protocol); only an overflow stops the steps between probes.
-            trainer.divergenceThreshold = .infinity
+            trainer.divergenceThreshold = try context.double("threshold")
             let order = assembler.order(epoch: 0)
             for k in 1...(ks.max() ?? 1) {
                 let batch = assembler.batch(epoch: 0, index: k - 1, order: order)
@@ -87,7 +83,7 @@ public struct RelativeLossStage: StageKind {
                 if k < (ks.max() ?? 1) {
                     let loss = try trainer.trainStep(nnBatch, totalSteps: Int.max)
                     guard !trainer.isDivergent(loss) else {
-                        throw PipelineError.badParameter(stage: context.stage, parameter: normalization == .batchNorm ? "learningRateBN" : "learningRateNoBN",
+                        throw PipelineError.badParameter(stage: context.stage, parameter: normalization == .batchNorm ? "lrBN" : "lrNoBN",
                             problem: "training diverged (loss \(loss)) at step \(k) before the probes; use the paper's rate")
                     }
                 }
@@ -95,12 +91,12 @@ public struct RelativeLossStage: StageKind {
         }
         let result = RelativeLossResult(depth: try context.int("depth"), seed: try context.int("seed"),
                                         batchSize: try context.int("batchSize"), curves: curves)
-        try AnalysisSetup.writeJSON(result, to: context.output(Self.outputJSON))
         try Self.csv(result).write(to: context.output(Self.outputCSV), atomically: true, encoding: .utf8)
+        try context.write(result, of: Self.self, claims: Self.claims(result))
         for c in curves {
             let best = zip(c.stepSizes, c.relativeLoss).filter { $0.1.isFinite }.min { $0.1 < $1.1 }
             print(String(format: "%@ mini-batch %d: L = %.4f, |g| = %.4g, min r = %.4f at s = %.3g, r(smax) = %.4g",
-                         c.normalization, c.miniBatch, c.baseLoss, c.gradientNorm, best?.1 ?? .nan, best?.0 ?? .nan,
+                         c.normalization.rawValue, c.miniBatch, c.baseLoss, c.gradientNorm, best?.1 ?? .nan, best?.0 ?? .nan,
                          c.relativeLoss.last ?? .nan))
         }
     }
@@ -118,7 +114,7 @@ public struct RelativeLossStage: StageKind {
             losses.append(try model.forward(images: batch.images, labels: batch.labels, mode: .training))
         }
         try model.setParameters(theta)
-        return RelativeLossCurve(normalization: normalization.rawValue, miniBatch: miniBatch, learningRate: learningRate,
+        return RelativeLossCurve(normalization: normalization, miniBatch: miniBatch, learningRate: learningRate,
                                  baseLoss: base, gradientNorm: norm, stepSizes: steps, losses: losses,
                                  relativeLoss: losses.map { $0 / base })
     }
@@ -136,9 +132,45 @@ public struct RelativeLossStage: StageKind {
         var lines = ["normalization,mini_batch,step_size,loss,relative_loss"]
         for c in result.curves {
             for i in c.stepSizes.indices {
-                lines.append("\(c.normalization),\(c.miniBatch),\(c.stepSizes[i]),\(c.losses[i]),\(c.relativeLoss[i])")
+                lines.append("\(c.normalization.rawValue),\(c.miniBatch),\(c.stepSizes[i]),\(c.losses[i]),\(c.relativeLoss[i])")
             }
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// Fig. 3's claims (paper-notes §4, Fig. 3): without BN only small steps lower the loss and a
+    /// step of a few 10⁻³ makes it explode; with BN steps up to a few 10⁻² lower it. An overflowed loss
+    /// (inf or NaN) counts as above any bound.
+    static func claims(_ r: RelativeLossResult) -> [Claim] {
+        let source = "paper-notes §4 Fig. 3 [IMG; TXT 395t]"
+        func curves(_ n: Normalization) -> [RelativeLossCurve] { r.curves.filter { $0.normalization == n }.sorted { $0.miniBatch < $1.miniBatch } }
+        func above(_ x: Double, _ bound: Double) -> Bool { !x.isFinite || x > bound }
+        let noBN = curves(.none), bn = curves(.batchNorm)
+        // Smallest step from which the relative loss stays above 1, per mini-batch.
+        let risesFrom = noBN.map { c -> Double in
+            var from = Double.nan
+            for (s, x) in zip(c.stepSizes, c.relativeLoss).reversed() { if above(x, 1) { from = s } else { break } }
+            return from
+        }
+        let explodesAt = noBN.map { c in zip(c.stepSizes, c.relativeLoss).first { above($0.1, 1e3) }?.0 ?? .infinity }
+        let bnStableTo = bn.map { c -> Double in
+            var last = 0.0
+            for (s, x) in zip(c.stepSizes, c.relativeLoss) { if above(x, 1) { break }; last = s }
+            return last
+        }
+        func list(_ values: [Double], _ cs: [RelativeLossCurve]) -> String {
+            zip(cs, values).map { String(format: "mb %d: %.2g", $0.miniBatch, $1) }.joined(separator: ", ")
+        }
+        return [
+            Claim(id: "fig3.nobn-rises", figure: "Fig. 3", statement: "without BN every step of 3·10⁻³ or more raises the loss, on mini-batches 1, 4 and 7",
+                  paper: "r > 1 from s ≈ 1e-3", source: source, ours: "r > 1 from s = " + list(risesFrom, noBN),
+                  test: "from ≤ 3e-3 on every mini-batch", verdict: Claim.verdict(!noBN.isEmpty && risesFrom.allSatisfy { $0 <= 3e-3 })),
+            Claim(id: "fig3.nobn-explodes", figure: "Fig. 3", statement: "without BN the loss grows more than 10³-fold at a step below 0.05",
+                  paper: "r > 10⁶ by s ≈ 3–6e-3", source: source, ours: "r > 10³ first at s = " + list(explodesAt, noBN),
+                  test: "< 0.05 on every mini-batch", verdict: Claim.verdict(!noBN.isEmpty && explodesAt.allSatisfy { $0 < 0.05 })),
+            Claim(id: "fig3.bn-stable", figure: "Fig. 3", statement: "with BN steps up to at least 0.03 do not raise the loss",
+                  paper: "r ≤ 1 up to s ≈ 0.1", source: source, ours: "r ≤ 1 up to s = " + list(bnStableTo, bn),
+                  test: "≥ 0.03 on every mini-batch", verdict: Claim.verdict(!bn.isEmpty && bnStableTo.allSatisfy { $0 >= 0.03 })),
+        ]
     }
 }

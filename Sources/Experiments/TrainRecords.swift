@@ -21,7 +21,7 @@ public struct TrainEvaluation: Codable, Equatable, Sendable {
 
 /// Everything a `train` stage reports: the run, its evaluations and, for a diverged run, where.
 public struct TrainMetrics: Codable, Equatable, Sendable {
-    public var normalization: String
+    public var normalization: Normalization
     public var learningRate: Double
     public var depth: Int
     public var seed: Int
@@ -59,7 +59,7 @@ struct TrainResumeState: Codable {
         try model.saveCheckpoint(to: directory.appendingPathComponent(Self.weightsFile))
         try NPY.write(try NPYArray(float32: velocity, shape: [velocity.count]), to: directory.appendingPathComponent(Self.velocityFile))
         // The JSON last: its presence means the other two files are complete.
-        try AnalysisSetup.writeJSON(self, to: directory.appendingPathComponent(Self.stateFile))
+        try ResultJSON.write(self, to: directory.appendingPathComponent(Self.stateFile))
     }
 
     /// The saved state for `key`, with its weights and velocity, or nil when there is none (or it is
@@ -67,7 +67,7 @@ struct TrainResumeState: Codable {
     static func load(key: String, from directory: URL) -> (state: TrainResumeState, model: ResNet, velocity: [Float])? {
         let stateURL = directory.appendingPathComponent(stateFile)
         guard FileManager.default.fileExists(atPath: stateURL.path),
-              let state = try? AnalysisSetup.readJSON(TrainResumeState.self, from: stateURL), state.key == key,
+              let state = try? ResultJSON.read(TrainResumeState.self, from: stateURL), state.key == key,
               let model = try? ResNet(checkpointAt: directory.appendingPathComponent(weightsFile)),
               let velocity = try? NPY.read(from: directory.appendingPathComponent(velocityFile)).float32Values(),
               velocity.count == model.parameters.count

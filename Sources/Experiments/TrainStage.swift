@@ -9,20 +9,21 @@ import Pipeline
 /// augmentation. Train and test accuracy and loss are recorded `evaluationsPerEpoch` times per epoch.
 /// A run whose mini-batch loss exceeds `threshold` (or overflows) stops there and is a result
 /// (`diverged: true` with its step), not a failure. A killed run resumes from its last evaluation.
-public struct TrainStage: StageKind {
-    public static let metricsJSON = "metrics.json"
+public struct TrainStage: AnalysisKind {
+    public typealias Result = TrainMetrics
+    public static let kindName = "train"
     public static let metricsCSV = "metrics.csv"
     public static let stepLosses = "step-losses.npy"
     public static let checkpoint = "final.safetensors"
 
-    public let name = "train"
-    public let version = 1
+    public let version = 2
     public let parameters = AnalysisSetup.networkParameters + AnalysisSetup.optimizerParameters + [
         ParameterSpec("bn", .boolean, default: true, help: "BN after every conv (true) or the unnormalised network (false)"),
         ParameterSpec("lr", .number, help: "initial learning rate"),
         ParameterSpec("epochs", .integer, default: 165, help: "passes over the training images"),
         ParameterSpec("drops", .array, default: [0.5, 0.75], help: "fractions of training at which the rate is divided by 10"),
-        ParameterSpec("warmupSteps", .integer, default: 0, help: "steps at warmupRate before the schedule starts (He et al.: ~400 for ResNet-110)"),
+        ParameterSpec("warmupSteps", .integer, default: 0,
+                      help: "steps at warmupRate before the schedule starts, for runs whose lr exceeds warmupRate (He et al.: ~400 for ResNet-110 at 0.1)"),
         ParameterSpec("warmupRate", .number, default: 0.01, help: "the rate during warm-up"),
         ParameterSpec("trainPerClass", .integer, default: 0, help: "training images per class (a stratified subset); 0 = all 5,000"),
         ParameterSpec("testPerClass", .integer, default: 0, help: "test images per class (a stratified subset); 0 = all 1,000"),
@@ -92,7 +93,7 @@ public struct TrainStage: StageKind {
             }
         }
         let metrics = TrainMetrics(
-            normalization: run.normalization.rawValue, learningRate: run.learningRate, depth: model.config.depth,
+            normalization: run.normalization, learningRate: run.learningRate, depth: model.config.depth,
             seed: try context.int("seed"), epochs: run.epochs, trainImages: run.assembler.indices.count,
             testImages: run.testLabels.count, stepsPerEpoch: run.stepsPerEpoch, totalSteps: run.totalSteps,
             evaluations: evaluations, diverged: diverged != nil, divergenceStep: diverged?.step, divergenceLoss: diverged?.loss,
@@ -101,7 +102,8 @@ public struct TrainStage: StageKind {
     }
 
     private func write(_ metrics: TrainMetrics, stepLosses: [Float], model: ResNet, context: StageContext) throws {
-        try AnalysisSetup.writeJSON(metrics, to: context.output(Self.metricsJSON))
+        // A single run tests no claim of the paper; Fig. 1 compares the runs.
+        try context.write(metrics, of: Self.self, claims: [])
         try TrainCSV.render(metrics).write(to: context.output(Self.metricsCSV), atomically: true, encoding: .utf8)
         try NPY.write(try NPYArray(float32: stepLosses, shape: [stepLosses.count]), to: context.output(Self.stepLosses))
         try model.saveCheckpoint(to: context.output(Self.checkpoint),
@@ -153,9 +155,12 @@ struct TrainRun {
         guard epochs > 0 else { throw bad("epochs", "must be positive") }
         threshold = try context.double("threshold")
         let drops = try context.doubles("drops")
+        // He et al.'s warm-up eases a large rate in; a run at a small rate has nothing to warm up to.
+        let warmupRate = try context.double("warmupRate")
         guard drops.allSatisfy({ $0 > 0 && $0 < 1 }) else { throw bad("drops", "fractions must be in (0, 1), got \(drops)") }
         schedule = LearningRateSchedule(base: Float(learningRate), drops: drops.map { .init(atFraction: $0) },
-                                        warmupSteps: try context.int("warmupSteps"), warmupRate: Float(try context.double("warmupRate")))
+                                        warmupSteps: learningRate > warmupRate ? try context.int("warmupSteps") : 0,
+                                        warmupRate: Float(warmupRate))
 
         let (data, stats) = try AnalysisSetup.data(context)
         let subsetSeed = UInt64(try context.int("subsetSeed"))

@@ -27,10 +27,10 @@ public struct ActionSpec: Codable, Sendable {
     public init(stage: ResolvedStage, inputs: [InputRef]) {
         self.stage = stage.name
         self.kind = stage.kind.name
-        self.version = stage.kind.version
+        self.version = stage.version
         self.params = stage.params
         self.inputs = inputs
-        self.key = StageKey.compute(kind: stage.kind.name, version: stage.kind.version, params: stage.params, inputs: inputs)
+        self.key = StageKey.compute(kind: stage.kind.name, version: stage.version, params: stage.params, inputs: inputs)
     }
 }
 

@@ -3,7 +3,8 @@ import Foundation
 /// Turns raw stage objects into resolved stages: one per matrix combination, params checked against
 /// the kind's declaration (defaults filled in), deps expanded to concrete stage names.
 enum MatrixExpansion {
-    static func expand(_ raw: [JSONObject], file: String, registry: KindRegistry) throws -> [ResolvedStage] {
+    static func expand(_ raw: [JSONObject], defaults: JSONObject = JSONObject(), file: String,
+                       registry: KindRegistry) throws -> [ResolvedStage] {
         var groups: [String: [String]] = [:]
         var pending: [(stage: JSONObject, name: String, group: String, kind: any StageKind, params: JSONObject)] = []
         for stage in raw {
@@ -17,15 +18,30 @@ enum MatrixExpansion {
             guard let baseParams = (stage["params"] ?? .object(JSONObject())).objectValue else {
                 throw PipelineError.invalidField(file: file, location: "stage '\(group)', field 'params'", problem: "expected an object")
             }
+            var withDefaults = baseParams
+            for (key, value) in defaults.pairs where withDefaults[key] == nil && kind.parameters.contains(where: { $0.name == key }) {
+                withDefaults[key] = value
+            }
+            let labelled = labelledSettings(stage["matrix"])
             for combination in try combinations(stage["matrix"], stage: group, file: file) {
-                var params = baseParams
+                var params = withDefaults
                 var label: [String] = []
                 for (key, value) in combination {
-                    params[key] = value
-                    label.append("\(key)=\(labelText(value))")
+                    if case .object(let settings) = value {
+                        // A settings axis (zipped, not crossed): its params are set together and the name
+                        // says the ones that tell its entries apart, e.g. {"bn": false, "lr": 0.1} → "nobn,lr=0.1".
+                        for (k, v) in settings.pairs {
+                            params[k] = v
+                            if labelled[key]?.contains(k) ?? true { label.append(settingLabel(k, v)) }
+                        }
+                    } else {
+                        params[key] = value
+                        label.append("\(key)=\(labelText(value))")
+                    }
                 }
                 let name = label.isEmpty ? group : "\(group)@\(label.joined(separator: ","))"
                 guard PipelineDocument.isSafeName(name) else { throw PipelineError.invalidName(file: file, name: name) }
+                guard !pending.contains(where: { $0.name == name }) else { throw PipelineError.duplicateStage(file: file, name: name) }
                 let resolved = try checkParams(params, kind: kind, stage: name, file: file)
                 groups[group, default: []].append(name)
                 pending.append((stage, name, group, kind, resolved))
@@ -45,8 +61,29 @@ enum MatrixExpansion {
             }
             return ResolvedStage(name: entry.name, group: entry.group, kind: entry.kind, params: entry.params,
                                  deps: deps, publish: entry.stage["publish"]?.stringValue,
-                                 description: entry.stage["description"]?.stringValue)
+                                 description: entry.stage["description"]?.stringValue,
+                                 resources: try entry.stage["resources"].map { try StageResources.parse($0, stage: entry.group, file: file) })
         }
+    }
+
+    /// Per settings axis, the keys whose values differ between its entries (all keys of a lone entry):
+    /// what a stage's name needs to say, and no more (`train@bn,lr=0.1`, not every epoch count).
+    static func labelledSettings(_ matrix: JSONValue?) -> [String: Set<String>] {
+        var result: [String: Set<String>] = [:]
+        for (axis, values) in matrix?.objectValue?.pairs ?? [] {
+            let entries = values.arrayValue?.compactMap(\.objectValue) ?? []
+            guard !entries.isEmpty else { continue }
+            let keys = Set(entries.flatMap(\.keys))
+            let varying = keys.filter { k in Set(entries.map { $0[k]?.canonicalText ?? "" }).count > 1 }
+            result[axis] = entries.count == 1 ? keys : varying
+        }
+        return result
+    }
+
+    /// A boolean setting is its name or "no" + its name; others are name=value.
+    static func settingLabel(_ key: String, _ value: JSONValue) -> String {
+        if case .bool(let b) = value { return b ? key : "no\(key)" }
+        return "\(key)=\(labelText(value))"
     }
 
     static func labelText(_ value: JSONValue) -> String {

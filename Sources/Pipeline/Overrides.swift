@@ -2,10 +2,20 @@ import Foundation
 
 /// Dotted-path overrides (`train.params.epochs = 2`) on raw stage objects. The first component is a
 /// stage name; since names may contain dots, the longest stage name that prefixes the path wins.
+/// `defaults.<param>` (or `defaults` with an object) changes the pipeline's defaults. An object given
+/// for a whole `params` or `defaults` is merged into it, so one line can set several params.
 public enum Overrides {
-    static func apply(_ overrides: [(path: String, value: JSONValue)], to stages: inout [JSONObject], origin: String) throws {
+    static func apply(_ overrides: [(path: String, value: JSONValue)], to stages: inout [JSONObject],
+                      defaults: inout JSONObject, origin: String) throws {
         let names = stages.map { $0["name"]?.stringValue ?? "" }
         for (path, value) in overrides {
+            if path == "defaults" || path.hasPrefix("defaults.") {
+                let rest = path.split(separator: ".").dropFirst().map(String.init)
+                var target = JSONValue.object(defaults)
+                try set(&target, path: rest[...], value: value, fullPath: path)
+                defaults = target.objectValue ?? defaults
+                continue
+            }
             guard let (i, rest) = locate(path, names: names) else {
                 let head = String(path.split(separator: ".").first ?? "")
                 throw PipelineError.badOverride(path: path,
@@ -17,7 +27,7 @@ public enum Overrides {
             }
             var stage = JSONValue.object(stages[i])
             try set(&stage, path: rest[...], value: value, fullPath: path)
-            stages[i] = stage.objectValue!
+            if let object = stage.objectValue { stages[i] = object }
         }
     }
 
@@ -31,7 +41,16 @@ public enum Overrides {
     }
 
     private static func set(_ target: inout JSONValue, path: ArraySlice<String>, value: JSONValue, fullPath: String) throws {
-        guard let head = path.first else { target = value; return }
+        guard let head = path.first else {
+            if case .object(var merged) = target, case .object(let new) = value,
+               fullPath == "defaults" || fullPath.hasSuffix(".params") {
+                for (k, v) in new.pairs { merged[k] = v }
+                target = .object(merged)
+            } else {
+                target = value
+            }
+            return
+        }
         var object: JSONObject
         switch target {
         case .object(let o): object = o

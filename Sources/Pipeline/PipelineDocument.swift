@@ -8,10 +8,13 @@ public struct PipelineDocument: Sendable {
     /// Profile name → ordered overrides (dotted path → value).
     public let profiles: [String: [(path: String, value: JSONValue)]]
     public let profileNames: [String]
-    /// Raw stage objects in declaration order, validated for shape.
+    /// Raw stage objects in declaration order, validated for shape; the `figures` list comes last,
+    /// one stage of kind `figure` each.
     public let stages: [JSONObject]
+    /// Params every stage whose kind declares them gets unless it sets its own (the set-up choices, once).
+    public let defaults: JSONObject
 
-    static let topLevelFields = ["description", "defaultProfile", "profiles", "stages"]
+    static let topLevelFields = ["description", "defaultProfile", "defaults", "profiles", "stages", "figures"]
     static let stageFields = ["name", "kind", "description", "params", "deps", "matrix", "publish", "resources"]
 
     public static func load(_ url: URL) throws -> PipelineDocument {
@@ -38,9 +41,16 @@ public struct PipelineDocument: Sendable {
             throw PipelineError.invalidField(file: file, location: "field 'stages'",
                 problem: top["stages"] == nil ? "missing" : "expected an array of stages")
         }
+        var defaults = JSONObject()
+        if let d = top["defaults"] {
+            guard case .object(let o) = d else {
+                throw PipelineError.invalidField(file: file, location: "field 'defaults'", problem: "expected an object of params, got \(d.typeName)")
+            }
+            defaults = o
+        }
         var stages: [JSONObject] = []
         var seen = Set<String>()
-        for (i, value) in stageValues.enumerated() {
+        for (i, value) in (stageValues + (try figureStages(top["figures"], file: file))).enumerated() {
             let stage = try validateStage(value, index: i, file: file)
             let name = stage["name"]!.stringValue!
             guard seen.insert(name).inserted else { throw PipelineError.duplicateStage(file: file, name: name) }
@@ -73,7 +83,26 @@ public struct PipelineDocument: Sendable {
                 problem: "names '\(defaultProfile)', which is not among the profiles (\(profileNames.joined(separator: ", ")))")
         }
         return PipelineDocument(file: file, defaultProfile: defaultProfile, profiles: profiles,
-                                profileNames: profileNames, stages: stages)
+                                profileNames: profileNames, stages: stages, defaults: defaults)
+    }
+
+    /// `"figures": {"fig3": ["relative-loss"], …}`: each entry is a `figure` stage of that name drawing
+    /// the recipe of the same id from its deps, published to figures/.
+    private static func figureStages(_ value: JSONValue?, file: String) throws -> [JSONValue] {
+        guard let value else { return [] }
+        guard case .object(let figures) = value else {
+            throw PipelineError.invalidField(file: file, location: "field 'figures'",
+                problem: "expected an object of figure name → list of the stages it draws from, got \(value.typeName)")
+        }
+        return try figures.pairs.map { name, deps in
+            guard let list = deps.arrayValue, list.allSatisfy({ $0.stringValue != nil }) else {
+                throw PipelineError.invalidField(file: file, location: "field 'figures.\(name)'",
+                    problem: "expected an array of stage names, got \(deps.typeName)")
+            }
+            return .object(JSONObject([("name", .string(name)), ("kind", "figure"),
+                                       ("params", .object(JSONObject([("figure", .string(name))]))),
+                                       ("deps", .array(list)), ("publish", "figures")]))
+        }
     }
 
     static func isSafeName(_ name: String) -> Bool {
@@ -110,7 +139,7 @@ public struct PipelineDocument: Sendable {
         try expect("publish", "a string") { $0.stringValue != nil }
         try expect("params", "an object") { $0.objectValue != nil }
         try expect("deps", "an array of stage names") { $0.arrayValue?.allSatisfy { $0.stringValue != nil } ?? false }
-        try expect("matrix", "an object of arrays") { v in
+        try expect("matrix", "an object of non-empty arrays") { v in
             v.objectValue.map { $0.pairs.allSatisfy { !($0.value.arrayValue ?? []).isEmpty } } ?? false
         }
         // What a cluster job asks for (executor slurm); checked here so a typo fails before anything runs.

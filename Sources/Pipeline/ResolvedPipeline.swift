@@ -10,6 +10,10 @@ public struct ResolvedStage: Sendable {
     public let deps: [String]
     public let publish: String?
     public let description: String?
+    /// What a cluster job of this stage asks for (pipeline.json `resources`, after overrides).
+    public let resources: StageResources?
+    /// The kind's version for these params: what the key says.
+    public var version: Int { kind.version(for: params) }
 }
 
 /// The pipeline for one profile: stages in a topological order (declaration order where free).
@@ -25,15 +29,20 @@ public struct ResolvedPipeline: Sendable {
         let profile = profile ?? document.defaultProfile
         self.profile = profile
         var raw = document.stages
+        var defaults = document.defaults
         if !document.profileNames.isEmpty || profile != document.defaultProfile {
             guard let profileOverrides = document.profiles[profile] else {
                 throw PipelineError.unknownProfile(name: profile, known: document.profileNames)
             }
-            try Overrides.apply(profileOverrides, to: &raw, origin: "profile '\(profile)'")
+            try Overrides.apply(profileOverrides, to: &raw, defaults: &defaults, origin: "profile '\(profile)'")
         }
-        try Overrides.apply(overrides, to: &raw, origin: "--set")
-        let expanded = try MatrixExpansion.expand(raw, file: document.file, registry: registry)
+        try Overrides.apply(overrides, to: &raw, defaults: &defaults, origin: "--set")
+        let expanded = try MatrixExpansion.expand(raw, defaults: defaults, file: document.file, registry: registry)
         let ordered = try TopologicalOrder.sort(expanded)
+        let kinds = Dictionary(uniqueKeysWithValues: ordered.map { ($0.name, $0.kind.name) })
+        for stage in ordered {
+            try stage.kind.validate(stage: stage.name, params: stage.params, dependencyKinds: stage.deps.compactMap { kinds[$0] })
+        }
         stages = ordered
         index = Dictionary(uniqueKeysWithValues: ordered.enumerated().map { ($1.name, $0) })
     }
@@ -67,40 +76,5 @@ public struct ResolvedPipeline: Sendable {
 
     public func dependents(of name: String) -> [ResolvedStage] {
         stages.filter { $0.deps.contains(name) }
-    }
-}
-
-enum TopologicalOrder {
-    /// Kahn's algorithm, taking the earliest-declared ready stage first; on a cycle, names one.
-    static func sort(_ stages: [ResolvedStage]) throws -> [ResolvedStage] {
-        let position = Dictionary(uniqueKeysWithValues: stages.enumerated().map { ($1.name, $0) })
-        let remaining = stages.map { Set($0.deps) }
-        var done = [Bool](repeating: false, count: stages.count)
-        var order: [ResolvedStage] = []
-        var finished = Set<String>()
-        while order.count < stages.count {
-            guard let next = stages.indices.first(where: { !done[$0] && remaining[$0].isSubset(of: finished) }) else {
-                throw PipelineError.cycle(findCycle(stages, position: position, done: done))
-            }
-            done[next] = true
-            finished.insert(stages[next].name)
-            order.append(stages[next])
-        }
-        return order
-    }
-
-    private static func findCycle(_ stages: [ResolvedStage], position: [String: Int], done: [Bool]) -> [String] {
-        // Walk from an unfinished stage along unfinished deps until a stage repeats.
-        guard var current = stages.indices.first(where: { !done[$0] }) else { return [] }
-        var path: [Int] = []
-        var seenAt: [Int: Int] = [:]
-        while seenAt[current] == nil {
-            seenAt[current] = path.count
-            path.append(current)
-            guard let next = stages[current].deps.compactMap({ position[$0] }).first(where: { !done[$0] }) else { break }
-            current = next
-        }
-        let start = seenAt[current] ?? 0
-        return path[start...].map { stages[$0].name }.reversed()
     }
 }

@@ -104,20 +104,10 @@ public struct StageResources: Sendable, Equatable {
     }
 
     /// The resources of every pipeline.json entry (a matrix shares its entry's), keyed by entry name,
-    /// under the same profile and `--set` overrides that resolved the pipeline.
-    public static func table(document: PipelineDocument, profile: String?,
-                             overrides: [(path: String, value: JSONValue)]) throws -> [String: StageResources] {
-        var raw = document.stages
-        let profile = profile ?? document.defaultProfile
-        if let profileOverrides = document.profiles[profile] {
-            try Overrides.apply(profileOverrides, to: &raw, origin: "profile '\(profile)'")
-        }
-        try Overrides.apply(overrides, to: &raw, origin: "--set")
+    /// as the resolved pipeline has them (profile and `--set` overrides already applied there, once).
+    public static func table(of pipeline: ResolvedPipeline) -> [String: StageResources] {
         var table: [String: StageResources] = [:]
-        for stage in raw {
-            guard let name = stage["name"]?.stringValue, let value = stage["resources"] else { continue }
-            table[name] = try parse(value, stage: name, file: document.file)
-        }
+        for stage in pipeline.stages { if let r = stage.resources { table[stage.group] = r } }
         return table
     }
 }

@@ -23,8 +23,9 @@ public enum StageExecution {
         guard let kind = registry.kind(named: spec.kind) else {
             return fail(&record, store: store, log: nil, error: "this binary has no stage kind '\(spec.kind)'")
         }
-        guard kind.version == spec.version else {
-            let e = PipelineError.kindVersionMismatch(stage: spec.stage, kind: spec.kind, expected: spec.version, found: kind.version)
+        guard kind.version(for: spec.params) == spec.version else {
+            let e = PipelineError.kindVersionMismatch(stage: spec.stage, kind: spec.kind, expected: spec.version,
+                                                      found: kind.version(for: spec.params))
             return fail(&record, store: store, log: nil, error: e.description)
         }
         // Inputs are re-hashed before use: a corrupted object is caught here, not in a figure.

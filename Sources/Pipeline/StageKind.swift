@@ -10,8 +10,19 @@ public protocol StageKind: Sendable {
     /// The parameters this kind accepts. Params not listed are rejected; defaults are filled in
     /// before the key is computed, so a key always says every value the stage used.
     var parameters: [ParameterSpec] { get }
+    /// The version that goes into the key of a stage with these params. A kind that bundles several
+    /// independent recipes (the figures) versions each on its own, so changing one reruns one stage.
+    func version(for params: JSONObject) -> Int
+    /// Checks, when the pipeline loads, what only the kind knows: that a figure depends on every
+    /// kind it reads. `dependencyKinds` are the kinds of the stage's resolved deps.
+    func validate(stage: String, params: JSONObject, dependencyKinds: [String]) throws
     /// Computes the outputs into `context.outputDirectory`.
     func run(_ context: StageContext) throws
+}
+
+extension StageKind {
+    public func version(for params: JSONObject) -> Int { version }
+    public func validate(stage: String, params: JSONObject, dependencyKinds: [String]) throws {}
 }
 
 public struct ParameterSpec: Sendable {

@@ -49,8 +49,8 @@ public struct StatusReport: Sendable {
             return waiting.isEmpty ? [] : ["never run; needs \(waiting.joined(separator: ", ")) first"]
         }
         if last.kind != stage.kind.name { reasons.append("kind changed from \(last.kind) to \(stage.kind.name)") }
-        else if last.version != stage.kind.version {
-            reasons.append("kind \(stage.kind.name) changed from version \(last.version) to \(stage.kind.version)")
+        else if last.version != stage.version {
+            reasons.append("kind \(stage.kind.name) changed from version \(last.version) to \(stage.version)")
         }
         reasons += StatusReport.paramChanges(from: last.params, to: stage.params)
         let lastInputs = Dictionary(uniqueKeysWithValues: last.inputs.map { ($0.stage, $0.outputs) })

@@ -71,6 +71,7 @@ final class AnalysisFixture {
             }
             XCTAssertTrue(FileManager.default.fileExists(atPath: c.output(name.replacingOccurrences(of: ".png", with: ".svg")).path))
         }
+        XCTAssertNoThrow(try ClaimsFile.read(from: c.output(ClaimsFile.fileName)), "figure \(id) wrote no readable claims.json", file: file, line: line)
         return pngs
     }
 }
@@ -89,5 +90,5 @@ func readNPY(_ url: URL) throws -> (values: [Double], shape: [Int]) {
 }
 
 func readJSON<T: Decodable>(_ type: T.Type, _ url: URL) throws -> T {
-    try JSONDecoder().decode(type, from: try Data(contentsOf: url))
+    try ResultJSON.read(type, from: url)
 }

@@ -11,7 +11,7 @@ final class ChannelMomentsStageTests: XCTestCase {
 
     func testMomentsAreThoseOfTheConvOutputAndLogits() throws {
         let c = try fixture.run("channel-moments", ChannelMomentsStage(), smallNetwork + [("layers", [2, 4, 6, 8])])
-        let result = try readJSON(ChannelMomentsStage.Result.self, c.output("moments.json"))
+        let result = try readJSON(ChannelMomentsStage.Result.self, c.output(ChannelMomentsStage.resultFile))
         XCTAssertEqual(result.layers, [2, 4, 6, 8])
         for key in ["bn", "nobn"] {
             let entries = try XCTUnwrap(result.networks[key])

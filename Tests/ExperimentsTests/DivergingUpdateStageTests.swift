@@ -14,10 +14,10 @@ final class DivergingUpdateStageTests: XCTestCase {
     func testFindsTheDivergingUpdateAndItsFirstRowIsTheMomentsAtTheta() throws {
         let decode = try ExperimentFixtures.decodeInput(try ExperimentFixtures.learnableData(train: 160, test: 20), in: dir)
         let ctx = try ExperimentFixtures.context("diverging-update", DivergingUpdateStage(), [
-            ("depth", 8), ("batchSize", 32), ("learningRate", 5.0), ("layers", [2, 7]), ("points", 5), ("maxSteps", 20),
+            ("depth", 8), ("batchSize", 32), ("lr", 5.0), ("layers", [2, 7]), ("points", 5), ("maxSteps", 20),
         ], inputs: [decode], in: dir)
         try DivergingUpdateStage().run(ctx)
-        let r = try AnalysisSetup.readJSON(DivergingUpdateResult.self, from: ctx.output(DivergingUpdateStage.outputJSON))
+        let r = try ResultJSON.read(DivergingUpdateResult.self, from: ctx.output(DivergingUpdateStage.resultFile))
         XCTAssertFalse(r.divergentAtInitialization)
         XCTAssertTrue(!r.divergedLoss.isFinite || r.divergedLoss > 1e3, "\(r.divergedLoss)")
         XCTAssertEqual(r.lossesBefore.count, r.updateStep + 2)
@@ -55,10 +55,10 @@ final class DivergingUpdateStageTests: XCTestCase {
     func testNoDivergenceIsAnErrorNamingTheRate() throws {
         let decode = try ExperimentFixtures.decodeInput(try ExperimentFixtures.learnableData(train: 64, test: 10), in: dir)
         let ctx = try ExperimentFixtures.context("diverging-update", DivergingUpdateStage(), [
-            ("depth", 8), ("batchSize", 32), ("learningRate", 1e-6), ("layers", [2]), ("points", 3), ("maxSteps", 2),
+            ("depth", 8), ("batchSize", 32), ("lr", 1e-6), ("layers", [2]), ("points", 3), ("maxSteps", 2),
         ], inputs: [decode], in: dir)
         XCTAssertThrowsError(try DivergingUpdateStage().run(ctx)) {
-            XCTAssertTrue("\($0)".contains("diverging-update") && "\($0)".contains("learningRate"), "\($0)")
+            XCTAssertTrue("\($0)".contains("diverging-update") && "\($0)".contains("lr"), "\($0)")
         }
     }
 }

@@ -46,7 +46,7 @@ final class GradientCoherenceStageTests: XCTestCase {
     func testTableAgreesWithTheEngineGradientAndTheMapIsItsKernelSum() throws {
         // Layer 4 is ResNet-8's stride-2 conv (16 → 32), layer 5 a 32 → 32 conv.
         let c = try fixture.run("gradient-coherence", GradientCoherenceStage(), smallNetwork + [("layers", [3, 4, 5]), ("mapLayer", 5)])
-        let result = try readJSON(GradientCoherenceStage.Result.self, c.output("table1.json"))
+        let result = try readJSON(GradientCoherenceStage.Result.self, c.output(GradientCoherenceStage.resultFile))
         XCTAssertEqual(result.rows.count, 6)
         for r in result.rows {
             XCTAssertLessThan(r.maxDeviationFromEngine, 1e-3, "\(r.network) layer \(r.layer)")

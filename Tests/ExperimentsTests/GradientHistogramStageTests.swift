@@ -12,7 +12,7 @@ final class GradientHistogramStageTests: XCTestCase {
     func testPooledGradientsAreEachBatchsLayerGradientAndTheFigureRenders() throws {
         let c = try fixture.run("gradient-histogram", GradientHistogramStage(),
                                 smallNetwork + [("layer", 5), ("batches", 2), ("bins", 20)])
-        let result = try readJSON(GradientHistogramStage.Result.self, c.output("histograms.json"))
+        let result = try readJSON(GradientHistogramStage.Result.self, c.output(GradientHistogramStage.resultFile))
         XCTAssertEqual(result.weightsPerBatch, 32 * 32 * 9)   // layer 5 of ResNet-8: 32 → 32
         for key in ["bn", "nobn"] {
             let g = try readNPY(c.output("gradients-\(key).npy"))
@@ -34,8 +34,9 @@ final class GradientHistogramStageTests: XCTestCase {
         XCTAssertLessThan(diff, 1e-7, "maxdiff = \(diff)")
         XCTAssertNotEqual(Array(pooled.prefix(9216)), Array(pooled.suffix(9216)), "the two mini-batches give different gradients")
 
-        let metrics = try readJSON([String: JSONValue].self, c.output("metrics.json"))
-        XCTAssertNotNil(metrics["stdRatioNoBNOverBN"]?.doubleValue)
+        XCTAssertTrue(result.stdRatioNoBNOverBN.isFinite)
+        let claims = try ClaimsFile.read(from: c.output(ClaimsFile.fileName)).claims
+        XCTAssertEqual(claims.map(\.id), ["fig2.std-ratio", "fig2.bn-std"])
         try fixture.renderFigure("fig2", from: fixture.outputs(of: c, kind: "gradient-histogram"))
     }
 

@@ -13,7 +13,7 @@ final class InitStageTests: XCTestCase {
     func testCheckpointsHoldTheWeightsTheAnalysesUse() throws {
         let c = try fixture.run("init", InitStage(), [("depth", 8), ("seed", 3)])
         XCTAssertEqual(Set(try FileManager.default.contentsOfDirectory(atPath: c.outputDirectory.path)),
-                       ["resnet8-bn.safetensors", "resnet8-nobn.safetensors", "summary.json"])
+                       ["resnet8-bn.safetensors", "resnet8-nobn.safetensors", "init.json"])
         for variant in NetworkVariant.both {
             let loaded = try ResNet(checkpointAt: c.output("resnet8-\(variant.key).safetensors"))
             XCTAssertEqual(loaded.config.normalization, variant.normalization)
@@ -23,7 +23,7 @@ final class InitStageTests: XCTestCase {
             XCTAssertEqual(file.metadata["seed"], "3")
             XCTAssertEqual(try file.tensor("layer5.conv.weight").shape, [32, 32, 3, 3])
         }
-        let summary = try readJSON([String: InitStage.NetworkSummary].self, c.output("summary.json"))
+        let summary = try readJSON([String: InitStage.NetworkSummary].self, c.output(InitStage.resultFile))
         let layer1 = try XCTUnwrap(summary["nobn"]?.layers.first)
         XCTAssertEqual(layer1.std, layer1.targetStd, accuracy: 0.2 * layer1.targetStd, "432 He-normal weights")
     }

@@ -37,13 +37,13 @@ final class RandomMatricesStageTests: XCTestCase {
         XCTAssertEqual(one.max() ?? 0, 2, accuracy: 0.12, "quarter circle on [0, 2]")
         XCTAssertGreaterThanOrEqual(one.min() ?? -1, 0)
         XCTAssertEqual(one.reduce(0) { $0 + $1 * $1 } / 600, 1, accuracy: 0.05, "E s² = 1 with N(0, 1/N) entries")
-        let result = try readJSON(RandomMatricesStage.Result.self, c.output("histograms.json"))
+        let result = try readJSON(RandomMatricesStage.Result.self, c.output(RandomMatricesStage.resultFile))
         for h in result.histograms {
             XCTAssertEqual(h.counts.reduce(0, +), 600)
             XCTAssertEqual(h.expected.reduce(0, +), 600, accuracy: 600 * 0.02)
             XCTAssertEqual(h.edges.count, 26)
         }
-        let metrics = try readJSON([RandomMatricesStage.ProductMetrics].self, c.output("metrics.json"))
+        let metrics = result.metrics
         for m in metrics { XCTAssertLessThan(m.ksDistance, 0.06, "M = \(m.products) against Theorem 1") }
         let theory = try XCTUnwrap(result.theory.first)
         XCTAssertEqual(theory.s.count, 200)

@@ -17,7 +17,7 @@ final class RelativeLossStageTests: XCTestCase {
             ("depth", 8), ("batchSize", 32), ("miniBatches", [1, 3]), ("stepMin", 1e-7), ("stepMax", 0.1), ("stepCount", 7),
         ], inputs: [decode], in: dir)
         try RelativeLossStage().run(ctx)
-        let result = try AnalysisSetup.readJSON(RelativeLossResult.self, from: ctx.output(RelativeLossStage.outputJSON))
+        let result = try ResultJSON.read(RelativeLossResult.self, from: ctx.output(RelativeLossStage.resultFile))
         XCTAssertEqual(result.curves.map(\.normalization), ["batchNorm", "batchNorm", "none", "none"])
         XCTAssertEqual(result.curves.map(\.miniBatch), [1, 3, 1, 3])
         for c in result.curves {

@@ -21,7 +21,7 @@ final class TrainStageTests: XCTestCase {
             ("depth", 8), ("batchSize", 32), ("lr", 0.05), ("epochs", 3), ("evaluationsPerEpoch", 2),
         ], inputs: [try decode()], in: dir)
         try TrainStage().run(ctx)
-        let m = try AnalysisSetup.readJSON(TrainMetrics.self, from: ctx.output(TrainStage.metricsJSON))
+        let m = try ResultJSON.read(TrainMetrics.self, from: ctx.output(TrainStage.resultFile))
         XCTAssertFalse(m.diverged)
         XCTAssertNil(m.divergenceStep)
         XCTAssertEqual(m.stepsPerEpoch, 10)
@@ -50,7 +50,7 @@ final class TrainStageTests: XCTestCase {
             ("depth", 8), ("batchSize", 32), ("bn", false), ("lr", 50.0), ("epochs", 2),
         ], inputs: [try decode()], in: dir)
         try TrainStage().run(ctx)
-        let m = try AnalysisSetup.readJSON(TrainMetrics.self, from: ctx.output(TrainStage.metricsJSON))
+        let m = try ResultJSON.read(TrainMetrics.self, from: ctx.output(TrainStage.resultFile))
         XCTAssertTrue(m.diverged)
         let step = try XCTUnwrap(m.divergenceStep)
         XCTAssertLessThan(step, 20)
@@ -65,7 +65,7 @@ final class TrainStageTests: XCTestCase {
         let params: [(String, JSONValue)] = [("depth", 8), ("batchSize", 32), ("lr", 0.05), ("epochs", 2), ("evaluationsPerEpoch", 2)]
         let whole = try ExperimentFixtures.context("whole", TrainStage(), params, inputs: [input], in: dir)
         try TrainStage().run(whole)
-        let reference = try AnalysisSetup.readJSON(TrainMetrics.self, from: whole.output(TrainStage.metricsJSON))
+        let reference = try ResultJSON.read(TrainMetrics.self, from: whole.output(TrainStage.resultFile))
 
         // A run whose partials are snapshotted after its first evaluation: what a run killed there leaves.
         let partials = dir.appendingPathComponent("killed/partials"), snapshot = dir.appendingPathComponent("snapshot")
@@ -73,16 +73,16 @@ final class TrainStageTests: XCTestCase {
             if !FileManager.default.fileExists(atPath: snapshot.path) { try? FileManager.default.copyItem(at: partials, to: snapshot) }
         }
         try TrainStage().run(first)
-        let state = try AnalysisSetup.readJSON(TrainResumeState.self, from: snapshot.appendingPathComponent(TrainResumeState.stateFile))
+        let state = try ResultJSON.read(TrainResumeState.self, from: snapshot.appendingPathComponent(TrainResumeState.stateFile))
         XCTAssertEqual(state.step, 5)
 
         let resumed = try ExperimentFixtures.context("resumed", TrainStage(), params, inputs: [input], in: dir, partials: snapshot)
         // Same stage key as the killed run (the context helper names keys by stage): rename the state's key.
         var fixed = state
         fixed.key = resumed.key
-        try AnalysisSetup.writeJSON(fixed, to: snapshot.appendingPathComponent(TrainResumeState.stateFile))
+        try ResultJSON.write(fixed, to: snapshot.appendingPathComponent(TrainResumeState.stateFile))
         try TrainStage().run(resumed)
-        let m = try AnalysisSetup.readJSON(TrainMetrics.self, from: resumed.output(TrainStage.metricsJSON))
+        let m = try ResultJSON.read(TrainMetrics.self, from: resumed.output(TrainStage.resultFile))
         XCTAssertEqual(m.evaluations.count, reference.evaluations.count)
         for (a, b) in zip(m.evaluations, reference.evaluations) {
             XCTAssertEqual(a.step, b.step)

@@ -33,7 +33,7 @@ final class TrainingFiguresTests: XCTestCase {
         _ = try render("fig3", inputs: [try ExperimentFixtures.outputs(of: relative, kind: "relative-loss")], expect: "fig3-relative-loss")
 
         let diverging = try ExperimentFixtures.context("diverging-update", DivergingUpdateStage(), [
-            ("depth", 8), ("batchSize", 32), ("learningRate", 5.0), ("layers", [2, 4, 6]), ("points", 6),
+            ("depth", 8), ("batchSize", 32), ("lr", 5.0), ("layers", [2, 4, 6]), ("points", 6),
         ], inputs: [decode], in: dir)
         try DivergingUpdateStage().run(diverging)
         _ = try render("fig4", inputs: [try ExperimentFixtures.outputs(of: diverging, kind: "diverging-update")],
@@ -53,7 +53,7 @@ final class TrainingFiguresTests: XCTestCase {
     }
 
     func testFig1CaptionStatesTheBudget() {
-        let m = TrainMetrics(normalization: "batchNorm", learningRate: 0.1, depth: 20, seed: 0, epochs: 10, trainImages: 10_000,
+        let m = TrainMetrics(normalization: .batchNorm, learningRate: 0.1, depth: 20, seed: 0, epochs: 10, trainImages: 10_000,
                              testImages: 2_000, stepsPerEpoch: 78, totalSteps: 780, evaluations: [], diverged: false,
                              divergenceStep: nil, divergenceLoss: nil, seconds: 1)
         var other = m

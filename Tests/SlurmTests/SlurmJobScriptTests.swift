@@ -1,5 +1,6 @@
 import Foundation
 @testable import Pipeline
+import PipelineTestKinds
 import XCTest
 
 /// The pieces of the Slurm executor that need no cluster: the job script (run by bash with a stand-in
@@ -89,11 +90,16 @@ final class SlurmJobScriptTests: XCTestCase {
         let doc = try PipelineDocument.parse(Data(#"""
         {"defaultProfile": "quick",
          "profiles": {"quick": {}, "paper": {"train.resources.time": "2-00:00:00"}},
-         "stages": [{"name": "train", "kind": "k", "resources": {"time": 30, "mem": "2G"}}]}
+         "stages": [{"name": "train", "kind": "test-write", "params": {"text": "x"}, "matrix": {"repeat": [1, 2]},
+                     "resources": {"time": 30, "mem": "2G"}}]}
         """#.utf8))
-        XCTAssertEqual(try StageResources.table(document: doc, profile: nil, overrides: [])["train"], StageResources(mem: "2G", time: "30"))
-        XCTAssertEqual(try StageResources.table(document: doc, profile: "paper", overrides: [("train.resources.mem", .string("16G"))])["train"],
-                       StageResources(mem: "16G", time: "2-00:00:00"))
+        let registry = TestKinds.registry
+        func table(_ profile: String?, _ overrides: [(path: String, value: JSONValue)]) throws -> StageResources? {
+            StageResources.table(of: try ResolvedPipeline(document: doc, profile: profile, overrides: overrides, registry: registry))["train"]
+        }
+        XCTAssertEqual(try table(nil, []), StageResources(mem: "2G", time: "30"))
+        XCTAssertEqual(try table("paper", [("train.resources.mem", .string("16G"))]), StageResources(mem: "16G", time: "2-00:00:00"))
+        XCTAssertThrowsError(try table("nosuch", []))
     }
 
     func testQueueParsing() {

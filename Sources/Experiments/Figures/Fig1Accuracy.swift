@@ -9,7 +9,8 @@ import Plot
 /// states the budget that was actually trained, read from the runs themselves.
 public struct Fig1Accuracy: FigureRecipe {
     public let id = "fig1"
-    public let version = 2
+    public let version = 3
+    public let reads = [TrainStage.kindName]
 
     public init() {}
 
@@ -22,17 +23,7 @@ public struct Fig1Accuracy: FigureRecipe {
     ]
 
     public func figures(_ context: StageContext) throws -> [(name: String, figure: Figure)] {
-        let inputs = context.inputs(ofKind: "train")
-        guard !inputs.isEmpty else {
-            throw PipelineError.badParameter(stage: context.stage, parameter: "deps", problem: "fig1 needs train stages among its deps")
-        }
-        var runs: [Configuration: [TrainMetrics]] = [:]
-        var drops: Set<[Double]> = []
-        for input in inputs {
-            let m = try AnalysisSetup.readJSON(TrainMetrics.self, from: try input.file(TrainStage.metricsJSON, for: context.stage))
-            runs[Configuration(bn: m.normalization == "batchNorm", lr: m.learningRate), default: []].append(m)
-            if let d = input.params["drops"]?.arrayValue { drops.insert(d.compactMap(\.doubleValue)) }
-        }
+        let (runs, drops) = try Self.runs(context)
         let known = Self.paperOrder.map(\.0)
         let extra = runs.keys.filter { !known.contains($0) }.sorted { ($0.bn ? 0 : 1, -$0.lr) < ($1.bn ? 0 : 1, -$1.lr) }
         let order = Self.paperOrder.filter { runs[$0.0] != nil } + extra.enumerated().map { ($1, Color.cycle(4 + $0)) }
@@ -67,6 +58,21 @@ public struct Fig1Accuracy: FigureRecipe {
             fig[0, column] = panel
         }
         return [("fig1-accuracy", fig)]
+    }
+
+    /// The training runs by configuration, and the sets of drop fractions they used.
+    static func runs(_ context: StageContext) throws -> (runs: [Configuration: [TrainMetrics]], drops: Set<[Double]>) {
+        let results = try context.results(of: TrainStage.self)
+        guard !results.isEmpty else {
+            throw PipelineError.badParameter(stage: context.stage, parameter: "deps", problem: "fig1 needs train stages among its deps")
+        }
+        var runs: [Configuration: [TrainMetrics]] = [:]
+        var drops: Set<[Double]> = []
+        for (input, m) in results {
+            runs[Configuration(bn: m.normalization == .batchNorm, lr: m.learningRate), default: []].append(m)
+            if let d = input.params["drops"]?.arrayValue { drops.insert(d.compactMap(\.doubleValue)) }
+        }
+        return (runs, drops)
     }
 
     static func rateText(_ lr: Double) -> String {

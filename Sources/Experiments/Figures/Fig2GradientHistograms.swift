@@ -7,13 +7,12 @@ import Plot
 public struct Fig2GradientHistograms: FigureRecipe {
     public let id = "fig2"
     public let version = 2
+    public let reads = [GradientHistogramStage.kindName]
 
     public init() {}
 
     public func figures(_ context: StageContext) throws -> [(name: String, figure: Figure)] {
-        let input = try AnalysisIO.input(context, kind: "gradient-histogram")
-        let result = try AnalysisIO.readJSON(GradientHistogramStage.Result.self, "histograms.json", from: input, in: context)
-        let metrics = try AnalysisIO.readJSON(GradientHistogramStage.Metrics.self, "metrics.json", from: input, in: context)
+        let result = try context.result(of: GradientHistogramStage.self)
         var fig = Figure(width: 10.5, height: 3.9, dpi: 150, rows: 1, columns: 2)
         fig.style.panelGap = 28
         // Honest about what is pooled (the paper does not say; see GradientHistogramStage).
@@ -22,9 +21,9 @@ public struct Fig2GradientHistograms: FigureRecipe {
         fig.title = RichText("Layer \(result.layer) weight gradients at initialisation (\(pooled))")
         for (c, variant) in [NetworkVariant.withBN, .withoutBN].enumerated() {
             guard let h = result.histograms[variant.key] else {
-                throw AnalysisError.badInput(stage: context.stage, file: "histograms.json", problem: "has no '\(variant.key)' histogram")
+                throw AnalysisError.badInput(stage: context.stage, file: GradientHistogramStage.resultFile, problem: "has no '\(variant.key)' histogram")
             }
-            let std = metrics.summaries[variant.key]?.std ?? .nan
+            let std = result.summaries[variant.key]?.std ?? .nan
             var p = Panel(title: RichText(String(format: "%@ (std %.2g)", variant.title, std)), x: Axis(label: "gradient magnitude"),
                           y: Axis(label: "counts"))
             p.histogram(edges: h.edges, counts: h.counts, color: .tabBlue)

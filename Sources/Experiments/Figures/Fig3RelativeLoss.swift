@@ -1,4 +1,5 @@
 import Foundation
+import NN
 import Pipeline
 import Plot
 
@@ -7,15 +8,13 @@ import Plot
 /// that overflowed are drawn above the axes, so the curve leaves the top as in the paper.
 public struct Fig3RelativeLoss: FigureRecipe {
     public let id = "fig3"
-    public let version = 1
+    public let version = 2
+    public let reads = [RelativeLossStage.kindName]
 
     public init() {}
 
     public func figures(_ context: StageContext) throws -> [(name: String, figure: Figure)] {
-        guard let input = context.inputs(ofKind: "relative-loss").first else {
-            throw PipelineError.badParameter(stage: context.stage, parameter: "deps", problem: "fig3 needs a relative-loss stage among its deps")
-        }
-        let result = try AnalysisSetup.readJSON(RelativeLossResult.self, from: try input.file(RelativeLossStage.outputJSON, for: context.stage))
+        let result = try context.result(of: RelativeLossStage.self)
         let batches = Array(Set(result.curves.map(\.miniBatch))).sorted()
         guard !batches.isEmpty else {
             throw PipelineError.badParameter(stage: context.stage, parameter: "deps", problem: "the relative-loss output has no curves")
@@ -26,7 +25,7 @@ public struct Fig3RelativeLoss: FigureRecipe {
         fig.title = RichText("ResNet-\(result.depth): loss on a mini-batch after a step of size s along its gradient, relative to before")
         let steps = result.curves.flatMap(\.stepSizes)
         let xRange = (steps.min() ?? 1e-5, steps.max() ?? 0.2)
-        for (row, normalization) in ["batchNorm", "none"].enumerated() {
+        for (row, normalization) in [Normalization.batchNorm, .none].enumerated() {
             for (column, k) in batches.enumerated() {
                 var panel = Panel(x: Axis(label: row == 1 ? "step size" : nil, scale: .log, limits: .fixed(xRange.0 * 0.8, xRange.1 * 1.25)),
                                   y: Axis(label: column == 0 ? "relative loss" : nil, scale: .log))
@@ -36,7 +35,7 @@ public struct Fig3RelativeLoss: FigureRecipe {
                     continue
                 }
                 panel.reference(.horizontal, at: 1, color: .gray, dash: .dotted)
-                if normalization == "none" {
+                if normalization == .none {
                     panel.y.limits = .fixed(1e-2, 1e6)
                     panel.reference(.horizontal, at: curve.baseLoss > 0 ? 1e3 / curve.baseLoss : 1e3, color: .gray, dash: .dashed,
                                     label: column == 0 ? "loss = 10³ (divergence)" : nil)

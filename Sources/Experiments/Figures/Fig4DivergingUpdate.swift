@@ -8,15 +8,14 @@ import Plot
 /// the paper.
 public struct Fig4DivergingUpdate: FigureRecipe {
     public let id = "fig4"
-    public let version = 2
+    public let version = 3
+    public let reads = [DivergingUpdateStage.kindName]
 
     public init() {}
 
     public func figures(_ context: StageContext) throws -> [(name: String, figure: Figure)] {
-        guard let input = context.inputs(ofKind: "diverging-update").first else {
-            throw PipelineError.badParameter(stage: context.stage, parameter: "deps", problem: "fig4 needs a diverging-update stage among its deps")
-        }
-        let result = try AnalysisSetup.readJSON(DivergingUpdateResult.self, from: try input.file(DivergingUpdateStage.outputJSON, for: context.stage))
+        let input = try context.input(of: DivergingUpdateStage.self)
+        let result = try context.result(of: DivergingUpdateStage.self)
         guard !result.layers.isEmpty, result.t.count >= 2 else {
             throw PipelineError.badParameter(stage: context.stage, parameter: "deps", problem: "the diverging-update output has no layers")
         }
@@ -25,7 +24,7 @@ public struct Fig4DivergingUpdate: FigureRecipe {
         fig.rowLabels = ["means", "variances"]
         let what = result.divergentAtInitialization ? "first update at lr \(result.learningRate) (loss already above 10³)"
             : "update of step \(result.updateStep + 1) at lr \(result.learningRate), loss after it \(String(format: "%.2g", result.divergedLoss))"
-        let stableRate = input.params["stableRate"]?.doubleValue.map { "\($0)" } ?? "the stable rate"
+        let stableRate = input.params["stableLr"]?.doubleValue.map { "\($0)" } ?? "the stable rate"
         let start = result.stableSteps > 0 ? "\(result.stableSteps) steps at lr \(stableRate), then the " : "the "
         fig.title = RichText("ResNet-\(result.depth) w/o BN: \(start)\(what)")
         let rows = result.t.count

@@ -7,17 +7,18 @@ import Plot
 /// that zero has the same colour on both sides.
 public struct Fig6OutputGradients: FigureRecipe {
     public let id = "fig6"
-    public let version = 1
+    public let version = 2
+    public let reads = [OutputGradientsStage.kindName]
 
     public init() {}
 
     public func figures(_ context: StageContext) throws -> [(name: String, figure: Figure)] {
-        let input = try AnalysisIO.input(context, kind: "output-gradients")
+        let input = try context.input(of: OutputGradientsStage.self)
         let order = [NetworkVariant.withoutBN, .withBN]
         let maps = try order.map { v -> (values: [Double], shape: [Int]) in
-            let m = try AnalysisIO.readNPY("logit-gradients-\(v.key).npy", from: input, in: context)
+            let m = try AnalysisIO.readNPY(OutputGradientsStage.logitGradients(v), from: input, in: context)
             guard m.shape.count == 2 else {
-                throw AnalysisError.badInput(stage: context.stage, file: "logit-gradients-\(v.key).npy", problem: "is not a matrix: \(m.shape)")
+                throw AnalysisError.badInput(stage: context.stage, file: OutputGradientsStage.logitGradients(v), problem: "is not a matrix: \(m.shape)")
             }
             return m
         }

@@ -10,20 +10,21 @@ import Plot
 public struct Fig7ChannelGradientMap: FigureRecipe {
     public let id = "fig7"
     public let version = 3
+    public let reads = [GradientCoherenceStage.kindName]
 
     public init() {}
 
     public func figures(_ context: StageContext) throws -> [(name: String, figure: Figure)] {
-        let input = try AnalysisIO.input(context, kind: "gradient-coherence")
-        let result = try AnalysisIO.readJSON(GradientCoherenceStage.Result.self, "table1.json", from: input, in: context)
+        let input = try context.input(of: GradientCoherenceStage.self)
+        let result = try context.result(of: GradientCoherenceStage.self)
         var fig = Figure(width: 10, height: 4.4, dpi: 150, rows: 1, columns: 2)
         fig.style.panelGap = 30
         var layer = 0
         for (c, variant) in [NetworkVariant.withoutBN, .withBN].enumerated() {
-            let file = "channel-map-\(variant.key).npy"
+            let file = GradientCoherenceStage.channelMap(variant)
             let m = try AnalysisIO.readNPY(file, from: input, in: context)
             guard m.shape.count == 2, let summary = result.maps.first(where: { $0.network == variant.key }) else {
-                throw AnalysisError.badInput(stage: context.stage, file: file, problem: "is not a matrix with a summary in table1.json")
+                throw AnalysisError.badInput(stage: context.stage, file: file, problem: "is not a matrix with a summary in \(GradientCoherenceStage.resultFile)")
             }
             layer = summary.layer
             let title = String(format: "%@: %.2g%% of ‖M‖² outside the best rank-one fit", variant.title,

@@ -9,6 +9,7 @@ import Plot
 public struct Fig8RandomMatrixHistograms: FigureRecipe {
     public let id = "fig8"
     public let version = 4
+    public let reads = [RandomMatricesStage.kindName]
 
     public init() {}
 
@@ -19,12 +20,11 @@ public struct Fig8RandomMatrixHistograms: FigureRecipe {
     }
 
     public func figures(_ context: StageContext) throws -> [(name: String, figure: Figure)] {
-        let input = try AnalysisIO.input(context, kind: "random-matrices")
-        let result = try AnalysisIO.readJSON(RandomMatricesStage.Result.self, "histograms.json", from: input, in: context)
+        let result = try context.result(of: RandomMatricesStage.self)
         // Widest spectrum first in the legend order of the paper: one, three, five matrices.
         let sets = result.histograms.sorted { $0.products < $1.products }
         guard !sets.isEmpty else {
-            throw AnalysisError.badInput(stage: context.stage, file: "histograms.json", problem: "has no histograms")
+            throw AnalysisError.badInput(stage: context.stage, file: RandomMatricesStage.resultFile, problem: "has no histograms")
         }
         let columns = sets.count
         var fig = Figure(width: 4 * Double(columns), height: 3.4, dpi: 150, rows: 1, columns: columns)

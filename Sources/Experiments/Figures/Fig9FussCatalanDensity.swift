@@ -10,14 +10,14 @@ import Plot
 public struct Fig9FussCatalanDensity: FigureRecipe {
     public let id = "fig9"
     public let version = 1
+    public let reads = [RandomMatricesStage.kindName]
 
     public init() {}
 
     public func figures(_ context: StageContext) throws -> [(name: String, figure: Figure)] {
-        let input = try AnalysisIO.input(context, kind: "random-matrices")
-        let result = try AnalysisIO.readJSON(RandomMatricesStage.Result.self, "histograms.json", from: input, in: context)
+        let result = try context.result(of: RandomMatricesStage.self)
         let curves = result.theory.sorted { $0.products < $1.products }
-        guard !curves.isEmpty else { throw AnalysisError.badInput(stage: context.stage, file: "histograms.json", problem: "has no theory curves") }
+        guard !curves.isEmpty else { throw AnalysisError.badInput(stage: context.stage, file: RandomMatricesStage.resultFile, problem: "has no theory curves") }
         var fig = Figure(width: 10.5, height: 3.9, dpi: 150, rows: 1, columns: 2)
         fig.style.panelGap = 36
         var linear = Panel(title: "density of singular values s", x: Axis(label: "singular value s"), y: Axis(label: "density ρ(s)"))

@@ -1,0 +1,26 @@
+/// The paper's numbers as read off its figures (paper-notes §4, with its tags), in one place: the
+/// claims compare against them and the calibration scores the set-up choices by them.
+public enum PaperNumbers {
+    /// Fig. 5 [IMG read-offs]: layer → value on the paper's "Log [ magnitude ]" axis, whose base the
+    /// paper does not state.
+    public static let fig5Layers = [6, 18, 30, 42, 54, 66, 78, 90, 102, 110]
+    public static let fig5MeansNoBN = [-1.55, -1.45, -0.28, -0.30, -0.38, 0.75, 1.25, 1.90, 2.85, 3.50]
+    public static let fig5StdsNoBN = [-1.27, -1.15, -0.27, -0.25, 0.13, 0.90, 1.42, 2.20, 3.02, 1.97]
+    public static let fig5MeansBN = [-0.95, 0.23, 0.53, -0.87, -0.30, 0.12, -1.12, -0.35, 0.02, -0.65]
+    public static let fig5StdsBN = [0.07, 0.60, 0.90, 0.03, 0.62, 0.98, -0.02, 0.57, 0.90, -0.87]
+    public static let fig5Source = "paper-notes §4 Fig. 5 [IMG read-offs]"
+
+    /// Fig. 2 [INF from the IMG tails]: the BN histogram's std; the no-BN one is ~100× larger [RECALL caption].
+    public static let fig2StdBN = 0.013
+    public static let fig2StdRatio = 100.0
+
+    /// Fig. 6 [IMG]: without BN one solid column (p ≈ 1 on one class for every image); with BN the
+    /// brightest column is about +0.004 = p/128, so p ≈ 0.5.
+    public static let fig6MaxProbabilityNoBN = 1.0
+    public static let fig6MaxProbabilityBN = 0.5
+    /// §4 [RECALL]: outputs "of scale up to about 10²".
+    public static let logitScale = 100.0
+
+    /// Figs. 8 and 9 [INF, strongly supported]: the support edges √((M+1)^(M+1)/M^M) for M = 1, 3, 5.
+    public static let singularValueEdges: [Int: Double] = [1: 2.0, 3: 3.08, 5: 3.86]
+}

@@ -1,0 +1,76 @@
+import Foundation
+import Pipeline
+import PipelineTestKinds
+import XCTest
+
+/// The parts of pipeline.json that make it read like an experiment table: defaults, settings axes
+/// (zipped, not crossed), one-line params objects in profiles, and the figures list.
+final class PipelineShapeTests: XCTestCase {
+    let registry = TestKinds.registry
+
+    func resolve(_ text: String, profile: String? = nil, set: [String] = []) throws -> ResolvedPipeline {
+        let doc = try PipelineDocument.parse(Data(text.utf8))
+        return try ResolvedPipeline(document: doc, profile: profile, overrides: try set.map(Overrides.parseAssignment), registry: registry)
+    }
+
+    let table = #"""
+    {"defaultProfile": "quick",
+     "defaults": {"text": "shared", "lr": 0.5, "seconds": 9},
+     "profiles": {"quick": {}, "small": {"defaults": {"text": "tiny"}, "train.params": {"repeat": 3, "lr": 0.25}}},
+     "stages": [
+       {"name": "train", "kind": "test-write",
+        "matrix": {"run": [{"bn": true, "lr": 0.1}, {"bn": false, "lr": 0.0001}], "repeat": [1, 2]}},
+       {"name": "own", "kind": "test-write", "params": {"text": "mine"}}
+     ]}
+    """#
+
+    func testSettingsAxesAreZippedAndNamedFromTheirSettings() throws {
+        let p = try resolve(table)
+        let names = p.stages.filter { $0.group == "train" }.map(\.name)
+        XCTAssertEqual(names, ["train@bn,lr=0.1,repeat=1", "train@bn,lr=0.1,repeat=2",
+                               "train@nobn,lr=0.0001,repeat=1", "train@nobn,lr=0.0001,repeat=2"])
+        let s = try XCTUnwrap(p.stage("train@nobn,lr=0.0001,repeat=2"))
+        XCTAssertEqual(s.params["bn"], .bool(false))
+        XCTAssertEqual(s.params["lr"], .number(0.0001))
+        XCTAssertEqual(s.params["repeat"], .number(2))
+    }
+
+    func testDefaultsFillOnlyParamsTheKindDeclaresAndTheStageLeavesOpen() throws {
+        let p = try resolve(table)
+        // test-write has no "seconds" parameter: the default is not forced on it (no unknown-param error).
+        XCTAssertEqual(p.stage("own")?.params["text"], .string("mine"))
+        XCTAssertEqual(p.stage("train@bn,lr=0.1,repeat=1")?.params["text"], .string("shared"))
+        XCTAssertNil(p.stage("own")?.params["seconds"])
+        XCTAssertEqual(p.stage("own")?.params["lr"], .number(0.5))
+    }
+
+    func testAProfileSetsDefaultsAndAWholeParamsObjectInOneLine() throws {
+        let p = try resolve(table, profile: "small")
+        let own = try XCTUnwrap(p.stage("own"))
+        XCTAssertEqual(own.params["text"], .string("mine"))
+        let first = try XCTUnwrap(p.stages.first { $0.group == "train" })
+        XCTAssertEqual(first.params["text"], .string("tiny"))
+        // The matrix still wins over base params for what it sets; the profile's object was merged.
+        XCTAssertEqual(first.params["lr"], .number(0.1))
+        let override = try resolve(table, set: ["defaults.text=fromset", "own.params={\"repeat\": 4}"])
+        XCTAssertEqual(override.stage("own")?.params["repeat"], .number(4))
+        XCTAssertEqual(override.stage("own")?.params["text"], .string("mine"))
+        XCTAssertEqual(override.stages.first?.params["text"], .string("fromset"))
+    }
+
+    func testFiguresListBecomesPublishedStages() throws {
+        let doc = try PipelineDocument.parse(Data(#"""
+        {"stages": [{"name": "a", "kind": "test-write", "params": {"text": "x"}}],
+         "figures": {"figA": ["a"]}}
+        """#.utf8))
+        let figure = try XCTUnwrap(doc.stages.last)
+        XCTAssertEqual(figure["name"], .string("figA"))
+        XCTAssertEqual(figure["kind"], .string("figure"))
+        XCTAssertEqual(figure["params"]?["figure"], .string("figA"))
+        XCTAssertEqual(figure["publish"], .string("figures"))
+        XCTAssertEqual(figure["deps"], .array([.string("a")]))
+        XCTAssertThrowsError(try PipelineDocument.parse(Data(#"{"stages": [], "figures": {"f": "a"}}"#.utf8))) { error in
+            XCTAssertTrue("\(error)".contains("field 'figures.f'"), "\(error)")
+        }
+    }
+}
