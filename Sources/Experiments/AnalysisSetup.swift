@@ -15,15 +15,24 @@ public enum AnalysisSetup {
         ParameterSpec("batchSize", .integer, default: 128, help: "mini-batch size (128 in the paper)"),
     ]
 
-    /// The network of `depth` with or without BN, freshly initialised from `seed`.
-    public static func network(_ context: StageContext, normalization: Normalization) throws -> ResNet {
+    /// The `normalization` parameter of kinds that study one network.
+    public static func normalization(_ context: StageContext) throws -> Normalization {
+        let name = try context.string("normalization")
+        guard let normalization = Normalization(rawValue: name) else {
+            throw PipelineError.badParameter(stage: context.stage, parameter: "normalization", problem: "'\(name)' is not none, batchNorm or lastLayerOnly")
+        }
+        return normalization
+    }
+
+    /// The network of `depth` with or without BN, freshly initialised from `seed` (the params' unless given).
+    public static func network(_ context: StageContext, normalization: Normalization, seed: Int? = nil) throws -> ResNet {
         let initName = try context.string("initialization")
         guard let initialization = Initialization(rawValue: initName) else {
             throw PipelineError.badParameter(stage: context.stage, parameter: "initialization",
                                              problem: "'\(initName)' is not heNormal or xavierNormal")
         }
         let config = try ResNetConfig(depth: try context.int("depth"), normalization: normalization, initialization: initialization)
-        return try ResNet(config: config, seed: UInt64(try context.int("seed")))
+        return try ResNet(config: config, seed: UInt64(try seed ?? context.int("seed")))
     }
 
     /// The decoded data set from the dependency of kind `cifar10-decode`.

@@ -69,10 +69,7 @@ public struct DivergingUpdateStage: AnalysisKind {
     }
 
     public func run(_ context: StageContext) throws {
-        let normName = try context.string("normalization")
-        guard let normalization = Normalization(rawValue: normName) else {
-            throw PipelineError.badParameter(stage: context.stage, parameter: "normalization", problem: "'\(normName)' is not none, batchNorm or lastLayerOnly")
-        }
+        let normalization = try AnalysisSetup.normalization(context)
         let layers = try context.ints("layers"), points = try context.int("points")
         let depth = try context.int("depth")
         guard points >= 2 else { throw PipelineError.badParameter(stage: context.stage, parameter: "points", problem: "needs at least 2") }

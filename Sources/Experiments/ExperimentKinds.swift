@@ -15,7 +15,7 @@ public enum ExperimentKinds {
             InitStage(), GradientHistogramStage(), ChannelMomentsStage(), OutputGradientsStage(),
             GradientCoherenceStage(), RandomMatricesStage(),
             // Training and the first steps.
-            TrainStage(), RelativeLossStage(), DivergingUpdateStage(),
+            TrainStage(), MaxStableLRStage(), RelativeLossStage(), DivergingUpdateStage(),
             ClaimsStage(),
         ])
     }

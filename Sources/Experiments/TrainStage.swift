@@ -19,7 +19,7 @@ public struct TrainStage: AnalysisKind {
     public let version = 2
     public let parameters = AnalysisSetup.networkParameters + AnalysisSetup.optimizerParameters + [
         ParameterSpec("bn", .boolean, default: true, help: "BN after every conv (true) or the unnormalised network (false)"),
-        ParameterSpec("lr", .number, help: "initial learning rate"),
+        ParameterSpec("lr", .any, help: "initial learning rate, or \"searched\": the largest stable rate a max-stable-lr dependency found"),
         ParameterSpec("epochs", .integer, default: 165, help: "passes over the training images"),
         ParameterSpec("drops", .array, default: [0.5, 0.75], help: "fractions of training at which the rate is divided by 10"),
         ParameterSpec("warmupSteps", .integer, default: 0,
@@ -33,6 +33,19 @@ public struct TrainStage: AnalysisKind {
     ]
 
     public init() {}
+
+    public func validate(stage: String, params: JSONObject, dependencyKinds: [String]) throws {
+        switch params["lr"] {
+        case .number(let lr)? where lr > 0: return
+        case .string("searched")?:
+            guard dependencyKinds.contains(MaxStableLRStage.kindName) else {
+                throw PipelineError.badParameter(stage: stage, parameter: "lr", problem: "\"searched\" needs a max-stable-lr stage among its deps")
+            }
+        case let other:
+            throw PipelineError.badParameter(stage: stage, parameter: "lr",
+                                             problem: "expected a positive number or \"searched\", got \(other?.canonicalText ?? "nothing")")
+        }
+    }
 
     public func run(_ context: StageContext) throws {
         let started = Date()
@@ -65,7 +78,7 @@ public struct TrainStage: AnalysisKind {
                     diverged = (step, loss)
                     break training
                 }
-                correct += try Self.correctCount(model, labels: batch.labels)
+                correct += try model.correctPredictions(labels: batch.labels)
                 seen += batch.count
                 lossSum += loss * Double(batch.count)
                 try model.backward()
@@ -115,18 +128,6 @@ public struct TrainStage: AnalysisKind {
                          100 * f.trainAccuracy, f.trainLoss, 100 * f.testAccuracy, f.testLoss))
         }
     }
-
-    /// Correct predictions of the last forward (its logits) against `labels`.
-    static func correctCount(_ model: ResNet, labels: [Int32]) throws -> Int {
-        let z = try model.logits(), k = model.config.classes
-        var correct = 0
-        for (b, label) in labels.enumerated() {
-            var best = 0
-            for j in 1..<k where z.data[b * k + j] > z.data[b * k + best] { best = j }
-            if best == Int(label) { correct += 1 }
-        }
-        return correct
-    }
 }
 
 /// A `train` stage's params resolved into what the loop needs: data, schedule and sizes.
@@ -148,7 +149,13 @@ struct TrainRun {
             PipelineError.badParameter(stage: context.stage, parameter: parameter, problem: problem)
         }
         normalization = try context.bool("bn") ? .batchNorm : .none
-        learningRate = try context.double("lr")
+        if context.params["lr"] == .string("searched") {
+            let search = try context.result(of: MaxStableLRStage.self)
+            guard let found = search.largestStableLr else { throw bad("lr", "the max-stable-lr search found no rate that trains") }
+            learningRate = found
+        } else {
+            learningRate = try context.double("lr")
+        }
         guard learningRate > 0 else { throw bad("lr", "must be positive") }
         momentum = Float(try context.double("momentum")); weightDecay = Float(try context.double("weightDecay"))
         epochs = try context.int("epochs"); batchSize = try context.int("batchSize")

@@ -90,16 +90,24 @@ extension ResNet {
                 for _ in real..<batchSize { x.append(contentsOf: images[(start * per)..<((start + 1) * per)]); y.append(labels[start]) }
             }
             try forward(images: x, labels: y, mode: .inference)
-            let losses = try perSampleLosses(), z = try logits()
-            for b in 0..<real {
-                lossSum += Double(losses[b])
-                var best = 0
-                for k in 1..<config.classes where z.data[b * config.classes + k] > z.data[b * config.classes + best] { best = k }
-                if best == Int(y[b]) { correct += 1 }
-            }
+            let losses = try perSampleLosses()
+            for b in 0..<real { lossSum += Double(losses[b]) }
+            correct += try correctPredictions(labels: Array(y[0..<real]))
             start += real
         }
         return Evaluation(accuracy: Double(correct) / Double(max(n, 1)), meanLoss: lossSum / Double(max(n, 1)), count: n)
+    }
+
+    /// Rows of the last forward's logits whose argmax is the label; `labels` may cover the first rows only.
+    public func correctPredictions(labels: [Int32]) throws -> Int {
+        let z = try logits(), k = config.classes
+        var correct = 0
+        for (b, label) in labels.enumerated() {
+            var best = 0
+            for j in 1..<k where z.data[b * k + j] > z.data[b * k + best] { best = j }
+            if best == Int(label) { correct += 1 }
+        }
+        return correct
     }
 
     public func evaluate(images: [Float], labels: [UInt8], batchSize: Int = 128) throws -> Evaluation {

@@ -13,7 +13,7 @@ final class InitStageTests: XCTestCase {
     func testCheckpointsHoldTheWeightsTheAnalysesUse() throws {
         let c = try fixture.run("init", InitStage(), [("depth", 8), ("seed", 3)])
         XCTAssertEqual(Set(try FileManager.default.contentsOfDirectory(atPath: c.outputDirectory.path)),
-                       ["resnet8-bn.safetensors", "resnet8-nobn.safetensors", "init.json"])
+                       ["resnet8-bn.safetensors", "resnet8-nobn.safetensors", "init.json", "claims.json"])
         for variant in NetworkVariant.both {
             let loaded = try ResNet(checkpointAt: c.output("resnet8-\(variant.key).safetensors"))
             XCTAssertEqual(loaded.config.normalization, variant.normalization)

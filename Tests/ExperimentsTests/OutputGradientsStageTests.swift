@@ -13,7 +13,7 @@ final class OutputGradientsStageTests: XCTestCase {
         let labels = try readNPY(c.output("labels.npy")).values.map(Int.init)
         let batch = try XCTUnwrap(AnalysisSetup.firstBatches(c, count: 2).last)
         XCTAssertEqual(labels, batch.labels.map(Int.init), "the labels of mini-batch 1")
-        let summary = try readJSON(OutputGradientsStage.Summary.self, c.output(InitStage.resultFile))
+        let summary = try readJSON(OutputGradientsStage.Result.self, c.output(OutputGradientsStage.resultFile))
         for key in ["bn", "nobn"] {
             let g = try readNPY(c.output("logit-gradients-\(key).npy"))
             XCTAssertEqual(g.shape, [16, 10])

@@ -18,7 +18,7 @@ final class RelativeLossStageTests: XCTestCase {
         ], inputs: [decode], in: dir)
         try RelativeLossStage().run(ctx)
         let result = try ResultJSON.read(RelativeLossResult.self, from: ctx.output(RelativeLossStage.resultFile))
-        XCTAssertEqual(result.curves.map(\.normalization), ["batchNorm", "batchNorm", "none", "none"])
+        XCTAssertEqual(result.curves.map(\.normalization), [.batchNorm, .batchNorm, .none, .none])
         XCTAssertEqual(result.curves.map(\.miniBatch), [1, 3, 1, 3])
         for c in result.curves {
             XCTAssertEqual(c.stepSizes.count, 7)

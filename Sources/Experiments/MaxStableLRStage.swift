@@ -1,0 +1,146 @@
+import Datasets
+import Foundation
+import NN
+import Pipeline
+
+/// `max-stable-lr`: the largest learning rate at which a network trains, by the paper's own rule for
+/// its small rate ("picked such that the network without BN converges", paper-notes §4 Fig. 1).
+///
+/// A rate *trains* when, for every seed, a short run neither diverges (a mini-batch loss above
+/// `threshold`, or not finite) nor stays near chance: its training accuracy over the last epoch is at
+/// least `minTrainAccuracy` (twice chance by default). A net that sits at chance with a loss below 10³
+/// has not trained. The search brackets on `grid` (ascending; the first rate that fails above one that
+/// trains), then bisects in log space until the bracket is within `factor`. Every trial of a seed sees
+/// the same images in the same order, so rates differ only in the rate.
+///
+/// Outputs: `max-stable-lr.json` (the rate, every trial), `claims.json` (none: Fig. 1 uses the rate).
+public struct MaxStableLRStage: AnalysisKind {
+    public static let kindName = "max-stable-lr"
+    public let version = 1
+    public let parameters = AnalysisSetup.networkParameters + AnalysisSetup.optimizerParameters + [
+        ParameterSpec("normalization", .string, default: "none", help: "none, batchNorm or lastLayerOnly"),
+        ParameterSpec("grid", .array, default: [1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0], help: "ascending rates that bracket the answer"),
+        ParameterSpec("factor", .number, default: 1.25, help: "bisect until the bracket's ratio is at most this"),
+        ParameterSpec("seeds", .array, default: [0, 1], help: "seeds of the initial weights and data order; a rate must train with each"),
+        ParameterSpec("epochs", .integer, default: 2, help: "epochs of each trial"),
+        ParameterSpec("trainPerClass", .integer, default: 200, help: "training images per class (stratified subset)"),
+        ParameterSpec("minTrainAccuracy", .number, default: 0.2, help: "training accuracy over the last epoch that counts as trained (2× chance)"),
+        ParameterSpec("threshold", .number, default: 1e3, help: "divergence: a mini-batch loss above this (paper: 10³)"),
+    ]
+
+    public init() {}
+
+    public struct Trial: Codable, Sendable {
+        public let lr: Double
+        public let seed: Int
+        public let diverged: Bool
+        public let divergenceStep: Int?
+        /// Over the last epoch's mini-batches, as SGD saw them (0 for a diverged run).
+        public let lastEpochTrainAccuracy: Double
+        public let lastEpochLoss: Double
+        public let trains: Bool
+    }
+
+    public struct Result: Codable, Sendable {
+        public let normalization: Normalization
+        public let depth: Int
+        /// The largest rate found to train, or nil when none of the grid trains.
+        public let largestStableLr: Double?
+        /// The smallest rate found not to train above it, or nil when every rate of the grid trains.
+        public let smallestFailingLr: Double?
+        public let trials: [Trial]
+        public let seconds: Double
+    }
+
+    public func run(_ context: StageContext) throws {
+        let started = Date()
+        let normalization = try AnalysisSetup.normalization(context)
+        let grid = try context.doubles("grid"), factor = try context.double("factor"), seeds = try context.ints("seeds")
+        guard !grid.isEmpty, grid.allSatisfy({ $0 > 0 }), zip(grid, grid.dropFirst()).allSatisfy({ $0 < $1 }) else {
+            throw PipelineError.badParameter(stage: context.stage, parameter: "grid", problem: "needs ascending positive rates, got \(grid)")
+        }
+        guard factor > 1 else { throw PipelineError.badParameter(stage: context.stage, parameter: "factor", problem: "must exceed 1") }
+        guard !seeds.isEmpty else { throw PipelineError.badParameter(stage: context.stage, parameter: "seeds", problem: "needs a seed") }
+        let trial = try TrialRunner(context, normalization: normalization)
+        var trials: [Trial] = []
+        func trains(_ lr: Double) throws -> Bool {
+            var all = true
+            for seed in seeds {
+                let t = try trial.run(lr: lr, seed: seed)
+                trials.append(t)
+                print(String(format: "lr %.4g seed %d: %@, last-epoch train accuracy %.1f%%, loss %.4g", lr, seed,
+                             t.diverged ? "diverged at step \(t.divergenceStep ?? -1)" : (t.trains ? "trains" : "does not train"),
+                             100 * t.lastEpochTrainAccuracy, t.lastEpochLoss))
+                context.progress(String(format: "lr %.3g seed %d: %@", lr, seed, t.trains ? "trains" : "fails"))
+                if !t.trains { all = false; break }  // one failing seed decides
+            }
+            return all
+        }
+        var low: Double?, high: Double?
+        for lr in grid {
+            if try trains(lr) { low = lr } else if low != nil { high = lr; break }
+        }
+        if var lo = low, var hi = high {
+            while hi / lo > factor {
+                let mid = (lo * hi).squareRoot()
+                if try trains(mid) { lo = mid } else { hi = mid }
+            }
+            low = lo; high = hi
+        }
+        let result = Result(normalization: normalization, depth: try context.int("depth"), largestStableLr: low,
+                            smallestFailingLr: high, trials: trials, seconds: Date().timeIntervalSince(started))
+        print("largest rate that trains: \(low.map { String(format: "%.4g", $0) } ?? "none of the grid")"
+              + (high.map { String(format: " (fails at %.4g)", $0) } ?? ""))
+        try context.write(result, of: Self.self, claims: [])
+    }
+}
+
+/// Short training runs on one fixed subset: what `max-stable-lr` tries each rate with.
+struct TrialRunner {
+    let context: StageContext
+    let normalization: Normalization
+    let assemblers: (Int) throws -> BatchAssembler
+    let epochs: Int, threshold: Double, minAccuracy: Double
+
+    init(_ context: StageContext, normalization: Normalization) throws {
+        self.context = context
+        self.normalization = normalization
+        epochs = try context.int("epochs")
+        threshold = try context.double("threshold")
+        minAccuracy = try context.double("minTrainAccuracy")
+        guard epochs >= 1 else { throw PipelineError.badParameter(stage: context.stage, parameter: "epochs", problem: "must be positive") }
+        let (data, stats) = try AnalysisSetup.data(context)
+        let indices = try Subsets.stratified(labels: data.train.labels, perClass: try context.int("trainPerClass"), seed: 0)
+        let batchSize = try context.int("batchSize")
+        assemblers = { seed in
+            try BatchAssembler(source: data.train, indices: indices, stats: stats,
+                               options: .training(batchSize: batchSize, seed: UInt64(seed)))
+        }
+    }
+
+    func run(lr: Double, seed: Int) throws -> MaxStableLRStage.Trial {
+        let assembler = try assemblers(seed)
+        let model = try AnalysisSetup.network(context, normalization: normalization, seed: seed)
+        var trainer = try AnalysisSetup.constantRateTrainer(model, learningRate: lr, context: context)
+        trainer.divergenceThreshold = threshold
+        let perEpoch = assembler.batchesPerEpoch, total = epochs * perEpoch
+        var correct = 0, seen = 0, lossSum = 0.0, labels: [Int32] = []
+        let outcome = try trainer.train(totalSteps: total, next: { step in
+            let b = assembler.batch(epoch: step / perEpoch, index: step % perEpoch)
+            labels = b.labels
+            return Batch(images: b.images, labels: b.labels)
+        }, onStep: { step, loss in
+            // The logits of this step's forward pass are still in the model: count them as SGD saw them.
+            guard step >= total - perEpoch else { return }
+            correct += try model.correctPredictions(labels: labels)
+            seen += labels.count
+            lossSum += loss * Double(labels.count)
+        })
+        if case .diverged(let step, let loss) = outcome {
+            return .init(lr: lr, seed: seed, diverged: true, divergenceStep: step, lastEpochTrainAccuracy: 0, lastEpochLoss: loss, trains: false)
+        }
+        let accuracy = Double(correct) / Double(max(seen, 1))
+        return .init(lr: lr, seed: seed, diverged: false, divergenceStep: nil, lastEpochTrainAccuracy: accuracy,
+                     lastEpochLoss: lossSum / Double(max(seen, 1)), trains: accuracy >= minAccuracy)
+    }
+}
