@@ -60,6 +60,6 @@ let package = Package(
         // Integration tests against a real Slurm (scripts/slurm-test-cluster.sh); they skip without one.
         .testTarget(name: "SlurmTests", dependencies: ["Pipeline", "PipelineTestKinds", "bnrepro-testkinds"],
                     swiftSettings: swift5),
-        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Pipeline", "Datasets", "DatasetsTestSupport"], swiftSettings: swift5),
+        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Pipeline", "Datasets", "DatasetsTestSupport", "bnrepro"], swiftSettings: swift5),
     ]
 )
