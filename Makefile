@@ -31,11 +31,19 @@ test-slurm: deps
 	  $(SWIFT) test $(RELEASE) -Xswiftc -enable-testing --skip-build --filter SlurmTests; \
 	  status=$$?; scripts/slurm-test-cluster.sh stop; exit $$status
 
-# Extra flags for the run, e.g. RUN_ARGS='-j 2 --set download.params.url=file:///path/to/cifar-10-binary.tar.gz …'
+# The profile, parallel stages, and extra flags for the run (e.g. RUN_ARGS='--executor slurm').
+PROFILE ?= quick
+JOBS ?= 2
 RUN_ARGS ?=
+# A local copy of the CIFAR-10 binary tarball instead of the official URL (its own MD5 is computed here):
+#   make figures CIFAR10=../shared/data/cifar-10-binary.tar.gz
+CIFAR10 ?=
+LOCAL_DATA = $(if $(CIFAR10),--set download.params.url=file://$(abspath $(CIFAR10)) \
+             --set download.params.md5=$(shell md5sum $(CIFAR10) | cut -d' ' -f1))
 
 figures: build
-	$(BIN)/bnrepro run $(RUN_ARGS)
+	$(BIN)/bnrepro run --profile $(PROFILE) -j $(JOBS) $(RUN_ARGS) $(LOCAL_DATA)
+	$(BIN)/bnrepro claims --profile $(PROFILE) $(LOCAL_DATA)
 
 bench: build
 	OMP_NUM_THREADS=2 $(BIN)/bnrepro-bench

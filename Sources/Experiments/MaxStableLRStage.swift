@@ -9,9 +9,11 @@ import Pipeline
 /// A rate *trains* when, for every seed, a short run neither diverges (a mini-batch loss above
 /// `threshold`, or not finite) nor stays near chance: its training accuracy over the last epoch is at
 /// least `minTrainAccuracy` (twice chance by default). A net that sits at chance with a loss below 10³
-/// has not trained. The search brackets on `grid` (ascending; the first rate that fails above one that
-/// trains), then bisects in log space until the bracket is within `factor`. Every trial of a seed sees
-/// the same images in the same order, so rates differ only in the rate.
+/// has not trained. The search walks `grid` from its largest rate down to the first rate that trains
+/// (a too-large rate diverges within a few steps, so the walk is cheap, and a short run cannot tell a
+/// too-small rate from a failing one, so it never needs to), then bisects in log space between that
+/// rate and the one above it until they are within `factor`. Every trial of a seed sees the same images
+/// in the same order, so rates differ only in the rate.
 ///
 /// Outputs: `max-stable-lr.json` (the rate, every trial), `claims.json` (none: Fig. 1 uses the rate).
 public struct MaxStableLRStage: AnalysisKind {
@@ -19,11 +21,11 @@ public struct MaxStableLRStage: AnalysisKind {
     public let version = 1
     public let parameters = AnalysisSetup.networkParameters + AnalysisSetup.optimizerParameters + [
         ParameterSpec("normalization", .string, default: "none", help: "none, batchNorm or lastLayerOnly"),
-        ParameterSpec("grid", .array, default: [1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0], help: "ascending rates that bracket the answer"),
+        ParameterSpec("grid", .array, default: [1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0], help: "ascending rates, walked from the top, that bracket the answer"),
         ParameterSpec("factor", .number, default: 1.25, help: "bisect until the bracket's ratio is at most this"),
         ParameterSpec("seeds", .array, default: [0, 1], help: "seeds of the initial weights and data order; a rate must train with each"),
-        ParameterSpec("epochs", .integer, default: 2, help: "epochs of each trial"),
-        ParameterSpec("trainPerClass", .integer, default: 200, help: "training images per class (stratified subset)"),
+        ParameterSpec("epochs", .integer, default: 3, help: "epochs of each trial"),
+        ParameterSpec("trainPerClass", .integer, default: 500, help: "training images per class (stratified subset)"),
         ParameterSpec("minTrainAccuracy", .number, default: 0.2, help: "training accuracy over the last epoch that counts as trained (2× chance)"),
         ParameterSpec("threshold", .number, default: 1e3, help: "divergence: a mini-batch loss above this (paper: 10³)"),
     ]
@@ -77,8 +79,9 @@ public struct MaxStableLRStage: AnalysisKind {
             return all
         }
         var low: Double?, high: Double?
-        for lr in grid {
-            if try trains(lr) { low = lr } else if low != nil { high = lr; break }
+        for lr in grid.reversed() {
+            if try trains(lr) { low = lr; break }
+            high = lr
         }
         if var lo = low, var hi = high {
             while hi / lo > factor {
