@@ -75,6 +75,7 @@ public struct ResNetConfig: Codable, Equatable, Sendable {
     public var initialization: Initialization
     /// The final linear layer's initialisation (by default the conv layers').
     public var linearInitialization: Initialization
+    /// The shortcut of the two transition blocks (`transitionBlocks`).
     public var shortcut: Shortcut
     public var classes: Int
     public var imageSize: Int
@@ -84,7 +85,8 @@ public struct ResNetConfig: Codable, Equatable, Sendable {
     public var bnMomentum: Float
 
     public init(depth: Int, normalization: Normalization, initialization: Initialization = .heNormal,
-                linearInitialization: Initialization? = nil, shortcut: Shortcut = .optionA, classes: Int = 10, imageSize: Int = 32, widths: [Int] = [16, 32, 64],
+                linearInitialization: Initialization? = nil, shortcut: Shortcut = .optionA,
+                classes: Int = 10, imageSize: Int = 32, widths: [Int] = [16, 32, 64],
                 bnEpsilon: Float = 1e-5, bnMomentum: Float = 0.1) throws {
         guard depth >= 8, (depth - 2) % 6 == 0 else { throw ResNetError.invalidDepth(depth) }
         self.depth = depth

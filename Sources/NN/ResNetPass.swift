@@ -74,9 +74,9 @@ extension ResNetPlan {
     }
 
     func normalize(_ m: ModelStorage, _ o: LayerOffsets, training: Bool, update: Bool,
-                           src: UnsafeMutablePointer<Float>, dst: UnsafeMutablePointer<Float>,
-                           batchMean: UnsafeMutablePointer<Float>, batchVariance: UnsafeMutablePointer<Float>,
-                           channels: Int, HW: Int, relu: Bool, residual: BatchNorm.Residual? = nil) {
+                   src: UnsafeMutablePointer<Float>, dst: UnsafeMutablePointer<Float>,
+                   batchMean: UnsafeMutablePointer<Float>, batchVariance: UnsafeMutablePointer<Float>,
+                   channels: Int, HW: Int, relu: Bool, residual: BatchNorm.Residual? = nil) {
         let P = m.parameters.pointer, R = m.runningStats.pointer
         if !training {
             // Inference reads the running statistics; they are copied where statistics probes look.
