@@ -10,7 +10,7 @@ public enum AnalysisSetup {
     /// Parameters that describe a network; an analysis kind lists them among its own.
     public static let networkParameters = [
         ParameterSpec("depth", .integer, default: 110, help: "ResNet depth 6n+2 (110 in the paper)"),
-        ParameterSpec("initialization", .string, default: "heNormal", help: "heNormal or xavierNormal"),
+        ParameterSpec("initialization", .string, default: "heNormal", help: "heNormal, xavierNormal or pytorchDefault"),
         ParameterSpec("seed", .integer, default: 0, help: "seed of the initial weights and of the batches"),
         ParameterSpec("batchSize", .integer, default: 128, help: "mini-batch size (128 in the paper)"),
     ]
@@ -29,7 +29,7 @@ public enum AnalysisSetup {
         let initName = try context.string("initialization")
         guard let initialization = Initialization(rawValue: initName) else {
             throw PipelineError.badParameter(stage: context.stage, parameter: "initialization",
-                                             problem: "'\(initName)' is not heNormal or xavierNormal")
+                                             problem: "'\(initName)' is not heNormal, xavierNormal or pytorchDefault")
         }
         let config = try ResNetConfig(depth: try context.int("depth"), normalization: normalization, initialization: initialization)
         return try ResNet(config: config, seed: UInt64(try seed ?? context.int("seed")))

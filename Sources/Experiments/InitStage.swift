@@ -48,8 +48,7 @@ public struct InitStage: AnalysisKind {
             var checks: [LayerCheck] = []
             for spec in net.config.convLayers {
                 guard let w = net.parameter("layer\(spec.layer).conv.weight") else { continue }
-                let fanIn = Double(spec.inChannels * 9), fanOut = Double(spec.outChannels * 9)
-                let target = net.config.initialization == .heNormal ? (2 / fanIn).squareRoot() : (2 / (fanIn + fanOut)).squareRoot()
+                let target = net.config.initialization.weightStd(fanIn: spec.inChannels * 9, fanOut: spec.outChannels * 9)
                 checks.append(LayerCheck(layer: spec.layer, weights: w.count, std: SampleSummary(w.data).std, targetStd: target))
             }
             summary[variant.key] = NetworkSummary(file: file, parameters: net.parameters.count, tensors: net.layout.entries.count,

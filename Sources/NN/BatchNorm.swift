@@ -8,8 +8,10 @@ import Tensor
 ///
 /// Shapes: inp, out [B, C, HW] blocked; gamma, beta, mean, variance [C]. Variance is the biased one.
 public enum BatchNorm {
-    /// The option-A shortcut input added after normalisation in a block's second conv:
-    /// out = relu(BN(inp) + shortcut(x)), x [B, channels, size, size] blocked, subsampled by `stride`.
+    /// The shortcut added after normalisation in a block's second conv: out = relu(BN(inp) + shortcut(x)),
+    /// x [B, channels, size, size] blocked, subsampled by `stride` into the first `channels` output channels
+    /// (the block input for option A and identity blocks; other shortcuts are computed first and come
+    /// here as a full-shape x with stride 1).
     public struct Residual {
         public let x: UnsafePointer<Float>
         public let channels: Int, size: Int, stride: Int

@@ -1,13 +1,13 @@
 import CDNNL
 import Tensor
 
-/// oneDNN forward, backward-data and backward-weights primitives for one 3×3 convolution shape
-/// (padding 1), shared by every layer of that shape. Activations are nChw16c (the first layer's input is
+/// oneDNN forward, backward-data and backward-weights primitives for one convolution shape (3×3 with
+/// padding 1, or the 1×1 projection shortcut without padding), shared by every layer of that shape. Activations are nChw16c (the first layer's input is
 /// plain NCHW); weights are stored OIHW by the caller and reordered into whatever format each primitive
 /// chose (`format_tag_any`) just before it runs; the reorder is tiny next to the convolution.
 /// Memory objects are re-pointed at each call: the arena decides where data lives.
 final class ConvPrimitives {
-    let batch: Int, inChannels: Int, outChannels: Int, inputSize: Int, stride: Int, hasBias: Bool
+    let batch: Int, inChannels: Int, outChannels: Int, inputSize: Int, stride: Int, kernel: Int, hasBias: Bool
     var outputSize: Int { inputSize / stride }
     let forward: DNNLPrimitive
     let backwardData: DNNLPrimitive?
@@ -23,22 +23,24 @@ final class ConvPrimitives {
     let scratchCount: Int
 
     init(context: DNNLContext, batch: Int, inChannels: Int, outChannels: Int, inputSize: Int, stride: Int,
-         hasBias: Bool, plainInput: Bool, needsDataGradient: Bool) throws {
+         kernel: Int = 3, hasBias: Bool, plainInput: Bool, needsDataGradient: Bool) throws {
         self.context = context
         self.batch = batch; self.inChannels = inChannels; self.outChannels = outChannels
-        self.inputSize = inputSize; self.stride = stride; self.hasBias = hasBias
+        self.inputSize = inputSize; self.stride = stride; self.kernel = kernel; self.hasBias = hasBias
         let ho = inputSize / stride
         let srcMD = try MemoryDesc.make([batch, inChannels, inputSize, inputSize], plainInput ? dnnl_nchw : dnnl_nChw16c)
         let dstMD = try MemoryDesc.make([batch, outChannels, ho, ho], dnnl_nChw16c)
-        let wUser = try MemoryDesc.make([outChannels, inChannels, 3, 3], dnnl_oihw)
-        let wAny = try MemoryDesc.make([outChannels, inChannels, 3, 3], dnnl_format_tag_any)
+        let wUser = try MemoryDesc.make([outChannels, inChannels, kernel, kernel], dnnl_oihw)
+        let wAny = try MemoryDesc.make([outChannels, inChannels, kernel, kernel], dnnl_format_tag_any)
         let biasMD = try MemoryDesc.make([outChannels], dnnl_x)
         // A zero descriptor tells oneDNN "no bias".
         var biasArg = hasBias ? biasMD : dnnl_memory_desc_t()
         var s = dims2(stride)
-        var pad = dims2(1)
-        // Right padding such that (H + 1 + pr − 3)/s + 1 = H/s, also for stride 2.
-        var padR = dims2((ho - 1) * stride + 3 - inputSize - 1)
+        let padL = (kernel - 1) / 2
+        var pad = dims2(padL)
+        // Right padding such that (H + pl + pr − k)/s + 1 = H/s (rounding down), also for stride 2; the 1×1
+        // stride-2 conv needs none (it reads the even rows and columns).
+        var padR = dims2(max(0, (ho - 1) * stride + kernel - inputSize - padL))
         var fd = dnnl_convolution_desc_t()
         var srcV = srcMD, dstV = dstMD, wV = wAny
         try withDims(&s, &pad, &padR) { sp, pl, pr in
@@ -156,7 +158,7 @@ private func dims2(_ v: Int) -> dnnl_dims_t {
 
 extension ConvPrimitives {
     var report: String {
-        "conv \(inChannels)→\(outChannels) \(inputSize)px s\(stride): fwd \(forward.implementation), "
+        "conv\(kernel == 3 ? "" : " \(kernel)×\(kernel)") \(inChannels)→\(outChannels) \(inputSize)px s\(stride): fwd \(forward.implementation), "
             + "bwd-data \(backwardData?.implementation ?? "-"), bwd-weights \(backwardWeights.implementation)"
     }
 }

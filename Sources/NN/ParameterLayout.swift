@@ -6,7 +6,12 @@ import Tensor
 //   layer{l}.bn.weight / .bias  [out]        (γ, β of the BN after conv l)
 //   final_bn.weight / .bias [64]             (lastLayerOnly: the BN over the last block's output)
 //   layer{6n+2}.linear.weight [classes, 64]  layer{6n+2}.linear.bias [classes]
-// Running statistics: layer{l}.bn.running_mean / .running_var, final_bn.running_mean / .running_var.
+// Option-B shortcuts only, after everything above (so the other tensors keep their offsets), for the two
+// transition blocks, l = the block's second conv:
+//   layer{l}.shortcut.weight [Co, Ci, 1, 1]   layer{l}.shortcut.bias [Co] (no-BN nets)
+//   layer{l}.shortcut_bn.weight / .bias [Co]  (BN net)
+// Running statistics: layer{l}.bn.running_mean / .running_var, final_bn.running_mean / .running_var,
+// then layer{l}.shortcut_bn.running_mean / .running_var (option B, BN net).
 
 public struct ParameterEntry: Equatable, Sendable {
     public let name: String
@@ -49,6 +54,17 @@ extension ResNetConfig {
         }
         p.add("layer\(linearLayer).linear.weight", [classes, featureChannels])
         p.add("layer\(linearLayer).linear.bias", [classes])
+        if shortcut == .optionB {
+            for first in transitionBlocks {
+                let l = first.layer + 1
+                p.add("layer\(l).shortcut.weight", [first.outChannels, first.inChannels, 1, 1])
+                if convBias { p.add("layer\(l).shortcut.bias", [first.outChannels]) }
+                if convBatchNorm {
+                    p.add("layer\(l).shortcut_bn.weight", [first.outChannels])
+                    p.add("layer\(l).shortcut_bn.bias", [first.outChannels])
+                }
+            }
+        }
         return p
     }
 
@@ -64,28 +80,53 @@ extension ResNetConfig {
             p.add("final_bn.running_mean", [featureChannels])
             p.add("final_bn.running_var", [featureChannels])
         }
+        if shortcut == .optionB && convBatchNorm {
+            for first in transitionBlocks {
+                p.add("layer\(first.layer + 1).shortcut_bn.running_mean", [first.outChannels])
+                p.add("layer\(first.layer + 1).shortcut_bn.running_var", [first.outChannels])
+            }
+        }
         return p
     }
 
     /// Initial parameters: weights from the chosen scheme (each tensor from its own Philox sub-stream,
-    /// keyed by its index in the layout), biases 0, γ = 1, β = 0.
+    /// keyed by its index in the layout), γ = 1, β = 0, conv and linear biases 0 or, for `pytorchDefault`,
+    /// U(±1/√fan_in) from their own sub-stream. (He and Xavier draw exactly what they drew before the
+    /// other options existed.)
     public func initialParameters(seed: UInt64) -> [Float] {
         let layout = parameterLayout
         var p = [Float](repeating: 0, count: layout.count)
         let rng = Philox(seed: seed)
         for (i, e) in layout.entries.enumerated() {
+            let stream = rng.substream(UInt64(i))
             if e.name.hasSuffix(".weight") && e.shape.count >= 2 {
                 let fanIn = e.shape.dropFirst().reduce(1, *)
                 let fanOut = e.shape[0] * e.shape.dropFirst(2).reduce(1, *)
-                let std: Float = initialization == .heNormal
-                    ? (2.0 / Float(fanIn)).squareRoot() : (2.0 / Float(fanIn + fanOut)).squareRoot()
-                let w = rng.substream(UInt64(i)).normal(count: e.count, std: std)
-                p.replaceSubrange(e.range, with: w)
+                let scheme = initialization(of: e.name)
+                if scheme == .pytorchDefault {
+                    let b = Float(scheme.uniformBound(fanIn: fanIn))
+                    p.replaceSubrange(e.range, with: stream.uniform(count: e.count, low: -b, high: b))
+                } else {
+                    // Float arithmetic as before, not weightStd's Double: the same bits as earlier runs.
+                    let std: Float = scheme == .heNormal
+                        ? (2.0 / Float(fanIn)).squareRoot() : (2.0 / Float(fanIn + fanOut)).squareRoot()
+                    p.replaceSubrange(e.range, with: stream.normal(count: e.count, std: std))
+                }
             } else if e.name.hasSuffix("bn.weight") {
                 p.replaceSubrange(e.range, with: [Float](repeating: 1, count: e.count))
+            } else if e.name.hasSuffix(".bias"), let w = layout[String(e.name.dropLast(5)) + ".weight"],
+                      w.shape.count >= 2, initialization(of: e.name) == .pytorchDefault {
+                // A conv or linear bias (BN's β has a 1-D "weight" γ and stays 0).
+                let b = Float(Initialization.pytorchDefault.uniformBound(fanIn: w.shape.dropFirst().reduce(1, *)))
+                p.replaceSubrange(e.range, with: stream.uniform(count: e.count, low: -b, high: b))
             }
         }
         return p
+    }
+
+    /// The scheme for a tensor: the linear layer's own choice, the conv layers' for everything else.
+    func initialization(of name: String) -> Initialization {
+        name.hasPrefix("layer\(linearLayer).linear.") ? linearInitialization : initialization
     }
 
     public func initialRunningStats() -> [Float] {

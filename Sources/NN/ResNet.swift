@@ -63,9 +63,20 @@ public final class ResNet {
         let fin = LayerOffsets(gamma: layout.offset("final_bn.weight"), beta: layout.offset("final_bn.bias"),
                                runningMean: statsLayout.offset("final_bn.running_mean"),
                                runningVariance: statsLayout.offset("final_bn.running_var"))
+        var shortcuts: [Int: LayerOffsets] = [:]
+        if config.shortcut == .optionB {
+            for first in config.transitionBlocks {
+                let name = "layer\(first.layer + 1).shortcut"
+                shortcuts[first.layer] = LayerOffsets(
+                    weight: layout.offset("\(name).weight"), bias: layout.offset("\(name).bias"),
+                    gamma: layout.offset("\(name)_bn.weight"), beta: layout.offset("\(name)_bn.bias"),
+                    runningMean: statsLayout.offset("\(name)_bn.running_mean"),
+                    runningVariance: statsLayout.offset("\(name)_bn.running_var"))
+            }
+        }
         storage = ModelStorage(parameters: parameters, gradients: gradients, runningStats: runningStats, layers: layers,
                                finalBN: fin, linearWeight: layout.offset("layer\(config.depth).linear.weight"),
-                               linearBias: layout.offset("layer\(config.depth).linear.bias"))
+                               linearBias: layout.offset("layer\(config.depth).linear.bias"), shortcuts: shortcuts)
     }
 
     /// The plan for a batch size, built on first use (its arena holds every activation of a step).
@@ -88,7 +99,8 @@ public final class ResNet {
     public func kernelReport(batch: Int) throws -> [String] {
         let p = try plan(batch: batch)
         var seen = Set<String>(), out: [String] = []
-        for s in p.convPrims.map(\.report)
+        let shortcutPrims = p.shortcuts.sorted { $0.key < $1.key }.compactMap(\.value.prim)
+        for s in (p.convPrims + shortcutPrims).map(\.report)
         where seen.insert(s).inserted { out.append(s) }
         return out
     }

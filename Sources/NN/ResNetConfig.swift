@@ -1,6 +1,6 @@
 // The CIFAR ResNet of He et al. (2016, §4.2) as a value: depth 6n+2, three stages of n basic blocks
-// with 16/32/64 channels on 32/16/8-pixel maps, option-A shortcuts, global average pooling, one linear
-// layer. Layer numbers follow paper-notes §1.1: 1 = first conv, 2…6n+1 = block convs (block k has
+// with 16/32/64 channels on 32/16/8-pixel maps, shortcuts (option A by default), global average pooling,
+// one linear layer. Layer numbers follow paper-notes §1.1: 1 = first conv, 2…6n+1 = block convs (block k has
 // layers 2k and 2k+1), 6n+2 = the linear layer.
 
 public enum Normalization: String, Codable, Sendable {
@@ -13,11 +13,41 @@ public enum Normalization: String, Codable, Sendable {
     case lastLayerOnly
 }
 
-public enum Initialization: String, Codable, Sendable {
-    /// He/MSRA normal, std = sqrt(2 / fan_in), fan_in = inChannels · 3 · 3 (64 for the linear layer).
+/// How weights (and, for `pytorchDefault`, biases) start. fan_in = inChannels · k · k (64 for the linear
+/// layer, Ci for a 1×1 shortcut conv), fan_out = outChannels · k · k.
+public enum Initialization: String, Codable, Sendable, CaseIterable {
+    /// He/MSRA normal, std = sqrt(2 / fan_in); biases 0.
     case heNormal
-    /// Xavier/Glorot normal, std = sqrt(2 / (fan_in + fan_out)), fan_out = outChannels · 3 · 3.
+    /// Xavier/Glorot normal, std = sqrt(2 / (fan_in + fan_out)); biases 0.
     case xavierNormal
+    /// PyTorch's default for Conv2d and Linear: kaiming_uniform(a = √5), i.e. weights U(±1/√fan_in), and
+    /// biases U(±1/√fan_in) with the fan_in of their weight.
+    case pytorchDefault
+
+    /// The standard deviation of the initial weights (for `pytorchDefault` that of U(±b): b/√3).
+    public func weightStd(fanIn: Int, fanOut: Int) -> Double {
+        switch self {
+        case .heNormal: return (2 / Double(fanIn)).squareRoot()
+        case .xavierNormal: return (2 / Double(fanIn + fanOut)).squareRoot()
+        case .pytorchDefault: return uniformBound(fanIn: fanIn) / Double(3).squareRoot()
+        }
+    }
+
+    /// 1/√fan_in: the half-width of `pytorchDefault`'s weights and biases.
+    public func uniformBound(fanIn: Int) -> Double { 1 / Double(fanIn).squareRoot() }
+}
+
+/// The shortcut of the two blocks that change width and resolution (every other block adds its input
+/// unchanged). He et al. (2016) §4.2 use option A for CIFAR; ports differ in where the zeros go.
+public enum Shortcut: String, Codable, Sendable, CaseIterable {
+    /// The input subsampled by 2 in the first Ci channels, zeros in the Co − Ci after (He et al.'s code).
+    case optionA
+    /// The same zero padding split evenly: the input channels at offset (Co − Ci)/2 (the common PyTorch
+    /// port: `F.pad(x[:, :, ::2, ::2], (0, 0, 0, 0, Co/4, Co/4))`).
+    case optionASplit
+    /// A 1×1 convolution with stride 2 (projection); in the BN net without bias and followed by its own BN,
+    /// in the nets without BN with a bias. Parameters `layer{l}.shortcut.*`, l = the block's second conv.
+    case optionB
 }
 
 public enum ResNetError: Error, CustomStringConvertible {
@@ -41,7 +71,12 @@ public enum ResNetError: Error, CustomStringConvertible {
 public struct ResNetConfig: Codable, Equatable, Sendable {
     public var depth: Int
     public var normalization: Normalization
+    /// The conv layers' initialisation (also the 1×1 shortcut convs of option B).
     public var initialization: Initialization
+    /// The final linear layer's initialisation (by default the conv layers').
+    public var linearInitialization: Initialization
+    /// The shortcut of the two transition blocks (`transitionBlocks`).
+    public var shortcut: Shortcut
     public var classes: Int
     public var imageSize: Int
     public var widths: [Int]
@@ -50,12 +85,15 @@ public struct ResNetConfig: Codable, Equatable, Sendable {
     public var bnMomentum: Float
 
     public init(depth: Int, normalization: Normalization, initialization: Initialization = .heNormal,
+                linearInitialization: Initialization? = nil, shortcut: Shortcut = .optionA,
                 classes: Int = 10, imageSize: Int = 32, widths: [Int] = [16, 32, 64],
                 bnEpsilon: Float = 1e-5, bnMomentum: Float = 0.1) throws {
         guard depth >= 8, (depth - 2) % 6 == 0 else { throw ResNetError.invalidDepth(depth) }
         self.depth = depth
         self.normalization = normalization
         self.initialization = initialization
+        self.linearInitialization = linearInitialization ?? initialization
+        self.shortcut = shortcut
         self.classes = classes
         self.imageSize = imageSize
         self.widths = widths
@@ -91,6 +129,33 @@ public struct ResNetConfig: Codable, Equatable, Sendable {
     }
 
     public var blockCount: Int { 3 * blocksPerStage }
+
+    /// The conv layers that are the first conv of a block whose shortcut changes shape (stride 2, more
+    /// channels): the two stage transitions.
+    public var transitionBlocks: [ConvLayerSpec] {
+        convLayers.filter { spec in
+            guard case .blockFirst = spec.role else { return false }
+            return spec.stride != 1 || spec.inChannels != spec.outChannels
+        }
+    }
+}
+
+// Checkpoints store the configuration as JSON: fields added after the first checkpoints were written
+// decode with the values that reproduce the old behaviour when absent.
+extension ResNetConfig {
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        depth = try c.decode(Int.self, forKey: .depth)
+        normalization = try c.decode(Normalization.self, forKey: .normalization)
+        initialization = try c.decode(Initialization.self, forKey: .initialization)
+        linearInitialization = try c.decodeIfPresent(Initialization.self, forKey: .linearInitialization) ?? initialization
+        shortcut = try c.decodeIfPresent(Shortcut.self, forKey: .shortcut) ?? .optionA
+        classes = try c.decode(Int.self, forKey: .classes)
+        imageSize = try c.decode(Int.self, forKey: .imageSize)
+        widths = try c.decode([Int].self, forKey: .widths)
+        bnEpsilon = try c.decode(Float.self, forKey: .bnEpsilon)
+        bnMomentum = try c.decode(Float.self, forKey: .bnMomentum)
+    }
 }
 
 public struct ConvLayerSpec: Equatable, Sendable {

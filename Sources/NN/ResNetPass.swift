@@ -13,6 +13,8 @@ struct ModelStorage {
     let layers: [LayerOffsets]
     let finalBN: LayerOffsets
     let linearWeight: Int, linearBias: Int
+    /// Option-B shortcut parameters, by the index of the block's second conv (as `ResNetPlan.shortcuts`).
+    let shortcuts: [Int: LayerOffsets]
 }
 
 extension ResNetPlan {
@@ -33,8 +35,7 @@ extension ResNetPlan {
             if case .blockSecond = spec.role { isSecond = true }
             // BN, the residual add and the ReLU happen in one pass over the conv output.
             let residual: BatchNorm.Residual? = isSecond
-                ? BatchNorm.Residual(x: input(i - 1), channels: specs[i - 1].inChannels, size: specs[i - 1].inputSize,
-                                     stride: specs[i - 1].stride)
+                ? try shortcutForward(m, second: i, training: training, update: updateRunningStats)
                 : nil
             if config.convBatchNorm {
                 timed(.batchNorm) {
@@ -72,10 +73,10 @@ extension ResNetPlan {
         }
     }
 
-    private func normalize(_ m: ModelStorage, _ o: LayerOffsets, training: Bool, update: Bool,
-                           src: UnsafeMutablePointer<Float>, dst: UnsafeMutablePointer<Float>,
-                           batchMean: UnsafeMutablePointer<Float>, batchVariance: UnsafeMutablePointer<Float>,
-                           channels: Int, HW: Int, relu: Bool, residual: BatchNorm.Residual? = nil) {
+    func normalize(_ m: ModelStorage, _ o: LayerOffsets, training: Bool, update: Bool,
+                   src: UnsafeMutablePointer<Float>, dst: UnsafeMutablePointer<Float>,
+                   batchMean: UnsafeMutablePointer<Float>, batchVariance: UnsafeMutablePointer<Float>,
+                   channels: Int, HW: Int, relu: Bool, residual: BatchNorm.Residual? = nil) {
         let P = m.parameters.pointer, R = m.runningStats.pointer
         if !training {
             // Inference reads the running statistics; they are copied where statistics probes look.
@@ -155,10 +156,8 @@ extension ResNetPlan {
                 try convPrims[i].runBackwardData(diffDst: g[dconv], weights: P + o.weight, diffSrc: g[dx], scratch: ptr(scratch))
             }
             if case .blockFirst = spec.role, shortcutGrad >= 0 {
-                timed(.elementwise) {
-                    Blocked.addShortcutBackward(g[dx], g[shortcutGrad], B: B, Ci: spec.inChannels, Hi: spec.inputSize,
-                                                Co: spec.outChannels, stride: spec.stride, threads: T)
-                }
+                // The conv gradient has been used by both conv backward passes: option B may overwrite it.
+                try shortcutBackward(m, second: i + 1, gradient: g[shortcutGrad], into: g[dx], free: g[dconv])
                 shortcutGrad = -1
             }
             dy = dx

@@ -10,7 +10,8 @@ import Tensor
 ///   mean[i], variance[i] [Co] the batch statistics BN used
 /// plus image [B, 3, H, W] (NCHW), final-BN output and statistics, pooled [B, 64], logits, losses,
 /// dlogits [B, K], dpooled [B, 64] (row-major), three gradient buffers of the largest activation size,
-/// and scratch for reordered weights.
+/// scratch for reordered weights, and the shortcuts of the two transition blocks unless they are option A
+/// (which the residual add reads straight from the block input): see `ShortcutRegions`.
 final class ResNetPlan {
     let batch: Int
     let config: ResNetConfig
@@ -22,6 +23,8 @@ final class ResNetPlan {
     let pooled: Int, logits: Int, losses: Int, dlogits: Int, dpooled: Int
     let grads: [Int], scratch: Int
     let convPrims: [ConvPrimitives]
+    /// By the index of the block's second conv (the layer whose residual add reads it).
+    let shortcuts: [Int: ShortcutRegions]
     let hasFinalBN: Bool
     let activationCount: Int
     /// Running-statistics update is skipped on the first call after statistics were changed elsewhere.
@@ -61,6 +64,31 @@ final class ResNetPlan {
             convPrims.append(prim)
             scratchCount = max(scratchCount, prim.scratchCount)
         }
+        var shortcuts: [Int: ShortcutRegions] = [:]
+        if config.shortcut != .optionA {
+            for first in config.transitionBlocks {
+                let Co = first.outChannels, n = B * Co * first.outputSize * first.outputSize
+                var r = ShortcutRegions(offset: (Co - first.inChannels) / 2)
+                if config.shortcut == .optionB {
+                    let prim = try ConvPrimitives(context: context, batch: B, inChannels: first.inChannels, outChannels: Co,
+                                                  inputSize: first.inputSize, stride: first.stride, kernel: 1,
+                                                  hasBias: config.convBias, plainInput: false, needsDataGradient: true)
+                    scratchCount = max(scratchCount, prim.scratchCount)
+                    r.prim = prim
+                    r.conv = take(n)
+                    if config.convBatchNorm {
+                        r.out = take(n); r.mean = take(Co); r.variance = take(Co)
+                    } else {
+                        r.out = r.conv  // with a bias and no BN, the conv output is the shortcut
+                    }
+                } else {
+                    r.out = take(n)
+                }
+                // Layer numbers are 1-based: the second conv (layer first.layer + 1) has index first.layer.
+                shortcuts[first.layer] = r
+            }
+        }
+        self.shortcuts = shortcuts
         let C = config.featureChannels, last = specs[specs.count - 1]
         hasFinalBN = config.normalization == .lastLayerOnly
         finalOut = hasFinalBN ? take(B * C * last.outputSize * last.outputSize) : post[post.count - 1]
@@ -79,6 +107,17 @@ final class ResNetPlan {
 
     /// Input of conv layer index i: the image for the stem, else the previous layer's post-activation.
     func input(_ i: Int) -> UnsafeMutablePointer<Float> { i == 0 ? ptr(image) : ptr(post[i - 1]) }
+}
+
+/// Arena regions of a transition block's shortcut when it is not option A: `out` [B, Co, Ho, Ho] is what the
+/// residual add reads. A-split: out only, the input channels at `offset`. Option B: `conv` is the 1×1 conv's
+/// output (with bias in nets without BN, where out = conv); in the BN net `out` = BN(conv) with the batch
+/// statistics in `mean`, `variance` [Co]. −1: absent.
+struct ShortcutRegions {
+    var offset: Int
+    var prim: ConvPrimitives?
+    var conv = -1, out = -1, mean = -1, variance = -1
+    init(offset: Int) { self.offset = offset }
 }
 
 /// Where a step's time goes (profiling only; off by default, costs two clock reads per call when on).

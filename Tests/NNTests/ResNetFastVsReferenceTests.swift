@@ -5,7 +5,12 @@ import Tensor
 /// The fast (oneDNN, float32, blocked) ResNet against the Float64 reference on a tiny net (n = 1, 8×8 images).
 final class ResNetFastVsReferenceTests: XCTestCase {
     func check(_ norm: Normalization, file: StaticString = #filePath, line: UInt = #line) throws {
-        let config = try ResNetConfig(depth: 8, normalization: norm, imageSize: 8)
+        try check(try ResNetConfig(depth: 8, normalization: norm, imageSize: 8), file: file, line: line)
+    }
+
+    func check(_ config: ResNetConfig, imageSeed: UInt64 = 5, file: StaticString = #filePath, line: UInt = #line) throws {
+        let norm = config.normalization
+        let tag = "\(norm) \(config.initialization)/\(config.linearInitialization) \(config.shortcut)"
         let B = 4
         let model = try ResNet(config: config, seed: 7)
         // Non-trivial BN affine parameters and biases so that every path is exercised.
@@ -15,7 +20,7 @@ final class ResNetFastVsReferenceTests: XCTestCase {
             for j in e.range { p[j] += noise[j] }
         }
         try model.setParameters(p)
-        let images = Philox(seed: 5).normal(count: B * 3 * 64)
+        let images = Philox(seed: imageSeed).normal(count: B * 3 * config.imageSize * config.imageSize)
         let labels: [Int32] = [1, 3, 9, 0]
         let loss = try model.forward(images: images, labels: labels)
         let caps = try model.backward(captureOutputGradients: [1, 4, 7])
@@ -30,9 +35,9 @@ final class ResNetFastVsReferenceTests: XCTestCase {
             let a = Array(g[e.range]), r = Array(ref.gradients[e.range])
             let rel = maxAbsDiff(a, r) / max(maxAbs(r), 1e-3)
             worstRel = max(worstRel, rel)
-            XCTAssertLessThan(rel, 2e-3, "\(norm) \(e.name): max diff \(maxAbsDiff(a, r)), max |ref| \(maxAbs(r))", file: file, line: line)
+            XCTAssertLessThan(rel, 2e-3, "\(tag) \(e.name): max diff \(maxAbsDiff(a, r)), max |ref| \(maxAbs(r))", file: file, line: line)
         }
-        var worstStat = 0.0
+        var worstStat = 0.0, maskFlips = 0
         for l in 1...7 {
             let m = try model.channelMoments(layer: l)
             let spec = config.convLayers[l - 1], HW = spec.outputSize * spec.outputSize
@@ -45,10 +50,16 @@ final class ResNetFastVsReferenceTests: XCTestCase {
             }
             let post = try model.activation(layer: l, at: .postActivation).data.map(Double.init)
             let dPost = maxAbsDiff(post, ref.postActivations[l - 1]) / max(1, maxAbs(ref.postActivations[l - 1]))
-            XCTAssertLessThan(dPost, 1e-4, "\(norm) layer \(l) post-activation", file: file, line: line)
+            XCTAssertLessThan(dPost, 1e-4, "\(tag) layer \(l) post-activation", file: file, line: line)
+            maskFlips += zip(post, ref.postActivations[l - 1]).filter { ($0 > 0) != ($1 > 0) }.count
         }
+        // A pre-activation within float32 rounding of 0 makes the ReLU pass the gradient in one path and not
+        // in the other; at these batch sizes one such element moves gradients by percents, so the
+        // comparison needs data without such near-ties.
+        XCTAssertEqual(maskFlips, 0, "\(tag): ReLU masks differ in \(maskFlips) places (a near-tie); use other data",
+                       file: file, line: line)
         XCTAssertEqual(Set(caps.keys), [1, 4, 7])
-        print("TENSOR OK ResNet-8 \(norm): loss diff \(dLoss), logits max diff \(dLogits), worst relative gradient diff \(worstRel), worst channel-mean diff \(worstStat)")
+        print("TENSOR OK ResNet-8 \(tag): loss diff \(dLoss), logits max diff \(dLogits), worst relative gradient diff \(worstRel), worst channel-mean diff \(worstStat)")
         XCTAssertLessThan(dLoss, 1e-4, file: file, line: line)
         XCTAssertLessThan(dLogits, 1e-3, file: file, line: line)
         XCTAssertLessThan(worstStat, 1e-4, file: file, line: line)
@@ -57,4 +68,35 @@ final class ResNetFastVsReferenceTests: XCTestCase {
     func testBatchNorm() throws { try check(.batchNorm) }
     func testNoNorm() throws { try check(.none) }
     func testLastLayerOnly() throws { try check(.lastLayerOnly) }
+}
+
+/// The engine options through the whole fast ResNet-8 against the reference (each normalisation).
+extension ResNetFastVsReferenceTests {
+    func checkAllNormalizations(initialization: Initialization = .heNormal, linear: Initialization? = nil,
+                                shortcut: Shortcut = .optionA) throws {
+        for norm in [Normalization.batchNorm, .none, .lastLayerOnly] {
+            try check(try ResNetConfig(depth: 8, normalization: norm, initialization: initialization,
+                                       linearInitialization: linear, shortcut: shortcut, imageSize: 8))
+        }
+    }
+
+    func testShortcutOptionASplit() throws { try checkAllNormalizations(shortcut: .optionASplit) }
+    func testShortcutOptionB() throws { try checkAllNormalizations(shortcut: .optionB) }
+    func testPyTorchDefaultInitialization() throws {
+        try checkAllNormalizations(initialization: .pytorchDefault, shortcut: .optionB)
+        try checkAllNormalizations(initialization: .heNormal, linear: .pytorchDefault)
+    }
+}
+
+extension ResNetFastVsReferenceTests {
+    /// CIFAR-sized maps (32×32), where oneDNN may pick other kernels than at 8×8.
+    func testShortcutOptionsAtFullImageSize() throws {
+        for norm in [Normalization.batchNorm, .none] {
+            for shortcut in [Shortcut.optionASplit, .optionB] {
+                // (Image seed 5 puts one option-B BN pre-activation 5e-7 from 0.)
+                try check(try ResNetConfig(depth: 8, normalization: norm, initialization: .pytorchDefault, shortcut: shortcut),
+                          imageSeed: 1)
+            }
+        }
+    }
 }

@@ -94,23 +94,24 @@ public enum Reference {
         dinp = zip(dout, out).map { $1 > 0 ? $0 : 0 }
     }
 
-    /// Option-A shortcut: out[b, c, y, x] = inp[b, c, y·s, x·s] for c < Ci, 0 for Ci ≤ c < Co
-    /// (the input channels first, zero channels appended).
+    /// Option-A shortcut: out[b, c + offset, y, x] = inp[b, c, y·s, x·s] for c < Ci, zeros in the other
+    /// Co − Ci channels. offset 0: the input channels first, zero channels appended (He et al.);
+    /// (Co − Ci)/2: the zeros split evenly before and after (option A-split).
     public static func shortcutForward(_ out: inout [Double], _ inp: [Double],
-                                       _ B: Int, _ Ci: Int, _ H: Int, _ W: Int, _ Co: Int, _ s: Int) {
+                                       _ B: Int, _ Ci: Int, _ H: Int, _ W: Int, _ Co: Int, _ s: Int, offset: Int = 0) {
         let Ho = (H - 1) / s + 1, Wo = (W - 1) / s + 1
         out = [Double](repeating: 0, count: B * Co * Ho * Wo)
         for b in 0..<B { for c in 0..<Ci { for y in 0..<Ho { for x in 0..<Wo {
-            out[((b * Co + c) * Ho + y) * Wo + x] = inp[((b * Ci + c) * H + y * s) * W + x * s]
+            out[((b * Co + c + offset) * Ho + y) * Wo + x] = inp[((b * Ci + c) * H + y * s) * W + x * s]
         } } } }
     }
 
     public static func shortcutBackward(_ dinp: inout [Double], _ dout: [Double],
-                                        _ B: Int, _ Ci: Int, _ H: Int, _ W: Int, _ Co: Int, _ s: Int) {
+                                        _ B: Int, _ Ci: Int, _ H: Int, _ W: Int, _ Co: Int, _ s: Int, offset: Int = 0) {
         let Ho = (H - 1) / s + 1, Wo = (W - 1) / s + 1
         dinp = [Double](repeating: 0, count: B * Ci * H * W)
         for b in 0..<B { for c in 0..<Ci { for y in 0..<Ho { for x in 0..<Wo {
-            dinp[((b * Ci + c) * H + y * s) * W + x * s] = dout[((b * Co + c) * Ho + y) * Wo + x]
+            dinp[((b * Ci + c) * H + y * s) * W + x * s] = dout[((b * Co + c + offset) * Ho + y) * Wo + x]
         } } } }
     }
 

@@ -51,17 +51,41 @@ public struct ReferenceResNet {
             return s
         }
 
+        // The shortcut of the block whose first conv is `first`: zero padding (option A, A-split, and
+        // every block that keeps its shape, where it is the identity), or option B's 1×1 conv (+ BN).
+        let transitions = Set(config.transitionBlocks.map(\.layer))
+        func isProjection(_ first: ConvLayerSpec) -> Bool { config.shortcut == .optionB && transitions.contains(first.layer) }
+        func paddingOffset(_ first: ConvLayerSpec) -> Int {
+            config.shortcut == .optionASplit && transitions.contains(first.layer) ? (first.outChannels - first.inChannels) / 2 : 0
+        }
+        func shortcutForward(_ first: ConvLayerSpec, _ input: [Double]) -> (value: [Double], save: ConvSave) {
+            var s = ConvSave()
+            s.input = input
+            let Ci = first.inChannels, H = first.inputSize, Co = first.outChannels, st = first.stride
+            guard isProjection(first) else {
+                Reference.shortcutForward(&s.normed, input, B, Ci, H, H, Co, st, offset: paddingOffset(first))
+                return (s.normed, s)
+            }
+            let name = "layer\(first.layer + 1).shortcut"
+            Reference.projectionForward(&s.conv, input, view("\(name).weight"), config.convBias ? view("\(name).bias") : nil,
+                                        B, Ci, H, H, Co, st)
+            if config.convBatchNorm {
+                Reference.batchNormForward(&s.normed, &s.mean, &s.rstd, s.conv, view("\(name)_bn.weight"),
+                                           view("\(name)_bn.bias"), B, Co, first.outputSize * first.outputSize, eps)
+            } else {
+                s.normed = s.conv
+            }
+            return (s.normed, s)
+        }
+
         // Forward.
         var x = images
-        var shortcuts: [Int: [Double]] = [:]
+        var shortcuts: [Int: ConvSave] = [:]  // by the index of the block's second conv
         for (i, spec) in specs.enumerated() {
             var s = convAndNorm(spec, x)
             if case .blockSecond = spec.role {
-                let first = specs[i - 1]
-                var sc: [Double] = []
-                Reference.shortcutForward(&sc, saves[i - 1].input, B, first.inChannels, first.inputSize,
-                                          first.inputSize, spec.outChannels, first.stride)
-                shortcuts[i] = sc
+                let (sc, save) = shortcutForward(specs[i - 1], saves[i - 1].input)
+                shortcuts[i] = save
                 Reference.reluForward(&s.post, zip(s.normed, sc).map { $0 + $1 })
                 x = s.post
             } else {
@@ -94,6 +118,29 @@ public struct ReferenceResNet {
             guard let e = layout[name] else { return }
             for (j, value) in v.enumerated() { g[e.offset + j] += value }
         }
+        // ∂L/∂(block input) through the shortcut from dout = ∂L/∂(shortcut output); parameter gradients into `g`.
+        func shortcutBackward(_ first: ConvLayerSpec, _ dout: [Double], _ s: ConvSave) -> [Double] {
+            let Ci = first.inChannels, H = first.inputSize, Co = first.outChannels, st = first.stride
+            var dinp: [Double] = []
+            guard isProjection(first) else {
+                Reference.shortcutBackward(&dinp, dout, B, Ci, H, H, Co, st, offset: paddingOffset(first))
+                return dinp
+            }
+            let name = "layer\(first.layer + 1).shortcut"
+            var dconv = dout
+            if config.convBatchNorm {
+                var dg: [Double] = [], db: [Double] = []
+                Reference.batchNormBackward(&dconv, &dg, &db, dout, s.conv, view("\(name)_bn.weight"), s.mean, s.rstd,
+                                            B, Co, first.outputSize * first.outputSize)
+                put("\(name)_bn.weight", dg); put("\(name)_bn.bias", db)
+            }
+            var dw: [Double] = [], dbias: [Double] = []
+            Reference.projectionBackward(&dinp, &dw, &dbias, dconv, s.input, view("\(name).weight"), B, Ci, H, H, Co, st)
+            put("\(name).weight", dw)
+            if config.convBias { put("\(name).bias", dbias) }
+            return dinp
+        }
+
         var dpooled: [Double] = [], dwl: [Double] = [], dbl: [Double] = []
         Reference.linearBackward(&dpooled, &dwl, &dbl, out.dlogits, pooled, wl, B, C, K)
         put("layer\(L).linear.weight", dwl); put("layer\(L).linear.bias", dbl)
@@ -110,12 +157,8 @@ public struct ReferenceResNet {
             let spec = specs[i], s = saves[i]
             var dnormed: [Double] = []
             Reference.reluBackward(&dnormed, dx, s.post)
-            if case .blockSecond = spec.role {
-                let first = specs[i - 1]
-                var dsc: [Double] = []
-                Reference.shortcutBackward(&dsc, dnormed, B, first.inChannels, first.inputSize, first.inputSize,
-                                           spec.outChannels, first.stride)
-                pendingShortcut[i - 1] = dsc
+            if case .blockSecond = spec.role, let save = shortcuts[i] {
+                pendingShortcut[i - 1] = shortcutBackward(specs[i - 1], dnormed, save)
             }
             var dconv = dnormed
             if config.convBatchNorm {
