@@ -76,8 +76,7 @@ public struct DivergingUpdateStage: AnalysisKind {
         if let bad = layers.first(where: { $0 < 1 || $0 >= depth }) {
             throw PipelineError.badParameter(stage: context.stage, parameter: "layers", problem: "layer \(bad) is not a conv layer of ResNet-\(depth) (1…\(depth - 1))")
         }
-        let (data, stats) = try AnalysisSetup.data(context)
-        let assembler = try AnalysisSetup.batches(context, data: data, stats: stats)
+        let assembler = try AnalysisSetup.batches(context, try AnalysisSetup.data(context))
         let model = try AnalysisSetup.network(context, normalization: normalization)
         let lr = try context.double("lr")
         var trainer = try AnalysisSetup.constantRateTrainer(model, learningRate: lr, context: context)

@@ -13,7 +13,7 @@ public enum ExperimentKinds {
             DownloadStage(), CIFAR10DecodeStage(), FigureStage(recipes: figureRecipes),
             // Analyses at initialisation.
             InitStage(), GradientHistogramStage(), ChannelMomentsStage(), OutputGradientsStage(),
-            GradientCoherenceStage(), RandomMatricesStage(),
+            GradientCoherenceStage(), RandomMatricesStage(), CalibrationStage(),
             // Training and the first steps.
             TrainStage(), MaxStableLRStage(), RelativeLossStage(), DivergingUpdateStage(),
             ClaimsStage(),

@@ -112,11 +112,12 @@ struct TrialRunner {
         threshold = try context.double("threshold")
         minAccuracy = try context.double("minTrainAccuracy")
         guard epochs >= 1 else { throw PipelineError.badParameter(stage: context.stage, parameter: "epochs", problem: "must be positive") }
-        let (data, stats) = try AnalysisSetup.data(context)
+        let loaded = try AnalysisSetup.data(context), data = loaded.data
+        let input = try AnalysisSetup.input(context, loaded)
         let indices = try Subsets.stratified(labels: data.train.labels, perClass: try context.int("trainPerClass"), seed: 0)
         let batchSize = try context.int("batchSize")
         assemblers = { seed in
-            try BatchAssembler(source: data.train, indices: indices, stats: stats,
+            try BatchAssembler(source: data.train, indices: indices, normalization: input,
                                options: .training(batchSize: batchSize, seed: UInt64(seed)))
         }
     }

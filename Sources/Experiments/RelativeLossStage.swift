@@ -55,8 +55,7 @@ public struct RelativeLossStage: AnalysisKind {
             throw PipelineError.badParameter(stage: context.stage, parameter: "miniBatches", problem: "needs 1-based batch numbers, got \(ks)")
         }
         let steps = try Self.logGrid(context)
-        let (data, stats) = try AnalysisSetup.data(context)
-        let assembler = try AnalysisSetup.batches(context, data: data, stats: stats)
+        let assembler = try AnalysisSetup.batches(context, try AnalysisSetup.data(context))
         guard ks.max() ?? 1 <= assembler.batchesPerEpoch else {
             throw PipelineError.badParameter(stage: context.stage, parameter: "miniBatches",
                 problem: "batch \(ks.max() ?? 0) needs more than the \(assembler.batchesPerEpoch) batches of one epoch")

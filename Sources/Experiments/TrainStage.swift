@@ -169,18 +169,19 @@ struct TrainRun {
                                         warmupSteps: learningRate > warmupRate ? try context.int("warmupSteps") : 0,
                                         warmupRate: Float(warmupRate))
 
-        let (data, stats) = try AnalysisSetup.data(context)
+        let loaded = try AnalysisSetup.data(context), data = loaded.data
+        let input = try AnalysisSetup.input(context, loaded)
         let subsetSeed = UInt64(try context.int("subsetSeed"))
         let trainPerClass = try context.int("trainPerClass"), testPerClass = try context.int("testPerClass")
         let trainIndices = trainPerClass > 0 ? try Subsets.stratified(labels: data.train.labels, perClass: trainPerClass, seed: subsetSeed) : nil
-        assembler = try BatchAssembler(source: data.train, indices: trainIndices, stats: stats,
+        assembler = try BatchAssembler(source: data.train, indices: trainIndices, normalization: input,
                                        options: .training(batchSize: batchSize, seed: UInt64(try context.int("seed"))))
         stepsPerEpoch = assembler.batchesPerEpoch
         guard stepsPerEpoch > 0 else { throw bad("batchSize", "larger than the \(assembler.indices.count) training images") }
         totalSteps = epochs * stepsPerEpoch
 
         let testIndices = testPerClass > 0 ? try Subsets.stratified(labels: data.test.labels, perClass: testPerClass, seed: subsetSeed) : nil
-        let test = try BatchAssembler(source: data.test, indices: testIndices, stats: stats, options: .evaluation(batchSize: batchSize))
+        let test = try BatchAssembler(source: data.test, indices: testIndices, normalization: input, options: .evaluation(batchSize: batchSize))
         var images: [Float] = [], labels: [Int32] = []
         for b in 0..<test.batchesPerEpoch {
             let batch = test.batch(epoch: 0, index: b)

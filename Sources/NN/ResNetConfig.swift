@@ -3,7 +3,7 @@
 // one linear layer. Layer numbers follow paper-notes §1.1: 1 = first conv, 2…6n+1 = block convs (block k has
 // layers 2k and 2k+1), 6n+2 = the linear layer.
 
-public enum Normalization: String, Codable, Sendable {
+public enum Normalization: String, Codable, Sendable, CaseIterable {
     /// BN after every conv (the standard network).
     case batchNorm
     /// No BN anywhere; every conv has a bias (the paper's "unnormalized network").

@@ -1,0 +1,170 @@
+import Datasets
+import Foundation
+import NN
+import Pipeline
+
+/// What the calibration reads off one network at initialisation (pooled over its mini-batches).
+public struct CalibrationMeasurement: Codable, Sendable {
+    /// Mean mini-batch loss and the largest |logit| seen.
+    public let loss: Double
+    public let maxAbsLogit: Double
+    /// Fig. 6: mean over images of the largest softmax probability, and the modal class's share.
+    public let meanMaxProbability: Double
+    public let modalShare: Double
+    /// Fig. 2: std and interquartile range of the gradient layer's weight gradients.
+    public let gradientStd: Double
+    public let gradientIQR: Double
+    /// Fig. 5 at `PaperNumbers.fig5Layers`: mean over channels of log₁₀|channel mean| and log₁₀ channel std.
+    public let log10AbsMean: [Double]
+    public let log10Std: [Double]
+
+    init(_ net: ResNet, batches: [ImageBatch], gradientLayer: Int) throws {
+        var losses: [Double] = [], maxLogit = 0.0, probability = 0.0, images = 0
+        var predicted = [Int](repeating: 0, count: net.config.classes)
+        var gradients: [Float] = []
+        let layers = PaperNumbers.fig5Layers.map { min($0, net.config.depth) }
+        var means = [[Double]](repeating: [], count: layers.count), sqs = means
+        for batch in batches {
+            losses.append(try net.forward(images: batch.images, labels: batch.labels))
+            for (j, l) in layers.enumerated() {
+                let m = try net.channelMoments(layer: l, at: .convOutput)
+                if means[j].isEmpty { means[j] = .init(repeating: 0, count: m.mean.count); sqs[j] = means[j] }
+                for c in m.mean.indices { means[j][c] += m.mean[c] / Double(batches.count); sqs[j][c] += m.variance[c] / Double(batches.count) }
+            }
+            let z = try net.logits().data.map(Double.init), k = net.config.classes
+            for b in 0..<(z.count / k) {
+                let row = z[(b * k)..<((b + 1) * k)]
+                let top = row.max() ?? 0
+                maxLogit = max(maxLogit, row.map(abs).max() ?? 0)
+                probability += 1 / row.map { exp($0 - top) }.reduce(0, +)
+                predicted[(row.firstIndex(of: top) ?? b * k) - b * k] += 1
+                images += 1
+            }
+            try net.backward()
+            gradients += try net.weightGradient(layer: gradientLayer).data
+        }
+        let log10 = { (x: Double) in Foundation.log10(max(x, .leastNormalMagnitude)) }
+        loss = losses.reduce(0, +) / Double(max(losses.count, 1))
+        maxAbsLogit = maxLogit
+        meanMaxProbability = probability / Double(max(images, 1))
+        modalShare = Double(predicted.max() ?? 0) / Double(max(images, 1))
+        gradientStd = SampleSummary(gradients).std
+        gradientIQR = SampleSummary.interquartileRange(gradients)
+        log10AbsMean = means.map { m in m.map { log10(abs($0)) }.reduce(0, +) / Double(max(m.count, 1)) }
+        log10Std = sqs.map { v in v.map { log10($0.squareRoot()) }.reduce(0, +) / Double(max(v.count, 1)) }
+    }
+}
+
+/// The four distances to the paper (see `CalibrationStage`).
+public struct CalibrationScore: Codable, Sendable {
+    public let fig5: Double
+    public let fig5Base: LogBase
+    public let fig2: Double
+    public let fig6: Double
+    public let logits: Double
+    /// +Infinity when a term is not finite (an overflowing network scores worst).
+    public var total: Double {
+        let sum = fig5 + fig2 + fig6 + logits
+        return sum.isFinite ? sum : .infinity
+    }
+
+    init(bn: CalibrationMeasurement, noBN: CalibrationMeasurement) {
+        let paper = PaperNumbers.fig5MeansBN + PaperNumbers.fig5StdsBN + PaperNumbers.fig5MeansNoBN + PaperNumbers.fig5StdsNoBN
+        let ours10 = bn.log10AbsMean + bn.log10Std + noBN.log10AbsMean + noBN.log10Std
+        func rms(_ scale: Double) -> Double {
+            let d = zip(ours10, paper).map { ($0 * scale - $1) * ($0 * scale - $1) }
+            return (d.reduce(0, +) / Double(max(d.count, 1))).squareRoot()
+        }
+        let in10 = rms(1), inE = rms(Foundation.log(10))
+        fig5 = min(in10, inE)
+        fig5Base = in10 <= inE ? .ten : .e
+        let log10 = { (x: Double) in Foundation.log10(max(x, .leastNormalMagnitude)) }
+        fig2 = abs(log10(noBN.gradientStd / bn.gradientStd / PaperNumbers.fig2StdRatio)) + abs(log10(bn.gradientStd / PaperNumbers.fig2StdBN))
+        fig6 = abs(noBN.meanMaxProbability - PaperNumbers.fig6MaxProbabilityNoBN) + abs(noBN.modalShare - 1)
+            + abs(bn.meanMaxProbability - PaperNumbers.fig6MaxProbabilityBN)
+        logits = abs(log10(noBN.maxAbsLogit / PaperNumbers.logitScale))
+    }
+}
+
+public struct CalibrationVariant: Codable, Sendable {
+    public let setup: NetworkSetup
+    public let bn: CalibrationMeasurement
+    public let noBN: CalibrationMeasurement
+    public let score: CalibrationScore
+
+    init(setup: NetworkSetup, bn: CalibrationMeasurement, noBN: CalibrationMeasurement) {
+        self.setup = setup
+        self.bn = bn
+        self.noBN = noBN
+        score = CalibrationScore(bn: bn, noBN: noBN)
+    }
+
+    /// The best score; among those within 5 % of it, the set-up nearest to what the paper states.
+    static func choose(_ variants: [CalibrationVariant]) -> Int {
+        let best = variants.map(\.score.total).min() ?? .infinity
+        let tied = variants.indices.filter { variants[$0].score.total <= best * 1.05 }
+        return tied.min { (variants[$0].setup.distanceFromPaper, variants[$0].score.total) < (variants[$1].setup.distanceFromPaper, variants[$1].score.total) }
+            ?? 0
+    }
+}
+
+public struct CalibrationResult: Codable, Sendable {
+    public let depth: Int
+    public let batches: Int
+    public let batchSize: Int
+    public let variants: [CalibrationVariant]
+    /// Index into `variants`.
+    public let best: Int
+    /// The set-up the pipeline's params gave this stage (pipeline.json's defaults).
+    public let configured: NetworkSetup
+    public let configuredLogBase: LogBase
+    public let seconds: Double
+
+    var claims: [Claim] {
+        let chosen = variants[best]
+        return [Claim(id: "setup.calibrated", figure: "Set-up", statement: "the pipeline's set-up is the calibration's best-scoring variant",
+                      paper: "open (paper-notes §1.1)", source: "calibration against Figs. 2, 5, 6 and §4",
+                      ours: String(format: "best: %@ (score %.3f, log%@); configured: %@", chosen.setup.description, chosen.score.total,
+                                   chosen.score.fig5Base.rawValue, configured.description),
+                      test: "configured = best", verdict: Claim.verdict(configured == chosen.setup)),
+                Claim(id: "fig5.log-base", figure: "Fig. 5", statement: "the base of Fig. 5's logarithms (the paper does not name it)",
+                      paper: "unstated", source: "paper-notes §4 Fig. 5; decided by the calibration's Fig. 5 distance",
+                      ours: String(format: "best fit: log%@ (distance %.3f); drawn in log%@", chosen.score.fig5Base.rawValue, chosen.score.fig5,
+                                   configuredLogBase.rawValue),
+                      test: "drawn base = best-fitting base", verdict: Claim.verdict(configuredLogBase == chosen.score.fig5Base))]
+    }
+
+    /// tables/calibration.md: every variant, best first.
+    var markdown: String {
+        let chosen = variants[best]
+        var lines = [
+            "# Calibration of the open set-up choices",
+            "",
+            "ResNet-\(depth) at initialisation, with and without BN, \(batches) mini-batch(es) of \(batchSize) from the first epoch.",
+            "Score = Fig. 5 + Fig. 2 + Fig. 6 + logit scale, every weight 1, lower is better:",
+            "- **Fig. 5**: RMS distance (log units) of our 40 points to the paper's read-offs, in the base that fits better (column 'base');",
+            "- **Fig. 2**: |log₁₀(std ratio / 100)| + |log₁₀(BN std / 0.013)|;",
+            "- **Fig. 6**: |p̄ w/o BN − 1| + |modal share w/o BN − 1| + |p̄ with BN − 0.5| (p̄: mean largest softmax probability);",
+            "- **logits**: |log₁₀(max |logit| w/o BN / 100)|.",
+            "Ties (within 5 % of the best) go to the set-up nearest the paper's text (Xavier weights; He et al.: per-pixel mean, option A).",
+            "",
+            String(format: "**Chosen:** %@ (score %.3f; Fig. 5 fits best in log base %@). Pipeline set-up: %@, Fig. 5 in log base %@.",
+                   chosen.setup.description, chosen.score.total, chosen.score.fig5Base.rawValue, configured.description,
+                   configuredLogBase.rawValue),
+            "",
+            "| rank | preprocessing | conv init | final init | shortcut | score | Fig. 5 | base | Fig. 2 | Fig. 6 | logits | loss BN / w/o | std ratio | p̄ BN / w/o |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        ]
+        let order = variants.indices.sorted { (variants[$0].score.total, $0) < (variants[$1].score.total, $1) }
+        for (rank, i) in order.enumerated() {
+            let v = variants[i], s = v.score
+            let mark = i == best ? " **(chosen)**" : ""
+            lines.append(String(format: "| %d | %@ | %@ | %@ | %@ | %.3f%@ | %.3f | %@ | %.3f | %.3f | %.3f | %.3g / %.3g | %.3g | %.2f / %.2f |",
+                                rank + 1, v.setup.preprocessing.rawValue, v.setup.initialization.rawValue,
+                                v.setup.linearInitialization.rawValue, v.setup.shortcut.rawValue, s.total, mark, s.fig5, s.fig5Base.rawValue,
+                                s.fig2, s.fig6, s.logits, v.bn.loss, v.noBN.loss, v.noBN.gradientStd / v.bn.gradientStd,
+                                v.bn.meanMaxProbability, v.noBN.meanMaxProbability))
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}

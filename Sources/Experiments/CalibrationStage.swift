@@ -1,0 +1,117 @@
+import Foundation
+import NN
+import Pipeline
+
+/// `calibration`: the paper leaves its set-up partly open (paper-notes §1.1): input preprocessing, the
+/// conv and final-layer initialisation, the shortcut at the stage transitions. Each choice moves the
+/// scales every analysis at initialisation reads by large factors. This stage runs the network at
+/// initialisation, with and without BN, on the first `batches` mini-batches of the first epoch for every
+/// combination, measures what Figs. 2, 5 and 6 and the §4 text read, and scores each combination
+/// against the paper's numbers (`PaperNumbers`). One combination serves both networks.
+///
+/// The score is a sum of four terms, each weighted 1, each in its own natural unit (stated in the
+/// table's header):
+/// - Fig. 5: root-mean-square distance of our 40 points (4 series × 10 layers) to the paper's, in the
+///   log base that fits this variant better (the paper does not name its base);
+/// - Fig. 2: |log₁₀(std ratio / 100)| + |log₁₀(BN std / 0.013)|;
+/// - Fig. 6: |p̄(no BN) − 1| + |share of the modal class (no BN) − 1| + |p̄(BN) − 0.5|, p̄ the mean
+///   largest softmax probability;
+/// - logit scale: |log₁₀(max |logit| without BN / 10²)| (§4: "outputs of scale up to 10²").
+/// Lower is better. Scores within 5 % of the best are a tie, broken by what the paper states (Xavier for
+/// the weights, by its text; He et al. for the rest: per-pixel mean subtraction, option A).
+///
+/// Outputs: `calibration.json` (every variant's measurements and scores, the best), `calibration.md`
+/// (published to tables/), `claims.json` (whether the pipeline's set-up is the best-scoring one).
+public struct CalibrationStage: AnalysisKind {
+    public typealias Result = CalibrationResult
+    public static let kindName = "calibration"
+    public static let tableFile = "calibration.md"
+    public let version = 1
+    public let parameters = AnalysisSetup.networkParameters + [
+        ParameterSpec("batches", .integer, default: 1, help: "mini-batches of 128 measured per variant (pooled)"),
+        ParameterSpec("gradientLayer", .integer, default: 55, help: "Fig. 2's layer"),
+        ParameterSpec("preprocessings", .array, default: ["channelStandardization", "pixelMean"], help: "input preprocessings to try"),
+        ParameterSpec("convInitializations", .array, default: ["xavierNormal", "heNormal", "pytorchDefault"], help: "conv initialisations to try"),
+        ParameterSpec("linearInitializations", .array, default: ["xavierNormal", "heNormal", "pytorchDefault"],
+                      help: "final-layer initialisations to try"),
+        ParameterSpec("shortcuts", .array, default: ["optionA", "optionASplit", "optionB"], help: "stage-transition shortcuts to try"),
+        ParameterSpec("logBase", .string, default: "10", help: "the pipeline's Fig. 5 log base, checked against the best variant's"),
+    ]
+
+    public init() {}
+
+    public func run(_ context: StageContext) throws {
+        let started = Date()
+        let grid = try SetupGrid(context)
+        let count = try context.int("batches"), layer = try context.int("gradientLayer")
+        let loaded = try AnalysisSetup.data(context)
+        var variants: [CalibrationVariant] = []
+        let total = grid.setups.count
+        for preprocessing in grid.preprocessings {
+            let batches = try AnalysisSetup.firstBatches(context, count: count, loaded: loaded, preprocessing: preprocessing)
+            for setup in grid.setups where setup.preprocessing == preprocessing {
+                var measured: [String: CalibrationMeasurement] = [:]
+                for variant in NetworkVariant.both {
+                    let net = try AnalysisSetup.network(context, normalization: variant.normalization, setup: setup)
+                    measured[variant.key] = try CalibrationMeasurement(net, batches: batches, gradientLayer: layer)
+                }
+                guard let bn = measured["bn"], let noBN = measured["nobn"] else { continue }
+                let v = CalibrationVariant(setup: setup, bn: bn, noBN: noBN)
+                variants.append(v)
+                print(String(format: "%@: score %.3f (Fig. 5 %.3f in log%@, Fig. 2 %.3f, Fig. 6 %.3f, logits %.3f); loss %.3g / %.3g",
+                             setup.description, v.score.total, v.score.fig5, v.score.fig5Base.rawValue, v.score.fig2, v.score.fig6,
+                             v.score.logits, bn.loss, noBN.loss))
+                context.progress("\(variants.count)/\(total) variants", fraction: Double(variants.count) / Double(total))
+            }
+        }
+        guard !variants.isEmpty else {
+            throw PipelineError.badParameter(stage: context.stage, parameter: "preprocessings", problem: "the grid is empty")
+        }
+        let best = CalibrationVariant.choose(variants)
+        let configured = try AnalysisSetup.setup(context)
+        let result = CalibrationResult(depth: try context.int("depth"), batches: count, batchSize: try context.int("batchSize"),
+                                       variants: variants, best: best, configured: configured,
+                                       configuredLogBase: try LogBase(parameter: try context.string("logBase"), stage: context.stage),
+                                       seconds: Date().timeIntervalSince(started))
+        try Data(result.markdown.utf8).write(to: context.output(Self.tableFile), options: .atomic)
+        try context.write(result, of: Self.self, claims: result.claims)
+        print("best: \(variants[best].setup.description); the pipeline's set-up: \(configured.description)")
+    }
+}
+
+/// The combinations the params ask for.
+struct SetupGrid {
+    let preprocessings: [Preprocessing]
+    let setups: [NetworkSetup]
+
+    init(_ context: StageContext) throws {
+        func strings(_ name: String) throws -> [String] {
+            guard let items = context.params[name]?.arrayValue, !items.isEmpty else {
+                throw PipelineError.badParameter(stage: context.stage, parameter: name, problem: "needs a non-empty array of names")
+            }
+            return try items.map { item in
+                guard let s = item.stringValue else {
+                    throw PipelineError.badParameter(stage: context.stage, parameter: name, problem: "expected names, got \(item.canonicalText)")
+                }
+                return s
+            }
+        }
+        func parse<T: RawRepresentable>(_ name: String, _ type: T.Type) throws -> [T] where T.RawValue == String {
+            try strings(name).map { raw in
+                guard let value = T(rawValue: raw) else {
+                    throw PipelineError.badParameter(stage: context.stage, parameter: name, problem: "unknown choice '\(raw)'")
+                }
+                return value
+            }
+        }
+        preprocessings = try parse("preprocessings", Preprocessing.self)
+        let convs = try parse("convInitializations", Initialization.self)
+        let linears = try parse("linearInitializations", Initialization.self)
+        let shortcuts = try parse("shortcuts", Shortcut.self)
+        var all: [NetworkSetup] = []
+        for p in preprocessings { for c in convs { for l in linears { for s in shortcuts {
+            all.append(NetworkSetup(preprocessing: p, initialization: c, linearInitialization: l, shortcut: s))
+        } } } }
+        setups = all
+    }
+}
