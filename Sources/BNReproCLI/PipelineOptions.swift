@@ -41,36 +41,3 @@ struct PipelineOptions: ParsableArguments {
         return try names.map { try ResolvedPipeline(document: doc, profile: $0, registry: registry) }
     }
 }
-
-enum Format {
-    static func bytes(_ n: Int64) -> String {
-        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
-        var value = Double(n), unit = 0
-        while value >= 1024 && unit < units.count - 1 { value /= 1024; unit += 1 }
-        return unit == 0 ? "\(n) B" : String(format: "%.1f %@", value, units[unit])
-    }
-
-    static func age(_ date: Date) -> String {
-        let s = Date().timeIntervalSince(date)
-        if s < 90 { return "\(Int(s))s ago" }
-        if s < 5400 { return "\(Int(s / 60))m ago" }
-        if s < 129600 { return "\(Int(s / 3600))h ago" }
-        return "\(Int(s / 86400))d ago"
-    }
-
-    static func table(_ rows: [[String]]) -> String {
-        guard let first = rows.first else { return "" }
-        let widths = (0..<first.count).map { c in rows.map { $0[c].count }.max() ?? 0 }
-        return rows.map { row in
-            row.enumerated().map { c, cell in c == row.count - 1 ? cell : cell.padding(toLength: widths[c], withPad: " ", startingAt: 0) }
-                .joined(separator: "  ")
-        }.joined(separator: "\n")
-    }
-}
-
-/// The path of the running binary, which `local` runs again as `exec` for each stage.
-enum SelfExecutable {
-    static var url: URL {
-        URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0])
-    }
-}

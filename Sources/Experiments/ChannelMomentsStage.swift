@@ -61,6 +61,9 @@ public struct ChannelMomentsStage: AnalysisKind {
     }
 
     public struct Result: Codable, Sendable {
+        public let depth: Int
+        public let batches: Int
+        public let batchSize: Int
         public let layers: [Int]
         public let logBase: LogBase
         /// Network key (`bn`, `nobn`) → one entry per layer, in `layers` order.
@@ -115,7 +118,7 @@ public struct ChannelMomentsStage: AnalysisKind {
             guard let first = entries.first, let last = entries.last else { continue }
             growth[key] = ["mean": last.logAbsMean.mean - first.logAbsMean.mean, "std": last.logStd.mean - first.logStd.mean]
         }
-        let result = Result(layers: layers, logBase: base, networks: networks, growth: growth, seconds: Date().timeIntervalSince(started))
+        let result = Result(depth: try context.int("depth"), batches: count, batchSize: try context.int("batchSize"), layers: layers, logBase: base, networks: networks, growth: growth, seconds: Date().timeIntervalSince(started))
         try context.write(result, of: Self.self, claims: Self.claims(result))
     }
 

@@ -5,7 +5,7 @@ public enum ExperimentKinds {
     /// Every figure recipe, by id.
     public static let figureRecipes: [any FigureRecipe] = [
         Fig1Accuracy(), Fig2GradientHistograms(), Fig3RelativeLoss(), Fig4DivergingUpdate(), Fig5ChannelMoments(),
-        Fig6OutputGradients(), Fig7ChannelGradientMap(), Fig8RandomMatrixHistograms(), Fig9FussCatalanDensity(),
+        Fig6OutputGradients(), Fig7ChannelGradientMap(), Fig8RandomMatrixHistograms(), Fig9FussCatalanDensity(), CalibrationScores(),
     ]
 
     public static var registry: KindRegistry {

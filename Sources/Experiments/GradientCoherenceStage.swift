@@ -60,6 +60,7 @@ public struct GradientCoherenceStage: AnalysisKind {
     }
 
     public struct Result: Codable, Sendable {
+        public let depth: Int
         public let batch: Int
         public let batchSize: Int
         public let rows: [Row]
@@ -108,7 +109,7 @@ public struct GradientCoherenceStage: AnalysisKind {
             print(String(format: "%@ (loss %.3g): layer %d map mean %.4g, max %.4g, rank-one energy %.4f", variant.title, loss, mapLayer,
                          summary.mean, summary.max, summary.rankOneEnergy))
         }
-        let result = Result(batch: index, batchSize: batch.count, rows: rows, maps: maps, seconds: Date().timeIntervalSince(started))
+        let result = Result(depth: try context.int("depth"), batch: index, batchSize: batch.count, rows: rows, maps: maps, seconds: Date().timeIntervalSince(started))
         try writeTables(rows, context: context)
         try context.write(result, of: Self.self, claims: Self.claims(result))
     }

@@ -34,6 +34,7 @@ public struct GradientHistogramStage: AnalysisKind {
     }
 
     public struct Result: Codable, Sendable {
+        public let depth: Int
         public let layer: Int
         public let batches: Int
         public let batchSize: Int
@@ -84,7 +85,7 @@ public struct GradientHistogramStage: AnalysisKind {
         }
         let ratio = (summaries["nobn"]?.std ?? .nan) / (summaries["bn"]?.std ?? .nan)
         print(String(format: "std ratio w/o BN / with BN: %.1f", ratio))
-        let result = Result(layer: layer, batches: count, batchSize: try context.int("batchSize"), weightsPerBatch: weights,
+        let result = Result(depth: try context.int("depth"), layer: layer, batches: count, batchSize: try context.int("batchSize"), weightsPerBatch: weights,
                             histograms: histograms, summaries: summaries, interquartileRanges: iqrs, stdRatioNoBNOverBN: ratio,
                             seconds: Date().timeIntervalSince(started))
         try context.write(result, of: Self.self, claims: Self.claims(result))

@@ -43,6 +43,7 @@ public struct OutputGradientsStage: AnalysisKind {
     }
 
     public struct Result: Codable, Sendable {
+        public let depth: Int
         public let batch: Int
         public let batchSize: Int
         public let classes: Int
@@ -76,7 +77,7 @@ public struct OutputGradientsStage: AnalysisKind {
                          s.maxAbsRowSum, s.maxDeviationFromSoftmaxFormula))
         }
         try AnalysisIO.writeNPY(batch.labels, shape: [batch.count], to: context.output(Self.labelsNPY))
-        let result = Result(batch: index, batchSize: batch.count, classes: classes, classNames: loaded.data.classNames, networks: networks)
+        let result = Result(depth: try context.int("depth"), batch: index, batchSize: batch.count, classes: classes, classNames: loaded.data.classNames, networks: networks)
         try context.write(result, of: Self.self, claims: Self.claims(result))
     }
 

@@ -42,7 +42,7 @@ enum MatrixExpansion {
                 let name = label.isEmpty ? group : "\(group)@\(label.joined(separator: ","))"
                 guard PipelineDocument.isSafeName(name) else { throw PipelineError.invalidName(file: file, name: name) }
                 guard !pending.contains(where: { $0.name == name }) else { throw PipelineError.duplicateStage(file: file, name: name) }
-                let resolved = try checkParams(params, kind: kind, stage: name, file: file)
+                let resolved = try ParameterCheck.resolve(params, kind: kind, stage: name, file: file)
                 groups[group, default: []].append(name)
                 pending.append((stage, name, group, kind, resolved))
             }
@@ -102,27 +102,5 @@ enum MatrixExpansion {
             result = result.flatMap { prefix in values.map { prefix + [(key, $0)] } }
         }
         return result
-    }
-
-    private static func checkParams(_ params: JSONObject, kind: any StageKind, stage: String, file: String) throws -> JSONObject {
-        let specs = kind.parameters
-        let names = specs.map(\.name)
-        var resolved = JSONObject()
-        for key in params.keys where !names.contains(key) {
-            throw PipelineError.invalidField(file: file, location: "stage '\(stage)', field 'params.\(key)'",
-                problem: "kind '\(kind.name)' has no parameter '\(key)'" + PipelineDocument.suggestion(key, names))
-        }
-        for spec in specs {
-            guard let value = params[spec.name] ?? spec.defaultValue else {
-                throw PipelineError.invalidField(file: file, location: "stage '\(stage)', field 'params.\(spec.name)'",
-                    problem: "missing (kind '\(kind.name)' requires it\(spec.help.isEmpty ? "" : ": \(spec.help)"))")
-            }
-            guard spec.accepts(value) else {
-                throw PipelineError.invalidField(file: file, location: "stage '\(stage)', field 'params.\(spec.name)'",
-                    problem: "expected \(spec.type.rawValue), got \(value.typeName) \(value.canonicalText)")
-            }
-            resolved[spec.name] = value
-        }
-        return resolved
     }
 }

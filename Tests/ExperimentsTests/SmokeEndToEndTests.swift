@@ -62,6 +62,48 @@ final class SmokeEndToEndTests: XCTestCase {
         }
         XCTAssertGreaterThanOrEqual(checked, stages.count, "every analysis and figure stage ran and was checked")
         XCTAssertTrue(FileManager.default.fileExists(atPath: dir.appendingPathComponent("tables/claims.md").path))
+
+        // Every `bnrepro …` line of README's sh blocks, on this project: `run` as a dry run, the others as
+        // written, at the smoke profile unless the line names one. A renamed stage or flag fails here.
+        let readme = FigureStageTests.shipped.deletingLastPathComponent().appendingPathComponent("README.md")
+        let examples = Self.readmeExamples(try String(contentsOf: readme, encoding: .utf8))
+        XCTAssertGreaterThanOrEqual(examples.count, 10, "README's examples were not found")
+        for var args in examples {
+            if args.first == "run" && !args.contains("--dry-run") { args.append("--dry-run") }
+            if args.first == "render-samples" { args = ["render-samples", dir.appendingPathComponent("samples").path] }
+            let pipelineCommands: Set = ["run", "status", "dag", "show", "ls", "cat", "claims", "gc", "verify"]
+            if let command = args.first, pipelineCommands.contains(command) {
+                if !args.contains("--profile") { args += ["--profile", "smoke"] }
+                args += set
+            }
+            let result = try bnrepro(args, in: dir)
+            let strictFailure = args.contains("--strict") && result.status == 1 && result.output.contains("claims:")
+            XCTAssertTrue(result.status == 0 || strictFailure, "README example `bnrepro \(args.joined(separator: " "))`: \(result.output)")
+        }
+    }
+
+    /// The argument lists of README's `bnrepro` lines in ```sh blocks (comments after `#` dropped,
+    /// single quotes honoured).
+    static func readmeExamples(_ text: String) -> [[String]] {
+        var inSh = false, examples: [[String]] = []
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if trimmed.hasPrefix("```") { inSh = !inSh && trimmed == "```sh"; continue }
+            guard inSh, trimmed.hasPrefix("bnrepro ") else { continue }
+            var words: [String] = [], word = "", quoted = false, started = false
+            for ch in trimmed.dropFirst("bnrepro ".count) {
+                if ch == "'" { quoted.toggle(); started = true; continue }
+                if !quoted && ch == "#" { break }
+                if !quoted && ch == " " {
+                    if started { words.append(word); word = ""; started = false }
+                    continue
+                }
+                word.append(ch); started = true
+            }
+            if started { words.append(word) }
+            examples.append(words)
+        }
+        return examples
     }
 
     private func runMD5(_ file: URL) throws -> Data {

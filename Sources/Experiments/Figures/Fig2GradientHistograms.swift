@@ -18,7 +18,7 @@ public struct Fig2GradientHistograms: FigureRecipe {
         // Honest about what is pooled (the paper does not say; see GradientHistogramStage).
         let pooled = result.batches == 1 ? "one mini-batch of \(result.batchSize)"
             : "\(result.batches) mini-batches of \(result.batchSize) pooled, \(result.batches) × \(result.weightsPerBatch) values"
-        fig.title = RichText("Layer \(result.layer) weight gradients at initialisation (\(pooled))")
+        fig.title = RichText("ResNet-\(result.depth), layer \(result.layer) weight gradients at initialisation (\(pooled))")
         for (c, variant) in [NetworkVariant.withBN, .withoutBN].enumerated() {
             guard let h = result.histograms[variant.key] else {
                 throw AnalysisError.badInput(stage: context.stage, file: GradientHistogramStage.resultFile, problem: "has no '\(variant.key)' histogram")

@@ -22,7 +22,9 @@ public struct Fig3RelativeLoss: FigureRecipe {
         var fig = Figure(width: 10, height: 5.2, dpi: 150, rows: 2, columns: batches.count)
         fig.columnTitles = batches.map { RichText("mini-batch \($0)") }
         fig.rowLabels = ["with BN", "w/o BN"]
-        fig.title = RichText("ResNet-\(result.depth): loss on a mini-batch after a step of size s along its gradient, relative to before")
+        func rate(_ n: Normalization) -> String { result.curves.first { $0.normalization == n }.map { "\($0.learningRate)" } ?? "?" }
+        fig.title = RichText("ResNet-\(result.depth), batches of \(result.batchSize): loss on mini-batch k after a step of size s along its gradient, "
+                             + "relative to before (k − 1 SGD steps at lr \(rate(.batchNorm)) with BN, \(rate(.none)) without)")
         let steps = result.curves.flatMap(\.stepSizes)
         let xRange = (steps.min() ?? 1e-5, steps.max() ?? 0.2)
         for (row, normalization) in [Normalization.batchNorm, .none].enumerated() {

@@ -14,6 +14,7 @@ public struct Fig6OutputGradients: FigureRecipe {
 
     public func figures(_ context: StageContext) throws -> [(name: String, figure: Figure)] {
         let input = try context.input(of: OutputGradientsStage.self)
+        let result = try context.result(of: OutputGradientsStage.self)
         let order = [NetworkVariant.withoutBN, .withBN]
         let maps = try order.map { v -> (values: [Double], shape: [Int]) in
             let m = try AnalysisIO.readNPY(OutputGradientsStage.logitGradients(v), from: input, in: context)
@@ -25,6 +26,8 @@ public struct Fig6OutputGradients: FigureRecipe {
         let bound = maps.flatMap(\.values).map(abs).max() ?? 1
         var fig = Figure(width: 10, height: 3.9, dpi: 150, rows: 1, columns: 2)
         fig.style.panelGap = 30
+        fig.title = RichText("ResNet-\(result.depth) at initialisation: ∂L/∂logits of mini-batch \(result.batch) (\(result.batchSize) images), "
+                             + "L the batch-mean cross-entropy")
         for (c, (variant, m)) in zip(order, maps).enumerated() {
             let rows = m.shape[0], columns = m.shape[1]
             var p = Panel(title: RichText(variant.title),

@@ -34,7 +34,8 @@ public struct Fig7ChannelGradientMap: FigureRecipe {
                       range: 0...max(m.values.max() ?? 1, .leastNormalMagnitude), colorBarLabel: "Σ |∂L/∂K| over the 3×3 kernel")
             fig[0, c] = p
         }
-        fig.title = RichText("Layer \(layer) weight-gradient magnitude per (in-channel, out-channel) at initialisation")
+        fig.title = RichText("ResNet-\(result.depth), layer \(layer): weight-gradient magnitude per (in, out) channel at initialisation, "
+                             + "mini-batch \(result.batch) of \(result.batchSize)")
         return [("fig7-channel-gradient-map", fig)]
     }
 }

@@ -27,7 +27,9 @@ public struct Fig8RandomMatrixHistograms: FigureRecipe {
             throw AnalysisError.badInput(stage: context.stage, file: RandomMatricesStage.resultFile, problem: "has no histograms")
         }
         let columns = sets.count
-        var fig = Figure(width: 4 * Double(columns), height: 3.4, dpi: 150, rows: 1, columns: columns)
+        var fig = Figure(width: 4 * Double(columns), height: 3.6, dpi: 150, rows: 1, columns: columns)
+        fig.title = RichText("Singular values of products of M Gaussian \(result.size)×\(result.size) matrices, entries N(0, 1/N), "
+                             + "\(result.repeats) draws per M pooled; dashed: Theorem 1's expected counts")
         fig.style.panelGap = 46
         for c in 0..<columns {
             var p = Panel(x: Axis(label: "singular value"), y: Axis(label: "counts"))
