@@ -16,6 +16,8 @@ public struct DivergingUpdateResult: Codable, Equatable, Sendable {
     public var depth: Int
     public var seed: Int
     public var learningRate: Double
+    /// Larger rates tried first whose diverging update overflowed float32 (inf or NaN moments).
+    public var overflowedRates: [Double]
     /// Steps at the stable rate before the large one.
     public var stableSteps: Int
     /// The SGD step (0-based) whose update Δθ = θ_{step+1} − θ_step makes the loss exceed the threshold.
@@ -43,10 +45,13 @@ public struct DivergingUpdateResult: Codable, Equatable, Sendable {
 public struct DivergingUpdateStage: AnalysisKind {
     public typealias Result = DivergingUpdateResult
     public static let kindName = "diverging-update"
-    public let version = 3
+    public let version = 4
     public let parameters = AnalysisSetup.networkParameters + AnalysisSetup.optimizerParameters + [
         ParameterSpec("normalization", .string, default: "none", help: "the network: none (the paper's), batchNorm or lastLayerOnly"),
-        ParameterSpec("lr", .number, default: 0.1, help: "the large learning rate that makes the network diverge"),
+        ParameterSpec("lr", .number, default: 0.1, help: "the large learning rate that makes the network diverge (the largest tried)"),
+        ParameterSpec("lrFactor", .number, default: 3.1622776601683795,
+                      help: "when the update overflows float32, divide the rate by this (√10: half a decade) and try again"),
+        ParameterSpec("lrTries", .integer, default: 4, help: "rates tried before the last one is kept, overflow or not"),
         ParameterSpec("stableSteps", .integer, default: 0,
                       help: "steps at stableLr before the large rate: gets the loss below the threshold first (0: the paper's first update)"),
         ParameterSpec("stableLr", .number, default: 1e-4, help: "the learning rate the unnormalised network trains at (paper: 1e-4)"),
@@ -77,12 +82,50 @@ public struct DivergingUpdateStage: AnalysisKind {
             throw PipelineError.badParameter(stage: context.stage, parameter: "layers", problem: "layer \(bad) is not a conv layer of ResNet-\(depth) (1…\(depth - 1))")
         }
         let assembler = try AnalysisSetup.batches(context, try AnalysisSetup.data(context))
-        let model = try AnalysisSetup.network(context, normalization: normalization)
-        let lr = try context.double("lr")
-        var trainer = try AnalysisSetup.constantRateTrainer(model, learningRate: lr, context: context)
-        trainer.divergenceThreshold = try context.double("threshold")
+        // The largest rate whose diverging update float32 can represent: a larger update overflows to
+        // inf/NaN at the deep layers, and a figure of NaN shows nothing (the paper's colour bars are finite).
+        var lr = try context.double("lr")
+        let factor = try context.double("lrFactor"), tries = try context.int("lrTries")
+        guard factor > 1, tries >= 1 else {
+            throw PipelineError.badParameter(stage: context.stage, parameter: "lrFactor", problem: "needs lrFactor > 1 and lrTries ≥ 1")
+        }
+        var overflowed: [Double] = []
+        var measured: (model: ResNet, trainer: Trainer, found: DivergingUpdate, ts: [Double], moments: [LayerMoments], loss: [Double])?
+        for attempt in 0..<tries {
+            let model = try AnalysisSetup.network(context, normalization: normalization)
+            var trainer = try AnalysisSetup.constantRateTrainer(model, learningRate: lr, context: context)
+            trainer.divergenceThreshold = try context.double("threshold")
+            let found = try findDivergingUpdate(&trainer, learningRate: lr, assembler: assembler, context: context)
+            let (ts, moments, lossAlong) = try along(found, model: model, layers: layers, points: points, context: context)
+            let finite = moments.allSatisfy { m in m.means.allSatisfy { $0.allSatisfy(\.isFinite) } && m.variances.allSatisfy { $0.allSatisfy(\.isFinite) } }
+            if finite || attempt == tries - 1 {
+                measured = (model, trainer, found, ts, moments, lossAlong)
+                break
+            }
+            print(String(format: "lr %g: the diverging update overflows float32 along the step; trying lr %g", lr, lr / factor))
+            overflowed.append(lr)
+            lr /= factor
+        }
+        guard let (_, trainer, found, ts, moments, lossAlong) = measured else { return }
+        let result = DivergingUpdateResult(
+            depth: depth, seed: try context.int("seed"), learningRate: lr, overflowedRates: overflowed, stableSteps: try context.int("stableSteps"), updateStep: found.step, divergedLoss: found.divergedLoss,
+            divergentAtInitialization: found.atInitialization, threshold: trainer.divergenceThreshold, lossesBefore: found.losses,
+            updateNorm: found.delta.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot(),
+            t: ts, lossAlongUpdate: lossAlong, layers: moments)
+        try context.write(result, of: Self.self, claims: Self.claims(result))
+        print("diverging update: step \(found.step) at lr \(lr); loss after it \(found.divergedLoss); losses before \(found.losses.map { String(format: "%.4g", $0) })")
+        print(String(format: "loss of the update's batch: %.4g at t = 0, %.4g at t = 1; |Δθ| = %.4g", lossAlong.first ?? .nan, lossAlong.last ?? .nan, result.updateNorm))
+        for m in moments {
+            let lastMeans = m.means.last ?? [], lastVars = m.variances.last ?? []
+            print(String(format: "layer %d (%d channels): mean ∈ [%.3g, %.3g], variance max %.3g at t = 1; max |mean| at t = 0: %.3g",
+                         m.layer, m.channels, lastMeans.min() ?? .nan, lastMeans.max() ?? .nan, lastVars.max() ?? .nan,
+                         m.means.first?.map(abs).max() ?? .nan))
+        }
+    }
 
-        let found = try findDivergingUpdate(&trainer, assembler: assembler, context: context)
+    /// Per-channel moments of `layers` and the batch loss at θ + tΔθ for `points` values of t in [0, 1].
+    func along(_ found: DivergingUpdate, model: ResNet, layers: [Int], points: Int,
+               context: StageContext) throws -> (ts: [Double], moments: [LayerMoments], loss: [Double]) {
         let ts = (0..<points).map { Double($0) / Double(points - 1) }
         var moments = layers.map { LayerMoments(layer: $0, channels: 0, means: [], variances: []) }
         var lossAlong: [Double] = []
@@ -99,20 +142,7 @@ public struct DivergingUpdateStage: AnalysisKind {
                 context.progress(String(format: "t = %.2f: loss %.4g", t, lossAlong[i]), fraction: Double(i + 1) / Double(points))
             }
         }
-        let result = DivergingUpdateResult(
-            depth: depth, seed: try context.int("seed"), learningRate: lr, stableSteps: try context.int("stableSteps"), updateStep: found.step, divergedLoss: found.divergedLoss,
-            divergentAtInitialization: found.atInitialization, threshold: trainer.divergenceThreshold, lossesBefore: found.losses,
-            updateNorm: found.delta.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot(),
-            t: ts, lossAlongUpdate: lossAlong, layers: moments)
-        try context.write(result, of: Self.self, claims: Self.claims(result))
-        print("diverging update: step \(found.step) at lr \(lr); loss after it \(found.divergedLoss); losses before \(found.losses.map { String(format: "%.4g", $0) })")
-        print(String(format: "loss of the update's batch: %.4g at t = 0, %.4g at t = 1; |Δθ| = %.4g", lossAlong.first ?? .nan, lossAlong.last ?? .nan, result.updateNorm))
-        for m in moments {
-            let lastMeans = m.means.last ?? [], lastVars = m.variances.last ?? []
-            print(String(format: "layer %d (%d channels): mean ∈ [%.3g, %.3g], variance max %.3g at t = 1; max |mean| at t = 0: %.3g",
-                         m.layer, m.channels, lastMeans.min() ?? .nan, lastMeans.max() ?? .nan, lastVars.max() ?? .nan,
-                         m.means.first?.map(abs).max() ?? .nan))
-        }
+        return (ts, moments, lossAlong)
     }
 
     struct DivergingUpdate {
@@ -127,7 +157,8 @@ public struct DivergingUpdateStage: AnalysisKind {
 
     /// SGD from initialisation until the loss of the next mini-batch exceeds the threshold; returns the
     /// update that led there, with θ before it and its mini-batch.
-    func findDivergingUpdate(_ trainer: inout Trainer, assembler: BatchAssembler, context: StageContext) throws -> DivergingUpdate {
+    func findDivergingUpdate(_ trainer: inout Trainer, learningRate: Double, assembler: BatchAssembler,
+                             context: StageContext) throws -> DivergingUpdate {
         let maxSteps = try context.int("maxSteps")
         let perEpoch = assembler.batchesPerEpoch
         var order = assembler.order(epoch: 0), orderEpoch = 0
@@ -166,17 +197,17 @@ public struct DivergingUpdateStage: AnalysisKind {
                 }
                 // Already divergent where the large rate starts: its first update is the one the figure shows.
                 try model.backward()
-                trainer.sgd.step(model.parameters, model.gradients, learningRate: Float(try context.double("lr")))
+                trainer.sgd.step(model.parameters, model.gradients, learningRate: Float(learningRate))
                 let delta = zip(model.parameterVector(), theta).map { $0 - $1 }
                 return DivergingUpdate(step: step, theta: theta, delta: delta, batch: current, divergedLoss: loss,
                                        atInitialization: true, losses: losses)
             }
             guard step < stableSteps + maxSteps else { break }
             try model.backward()
-            trainer.sgd.step(model.parameters, model.gradients, learningRate: Float(try context.double("lr")))
+            trainer.sgd.step(model.parameters, model.gradients, learningRate: Float(learningRate))
             previous = (theta, current)
         }
-        throw Failure.noDivergence(stage: context.stage, steps: maxSteps, learningRate: try context.double("lr"),
+        throw Failure.noDivergence(stage: context.stage, steps: maxSteps, learningRate: learningRate,
                                    lastLoss: losses.last ?? .nan)
     }
 

@@ -8,7 +8,7 @@ import Plot
 /// the paper.
 public struct Fig4DivergingUpdate: FigureRecipe {
     public let id = "fig4"
-    public let version = 3
+    public let version = 4
     public let reads = [DivergingUpdateStage.kindName]
 
     public init() {}
@@ -26,7 +26,9 @@ public struct Fig4DivergingUpdate: FigureRecipe {
             : "update of step \(result.updateStep + 1) at lr \(result.learningRate), loss after it \(String(format: "%.2g", result.divergedLoss))"
         let stableRate = input.params["stableLr"]?.doubleValue.map { "\($0)" } ?? "the stable rate"
         let start = result.stableSteps > 0 ? "\(result.stableSteps) steps at lr \(stableRate), then the " : "the "
-        fig.title = RichText("ResNet-\(result.depth) w/o BN: \(start)\(what)")
+        let overflow = result.overflowedRates.isEmpty ? ""
+            : " (at lr " + result.overflowedRates.map { String(format: "%g", $0) }.joined(separator: ", ") + " the update overflows float32)"
+        fig.title = RichText("ResNet-\(result.depth) w/o BN: \(start)\(what)\(overflow)")
         let rows = result.t.count
         // Row i is t_i; label the axis in % of the step at the rows nearest 0, 20, …, 100 %.
         let percents = stride(from: 0.0, through: 100.0, by: 20.0).map { $0 }
