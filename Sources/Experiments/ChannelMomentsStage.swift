@@ -28,7 +28,7 @@ import Pipeline
 public struct ChannelMomentsStage: AnalysisKind {
     public static let kindName = "channel-moments"
     public static let depthProfileCSV = "depth-profile.csv"
-    public let version = 2
+    public let version = 3
     public let parameters = AnalysisSetup.networkParameters + [
         ParameterSpec("layers", .array, default: .array([6, 18, 30, 42, 54, 66, 78, 90, 102, 110].map { .number(Double($0)) }),
                       help: "layers whose channel moments are taken (the linear layer gives the logits')"),

@@ -23,7 +23,7 @@ import Tensor
 public struct GradientCoherenceStage: AnalysisKind {
     public static let kindName = "gradient-coherence"
     public static func channelMap(_ variant: NetworkVariant) -> String { "channel-map-\(variant.key).npy" }
-    public let version = 4
+    public let version = 5
     public let parameters = AnalysisSetup.networkParameters + [
         ParameterSpec("layers", .array, default: [18, 54, 90], help: "conv layers of Table 1"),
         ParameterSpec("mapLayer", .integer, default: 45, help: "conv layer of Fig. 7's in × out channel map"),

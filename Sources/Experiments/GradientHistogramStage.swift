@@ -19,7 +19,7 @@ import Plot
 public struct GradientHistogramStage: AnalysisKind {
     public static let kindName = "gradient-histogram"
     public static func gradients(_ variant: NetworkVariant) -> String { "gradients-\(variant.key).npy" }
-    public let version = 4
+    public let version = 5
     public let parameters = AnalysisSetup.networkParameters + [
         ParameterSpec("layer", .integer, default: 55, help: "conv layer whose weight gradient is histogrammed (55 in the paper)"),
         ParameterSpec("batches", .integer, default: 5, help: "mini-batches pooled (one gradient each, same initial weights)"),

@@ -15,7 +15,7 @@ public struct OutputGradientsStage: AnalysisKind {
     public static let kindName = "output-gradients"
     public static let labelsNPY = "labels.npy"
     public static func logitGradients(_ variant: NetworkVariant) -> String { "logit-gradients-\(variant.key).npy" }
-    public let version = 2
+    public let version = 3
     public let parameters = AnalysisSetup.networkParameters + [
         ParameterSpec("batch", .integer, default: 0, help: "which mini-batch of the first epoch (0-based)"),
     ]

@@ -33,9 +33,9 @@ public struct CalibrationScores: FigureRecipe {
         }
         let top = values.filter(\.isFinite).max() ?? 1
         let rows = order.count
-        var fig = Figure(width: 8, height: max(3.5, 1.2 + 0.16 * Double(rows)), dpi: 150)
+        var fig = Figure(width: 9, height: max(3.5, 1.2 + 0.16 * Double(rows)), dpi: 150)
         let chosen = result.variants[result.best]
-        fig.title = RichText(String(format: "Set-up calibration, ResNet-%d at initialisation, %d mini-batch(es) of %d: chosen %@ (score %.2f)",
+        fig.title = RichText(String(format: "ResNet-%d at init., %d×%d images: chosen %@ (%.2f)",
                                     result.depth, result.batches, result.batchSize, Self.short(chosen.setup), chosen.score.total))
         var p = Panel(x: Axis(label: "score term (lower is better)", tickValues: columns.indices.map(Double.init), tickLabels: columns),
                       y: Axis(label: "preprocessing · conv init · final init · shortcut", tickValues: (0..<rows).map(Double.init),

@@ -23,8 +23,8 @@ public struct Fig3RelativeLoss: FigureRecipe {
         fig.columnTitles = batches.map { RichText("mini-batch \($0)") }
         fig.rowLabels = ["with BN", "w/o BN"]
         func rate(_ n: Normalization) -> String { result.curves.first { $0.normalization == n }.map { "\($0.learningRate)" } ?? "?" }
-        fig.title = RichText("ResNet-\(result.depth), batches of \(result.batchSize): loss on mini-batch k after a step of size s along its gradient, "
-                             + "relative to before (k − 1 SGD steps at lr \(rate(.batchNorm)) with BN, \(rate(.none)) without)")
+        fig.title = RichText("ResNet-\(result.depth), batch \(result.batchSize): loss after a step s along the gradient / before; "
+                             + "k − 1 steps first at lr \(rate(.batchNorm)) (BN), \(rate(.none)) (w/o)")
         let steps = result.curves.flatMap(\.stepSizes)
         let xRange = (steps.min() ?? 1e-5, steps.max() ?? 0.2)
         for (row, normalization) in [Normalization.batchNorm, .none].enumerated() {

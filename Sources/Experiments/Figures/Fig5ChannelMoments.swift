@@ -16,8 +16,7 @@ public struct Fig5ChannelMoments: FigureRecipe {
         let result = try context.result(of: ChannelMomentsStage.self)
         let positions = result.layers.indices.map(Double.init)
         var fig = Figure(width: 7, height: 4.6, dpi: 150)
-        fig.title = RichText("ResNet-\(result.depth) at initialisation: channel means and stds of conv outputs, "
-                             + "\(result.batches) mini-batch\(result.batches == 1 ? "" : "es") of \(result.batchSize); error bars: std over channels")
+        fig.title = RichText("ResNet-\(result.depth) at initialisation, \(result.batches)×\(result.batchSize) images; bars: std over channels")
         var p = Panel(x: Axis(label: "Layer", tickValues: positions, tickLabels: result.layers.map(String.init)),
                       y: Axis(label: RichText(result.logBase.axisLabel)))
         // Series order and colours as the paper's legend: blue, orange, green, red.

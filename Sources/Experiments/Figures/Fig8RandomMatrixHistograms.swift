@@ -28,8 +28,7 @@ public struct Fig8RandomMatrixHistograms: FigureRecipe {
         }
         let columns = sets.count
         var fig = Figure(width: 4 * Double(columns), height: 3.6, dpi: 150, rows: 1, columns: columns)
-        fig.title = RichText("Singular values of products of M Gaussian \(result.size)×\(result.size) matrices, entries N(0, 1/N), "
-                             + "\(result.repeats) draws per M pooled; dashed: Theorem 1's expected counts")
+        fig.title = RichText("Products of M Gaussian \(result.size)×\(result.size) matrices, \(result.repeats) draws per M; dashed: Theorem 1")
         fig.style.panelGap = 46
         for c in 0..<columns {
             var p = Panel(x: Axis(label: "singular value"), y: Axis(label: "counts"))
