@@ -1,7 +1,8 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Release builds of the numeric modules are what we run and test; see the Makefile.
+// Release builds of the numeric modules are what we run and test; see the Makefile. Each target's
+// dependencies are exactly the modules its files import.
 let swift5: [SwiftSetting] = [.swiftLanguageMode(.v5)]
 
 let package = Package(
@@ -24,15 +25,15 @@ let package = Package(
 
         .target(name: "AtomicIO", swiftSettings: swift5),
         .target(name: "ArrayFormats", dependencies: ["AtomicIO"], swiftSettings: swift5),
-        .target(name: "Tensor", dependencies: ["CBLAS", "CDNNL", "ArrayFormats"], swiftSettings: swift5),
-        .target(name: "NN", dependencies: ["Tensor", "CDNNL", "CBLAS", "ArrayFormats"], exclude: ["README.md"],
+        .target(name: "Tensor", dependencies: ["CBLAS", "CDNNL"], swiftSettings: swift5),
+        .target(name: "NN", dependencies: ["Tensor", "CDNNL", "ArrayFormats"], exclude: ["README.md"],
                 swiftSettings: swift5),
-        .target(name: "Datasets", dependencies: ["Tensor", "ArrayFormats", "CZlib", .product(name: "Crypto", package: "swift-crypto")],
+        .target(name: "Datasets", dependencies: ["ArrayFormats", "AtomicIO", "CZlib", .product(name: "Crypto", package: "swift-crypto")],
                 swiftSettings: swift5),
         .target(name: "Plot", dependencies: ["CCairo", "CLibPNG", "AtomicIO"], swiftSettings: swift5),
         .target(name: "Pipeline", dependencies: ["AtomicIO", .product(name: "Crypto", package: "swift-crypto")],
                 swiftSettings: swift5),
-        .target(name: "Experiments", dependencies: ["Pipeline", "NN", "Tensor", "Datasets", "Plot"],
+        .target(name: "Experiments", dependencies: ["ArrayFormats", "Pipeline", "NN", "Tensor", "Datasets", "Plot"],
                 swiftSettings: swift5),
         .target(name: "BNReproCLI", dependencies: ["Pipeline", "ArrayFormats", "Plot", .product(name: "ArgumentParser", package: "swift-argument-parser")],
                 swiftSettings: swift5),

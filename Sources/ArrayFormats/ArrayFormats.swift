@@ -1,2 +1,1 @@
-// .npy and safetensors readers and writers.
-@_exported import AtomicIO
+// .npy and safetensors readers and writers (NPY.swift, SafeTensors.swift).

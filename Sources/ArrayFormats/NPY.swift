@@ -1,3 +1,4 @@
+import AtomicIO
 import Foundation
 
 // .npy reader and writer (NPY format 1.0, and 2.0/3.0 on read), for the element types the pipeline

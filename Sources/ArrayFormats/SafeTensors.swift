@@ -1,3 +1,4 @@
+import AtomicIO
 import Foundation
 
 // safetensors reader and writer (huggingface/safetensors format): 8 bytes little-endian header length N,

@@ -1,4 +1,5 @@
 import ArrayFormats
+import AtomicIO
 import Foundation
 
 /// The decoded data set on disk: one directory of .npy arrays and JSON, the `cifar10-decode` stage's output.

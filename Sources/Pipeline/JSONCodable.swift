@@ -9,7 +9,7 @@ extension JSONValue: Codable {
         else if let s = try? c.decode(String.self) { self = .string(s) }
         else if let a = try? c.decode([JSONValue].self) { self = .array(a) }
         else if let o = try? c.decode([String: JSONValue].self) {
-            self = .object(JSONObject(o.keys.sorted().map { ($0, o[$0]!) }))
+            self = .object(JSONObject(o.keys.sorted().compactMap { k in o[k].map { (k, $0) } }))
         } else {
             throw DecodingError.dataCorruptedError(in: c, debugDescription: "not a JSON value")
         }

@@ -48,7 +48,7 @@ extension JSONValue {
                 newline(&out, indent, level + 1)
                 JSONValue.writeString(key, to: &out)
                 out += indent == nil ? ":" : ": "
-                object[key]!.write(to: &out, sorted: sorted, indent: indent, level: level + 1)
+                object[key]?.write(to: &out, sorted: sorted, indent: indent, level: level + 1)
             }
             newline(&out, indent, level)
             out += "}"

@@ -54,7 +54,7 @@ public struct JSONObject: Equatable, Sendable {
         }
     }
 
-    public var pairs: [(key: String, value: JSONValue)] { keys.map { ($0, values[$0]!) } }
+    public var pairs: [(key: String, value: JSONValue)] { keys.compactMap { k in values[k].map { (k, $0) } } }
     public var isEmpty: Bool { keys.isEmpty }
     public var count: Int { keys.count }
 

@@ -8,7 +8,7 @@ enum MatrixExpansion {
         var groups: [String: [String]] = [:]
         var pending: [(stage: JSONObject, name: String, group: String, kind: any StageKind, params: JSONObject)] = []
         for stage in raw {
-            let group = stage["name"]!.stringValue!
+            let group = stage["name"]?.stringValue ?? ""
             guard let kindName = stage["kind"]?.stringValue else {
                 throw PipelineError.invalidField(file: file, location: "stage '\(group)', field 'kind'", problem: "expected a string")
             }

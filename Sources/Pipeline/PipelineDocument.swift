@@ -52,7 +52,7 @@ public struct PipelineDocument: Sendable {
         var seen = Set<String>()
         for (i, value) in (stageValues + (try figureStages(top["figures"], file: file))).enumerated() {
             let stage = try validateStage(value, index: i, file: file)
-            let name = stage["name"]!.stringValue!
+            let name = stage["name"]?.stringValue ?? ""
             guard seen.insert(name).inserted else { throw PipelineError.duplicateStage(file: file, name: name) }
             stages.append(stage)
         }

@@ -8,7 +8,7 @@ import Plot
 /// the paper.
 public struct Fig4DivergingUpdate: FigureRecipe {
     public let id = "fig4"
-    public let version = 4
+    public let version = 5
     public let reads = [DivergingUpdateStage.kindName]
 
     public init() {}
@@ -22,8 +22,9 @@ public struct Fig4DivergingUpdate: FigureRecipe {
         var fig = Figure(width: 11, height: 6.2, dpi: 150, rows: 2, columns: result.layers.count)
         fig.columnTitles = result.layers.map { RichText("Layer \($0.layer)") }
         fig.rowLabels = ["means", "variances"]
-        let what = result.divergentAtInitialization ? "first update at lr \(result.learningRate) (loss already above 10³)"
-            : "update of step \(result.updateStep + 1) at lr \(result.learningRate), loss after it \(String(format: "%.2g", result.divergedLoss))"
+        let lr = String(format: "%.3g", result.learningRate)
+        let what = result.divergentAtInitialization ? "first update at lr \(lr) (loss already above 10³)"
+            : "update of step \(result.updateStep + 1) at lr \(lr), loss after it \(String(format: "%.2g", result.divergedLoss))"
         let stableRate = input.params["stableLr"]?.doubleValue.map { "\($0)" } ?? "the stable rate"
         let start = result.stableSteps > 0 ? "\(result.stableSteps) steps at lr \(stableRate), then the " : "the "
         let overflow = result.overflowedRates.isEmpty ? ""
