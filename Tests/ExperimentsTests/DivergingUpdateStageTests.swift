@@ -30,9 +30,8 @@ final class DivergingUpdateStageTests: XCTestCase {
         // Replay: the same network and batches, `updateStep` SGD steps at the same rate, give θ; the
         // moments there on the update's batch are the t = 0 row.
         let model = try AnalysisSetup.network(ctx, normalization: .none)
-        var trainer = try AnalysisSetup.constantRateTrainer(model, learningRate: 5.0, context: ctx)
-        let (data, stats) = try AnalysisSetup.data(ctx)
-        let batches = try AnalysisSetup.batches(ctx, data: data, stats: stats)
+        var trainer = try AnalysisSetup.constantRateTrainer(model, learningRate: r.learningRate, context: ctx)
+        let batches = try AnalysisSetup.batches(ctx, try AnalysisSetup.data(ctx))
         func batch(_ k: Int) -> Batch {
             let b = batches.batch(epoch: k / batches.batchesPerEpoch, index: k % batches.batchesPerEpoch)
             return Batch(images: b.images, labels: b.labels)

@@ -9,24 +9,37 @@ import Plot
 /// states the budget that was actually trained, read from the runs themselves.
 public struct Fig1Accuracy: FigureRecipe {
     public let id = "fig1"
-    public let version = 3
+    public let version = 4
     public let reads = [TrainStage.kindName]
 
     public init() {}
 
     struct Configuration: Hashable { var bn: Bool; var lr: Double }
 
-    /// The paper's legend order and colours (matplotlib's cycle in that order).
-    static let paperOrder: [(Configuration, Color)] = [
-        (Configuration(bn: true, lr: 0.003), .tabBlue), (Configuration(bn: true, lr: 0.1), .tabOrange),
-        (Configuration(bn: true, lr: 0.0001), .tabGreen), (Configuration(bn: false, lr: 0.0001), .tabRed),
-    ]
+    /// The paper's legend order and colours by role (matplotlib's cycle in that order): BN at 0.003, BN at
+    /// the large rate, BN and no BN at the small rate (the paper's 1e-4, or the rate the search found),
+    /// then what the paper leaves out: no BN at the large rate.
+    static func order(_ runs: [Configuration: [TrainMetrics]]) -> [(Configuration, Color)] {
+        let large = runs.keys.filter(\.bn).map(\.lr).max() ?? 0.1
+        let small = runs.keys.filter { !$0.bn && $0.lr < large }.map(\.lr).max() ?? 0.0001
+        let roles: [(Configuration, Color)] = [
+            (Configuration(bn: true, lr: 0.003), .tabBlue), (Configuration(bn: true, lr: large), .tabOrange),
+            (Configuration(bn: true, lr: small), .tabGreen), (Configuration(bn: false, lr: small), .tabRed),
+            (Configuration(bn: false, lr: large), .cycle(4)),
+        ]
+        var seen = Set<Configuration>()
+        let known = roles.filter { runs[$0.0] != nil && seen.insert($0.0).inserted }
+        let extra = runs.keys.filter { !seen.contains($0) }.sorted { ($0.bn ? 0 : 1, -$0.lr) < ($1.bn ? 0 : 1, -$1.lr) }
+        return known + extra.enumerated().map { ($1, Color.cycle(5 + $0)) }
+    }
 
     public func figures(_ context: StageContext) throws -> [(name: String, figure: Figure)] {
         let (runs, drops) = try Self.runs(context)
-        let known = Self.paperOrder.map(\.0)
-        let extra = runs.keys.filter { !known.contains($0) }.sorted { ($0.bn ? 0 : 1, -$0.lr) < ($1.bn ? 0 : 1, -$1.lr) }
-        let order = Self.paperOrder.filter { runs[$0.0] != nil } + extra.enumerated().map { ($1, Color.cycle(4 + $0)) }
+        let order = Self.order(runs)
+        // Runs of different lengths share the x-axis (% of training): the legend says each one's epochs.
+        let epochs = Set(runs.values.flatMap { $0.map(\.epochs) })
+        let searched = Set(try context.results(of: TrainStage.self).filter { $0.input.params["lr"] == .string("searched") }
+            .map { Configuration(bn: $0.result.normalization == .batchNorm, lr: $0.result.learningRate) })
 
         var fig = Figure(width: 11, height: 4.4, dpi: 150, rows: 1, columns: 2)
         fig.title = RichText(Self.caption(runs.values.flatMap { $0 }, drops: drops))
@@ -36,7 +49,9 @@ public struct Fig1Accuracy: FigureRecipe {
             panel.legend = .best
             for (config, color) in order {
                 let all = runs[config] ?? []
-                let name = "lr=\(Self.rateText(config.lr)) (\(config.bn ? "with" : "w/o") BN)"
+                var name = "lr=\(Self.rateText(config.lr)) (\(config.bn ? "with" : "w/o") BN)"
+                if searched.contains(config) { name += ", searched" }
+                if epochs.count > 1, let e = all.first?.epochs { name += ", \(e) ep" }
                 let kept = all.filter { !$0.diverged && !$0.evaluations.isEmpty }
                 let divergedCount = all.count - kept.count
                 guard let points = kept.map(\.evaluations.count).min(), points > 0 else {
