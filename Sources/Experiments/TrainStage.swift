@@ -50,59 +50,59 @@ public struct TrainStage: AnalysisKind {
     public func run(_ context: StageContext) throws {
         let started = Date()
         let run = try TrainRun(context)
-        var model: ResNet
-        var sgd: SGD
-        var step = 0, evaluations: [TrainEvaluation] = [], stepLosses: [Float] = [], previousSeconds = 0.0
+        var trainer: Trainer
+        var evaluations: [TrainEvaluation] = [], stepLosses: [Float] = [], previousSeconds = 0.0
         if let resumed = TrainResumeState.load(key: context.key, from: context.partialsDirectory) {
-            model = resumed.model
-            sgd = SGD(momentum: run.momentum, weightDecay: run.weightDecay, velocity: resumed.velocity)
-            step = resumed.state.step; evaluations = resumed.state.evaluations; stepLosses = resumed.state.stepLosses
+            trainer = Trainer(model: resumed.model, schedule: run.schedule,
+                              sgd: SGD(momentum: run.momentum, weightDecay: run.weightDecay, velocity: resumed.velocity),
+                              step: resumed.state.step)
+            evaluations = resumed.state.evaluations; stepLosses = resumed.state.stepLosses
             previousSeconds = resumed.state.seconds
-            print("resuming from step \(step) of \(run.totalSteps) (\(evaluations.count) evaluations done)")
+            print("resuming from step \(trainer.step) of \(run.totalSteps) (\(evaluations.count) evaluations done)")
         } else {
-            model = try AnalysisSetup.network(context, normalization: run.normalization)
-            sgd = SGD(parameterCount: model.parameters.count, momentum: run.momentum, weightDecay: run.weightDecay)
+            let model = try AnalysisSetup.network(context, normalization: run.normalization)
+            trainer = Trainer(model: model, schedule: run.schedule, momentum: run.momentum, weightDecay: run.weightDecay)
         }
+        trainer.divergenceThreshold = run.threshold
+        let model = trainer.model
         var diverged: (step: Int, loss: Double)?
         var seen = 0, correct = 0, lossSum = 0.0
-        training: while step < run.totalSteps {
-            let epoch = step / run.stepsPerEpoch, skip = step % run.stepsPerEpoch
+        training: while trainer.step < run.totalSteps {
+            let epoch = trainer.step / run.stepsPerEpoch, skip = trainer.step % run.stepsPerEpoch
             let batches = BatchPrefetcher(run.assembler, epoch: epoch)
             defer { batches.cancel() }
             var index = 0
             while let batch = batches.next() {
                 index += 1
                 if index <= skip { continue }  // resumed inside this epoch
-                let loss = try model.forward(images: batch.images, labels: batch.labels, mode: .training, updateRunningStats: true)
-                if !loss.isFinite || loss > run.threshold {
+                let lr = trainer.rate(totalSteps: run.totalSteps), step = trainer.step
+                let loss = try trainer.trainStep(Batch(images: batch.images, labels: batch.labels), totalSteps: run.totalSteps) { loss in
+                    correct += try model.correctPredictions(labels: batch.labels)
+                    seen += batch.count
+                    lossSum += loss * Double(batch.count)
+                }
+                if trainer.isDivergent(loss) {
                     diverged = (step, loss)
                     break training
                 }
-                correct += try model.correctPredictions(labels: batch.labels)
-                seen += batch.count
-                lossSum += loss * Double(batch.count)
-                try model.backward()
-                let lr = run.schedule.rate(step: step, totalSteps: run.totalSteps)
-                sgd.step(model.parameters, model.gradients, learningRate: lr)
                 stepLosses.append(Float(loss))
-                step += 1
-                if run.evaluationSteps.contains(step) {
+                if run.evaluationSteps.contains(trainer.step) {
                     let test = try model.evaluate(images: run.testImages, labels: run.testLabels, batchSize: run.batchSize)
                     evaluations.append(TrainEvaluation(
-                        epoch: Double(step) / Double(run.stepsPerEpoch), step: step,
-                        percentOfTraining: 100 * Double(step) / Double(run.totalSteps), learningRate: Double(lr),
+                        epoch: Double(trainer.step) / Double(run.stepsPerEpoch), step: trainer.step,
+                        percentOfTraining: 100 * Double(trainer.step) / Double(run.totalSteps), learningRate: Double(lr),
                         trainAccuracy: Double(correct) / Double(max(seen, 1)), trainLoss: lossSum / Double(max(seen, 1)),
                         testAccuracy: test.accuracy, testLoss: test.meanLoss))
                     seen = 0; correct = 0; lossSum = 0
-                    let state = TrainResumeState(key: context.key, step: step, evaluations: evaluations, stepLosses: stepLosses,
+                    let state = TrainResumeState(key: context.key, step: trainer.step, evaluations: evaluations, stepLosses: stepLosses,
                                                  seconds: previousSeconds + Date().timeIntervalSince(started))
-                    try state.save(model: model, velocity: sgd.velocity, in: context.partialsDirectory)
+                    try state.save(model: model, velocity: trainer.sgd.velocity, in: context.partialsDirectory)
                     let e = evaluations[evaluations.count - 1]
                     context.progress(String(format: "epoch %.2f/%d: loss %.3f, train %.1f%%, test %.1f%%", e.epoch, run.epochs,
                                             e.trainLoss, 100 * e.trainAccuracy, 100 * e.testAccuracy),
-                                     fraction: Double(step) / Double(run.totalSteps))
+                                     fraction: Double(trainer.step) / Double(run.totalSteps))
                 }
-                if step >= run.totalSteps { break }
+                if trainer.step >= run.totalSteps { break }
             }
         }
         let metrics = TrainMetrics(

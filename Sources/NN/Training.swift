@@ -36,14 +36,28 @@ public struct Trainer {
         sgd = SGD(parameterCount: model.parameters.count, momentum: momentum, weightDecay: weightDecay)
     }
 
+    /// A trainer resumed at `step` with the optimiser state it had there (a killed run picks up here).
+    public init(model: ResNet, schedule: LearningRateSchedule, sgd: SGD, step: Int) {
+        self.model = model
+        self.schedule = schedule
+        self.sgd = sgd
+        self.step = step
+    }
+
+    /// The rate the schedule gives the next step.
+    public func rate(totalSteps: Int) -> Float { schedule.rate(step: step, totalSteps: totalSteps) }
+
     public func isDivergent(_ loss: Double) -> Bool { !loss.isFinite || loss > divergenceThreshold }
 
     /// Forward (training mode, running statistics updated), backward and one SGD step at the schedule's
     /// rate for this step. Returns the batch loss before the update; a divergent loss skips the update.
+    /// `afterForward(loss)` runs while the forward pass's logits are still in the model (for accuracy
+    /// as SGD saw it), before a divergent loss returns.
     @discardableResult
-    public mutating func trainStep(_ batch: Batch, totalSteps: Int) throws -> Double {
+    public mutating func trainStep(_ batch: Batch, totalSteps: Int, afterForward: (Double) throws -> Void = { _ in }) throws -> Double {
         let loss = try model.forward(images: batch.images, labels: batch.labels, mode: .training, updateRunningStats: true)
         if isDivergent(loss) { return loss }
+        try afterForward(loss)
         try model.backward()
         sgd.step(model.parameters, model.gradients, learningRate: schedule.rate(step: step, totalSteps: totalSteps))
         step += 1
