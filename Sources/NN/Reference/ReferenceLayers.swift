@@ -2,6 +2,8 @@
 // then inputs, then sizes; what forward saves for backward is an explicit argument. Tests check the
 // fast path against these and these against central finite differences.
 
+import Tensor
+
 public enum Reference {
     /// out[B, Co, Ho, Wo] = conv3x3(inp[B, Ci, H, W], w[Co, Ci, 3, 3], pad 1, stride s) + bias[Co]
     public static func convForward(_ out: inout [Double], _ inp: [Double], _ w: [Double], _ bias: [Double]?,
