@@ -163,10 +163,12 @@ public struct Runner: Sendable {
     }
 
     /// Copies a stage's outputs into its `publish` directory (figures/), atomically, when changed.
+    /// Every stage's `claims.json` has the same name, so it stays in the cache (`bnrepro claims` and
+    /// the `claims` stage's table gather them) instead of overwriting another stage's in the directory.
     private func publish(_ stage: ResolvedStage, _ record: ActionRecord) throws {
         guard let dir = stage.publish else { return }
         let target = projectDirectory.appendingPathComponent(dir)
-        for (name, ref) in record.outputs {
+        for (name, ref) in record.outputs where name != ClaimsFile.fileName {
             let dest = target.appendingPathComponent(name)
             if FileIO.size(dest) == ref.size, (try? Digest.sha256(file: dest).digest) == ref.digest { continue }
             try FileIO.atomicWrite(try Data(contentsOf: store.objectPath(ref.digest)), to: dest)

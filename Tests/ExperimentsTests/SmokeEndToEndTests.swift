@@ -62,6 +62,9 @@ final class SmokeEndToEndTests: XCTestCase {
         }
         XCTAssertGreaterThanOrEqual(checked, stages.count, "every analysis and figure stage ran and was checked")
         XCTAssertTrue(FileManager.default.fileExists(atPath: dir.appendingPathComponent("tables/claims.md").path))
+        // Every stage's claims.json has the same name: none is published over another's.
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("figures/claims.json").path))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("tables/claims.json").path))
 
         // Every `bnrepro …` line of README's sh blocks, on this project: `run` as a dry run, the others as
         // written, at the smoke profile unless the line names one. A renamed stage or flag fails here.
