@@ -43,7 +43,7 @@ struct RunCommand: RegistryCommand {
         if let commit = GitInfo.commit(in: options.projectDirectory) { env["BNREPRO_GIT_COMMIT"] = commit }
         let executor: any Executor = self.executor == .slurm && !dryRun
             ? try slurm.makeExecutor(pipeline: pipeline, options: options, environment: env, console: console)
-            : LocalExecutor(worker: SelfExecutable.url, environment: env)
+            : LocalExecutor(worker: SelfExecutable.url, environment: env.merging(LocalExecutor.threadEnvironment(jobs: jobs ?? 1)) { $1 })
         let runner = Runner(pipeline: pipeline, store: store, executor: executor, console: console,
                             projectDirectory: options.projectDirectory)
         var runOptions = RunOptions()
