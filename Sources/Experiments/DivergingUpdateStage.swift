@@ -45,7 +45,7 @@ public struct DivergingUpdateResult: Codable, Equatable, Sendable {
 public struct DivergingUpdateStage: AnalysisKind {
     public typealias Result = DivergingUpdateResult
     public static let kindName = "diverging-update"
-    public let version = 4
+    public let version = 5
     public let parameters = AnalysisSetup.networkParameters + AnalysisSetup.optimizerParameters + [
         ParameterSpec("normalization", .string, default: "none", help: "the network: none (the paper's), batchNorm or lastLayerOnly"),
         ParameterSpec("lr", .number, default: 0.1, help: "the large learning rate that makes the network diverge (the largest tried)"),
@@ -221,13 +221,13 @@ public struct DivergingUpdateStage: AnalysisKind {
         let at08 = r.t.firstIndex { $0 >= 0.8 } ?? last
         let v0 = log10(maxVariance(deep, 0)), v08 = log10(maxVariance(deep, at08)), v1 = log10(maxVariance(deep, last))
         let lateShare = (v1 - v08) / (v1 - v0)
-        let setting = r.stableSteps > 0 ? "after \(r.stableSteps) stable steps" : "the first update from initialisation"
+        let setting = "the update of step \(r.updateStep + 1)" + (r.stableSteps > 0 ? " (after \(r.stableSteps) stable steps)" : " from initialisation")
         return [
             Claim(id: "fig4.depth-scale", figure: "Fig. 4",
                   statement: "at the end of the diverging update, layer \(deep.layer)'s largest channel variance over layer \(shallow.layer)'s",
                   paper: "≈ 5·10¹⁶ / 1.0", source: source, ours: String(format: "%.3g", ratio), test: "ours ≥ 10⁶",
                   verdict: Claim.verdict(ratio.isFinite ? ratio >= 1e6 : false),
-                  note: String(format: "%@ at lr %g; loss after the update %.3g", setting, r.learningRate, r.divergedLoss)),
+                  note: String(format: "%@ at lr %.3g; loss after it %.3g", setting, r.learningRate, r.divergedLoss)),
             Claim(id: "fig4.late-explosion", figure: "Fig. 4",
                   statement: "layer \(deep.layer)'s variance explodes late: share of the rise of log₁₀(variance) after 80 % of the step",
                   paper: "most of it in the last 10–20 %", source: source, ours: String(format: "%.0f %%", 100 * lateShare),
