@@ -38,7 +38,7 @@ RUN_ARGS ?=
 # A local copy of the CIFAR-10 binary tarball instead of the official URL (its own MD5 is computed here):
 #   make figures CIFAR10=../shared/data/cifar-10-binary.tar.gz
 CIFAR10 ?=
-LOCAL_DATA = $(if $(CIFAR10),--set download.params.url=file://$(abspath $(CIFAR10)) \
+LOCAL_DATA := $(if $(CIFAR10),--set download.params.url=file://$(abspath $(CIFAR10)) \
              --set download.params.md5=$(shell md5sum $(CIFAR10) | cut -d' ' -f1))
 
 figures: build

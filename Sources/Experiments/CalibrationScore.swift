@@ -19,39 +19,26 @@ public struct CalibrationMeasurement: Codable, Sendable {
     public let log10Std: [Double]
 
     init(_ net: ResNet, batches: [ImageBatch], gradientLayer: Int) throws {
-        var losses: [Double] = [], maxLogit = 0.0, probability = 0.0, images = 0
-        var predicted = [Int](repeating: 0, count: net.config.classes)
-        var gradients: [Float] = []
-        let layers = PaperNumbers.fig5Layers.map { min($0, net.config.depth) }
-        var means = [[Double]](repeating: [], count: layers.count), sqs = means
+        var losses: [Double] = [], gradients: [Float] = []
+        var predictions = PredictionSummary(classes: net.config.classes)
+        // A net shallower than 110 (the smoke profile) reads its last layer where the paper's is deeper.
+        var moments = ChannelMomentAverages(layers: PaperNumbers.fig5Layers.map { min($0, net.config.depth) })
         for batch in batches {
             losses.append(try net.forward(images: batch.images, labels: batch.labels))
-            for (j, l) in layers.enumerated() {
-                let m = try net.channelMoments(layer: l, at: .convOutput)
-                if means[j].isEmpty { means[j] = .init(repeating: 0, count: m.mean.count); sqs[j] = means[j] }
-                for c in m.mean.indices { means[j][c] += m.mean[c] / Double(batches.count); sqs[j][c] += m.variance[c] / Double(batches.count) }
-            }
-            let z = try net.logits().data.map(Double.init), k = net.config.classes
-            for b in 0..<(z.count / k) {
-                let row = z[(b * k)..<((b + 1) * k)]
-                let top = row.max() ?? 0
-                maxLogit = max(maxLogit, row.map(abs).max() ?? 0)
-                probability += 1 / row.map { exp($0 - top) }.reduce(0, +)
-                predicted[(row.firstIndex(of: top) ?? b * k) - b * k] += 1
-                images += 1
-            }
+            try moments.add(net)
+            predictions.add(logits: try net.logits().data.map(Double.init))
             try net.backward()
             gradients += try net.weightGradient(layer: gradientLayer).data
         }
-        let log10 = { (x: Double) in Foundation.log10(max(x, .leastNormalMagnitude)) }
         loss = losses.reduce(0, +) / Double(max(losses.count, 1))
-        maxAbsLogit = maxLogit
-        meanMaxProbability = probability / Double(max(images, 1))
-        modalShare = Double(predicted.max() ?? 0) / Double(max(images, 1))
+        maxAbsLogit = predictions.maxAbsLogit
+        meanMaxProbability = predictions.meanMaxProbability
+        modalShare = predictions.modalShare
         gradientStd = SampleSummary(gradients).std
         gradientIQR = SampleSummary.interquartileRange(gradients)
-        log10AbsMean = means.map { m in m.map { log10(abs($0)) }.reduce(0, +) / Double(max(m.count, 1)) }
-        log10Std = sqs.map { v in v.map { log10($0.squareRoot()) }.reduce(0, +) / Double(max(v.count, 1)) }
+        let perLayer = moments.layers.indices.map { moments.moments($0) }
+        log10AbsMean = perLayer.map { ChannelMomentsStage.LogSummary($0.means.map(abs), base: .ten).mean }
+        log10Std = perLayer.map { ChannelMomentsStage.LogSummary($0.stds, base: .ten).mean }
     }
 }
 

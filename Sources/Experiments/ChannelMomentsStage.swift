@@ -86,20 +86,16 @@ public struct ChannelMomentsStage: AnalysisKind {
                 throw PipelineError.badParameter(stage: context.stage, parameter: "layers",
                                                  problem: "layer \(bad) is not in ResNet-\(net.config.depth) (1…\(net.config.depth))")
             }
-            var sums = [[Double]](repeating: [], count: layers.count), sqs = sums
+            var averages = ChannelMomentAverages(layers: layers)
             for (k, batch) in batches.enumerated() {
                 let loss = try net.forward(images: batch.images, labels: batch.labels)
-                for (j, l) in layers.enumerated() {
-                    let m = try net.channelMoments(layer: l, at: .convOutput)
-                    if sums[j].isEmpty { sums[j] = .init(repeating: 0, count: m.mean.count); sqs[j] = sums[j] }
-                    for c in m.mean.indices { sums[j][c] += m.mean[c]; sqs[j][c] += m.variance[c] }
-                }
+                try averages.add(net)
                 context.progress("\(variant.title): mini-batch \(k + 1)/\(count), loss \(String(format: "%.3g", loss))",
                                  fraction: Double(v * count + k + 1) / Double(2 * count))
             }
             var entries: [LayerMoments] = []
             for (j, l) in layers.enumerated() {
-                let means = sums[j].map { $0 / Double(count) }, stds = sqs[j].map { ($0 / Double(count)).squareRoot() }
+                let (means, stds) = averages.moments(j)
                 try AnalysisIO.requireFinite(means + stds, "channel moments of layer \(l) (\(variant.title))", in: context)
                 let e = LayerMoments(layer: l, channelMeans: means, channelStds: stds,
                                      logAbsMean: LogSummary(means.map(abs), base: base), logStd: LogSummary(stds, base: base))

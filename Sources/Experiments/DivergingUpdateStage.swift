@@ -89,27 +89,29 @@ public struct DivergingUpdateStage: AnalysisKind {
         guard factor > 1, tries >= 1 else {
             throw PipelineError.badParameter(stage: context.stage, parameter: "lrFactor", problem: "needs lrFactor > 1 and lrTries ≥ 1")
         }
-        var overflowed: [Double] = []
-        var measured: (model: ResNet, trainer: Trainer, found: DivergingUpdate, ts: [Double], moments: [LayerMoments], loss: [Double])?
-        for attempt in 0..<tries {
+        let threshold = try context.double("threshold")
+        func measure(at lr: Double) throws -> (found: DivergingUpdate, ts: [Double], moments: [LayerMoments], loss: [Double]) {
             let model = try AnalysisSetup.network(context, normalization: normalization)
             var trainer = try AnalysisSetup.constantRateTrainer(model, learningRate: lr, context: context)
-            trainer.divergenceThreshold = try context.double("threshold")
+            trainer.divergenceThreshold = threshold
             let found = try findDivergingUpdate(&trainer, learningRate: lr, assembler: assembler, context: context)
-            let (ts, moments, lossAlong) = try along(found, model: model, layers: layers, points: points, context: context)
-            let finite = moments.allSatisfy { m in m.means.allSatisfy { $0.allSatisfy(\.isFinite) } && m.variances.allSatisfy { $0.allSatisfy(\.isFinite) } }
-            if finite || attempt == tries - 1 {
-                measured = (model, trainer, found, ts, moments, lossAlong)
-                break
-            }
+            let (ts, moments, loss) = try along(found, model: model, layers: layers, points: points, context: context)
+            return (found, ts, moments, loss)
+        }
+        func representable(_ moments: [LayerMoments]) -> Bool {
+            moments.allSatisfy { m in m.means.allSatisfy { $0.allSatisfy(\.isFinite) } && m.variances.allSatisfy { $0.allSatisfy(\.isFinite) } }
+        }
+        var overflowed: [Double] = []
+        var (found, ts, moments, lossAlong) = try measure(at: lr)
+        while !representable(moments), overflowed.count < tries - 1 {
             print(String(format: "lr %g: the diverging update overflows float32 along the step; trying lr %g", lr, lr / factor))
             overflowed.append(lr)
             lr /= factor
+            (found, ts, moments, lossAlong) = try measure(at: lr)
         }
-        guard let (_, trainer, found, ts, moments, lossAlong) = measured else { return }
         let result = DivergingUpdateResult(
             depth: depth, seed: try context.int("seed"), learningRate: lr, overflowedRates: overflowed, stableSteps: try context.int("stableSteps"), updateStep: found.step, divergedLoss: found.divergedLoss,
-            divergentAtInitialization: found.atInitialization, threshold: trainer.divergenceThreshold, lossesBefore: found.losses,
+            divergentAtInitialization: found.atInitialization, threshold: threshold, lossesBefore: found.losses,
             updateNorm: found.delta.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot(),
             t: ts, lossAlongUpdate: lossAlong, layers: moments)
         try context.write(result, of: Self.self, claims: Self.claims(result))

@@ -84,16 +84,14 @@ public struct OutputGradientsStage: AnalysisKind {
     /// Prediction counts and the two checks of a [B, K] gradient against its logits and labels.
     static func summarize(logits z: [Double], gradients g: [Double], labels: [Int], classes K: Int, loss: Double) -> NetworkSummary {
         let B = labels.count
-        var predicted = [Int](repeating: 0, count: K)
-        var correct = 0, maxRow = 0.0, maxDev = 0.0, maxProbabilitySum = 0.0
+        var predictions = PredictionSummary(classes: K)
+        predictions.add(logits: z)
+        var correct = 0, maxRow = 0.0, maxDev = 0.0
         for b in 0..<B {
             let row = z[(b * K)..<((b + 1) * K)]
             let top = row.max() ?? 0
-            let argmax = row.firstIndex(of: top).map { $0 - b * K } ?? 0
-            predicted[argmax] += 1
-            if argmax == labels[b] { correct += 1 }
+            if row.firstIndex(of: top).map({ $0 - b * K }) == labels[b] { correct += 1 }
             let exps = row.map { exp($0 - top) }, total = exps.reduce(0, +)
-            maxProbabilitySum += 1 / total
             var sum = 0.0
             for j in 0..<K {
                 let expected = (exps[j] / total - (j == labels[b] ? 1 : 0)) / Double(B)
@@ -102,10 +100,9 @@ public struct OutputGradientsStage: AnalysisKind {
             }
             maxRow = max(maxRow, abs(sum))
         }
-        let modal = predicted.indices.max(by: { predicted[$0] < predicted[$1] }) ?? 0
-        return NetworkSummary(loss: loss, predictedPerClass: predicted, modalClass: modal,
-                              modalShare: Double(predicted[modal]) / Double(max(B, 1)), accuracy: Double(correct) / Double(max(B, 1)),
-                              meanMaxProbability: maxProbabilitySum / Double(max(B, 1)), maxAbsLogit: z.map(abs).max() ?? 0,
+        return NetworkSummary(loss: loss, predictedPerClass: predictions.predictedPerClass, modalClass: predictions.modalClass,
+                              modalShare: predictions.modalShare, accuracy: Double(correct) / Double(max(B, 1)),
+                              meanMaxProbability: predictions.meanMaxProbability, maxAbsLogit: predictions.maxAbsLogit,
                               minGradient: g.min() ?? 0, maxGradient: g.max() ?? 0, maxAbsRowSum: maxRow,
                               maxDeviationFromSoftmaxFormula: maxDev)
     }

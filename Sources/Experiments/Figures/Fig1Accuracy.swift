@@ -34,12 +34,10 @@ public struct Fig1Accuracy: FigureRecipe {
     }
 
     public func figures(_ context: StageContext) throws -> [(name: String, figure: Figure)] {
-        let (runs, drops) = try Self.runs(context)
+        let (runs, drops, searched) = try Self.runs(context)
         let order = Self.order(runs)
         // Runs of different lengths share the x-axis (% of training): the legend says each one's epochs.
         let epochs = Set(runs.values.flatMap { $0.map(\.epochs) })
-        let searched = Set(try context.results(of: TrainStage.self).filter { $0.input.params["lr"] == .string("searched") }
-            .map { Configuration(bn: $0.result.normalization == .batchNorm, lr: $0.result.learningRate) })
 
         var fig = Figure(width: 11, height: 4.4, dpi: 150, rows: 1, columns: 2)
         fig.title = RichText(Self.caption(runs.values.flatMap { $0 }, drops: drops))
@@ -75,19 +73,23 @@ public struct Fig1Accuracy: FigureRecipe {
         return [("fig1-accuracy", fig)]
     }
 
-    /// The training runs by configuration, and the sets of drop fractions they used.
-    static func runs(_ context: StageContext) throws -> (runs: [Configuration: [TrainMetrics]], drops: Set<[Double]>) {
+    /// The training runs by configuration, the sets of drop fractions they used, and the configurations
+    /// whose rate a search chose.
+    static func runs(_ context: StageContext) throws
+        -> (runs: [Configuration: [TrainMetrics]], drops: Set<[Double]>, searched: Set<Configuration>) {
         let results = try context.results(of: TrainStage.self)
         guard !results.isEmpty else {
             throw PipelineError.badParameter(stage: context.stage, parameter: "deps", problem: "fig1 needs train stages among its deps")
         }
         var runs: [Configuration: [TrainMetrics]] = [:]
-        var drops: Set<[Double]> = []
+        var drops: Set<[Double]> = [], searched: Set<Configuration> = []
         for (input, m) in results {
-            runs[Configuration(bn: m.normalization == .batchNorm, lr: m.learningRate), default: []].append(m)
+            let config = Configuration(bn: m.normalization == .batchNorm, lr: m.learningRate)
+            runs[config, default: []].append(m)
             if let d = input.params["drops"]?.arrayValue { drops.insert(d.compactMap(\.doubleValue)) }
+            if input.params["lr"] == .string("searched") { searched.insert(config) }
         }
-        return (runs, drops)
+        return (runs, drops, searched)
     }
 
     static func rateText(_ lr: Double) -> String {

@@ -5,7 +5,7 @@ import Pipeline
 /// accuracy. A diverged run counts as chance (10 %): it ended nowhere.
 extension Fig1Accuracy {
     public func claims(_ context: StageContext) throws -> [Claim] {
-        let (runs, _) = try Self.runs(context)
+        let runs = try Self.runs(context).runs
         let chance = 0.1
         func final(_ m: TrainMetrics) -> Double { m.diverged ? chance : (m.final?.testAccuracy ?? chance) }
         func mean(_ c: Configuration) -> Double? {
