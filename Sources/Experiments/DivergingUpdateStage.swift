@@ -151,7 +151,7 @@ public struct DivergingUpdateStage: AnalysisKind {
         var step: Int
         var theta: [Float]
         var delta: [Float]
-        var batch: Batch
+        var batch: ImageBatch
         var divergedLoss: Double
         var atInitialization: Bool
         var losses: [Double]
@@ -164,31 +164,28 @@ public struct DivergingUpdateStage: AnalysisKind {
         let maxSteps = try context.int("maxSteps")
         let perEpoch = assembler.batchesPerEpoch
         var order = assembler.order(epoch: 0), orderEpoch = 0
-        func batch(_ step: Int) -> Batch {
+        func batch(_ step: Int) -> ImageBatch {
             let epoch = step / perEpoch
             if epoch != orderEpoch { order = assembler.order(epoch: epoch); orderEpoch = epoch }
-            let b = assembler.batch(epoch: epoch, index: step % perEpoch, order: order)
-            return Batch(images: b.images, labels: b.labels)
+            return assembler.batch(epoch: epoch, index: step % perEpoch, order: order)
         }
         let model = trainer.model
         var losses: [Double] = []
-        var previous: (theta: [Float], batch: Batch)?
+        var previous: (theta: [Float], batch: ImageBatch)?
         let stableSteps = try context.int("stableSteps"), stableRate = Float(try context.double("stableLr"))
         for step in 0..<stableSteps {
-            let current = batch(step)
-            let loss = try model.forward(images: current.images, labels: current.labels, mode: .training, updateRunningStats: true)
+            let loss = try trainer.forcedStep(batch(step), learningRate: stableRate)
             guard loss.isFinite else {
                 throw PipelineError.badParameter(stage: context.stage, parameter: "stableLr", problem: "training at it overflowed at step \(step)")
             }
             losses.append(loss)
-            try model.backward()
-            trainer.sgd.step(model.parameters, model.gradients, learningRate: stableRate)
             context.progress(String(format: "steps at the stable rate: step %d, loss %.4g", step, loss))
         }
         for step in stableSteps...(stableSteps + maxSteps) {
-            let current = batch(step)
-            let theta = model.parameterVector()
-            let loss = try model.forward(images: current.images, labels: current.labels, mode: .training, updateRunningStats: true)
+            let current = batch(step), theta = model.parameterVector()
+            // The step is taken even when its loss diverges: at the large rate's first step that update
+            // is the one the figure shows; later, the update before it is (and this one is discarded).
+            let loss = try trainer.forcedStep(current, learningRate: Float(learningRate))
             losses.append(loss)
             context.progress(String(format: "searching the diverging update: step %d, loss %.4g", step, loss))
             if trainer.isDivergent(loss) {
@@ -197,16 +194,10 @@ public struct DivergingUpdateStage: AnalysisKind {
                     return DivergingUpdate(step: step - 1, theta: before, delta: delta, batch: used, divergedLoss: loss,
                                            atInitialization: false, losses: losses)
                 }
-                // Already divergent where the large rate starts: its first update is the one the figure shows.
-                try model.backward()
-                trainer.sgd.step(model.parameters, model.gradients, learningRate: Float(learningRate))
                 let delta = zip(model.parameterVector(), theta).map { $0 - $1 }
                 return DivergingUpdate(step: step, theta: theta, delta: delta, batch: current, divergedLoss: loss,
                                        atInitialization: true, losses: losses)
             }
-            guard step < stableSteps + maxSteps else { break }
-            try model.backward()
-            trainer.sgd.step(model.parameters, model.gradients, learningRate: Float(learningRate))
             previous = (theta, current)
         }
         throw Failure.noDivergence(stage: context.stage, steps: maxSteps, learningRate: learningRate,

@@ -1,7 +1,7 @@
 import Foundation
 import NN
 import Pipeline
-import Plot
+import Statistics
 
 /// `gradient-histogram` (Fig. 2): the gradient of one conv layer's weights (layer 55 in the paper, a
 /// 32→32 3×3 conv with 9,216 weights) at initialisation, with and without BN, for the loss averaged
@@ -75,7 +75,7 @@ public struct GradientHistogramStage: AnalysisKind {
             weights = shape.reduce(1, *)
             try AnalysisIO.writeNPY(pooled, shape: [count] + shape, to: context.output(Self.gradients(variant)))
             let values = pooled.map(Double.init)
-            let h = Plot.Histogram.binning(values, bins: bins)
+            let h = EqualWidthBins(values, bins: bins)
             histograms[variant.key] = Histogram1D(edges: h.edges, counts: h.counts)
             let s = SampleSummary(values)
             summaries[variant.key] = s

@@ -132,7 +132,7 @@ struct TrialRunner {
         let outcome = try trainer.train(totalSteps: total, next: { step in
             let b = assembler.batch(epoch: step / perEpoch, index: step % perEpoch)
             labels = b.labels
-            return Batch(images: b.images, labels: b.labels)
+            return b
         }, onStep: { step, loss in
             // The logits of this step's forward pass are still in the model: count them as SGD saw them.
             guard step >= total - perEpoch else { return }

@@ -16,16 +16,21 @@ public struct NetworkSetup: Codable, Sendable, Equatable, CustomStringConvertibl
     public var initialization: Initialization
     public var linearInitialization: Initialization
     public var shortcut: Shortcut
+    /// Whether the convs of the nets without BN have a bias (see `ResNetConfig.convBias`).
+    public var convBias: Bool
 
-    public init(preprocessing: Preprocessing, initialization: Initialization, linearInitialization: Initialization, shortcut: Shortcut) {
+    public init(preprocessing: Preprocessing, initialization: Initialization, linearInitialization: Initialization, shortcut: Shortcut,
+                convBias: Bool = true) {
         self.preprocessing = preprocessing
         self.initialization = initialization
         self.linearInitialization = linearInitialization
         self.shortcut = shortcut
+        self.convBias = convBias
     }
 
     public var description: String {
         "\(preprocessing.rawValue), conv \(initialization.rawValue), final \(linearInitialization.rawValue), \(shortcut.rawValue)"
+            + (convBias ? "" : ", no conv bias")
     }
 
     /// How many choices differ from what the paper states: Xavier weights (its text), per-pixel mean
@@ -37,7 +42,7 @@ public struct NetworkSetup: Codable, Sendable, Equatable, CustomStringConvertibl
 
     public func config(depth: Int, normalization: Normalization) throws -> ResNetConfig {
         try ResNetConfig(depth: depth, normalization: normalization, initialization: initialization,
-                         linearInitialization: linearInitialization, shortcut: shortcut)
+                         linearInitialization: linearInitialization, shortcut: shortcut, convBias: convBias)
     }
 }
 

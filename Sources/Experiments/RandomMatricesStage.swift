@@ -1,5 +1,6 @@
 import Foundation
 import Pipeline
+import Statistics
 import Tensor
 
 /// `random-matrices` (Figs. 8, 9): singular values of products of M independent N×N Gaussian matrices
@@ -98,10 +99,7 @@ public struct RandomMatricesStage: AnalysisKind {
             pooled += values
             let law = FussCatalan(products: m)
             let hi = values.max() ?? law.maxSingular
-            let width = hi / Double(bins)
-            let edges = (0...bins).map { Double($0) * width }
-            var counts = [Double](repeating: 0, count: bins)
-            for v in values { counts[min(bins - 1, max(0, Int(v / width)))] += 1 }
+            let (edges, counts) = { let h = EqualWidthBins(values, bins: bins, range: 0...hi); return (h.edges, h.counts) }()
             let cdf = law.cumulative(atSingularValues: edges)
             let total = Double(values.count)
             let expected = (0..<bins).map { total * (cdf[$0 + 1] - cdf[$0]) }

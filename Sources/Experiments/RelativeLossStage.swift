@@ -69,9 +69,8 @@ public struct RelativeLossStage: AnalysisKind {
             let order = assembler.order(epoch: 0)
             for k in 1...(ks.max() ?? 1) {
                 let batch = assembler.batch(epoch: 0, index: k - 1, order: order)
-                let nnBatch = Batch(images: batch.images, labels: batch.labels)
                 if ks.contains(k) {
-                    curves.append(try Self.probe(model, batch: nnBatch, steps: steps, normalization: normalization,
+                    curves.append(try Self.probe(model, batch: batch, steps: steps, normalization: normalization,
                                                  miniBatch: k, learningRate: lr))
                     let done = Double(curves.count) / Double(runs.count * ks.count)
                     context.progress(String(format: "%@ mini-batch %d: L = %.4g, min r = %.3g", normalization.rawValue, k,
@@ -80,7 +79,7 @@ public struct RelativeLossStage: AnalysisKind {
                                      fraction: min(1, done))
                 }
                 if k < (ks.max() ?? 1) {
-                    let loss = try trainer.trainStep(nnBatch, totalSteps: Int.max)
+                    let loss = try trainer.trainStep(batch, totalSteps: Int.max)
                     guard !trainer.isDivergent(loss) else {
                         throw PipelineError.badParameter(stage: context.stage, parameter: normalization == .batchNorm ? "lrBN" : "lrNoBN",
                             problem: "training diverged (loss \(loss)) at step \(k) before the probes; use the paper's rate")
@@ -101,7 +100,7 @@ public struct RelativeLossStage: AnalysisKind {
     }
 
     /// The loss along −∇L_B from θ, on batch B; θ is restored afterwards.
-    static func probe(_ model: ResNet, batch: Batch, steps: [Double], normalization: Normalization,
+    static func probe(_ model: ResNet, batch: ImageBatch, steps: [Double], normalization: Normalization,
                       miniBatch: Int, learningRate: Double) throws -> RelativeLossCurve {
         let base = try model.forward(images: batch.images, labels: batch.labels, mode: .training)
         try model.backward()

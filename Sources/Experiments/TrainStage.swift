@@ -76,7 +76,7 @@ public struct TrainStage: AnalysisKind {
                 index += 1
                 if index <= skip { continue }  // resumed inside this epoch
                 let lr = trainer.rate(totalSteps: run.totalSteps), step = trainer.step
-                let loss = try trainer.trainStep(Batch(images: batch.images, labels: batch.labels), totalSteps: run.totalSteps) { loss in
+                let loss = try trainer.trainStep(batch, totalSteps: run.totalSteps) { loss in
                     correct += try model.correctPredictions(labels: batch.labels)
                     seen += batch.count
                     lossSum += loss * Double(batch.count)

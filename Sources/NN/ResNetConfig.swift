@@ -6,9 +6,9 @@
 public enum Normalization: String, Codable, Sendable, CaseIterable {
     /// BN after every conv (the standard network).
     case batchNorm
-    /// No BN anywhere; every conv has a bias (the paper's "unnormalized network").
+    /// No BN anywhere (the paper's "unnormalized network"); convs have a bias unless `convBias` is off.
     case none
-    /// No BN in the body (convs with bias); one BN over the last block's output, before pooling
+    /// No BN in the body; one BN over the last block's output, before pooling
     /// (paper Appendix E, "BN only at the last layer").
     case lastLayerOnly
 }
@@ -77,6 +77,9 @@ public struct ResNetConfig: Codable, Equatable, Sendable {
     public var linearInitialization: Initialization
     /// The shortcut of the two transition blocks (`transitionBlocks`).
     public var shortcut: Shortcut
+    /// Whether the convolutions that no BN follows (every conv of the nets without BN in the body, and
+    /// option B's projections there) have a bias. A conv followed by BN never has one: BN's β takes its place.
+    public var convBias: Bool
     public var classes: Int
     public var imageSize: Int
     public var widths: [Int]
@@ -85,7 +88,7 @@ public struct ResNetConfig: Codable, Equatable, Sendable {
     public var bnMomentum: Float
 
     public init(depth: Int, normalization: Normalization, initialization: Initialization = .heNormal,
-                linearInitialization: Initialization? = nil, shortcut: Shortcut = .optionA,
+                linearInitialization: Initialization? = nil, shortcut: Shortcut = .optionA, convBias: Bool = true,
                 classes: Int = 10, imageSize: Int = 32, widths: [Int] = [16, 32, 64],
                 bnEpsilon: Float = 1e-5, bnMomentum: Float = 0.1) throws {
         guard depth >= 8, (depth - 2) % 6 == 0 else { throw ResNetError.invalidDepth(depth) }
@@ -94,6 +97,7 @@ public struct ResNetConfig: Codable, Equatable, Sendable {
         self.initialization = initialization
         self.linearInitialization = linearInitialization ?? initialization
         self.shortcut = shortcut
+        self.convBias = convBias && normalization != .batchNorm
         self.classes = classes
         self.imageSize = imageSize
         self.widths = widths
@@ -103,7 +107,6 @@ public struct ResNetConfig: Codable, Equatable, Sendable {
 
     public var blocksPerStage: Int { (depth - 2) / 6 }
     public var convBatchNorm: Bool { normalization == .batchNorm }
-    public var convBias: Bool { normalization != .batchNorm }
     public var linearLayer: Int { depth }
     public var featureChannels: Int { widths[2] }
 
@@ -150,6 +153,7 @@ extension ResNetConfig {
         initialization = try c.decode(Initialization.self, forKey: .initialization)
         linearInitialization = try c.decodeIfPresent(Initialization.self, forKey: .linearInitialization) ?? initialization
         shortcut = try c.decodeIfPresent(Shortcut.self, forKey: .shortcut) ?? .optionA
+        convBias = try c.decodeIfPresent(Bool.self, forKey: .convBias) ?? (normalization != .batchNorm)
         classes = try c.decode(Int.self, forKey: .classes)
         imageSize = try c.decode(Int.self, forKey: .imageSize)
         widths = try c.decode([Int].self, forKey: .widths)

@@ -1,11 +1,11 @@
 import Tensor
 
-/// One mini-batch: float32 NCHW images [B, 3, H, W] and labels in 0..<classes.
-public struct Batch: Sendable {
-    public var images: [Float]
-    public var labels: [Int32]
-    public init(images: [Float], labels: [Int32]) { self.images = images; self.labels = labels }
-    public init(images: [Float], labels: [UInt8]) { self.images = images; self.labels = labels.map { Int32($0) } }
+/// What a training step needs of a mini-batch: float32 NCHW images [B, 3, H, W] and labels in
+/// 0..<classes. The data set's batch type conforms (in Experiments), so batches reach the model as they
+/// are made, without a second batch type to copy into.
+public protocol MiniBatch {
+    var images: [Float] { get }
+    var labels: [Int32] { get }
 }
 
 public enum TrainingOutcome: Equatable, Sendable {
@@ -54,7 +54,7 @@ public struct Trainer {
     /// `afterForward(loss)` runs while the forward pass's logits are still in the model (for accuracy
     /// as SGD saw it), before a divergent loss returns.
     @discardableResult
-    public mutating func trainStep(_ batch: Batch, totalSteps: Int, afterForward: (Double) throws -> Void = { _ in }) throws -> Double {
+    public mutating func trainStep(_ batch: some MiniBatch, totalSteps: Int, afterForward: (Double) throws -> Void = { _ in }) throws -> Double {
         let loss = try model.forward(images: batch.images, labels: batch.labels, mode: .training, updateRunningStats: true)
         if isDivergent(loss) { return loss }
         try afterForward(loss)
@@ -64,9 +64,20 @@ public struct Trainer {
         return loss
     }
 
+    /// One step at `learningRate` instead of the schedule's, applied whatever the loss: for studies of
+    /// the step that diverges (Fig. 4), which must take it. Returns the batch loss before the update.
+    @discardableResult
+    public mutating func forcedStep(_ batch: some MiniBatch, learningRate: Float) throws -> Double {
+        let loss = try model.forward(images: batch.images, labels: batch.labels, mode: .training, updateRunningStats: true)
+        try model.backward()
+        sgd.step(model.parameters, model.gradients, learningRate: learningRate)
+        step += 1
+        return loss
+    }
+
     /// Runs `totalSteps` steps on the batches `next(step)` returns, stopping at the first divergent loss.
     /// `onStep(step, loss)` sees every step's loss (for logs and per-epoch metrics).
-    public mutating func train(totalSteps: Int, next: (Int) throws -> Batch,
+    public mutating func train<B: MiniBatch>(totalSteps: Int, next: (Int) throws -> B,
                                onStep: (Int, Double) throws -> Void = { _, _ in }) throws -> TrainingOutcome {
         var last = Double.nan
         while step < totalSteps {

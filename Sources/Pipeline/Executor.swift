@@ -44,10 +44,13 @@ extension Executor {
     }
 }
 
+/// The last lines of a stage's log (a cached log object or a Slurm output file), without the progress
+/// lines, which the console has shown already.
 public enum LogTail {
     public static func read(_ url: URL, lines: Int = 15) -> String? {
         guard let text = try? String(contentsOf: url, encoding: .utf8) else { return nil }
-        return text.split(separator: "\n", omittingEmptySubsequences: false).suffix(lines).joined(separator: "\n")
+        return text.split(separator: "\n", omittingEmptySubsequences: false)
+            .filter { !$0.hasPrefix(StageExecution.progressMarker) }.suffix(lines).joined(separator: "\n")
     }
 }
 
@@ -102,23 +105,35 @@ public struct LocalExecutor: Executor {
     }
 }
 
-enum ProgressLines {
-    /// Splits a worker's stdout into lines and passes on the progress ones.
-    static func forward(_ handle: FileHandle, to progress: @Sendable (StageProgress) -> Void) {
-        var buffer = Data()
+/// A worker's output as it arrives, in chunks that may split lines: passes on the progress lines.
+struct ProgressLines {
+    private var partial = Data()
+
+    mutating func feed(_ chunk: Data, to progress: (StageProgress) -> Void) {
+        partial.append(chunk)
+        while let newline = partial.firstIndex(of: 0x0A) {
+            let line = String(decoding: partial[partial.startIndex..<newline], as: UTF8.self)
+            partial.removeSubrange(partial.startIndex...newline)
+            if let p = StageProgress.parseMarked(line) { progress(p) }
+        }
+    }
+
+    /// Reads `handle` to its end.
+    static func forward(_ handle: FileHandle, to progress: (StageProgress) -> Void) {
+        var lines = ProgressLines()
         while true {
             let chunk = handle.availableData
-            if chunk.isEmpty { break }
-            buffer.append(chunk)
-            while let newline = buffer.firstIndex(of: 0x0A) {
-                let line = String(decoding: buffer[buffer.startIndex..<newline], as: UTF8.self)
-                buffer.removeSubrange(buffer.startIndex...newline)
-                if line.hasPrefix(StageExecution.progressMarker),
-                   let p = try? JSONDecoder().decode(StageProgress.self, from: Data(line.dropFirst(StageExecution.progressMarker.count).utf8)) {
-                    progress(p)
-                }
-            }
+            if chunk.isEmpty { return }
+            lines.feed(chunk, to: progress)
         }
+    }
+}
+
+extension StageProgress {
+    /// A progress line as the worker prints it (`StageExecution.progressMarker` + JSON), or nil.
+    static func parseMarked(_ line: String) -> StageProgress? {
+        guard line.hasPrefix(StageExecution.progressMarker) else { return nil }
+        return try? JSONDecoder().decode(StageProgress.self, from: Data(line.dropFirst(StageExecution.progressMarker.count).utf8))
     }
 }
 

@@ -182,7 +182,7 @@ public struct SlurmExecutor: Executor {
         case .failed(let reason, let tail):
             let full = reason == head ? head : "\(head): \(reason)"
             return .failed(reason: "\(full) (job output: \(outputURL.path))",
-                           logTail: tail.isEmpty ? SlurmOutputReader.tail(outputURL) : tail)
+                           logTail: tail.isEmpty ? (LogTail.read(outputURL) ?? "") : tail)
         }
     }
 
@@ -190,7 +190,7 @@ public struct SlurmExecutor: Executor {
         var reason = "Slurm job \(task.id) left the queue without writing its exit status"
         if let accounting = client.accounting(task: task.id) { reason += " (sacct: \(accounting))" }
         reason += "; it was killed, its node failed, or the node does not see the cache directory (job output: \(outputURL.path))"
-        return .failed(reason: reason, logTail: SlurmOutputReader.tail(outputURL))
+        return .failed(reason: reason, logTail: (LogTail.read(outputURL) ?? ""))
     }
 }
 
@@ -198,7 +198,7 @@ public struct SlurmExecutor: Executor {
 struct SlurmOutputReader {
     let url: URL
     private var offset: UInt64 = 0
-    private var partial = Data()
+    private var lines = ProgressLines()
 
     init(_ url: URL) { self.url = url }
 
@@ -207,26 +207,6 @@ struct SlurmOutputReader {
         defer { try? handle.close() }
         guard (try? handle.seek(toOffset: offset)) != nil, let data = try? handle.readToEnd(), !data.isEmpty else { return }
         offset += UInt64(data.count)
-        partial.append(data)
-        while let newline = partial.firstIndex(of: 0x0A) {
-            let line = String(decoding: partial[partial.startIndex..<newline], as: UTF8.self)
-            partial.removeSubrange(partial.startIndex...newline)
-            if let p = StageProgress.parseMarked(line) { progress(p) }
-        }
-    }
-
-    /// The last lines of the output, without progress lines.
-    static func tail(_ url: URL, lines: Int = 15) -> String {
-        guard let text = try? String(contentsOf: url, encoding: .utf8) else { return "" }
-        return text.split(separator: "\n").filter { !$0.hasPrefix(StageExecution.progressMarker) }
-            .suffix(lines).joined(separator: "\n")
-    }
-}
-
-extension StageProgress {
-    /// A progress line as the worker prints it (`StageExecution.progressMarker` + JSON), or nil.
-    static func parseMarked(_ line: String) -> StageProgress? {
-        guard line.hasPrefix(StageExecution.progressMarker) else { return nil }
-        return try? JSONDecoder().decode(StageProgress.self, from: Data(line.dropFirst(StageExecution.progressMarker.count).utf8))
+        lines.feed(data, to: progress)
     }
 }

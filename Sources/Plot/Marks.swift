@@ -59,24 +59,6 @@ public struct Histogram: Equatable, Sendable {
     public var counts: [Double]
     public var color: Color
     public var label: String?
-
-    /// Counts of `values` in `bins` equal bins over `range` (default: the data's range); like numpy, the
-    /// last bin includes its right edge, values outside the range and NaNs are not counted.
-    public static func binning(_ values: [Double], bins: Int, range: ClosedRange<Double>? = nil) -> (edges: [Double], counts: [Double]) {
-        let finite = values.filter(\.isFinite)
-        let n = max(1, bins)
-        var lo = range?.lowerBound ?? finite.min() ?? 0
-        var hi = range?.upperBound ?? finite.max() ?? 1
-        if hi <= lo { lo -= 0.5; hi += 0.5 }
-        let width = (hi - lo) / Double(n)
-        let edges = (0...n).map { lo + Double($0) * width }
-        var counts = [Double](repeating: 0, count: n)
-        for v in finite where v >= lo && v <= hi {
-            let i = min(n - 1, Int((v - lo) / width))
-            counts[i] += 1
-        }
-        return (edges, counts)
-    }
 }
 
 /// A matrix drawn as an image: cell (r, c) covers x ∈ [c − ½, c + ½], y ∈ [r − ½, r + ½].

@@ -1,5 +1,7 @@
 // One panel (matplotlib's Axes): two axes, marks, a title, an optional legend and colour bar.
 
+import Statistics
+
 public enum LegendLocation: Equatable, Sendable {
     case none
     /// The corner that covers the fewest data points.
@@ -79,7 +81,7 @@ public struct Panel: Equatable, Sendable {
 
     public mutating func histogram(values: [Double], bins: Int, range: ClosedRange<Double>? = nil,
                                    label: String? = nil, color: Color? = nil, alpha: Double = 1) {
-        let h = Histogram.binning(values, bins: bins, range: range)
+        let h = EqualWidthBins(values, bins: bins, range: range)
         histogram(edges: h.edges, counts: h.counts, label: label, color: color, alpha: alpha)
     }
 

@@ -32,9 +32,8 @@ final class DivergingUpdateStageTests: XCTestCase {
         let model = try AnalysisSetup.network(ctx, normalization: .none)
         var trainer = try AnalysisSetup.constantRateTrainer(model, learningRate: r.learningRate, context: ctx)
         let batches = try AnalysisSetup.batches(ctx, try AnalysisSetup.data(ctx))
-        func batch(_ k: Int) -> Batch {
-            let b = batches.batch(epoch: k / batches.batchesPerEpoch, index: k % batches.batchesPerEpoch)
-            return Batch(images: b.images, labels: b.labels)
+        func batch(_ k: Int) -> ImageBatch {
+            batches.batch(epoch: k / batches.batchesPerEpoch, index: k % batches.batchesPerEpoch)
         }
         for k in 0..<r.updateStep { try trainer.trainStep(batch(k), totalSteps: 1000) }
         let b = batch(r.updateStep)

@@ -12,6 +12,7 @@ final class EngineOptionCheckpointTests: XCTestCase {
         var object = try XCTUnwrap(try JSONSerialization.jsonObject(with: try JSONEncoder().encode(c)) as? [String: Any])
         object["linearInitialization"] = nil
         object["shortcut"] = nil
+        object["convBias"] = nil
         return try JSONSerialization.data(withJSONObject: object)
     }
 
@@ -22,6 +23,7 @@ final class EngineOptionCheckpointTests: XCTestCase {
             XCTAssertEqual(back, c)
             XCTAssertEqual(back.linearInitialization, ini)
             XCTAssertEqual(back.shortcut, .optionA)
+            XCTAssertTrue(back.convBias)
         }
         let full = try ResNetConfig(depth: 8, normalization: .batchNorm, initialization: .pytorchDefault,
                                     linearInitialization: .xavierNormal, shortcut: .optionB)

@@ -82,6 +82,16 @@ extension ResNetFastVsReferenceTests {
 
     func testShortcutOptionASplit() throws { try checkAllNormalizations(shortcut: .optionASplit) }
     func testShortcutOptionB() throws { try checkAllNormalizations(shortcut: .optionB) }
+    /// Nets without BN in the body whose convs have no bias, with both kinds of transition shortcut.
+    func testConvsWithoutBias() throws {
+        for norm in [Normalization.none, .lastLayerOnly] {
+            for shortcut in [Shortcut.optionA, .optionB] {
+                let config = try ResNetConfig(depth: 8, normalization: norm, shortcut: shortcut, convBias: false, imageSize: 8)
+                XCTAssertFalse(config.parameterLayout.entries.contains { $0.name.hasSuffix("conv.bias") || $0.name.hasSuffix("shortcut.bias") })
+                try check(config)
+            }
+        }
+    }
     func testPyTorchDefaultInitialization() throws {
         try checkAllNormalizations(initialization: .pytorchDefault, shortcut: .optionB)
         try checkAllNormalizations(initialization: .heNormal, linear: .pytorchDefault)

@@ -144,5 +144,11 @@ final class ShortcutOptionTests: XCTestCase {
                 XCTAssertLessThan(err, 1e-4, "\(norm) \(shortcut) \(ini)")
             }
         }
+        for norm in [Normalization.none, .lastLayerOnly] {
+            let config = try ResNetConfig(depth: 8, normalization: norm, shortcut: .optionB, convBias: false, imageSize: 4)
+            let (err, n) = referenceResNetGradientError(config)
+            print("GRADIENT OK reference ResNet-8 \(norm) optionB without conv biases: max relative error over \(n) parameters = \(err)")
+            XCTAssertLessThan(err, 1e-4, "\(norm) without conv biases")
+        }
     }
 }

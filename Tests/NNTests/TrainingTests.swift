@@ -2,9 +2,14 @@ import XCTest
 import Tensor
 @testable import NN
 
+struct SyntheticBatch: MiniBatch {
+    var images: [Float]
+    var labels: [Int32]
+}
+
 /// A learnable synthetic task: the class decides the image's colour pattern (a per-class RGB mean over
 /// the left and right halves), plus noise.
-func syntheticBatch(size B: Int, imageSize H: Int, seed: UInt64) -> Batch {
+func syntheticBatch(size B: Int, imageSize H: Int, seed: UInt64) -> SyntheticBatch {
     let rng = Philox(seed: seed)
     let labels = rng.substream(0).uniform(count: B).map { Int32(min(9, Int($0 * 10))) }
     var images = rng.substream(1).normal(count: B * 3 * H * H, std: 0.5)
@@ -16,7 +21,7 @@ func syntheticBatch(size B: Int, imageSize H: Int, seed: UInt64) -> Batch {
             images[((b * 3 + c) * H + y) * H + x] += v
         } } }
     }
-    return Batch(images: images, labels: labels)
+    return SyntheticBatch(images: images, labels: labels)
 }
 
 final class TrainingTests: XCTestCase {

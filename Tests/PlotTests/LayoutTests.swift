@@ -1,3 +1,4 @@
+import Statistics
 import XCTest
 @testable import Plot
 
@@ -130,7 +131,7 @@ final class LayoutTests: XCTestCase {
     }
 
     func testHistogramBinning() {
-        let h = Histogram.binning([0, 0.5, 1, 1, 2, .nan, 5], bins: 2, range: 0...2)
+        let h = EqualWidthBins([0, 0.5, 1, 1, 2, .nan, 5], bins: 2, range: 0...2)
         XCTAssertEqual(h.edges, [0, 1, 2])
         XCTAssertEqual(h.counts, [2, 3], "right edge included, NaN and out-of-range ignored")
     }
