@@ -41,7 +41,8 @@ let package = Package(
         .executableTarget(name: "bnrepro", dependencies: ["BNReproCLI", "Experiments"], swiftSettings: swift5),
 
         // Benchmarks: `make bench`.
-        .executableTarget(name: "bnrepro-bench", dependencies: ["Pipeline", "NN", "Tensor", "Datasets"], swiftSettings: swift5),
+        .target(name: "CPeak"),
+        .executableTarget(name: "bnrepro-bench", dependencies: ["Pipeline", "NN", "Tensor", "Datasets", "CPeak"], swiftSettings: swift5),
 
         // Small stage kinds for the pipeline's own tests, and a CLI binary that knows them.
         .target(name: "PipelineTestKinds", dependencies: ["Pipeline"], path: "Tests/Support/PipelineTestKinds",

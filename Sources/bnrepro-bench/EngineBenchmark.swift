@@ -12,6 +12,8 @@ enum EngineBenchmark {
         var model: String, depth: Int, bn: Bool, batch: Int
         var trainImagesPerSecond: Double, inferImagesPerSecond: Double, peakRSSMiB: Double
         var trainGFLOPs: Double
+        /// This machine's measured float32 FMA peak on the bench's threads (the % column's denominator).
+        var peakGFLOPs: Double
     }
 
     static func run(arguments: [String]) throws {
@@ -34,11 +36,14 @@ enum EngineBenchmark {
             }
         }
         setBLASThreads(2)
+        let peak = PeakReference.measure(threads: 2)
         if !json {
             print("engine: batch \(batch), float32, OMP_NUM_THREADS=\(ProcessInfo.processInfo.environment["OMP_NUM_THREADS"] ?? "unset"); "
                   + "machine shared with other jobs, numbers are noisy")
+            print(String(format: "measured float32 FMA peak, %d threads × %d lanes: %.0f GFLOP/s (the %% column's denominator)",
+                         peak.threads, peak.lanes, peak.gigaflops))
             print(pad("model", 12) + pad("BN", 5) + pad("train img/s", 13, right: true) + pad("infer img/s", 13, right: true)
-                  + pad("GFLOP/s", 10, right: true) + pad("% of FP32", 10, right: true) + pad("peak MiB", 10, right: true))
+                  + pad("GFLOP/s", 10, right: true) + pad("% peak", 10, right: true) + pad("peak MiB", 10, right: true))
         }
         if kernels {
             for bn in [true, false] {
@@ -48,7 +53,8 @@ enum EngineBenchmark {
         }
         for depth in depths {
             for bn in norms {
-                let row = try measure(depth: depth, bn: bn, batch: batch, steps: steps, warmup: warmup, profile: profile)
+                var row = try measure(depth: depth, bn: bn, batch: batch, steps: steps, warmup: warmup, profile: profile)
+                row.peakGFLOPs = peak.gigaflops
                 if json {
                     let data = try JSONEncoder().encode(row)
                     print(String(decoding: data, as: UTF8.self))
@@ -57,7 +63,7 @@ enum EngineBenchmark {
                           + pad(String(format: "%.1f", row.trainImagesPerSecond), 13, right: true)
                           + pad(String(format: "%.1f", row.inferImagesPerSecond), 13, right: true)
                           + pad(String(format: "%.1f", row.trainGFLOPs), 10, right: true)
-                          + pad(String(format: "%.0f%%", 100 * row.trainGFLOPs / machinePeakGFLOPs), 10, right: true)
+                          + pad(String(format: "%.0f%%", 100 * row.trainGFLOPs / peak.gigaflops), 10, right: true)
                           + pad(String(format: "%.0f", row.peakRSSMiB), 10, right: true))
                 }
                 fflush(stdout)
@@ -100,7 +106,7 @@ enum EngineBenchmark {
         let infer = Double(steps * batch) / Date().timeIntervalSince(t0)
         return Row(model: "ResNet-\(depth)", depth: depth, bn: bn, batch: batch, trainImagesPerSecond: train,
                    inferImagesPerSecond: infer, peakRSSMiB: peakRSSMiB(),
-                   trainGFLOPs: train * trainingFLOPsPerImage(config) / 1e9)
+                   trainGFLOPs: train * trainingFLOPsPerImage(config) / 1e9, peakGFLOPs: .nan)
     }
 
     /// Multiply-adds ×2 of the convolutions and the linear layer, ×3 for training (forward, backward-data,
@@ -113,9 +119,6 @@ enum EngineBenchmark {
         }
         return f + 3 * 2.0 * Double(config.featureChannels * config.classes)
     }
-
-    /// DESIGN.md §6: 2 cores × 32 FLOP/cycle × ~3.65 GHz.
-    static let machinePeakGFLOPs = 234.0
 
     static func pad(_ s: String, _ width: Int, right: Bool = false) -> String {
         let fill = String(repeating: " ", count: max(0, width - s.count))

@@ -161,6 +161,21 @@ final class FastLayerTests: XCTestCase {
         check("channel variances", mom.variance, rs.map { 1 / ($0 * $0) }, tol: 1e-6)
     }
 
+    /// The 16-lane ReLU mask against the scalar rule g · [y > 0], on a count with a scalar tail, with
+    /// zeros, negatives, NaN in y, and enough elements to split across two threads.
+    func testReluMask() {
+        for n in [5, 16 * 3 + 7, 1 << 17] {
+            let y = randomDoubles(n, seed: 7).enumerated().map { $0.offset % 11 == 0 ? 0 : ($0.offset % 13 == 0 ? .nan : $0.element) }
+            let g = randomDoubles(n, seed: 8)
+            let expected = zip(g, y).map { $1 > 0 ? $0 : 0 }
+            for threads in [1, 2] {
+                let gb = FloatBuffer(g.map(Float.init))
+                Blocked.reluMask(hold(gb), hold(FloatBuffer(y.map(Float.init))), count: n, threads: threads)
+                XCTAssertEqual(gb.array.map(Double.init), expected.map { Double(Float($0)) }, "n \(n), \(threads) thread(s)")
+            }
+        }
+    }
+
     func testHead() {
         let (B, C, K) = (4, 8, 10)
         let f = randomDoubles(B * C, seed: 1), w = randomDoubles(K * C, seed: 2), b = randomDoubles(K, seed: 3)
