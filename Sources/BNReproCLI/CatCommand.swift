@@ -53,10 +53,9 @@ struct CatCommand: RegistryCommand {
     static func render(_ url: URL, name: String) throws -> String {
         // Array files are read by their readers, whose errors name the file.
         if name.hasSuffix(".safetensors") { return ArraySummary.safeTensors(try SafeTensors.read(from: url)) }
+        if name.hasSuffix(".npy") { return try ArraySummary.npy(NPY.read(from: url)) }
         let data = try Data(contentsOf: url)
-        if name.hasSuffix(".npy") || data.starts(with: [0x93] + Array("NUMPY".utf8)) {
-            return try ArraySummary.npy(NPY.read(from: url))
-        }
+        if data.starts(with: [0x93] + Array("NUMPY".utf8)) { return try ArraySummary.npy(NPY.read(from: url)) }
         if name.hasSuffix(".json"), let value = try? JSONParser.parse(data) { return value.prettyText() }
         if let text = String(data: data, encoding: .utf8), !text.contains("\u{0}") { return text }
         return "binary, \(data.count) bytes (\(name.isEmpty ? "unnamed" : name)); not printed"

@@ -96,6 +96,13 @@ final class PublishPathTests: XCTestCase {
         // A symlink that stays inside the project, and a directory not made yet, are fine.
         XCTAssertEqual(message(pipeline(publish: "inside/figures"), fromDisk: true), "no error")
         XCTAssertEqual(message(pipeline(publish: "new/figures"), fromDisk: true), "no error")
+        // At publish time the output's own name is checked too: a file that is a symlink out is refused.
+        try fm.createDirectory(at: project.appendingPathComponent("figs"), withIntermediateDirectories: true)
+        try fm.createSymbolicLink(at: project.appendingPathComponent("figs/out.txt"), withDestinationURL: outside.appendingPathComponent("victim"))
+        try Data("x".utf8).write(to: outside.appendingPathComponent("victim"))
+        XCTAssertEqual(PublishPath.escapingSymlink("figs/out.txt", in: project),
+                       "'\(project.path)/figs/out.txt' is a symlink to '\(outside.path)/victim', outside the project directory '\(project.path)'")
+        XCTAssertNil(PublishPath.escapingSymlink("figs/other.txt", in: project))
     }
 
     /// The pipeline loads while figures/ is a plain name; by the time the stage publishes, figures/ is
