@@ -45,7 +45,7 @@ let package = Package(
         .executableTarget(name: "bnrepro-bench", dependencies: ["Pipeline", "NN", "Tensor", "Datasets", "CPeak"], swiftSettings: swift5),
 
         // Small stage kinds for the pipeline's own tests, and a CLI binary that knows them.
-        .target(name: "PipelineTestKinds", dependencies: ["Pipeline"], path: "Tests/Support/PipelineTestKinds",
+        .target(name: "PipelineTestKinds", dependencies: ["Pipeline", "ArrayFormats"], path: "Tests/Support/PipelineTestKinds",
                 swiftSettings: swift5),
         // Archives with known pixels and a loopback HTTP server, for the Datasets and Experiments tests.
         .target(name: "DatasetsTestSupport", dependencies: ["CZlib"], path: "Tests/Support/DatasetsTestSupport",

@@ -37,6 +37,9 @@ public enum NPYError: Error, CustomStringConvertible, Equatable {
     case notNPY(String)
     case unsupportedVersion(major: UInt8, minor: UInt8)
     case malformedHeader(String)
+    case headerTooLarge(bytes: Int)
+    case negativeDimension(shape: [Int])
+    case shapeOverflow(shape: [Int])
     case unsupportedDType(String)
     case fortranOrder
     case sizeMismatch(expectedBytes: Int, gotBytes: Int)
@@ -50,6 +53,10 @@ public enum NPYError: Error, CustomStringConvertible, Equatable {
         case .unsupportedVersion(let major, let minor):
             return "unsupported .npy format version \(major).\(minor) (this reader knows 1.0, 2.0 and 3.0)"
         case .malformedHeader(let why): return ".npy header is malformed: \(why)"
+        case .headerTooLarge(let n):
+            return ".npy header is \(n) bytes; a header may have at most \(HeaderLimits.maxHeaderBytes) bytes (1 MB)"
+        case .negativeDimension(let shape): return ".npy shape \(shape) has a negative dimension"
+        case .shapeOverflow(let shape): return ".npy shape \(shape) has more elements than an Int can count"
         case .unsupportedDType(let d):
             return ".npy dtype '\(d)' is not supported (use uint8, int32, float32 or float64, little-endian)"
         case .fortranOrder: return ".npy array is in Fortran order; only C order is supported (save with np.ascontiguousarray)"
@@ -68,11 +75,11 @@ public struct NPYArray: Equatable, Sendable {
     /// Little-endian element bytes in C (row-major) order.
     public let bytes: [UInt8]
 
-    public var count: Int { shape.reduce(1, *) }
+    /// The element count; the initialiser checked that the shape's product is exactly this.
+    public var count: Int { bytes.count / dtype.byteSize }
 
     public init(shape: [Int], dtype: NPYDType, bytes: [UInt8]) throws {
-        guard shape.allSatisfy({ $0 >= 0 }) else { throw NPYError.malformedHeader("negative dimension in \(shape)") }
-        let expected = shape.reduce(1, *) * dtype.byteSize
+        let expected = try NPYArray.checked(HeaderLimits.byteCount(shape, elementSize: dtype.byteSize), shape)
         guard expected == bytes.count else { throw NPYError.sizeMismatch(expectedBytes: expected, gotBytes: bytes.count) }
         self.shape = shape
         self.dtype = dtype
@@ -80,25 +87,38 @@ public struct NPYArray: Equatable, Sendable {
     }
 
     public init(uint8 values: [UInt8], shape: [Int]) throws {
-        guard shape.reduce(1, *) == values.count else { throw NPYError.shapeMismatch(elements: values.count, shape: shape) }
+        guard try NPYArray.elementCount(shape) == values.count else { throw NPYError.shapeMismatch(elements: values.count, shape: shape) }
         try self.init(shape: shape, dtype: .uint8, bytes: values)
     }
 
     public init(int32 values: [Int32], shape: [Int]) throws {
-        guard shape.reduce(1, *) == values.count else { throw NPYError.shapeMismatch(elements: values.count, shape: shape) }
+        guard try NPYArray.elementCount(shape) == values.count else { throw NPYError.shapeMismatch(elements: values.count, shape: shape) }
         try self.init(shape: shape, dtype: .int32, bytes: NPYArray.littleEndianBytes(values.map { $0.littleEndian }))
     }
 
     public init(float32 values: [Float], shape: [Int]) throws {
-        guard shape.reduce(1, *) == values.count else { throw NPYError.shapeMismatch(elements: values.count, shape: shape) }
+        guard try NPYArray.elementCount(shape) == values.count else { throw NPYError.shapeMismatch(elements: values.count, shape: shape) }
         try self.init(shape: shape, dtype: .float32,
                       bytes: NPYArray.littleEndianBytes(values.map { $0.bitPattern.littleEndian }))
     }
 
     public init(float64 values: [Double], shape: [Int]) throws {
-        guard shape.reduce(1, *) == values.count else { throw NPYError.shapeMismatch(elements: values.count, shape: shape) }
+        guard try NPYArray.elementCount(shape) == values.count else { throw NPYError.shapeMismatch(elements: values.count, shape: shape) }
         try self.init(shape: shape, dtype: .float64,
                       bytes: NPYArray.littleEndianBytes(values.map { $0.bitPattern.littleEndian }))
+    }
+
+    /// The element count of a shape from a header or a caller, as an error when it has none.
+    static func elementCount(_ shape: [Int]) throws -> Int {
+        try checked(HeaderLimits.elementCount(shape), shape)
+    }
+
+    private static func checked(_ result: Result<Int, HeaderLimits.ShapeProblem>, _ shape: [Int]) throws -> Int {
+        switch result {
+        case .success(let n): return n
+        case .failure(.negativeDimension): throw NPYError.negativeDimension(shape: shape)
+        case .failure(.overflow): throw NPYError.shapeOverflow(shape: shape)
+        }
     }
 
     public func uint8Values() throws -> [UInt8] {
@@ -196,6 +216,8 @@ public enum NPY {
         default:
             throw NPYError.unsupportedVersion(major: major, minor: minor)
         }
+        // Checked before the header is sliced or parsed: a 4 GB length must not become a 4 GB string.
+        guard headerLength <= HeaderLimits.maxHeaderBytes else { throw NPYError.headerTooLarge(bytes: headerLength) }
         guard file.count >= headerStart + headerLength else {
             throw NPYError.malformedHeader("header claims \(headerLength) bytes but the file ends first")
         }
@@ -295,10 +317,13 @@ private struct HeaderParser {
             skipSpace()
             if peek() == ")" { i += 1; return dims }
             var digits = ""
-            while let c = peek(), c.isNumber { digits.append(c); i += 1 }
+            // A sign is read so that a negative dimension gets its own error rather than "not an integer".
+            if peek() == "-" { digits.append("-"); i += 1 }
+            while let c = peek(), c.isASCII, c.isNumber { digits.append(c); i += 1 }
             // NumPy may write "10L" on Python 2.
             if peek() == "L" { i += 1 }
-            guard let n = Int(digits) else { throw NPYError.malformedHeader("shape has a non-integer dimension") }
+            guard !digits.isEmpty, digits != "-" else { throw NPYError.malformedHeader("shape has a non-integer dimension") }
+            guard let n = Int(digits) else { throw NPYError.malformedHeader("shape dimension \(digits) does not fit in an Int") }
             dims.append(n)
             skipSpace()
             if peek() == "," { i += 1 }

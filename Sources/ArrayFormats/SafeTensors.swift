@@ -27,21 +27,37 @@ public enum SafeTensorsDType: String, Sendable, CaseIterable {
 public enum SafeTensorsError: Error, CustomStringConvertible, Equatable {
     case truncated(String)
     case malformedHeader(String)
+    case headerTooLarge(bytes: UInt64)
     case unsupportedDType(name: String, dtype: String)
-    case badOffsets(name: String)
+    case negativeDimension(name: String, shape: [Int])
+    case shapeOverflow(name: String, shape: [Int])
+    case badOffsets(name: String, begin: Int, end: Int)
+    case offsetsPastEnd(name: String, end: Int, dataBytes: Int)
+    case sizeMismatch(name: String, bytes: Int, expected: Int)
+    case overlapping(name: String, other: String)
     case missingTensor(String)
     case wrongDType(name: String, expected: SafeTensorsDType, got: SafeTensorsDType)
     case shapeMismatch(name: String, elements: Int, shape: [Int])
+    case io(path: String, message: String)
 
     public var description: String {
         switch self {
         case .truncated(let why): return "safetensors file is truncated: \(why)"
         case .malformedHeader(let why): return "safetensors header is malformed: \(why)"
+        case .headerTooLarge(let n):
+            return "safetensors header is \(n) bytes; a header may have at most \(HeaderLimits.maxHeaderBytes) bytes (1 MB)"
         case .unsupportedDType(let n, let d): return "tensor '\(n)' has dtype \(d); supported: F32, F64, I32, I64, U8"
-        case .badOffsets(let n): return "tensor '\(n)' has data_offsets outside the file or not matching its shape"
+        case .negativeDimension(let n, let shape): return "tensor '\(n)' has shape \(shape), with a negative dimension"
+        case .shapeOverflow(let n, let shape): return "tensor '\(n)' has shape \(shape), with more elements than an Int can count"
+        case .badOffsets(let n, let b, let e): return "tensor '\(n)' has data_offsets [\(b), \(e)]; they need 0 ≤ begin ≤ end"
+        case .offsetsPastEnd(let n, let e, let d):
+            return "tensor '\(n)' ends at byte \(e) of the data, past its end (the data is \(d) bytes)"
+        case .sizeMismatch(let n, let b, let e): return "tensor '\(n)' has \(b) bytes of data but its dtype and shape need \(e)"
+        case .overlapping(let n, let o): return "tensors '\(o)' and '\(n)' overlap in the data"
         case .missingTensor(let n): return "no tensor named '\(n)' in the safetensors file"
         case .wrongDType(let n, let e, let g): return "tensor '\(n)' holds \(g.rawValue), \(e.rawValue) was expected"
         case .shapeMismatch(let n, let e, let s): return "tensor '\(n)': \(e) elements do not fill shape \(s)"
+        case .io(let path, let message): return "\(path): \(message)"
         }
     }
 }
@@ -57,14 +73,14 @@ public struct SafeTensor: Equatable, Sendable {
     }
 
     public init(float32 values: [Float], shape: [Int]) throws {
-        guard values.count == shape.reduce(1, *) else {
+        guard values.count == (try? HeaderLimits.elementCount(shape).get()) else {
             throw SafeTensorsError.shapeMismatch(name: "?", elements: values.count, shape: shape)
         }
         self.init(dtype: .float32, shape: shape, bytes: values.withUnsafeBytes { Array($0) })
     }
 
     public init(float64 values: [Double], shape: [Int]) throws {
-        guard values.count == shape.reduce(1, *) else {
+        guard values.count == (try? HeaderLimits.elementCount(shape).get()) else {
             throw SafeTensorsError.shapeMismatch(name: "?", elements: values.count, shape: shape)
         }
         self.init(dtype: .float64, shape: shape, bytes: values.withUnsafeBytes { Array($0) })
@@ -78,6 +94,23 @@ public struct SafeTensor: Equatable, Sendable {
     public func float64Values() throws -> [Double] {
         guard dtype == .float64 else { throw SafeTensorsError.wrongDType(name: "?", expected: .float64, got: dtype) }
         return bytes.withUnsafeBytes { Array($0.bindMemory(to: Double.self)) }
+    }
+
+    /// Every element as a Double, whatever the dtype (an int64 beyond 2^53 rounds): for summaries.
+    public func doubleValues() -> [Double] {
+        let size = dtype.byteSize, dtype = self.dtype
+        return bytes.withUnsafeBytes { raw in
+            (0..<(raw.count / size)).map { i in
+                let o = i * size
+                switch dtype {
+                case .float32: return Double(Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: o, as: UInt32.self))))
+                case .float64: return Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: o, as: UInt64.self)))
+                case .int32: return Double(Int32(littleEndian: raw.loadUnaligned(fromByteOffset: o, as: Int32.self)))
+                case .int64: return Double(Int64(littleEndian: raw.loadUnaligned(fromByteOffset: o, as: Int64.self)))
+                case .uint8: return Double(raw[o])
+                }
+            }
+        }
     }
 }
 
@@ -102,7 +135,7 @@ public enum SafeTensors {
         let names = file.tensors.keys.sorted()
         for name in names {
             guard let t = file.tensors[name] else { continue }
-            guard t.bytes.count == t.shape.reduce(1, *) * t.dtype.byteSize else {
+            guard t.bytes.count == (try? HeaderLimits.byteCount(t.shape, elementSize: t.dtype.byteSize).get()) else {
                 throw SafeTensorsError.shapeMismatch(name: name, elements: t.bytes.count / t.dtype.byteSize, shape: t.shape)
             }
             header[name] = ["dtype": t.dtype.rawValue, "shape": t.shape, "data_offsets": [offset, offset + t.bytes.count]]
@@ -120,10 +153,14 @@ public enum SafeTensors {
         return out
     }
 
+    /// A file from its bytes. Every size in the header is checked before it is used: the header's
+    /// length, each shape's product and each tensor's offsets, so a hostile file is an error, never a
+    /// trap or a huge allocation.
     public static func decode(_ bytes: [UInt8]) throws -> SafeTensorsFile {
         guard bytes.count >= 8 else { throw SafeTensorsError.truncated("\(bytes.count) bytes, fewer than the 8-byte length") }
         var n: UInt64 = 0
         for i in 0..<8 { n |= UInt64(bytes[i]) << (8 * UInt64(i)) }
+        guard n <= UInt64(HeaderLimits.maxHeaderBytes) else { throw SafeTensorsError.headerTooLarge(bytes: n) }
         guard n <= UInt64(bytes.count - 8) else {
             throw SafeTensorsError.truncated("header length \(n) exceeds the \(bytes.count - 8) bytes that follow")
         }
@@ -134,6 +171,7 @@ public enum SafeTensors {
         }
         guard let dict = object as? [String: Any] else { throw SafeTensorsError.malformedHeader("not a JSON object") }
         var file = SafeTensorsFile()
+        var extents: [TensorExtent] = []
         for (name, value) in dict {
             if name == "__metadata__" {
                 guard let meta = value as? [String: String] else {
@@ -142,25 +180,54 @@ public enum SafeTensors {
                 file.metadata = meta
                 continue
             }
-            guard let entry = value as? [String: Any], let d = entry["dtype"] as? String,
-                  let shape = (entry["shape"] as? [NSNumber])?.map({ $0.intValue }),
-                  let offs = (entry["data_offsets"] as? [NSNumber])?.map({ $0.intValue }), offs.count == 2 else {
+            guard let entry = value as? [String: Any], let d = entry["dtype"] as? String else {
                 throw SafeTensorsError.malformedHeader("entry '\(name)' lacks dtype, shape or data_offsets")
             }
+            guard let shape = integers(entry["shape"]) else {
+                throw SafeTensorsError.malformedHeader("entry '\(name)': shape must be an array of integers")
+            }
+            guard let offsets = integers(entry["data_offsets"]), offsets.count == 2 else {
+                throw SafeTensorsError.malformedHeader("entry '\(name)': data_offsets must be two integers")
+            }
             guard let dtype = SafeTensorsDType(rawValue: d) else { throw SafeTensorsError.unsupportedDType(name: name, dtype: d) }
-            let begin = headerEnd + offs[0], end = headerEnd + offs[1]
-            guard offs[0] >= 0, begin <= end, end <= bytes.count,
-                  end - begin == shape.reduce(1, *) * dtype.byteSize else { throw SafeTensorsError.badOffsets(name: name) }
+            let extent = try TensorExtent(name: name, shape: shape, dtype: dtype, offsets: offsets, dataBytes: bytes.count - headerEnd)
+            extents.append(extent)
+            // The offsets are within the data, so these sums cannot overflow; they are checked all the same,
+            // because they come from the file.
+            guard let begin = HeaderLimits.sum(headerEnd, extent.begin), let end = HeaderLimits.sum(headerEnd, extent.end) else {
+                throw SafeTensorsError.offsetsPastEnd(name: name, end: extent.end, dataBytes: bytes.count - headerEnd)
+            }
             file.tensors[name] = SafeTensor(dtype: dtype, shape: shape, bytes: Array(bytes[begin..<end]))
         }
+        try TensorExtent.checkDisjoint(extents)
         return file
+    }
+
+    /// The integers of a JSON array, or nil when it is not one or an element is not an integer that
+    /// fits in an Int (1e30, 2.5, "3"). Read from the number's text, so no conversion can trap or round.
+    private static func integers(_ value: Any?) -> [Int]? {
+        guard let items = value as? [Any] else { return nil }
+        var result: [Int] = []
+        result.reserveCapacity(items.count)
+        for item in items {
+            guard let number = item as? NSNumber, let n = Int(number.stringValue) else { return nil }
+            result.append(n)
+        }
+        return result
     }
 
     public static func write(_ file: SafeTensorsFile, to url: URL) throws {
         try AtomicFile.write(try encode(file), to: url)
     }
 
+    /// The file at `url`; every error names its path.
     public static func read(from url: URL) throws -> SafeTensorsFile {
-        try decode(Array(try Data(contentsOf: url)))
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            throw SafeTensorsError.io(path: url.path, message: "cannot read: \(error.localizedDescription)")
+        }
+        do { return try decode(Array(data)) } catch let error as SafeTensorsError {
+            throw SafeTensorsError.io(path: url.path, message: error.description)
+        }
     }
 }

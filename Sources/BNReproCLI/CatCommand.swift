@@ -6,8 +6,8 @@ import Pipeline
 struct CatCommand: RegistryCommand {
     static let configuration = CommandConfiguration(
         commandName: "cat",
-        abstract: "Print one cached artifact: JSON and CSV as text, .npy as a summary (dtype, shape, min, max, mean, first values).",
-        discussion: "Examples: bnrepro cat decode:classes.json    bnrepro cat 3fa9c2d1e0b4")
+        abstract: "Print one cached artifact: JSON and CSV as text, .npy and .safetensors as summaries (dtype, shape, min, max, mean).",
+        discussion: "Examples: bnrepro cat decode:classes.json    bnrepro cat train@bn,lr=0.1,seed=0:final.safetensors    bnrepro cat 3fa9c2d1e0b4")
 
     @OptionGroup var options: PipelineOptions
     @Argument(help: "<stage>:<output>, or an object digest (a unique prefix of 8 or more characters).") var artifact: String
@@ -51,31 +51,13 @@ struct CatCommand: RegistryCommand {
     }
 
     static func render(_ url: URL, name: String) throws -> String {
+        // Array files are read by their readers, whose errors name the file.
+        if name.hasSuffix(".safetensors") { return ArraySummary.safeTensors(try SafeTensors.read(from: url)) }
+        if name.hasSuffix(".npy") { return try ArraySummary.npy(NPY.read(from: url)) }
         let data = try Data(contentsOf: url)
-        if name.hasSuffix(".npy") || data.starts(with: [0x93] + Array("NUMPY".utf8)) {
-            return try npySummary(NPY.decode([UInt8](data)))
-        }
+        if data.starts(with: [0x93] + Array("NUMPY".utf8)) { return try ArraySummary.npy(NPY.read(from: url)) }
         if name.hasSuffix(".json"), let value = try? JSONParser.parse(data) { return value.prettyText() }
         if let text = String(data: data, encoding: .utf8), !text.contains("\u{0}") { return text }
         return "binary, \(data.count) bytes (\(name.isEmpty ? "unnamed" : name)); not printed"
-    }
-
-    static func npySummary(_ array: NPYArray) throws -> String {
-        let values: [Double]
-        switch array.dtype {
-        case .uint8: values = try array.uint8Values().map(Double.init)
-        case .int32: values = try array.int32Values().map(Double.init)
-        case .float32: values = try array.float32Values().map(Double.init)
-        case .float64: values = try array.float64Values()
-        }
-        var lines = ["dtype \(String(describing: array.dtype)), shape (\(array.shape.map(String.init).joined(separator: ", "))), \(values.count) values"]
-        let finite = values.filter(\.isFinite)
-        if let lo = finite.min(), let hi = finite.max() {
-            let mean = finite.reduce(0, +) / Double(finite.count)
-            lines.append(String(format: "min %.6g, max %.6g, mean %.6g", lo, hi, mean))
-        }
-        if finite.count < values.count { lines.append("\(values.count - finite.count) non-finite values") }
-        lines.append("first: " + values.prefix(10).map { String(format: "%.6g", $0) }.joined(separator: ", "))
-        return lines.joined(separator: "\n")
     }
 }

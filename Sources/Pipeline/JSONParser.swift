@@ -15,6 +15,10 @@ public struct JSONParser {
     private let file: String
     private var index = 0
 
+    /// The deepest nesting of objects and arrays accepted. pipeline.json needs about 5 levels; the limit
+    /// keeps a hostile document from exhausting the stack of this recursive parser.
+    public static let maxDepth = 64
+
     public static func parse(_ data: Data, file: String = "<input>") throws -> JSONValue {
         var parser = JSONParser(bytes: [UInt8](data), file: file)
         parser.skipWhitespace()
@@ -48,7 +52,6 @@ public struct JSONParser {
     }
 
     private mutating func parseValue(depth: Int) throws -> JSONValue {
-        guard depth < 512 else { throw error("nesting too deep") }
         guard let c = current else { throw error("unexpected end of input, expected a value") }
         switch c {
         case UInt8(ascii: "{"): return try parseObject(depth: depth)
@@ -69,7 +72,13 @@ public struct JSONParser {
         }
     }
 
+    /// Before a container at `depth` (the number enclosing it) is entered.
+    private func checkDepth(_ depth: Int) throws {
+        guard depth < JSONParser.maxDepth else { throw error("objects and arrays nested deeper than \(JSONParser.maxDepth) levels") }
+    }
+
     private mutating func parseObject(depth: Int) throws -> JSONValue {
+        try checkDepth(depth)
         index += 1
         var object = JSONObject()
         skipWhitespace()
@@ -96,6 +105,7 @@ public struct JSONParser {
     }
 
     private mutating func parseArray(depth: Int) throws -> JSONValue {
+        try checkDepth(depth)
         index += 1
         var items: [JSONValue] = []
         skipWhitespace()

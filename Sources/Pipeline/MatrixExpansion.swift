@@ -3,10 +3,16 @@ import Foundation
 /// Turns raw stage objects into resolved stages: one per matrix combination, params checked against
 /// the kind's declaration (defaults filled in), deps expanded to concrete stage names.
 enum MatrixExpansion {
+    /// The most stages a pipeline (or one matrix) may expand to. The paper's pipeline has about 60; a
+    /// matrix of ten axes of ten values would be 10^10 stages and exhaust memory while being expanded.
+    static let maxStages = 10_000
+
     static func expand(_ raw: [JSONObject], defaults: JSONObject = JSONObject(), file: String,
                        registry: KindRegistry) throws -> [ResolvedStage] {
+        try checkSize(raw, file: file)
         var groups: [String: [String]] = [:]
         var pending: [(stage: JSONObject, name: String, group: String, kind: any StageKind, params: JSONObject)] = []
+        var names = Set<String>()
         for stage in raw {
             let group = stage["name"]?.stringValue ?? ""
             guard let kindName = stage["kind"]?.stringValue else {
@@ -41,7 +47,7 @@ enum MatrixExpansion {
                 }
                 let name = label.isEmpty ? group : "\(group)@\(label.joined(separator: ","))"
                 guard PipelineDocument.isSafeName(name) else { throw PipelineError.invalidName(file: file, name: name) }
-                guard !pending.contains(where: { $0.name == name }) else { throw PipelineError.duplicateStage(file: file, name: name) }
+                guard names.insert(name).inserted else { throw PipelineError.duplicateStage(file: file, name: name) }
                 let resolved = try ParameterCheck.resolve(params, kind: kind, stage: name, file: file)
                 groups[group, default: []].append(name)
                 pending.append((stage, name, group, kind, resolved))
@@ -52,7 +58,7 @@ enum MatrixExpansion {
             for dep in entry.stage["deps"]?.arrayValue?.compactMap(\.stringValue) ?? [] {
                 if let members = groups[dep] {
                     deps.append(contentsOf: members)
-                } else if pending.contains(where: { $0.name == dep }) {
+                } else if names.contains(dep) {
                     deps.append(dep)
                 } else {
                     let known = Array(groups.keys) + pending.map(\.name)
@@ -89,6 +95,33 @@ enum MatrixExpansion {
     static func labelText(_ value: JSONValue) -> String {
         if case .string(let s) = value { return s }
         return value.canonicalText
+    }
+
+    /// Counts the stages from the product of each matrix's axis lengths, before any is expanded: a
+    /// matrix, or the whole pipeline, beyond `maxStages` is an error naming the stage and its axes.
+    static func checkSize(_ raw: [JSONObject], file: String) throws {
+        var total = 0
+        for stage in raw {
+            let group = stage["name"]?.stringValue ?? ""
+            var count = 1
+            var lengths: [String] = []
+            for (key, values) in stage["matrix"]?.objectValue?.pairs ?? [] {
+                let length = values.arrayValue?.count ?? 1
+                lengths.append("\(key): \(length)")
+                let (product, overflow) = count.multipliedReportingOverflow(by: length)
+                count = overflow ? Int.max : product
+            }
+            if count > maxStages {
+                let size = count == Int.max ? "more than \(Int.max)" : "\(count)"
+                throw PipelineError.invalidField(file: file, location: "stage '\(group)', field 'matrix'",
+                    problem: "expands to \(size) stages (\(lengths.joined(separator: " × "))), more than the limit of \(maxStages)")
+            }
+            total += count
+            if total > maxStages {
+                throw PipelineError.invalidField(file: file, location: "stage '\(group)'",
+                    problem: "the pipeline expands to more than \(maxStages) stages by this stage, the limit")
+            }
+        }
     }
 
     private static func combinations(_ matrix: JSONValue?, stage: String, file: String) throws -> [[(String, JSONValue)]] {

@@ -5,8 +5,9 @@ import Foundation
 /// `defaults.<param>` (or `defaults` with an object) changes the pipeline's defaults. An object given
 /// for a whole `params` or `defaults` is merged into it, so one line can set several params.
 public enum Overrides {
+    /// `directory` is the project directory, for the check of a `publish` override (nil: lexical only).
     static func apply(_ overrides: [(path: String, value: JSONValue)], to stages: inout [JSONObject],
-                      defaults: inout JSONObject, origin: String) throws {
+                      defaults: inout JSONObject, origin: String, directory: URL? = nil) throws {
         let names = stages.map { $0["name"]?.stringValue ?? "" }
         for (path, value) in overrides {
             if path == "defaults" || path.hasPrefix("defaults.") {
@@ -28,6 +29,11 @@ public enum Overrides {
             var stage = JSONValue.object(stages[i])
             try set(&stage, path: rest[...], value: value, fullPath: path)
             if let object = stage.objectValue { stages[i] = object }
+            if field == "publish" {
+                try PublishPath.validate(stages[i]["publish"], directory: directory) {
+                    PipelineError.badOverride(path: path, problem: "\(origin): stage '\(names[i])', field 'publish': \($0)")
+                }
+            }
         }
     }
 

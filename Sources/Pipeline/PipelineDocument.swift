@@ -4,6 +4,8 @@ import Foundation
 /// Validation here is about shape; kinds, params and deps are checked when resolving.
 public struct PipelineDocument: Sendable {
     public let file: String
+    /// The directory the file is in, which `publish` paths are relative to; nil when parsed from bytes.
+    public let directory: URL?
     public let defaultProfile: String
     /// Profile name → ordered overrides (dotted path → value).
     public let profiles: [String: [(path: String, value: JSONValue)]]
@@ -17,15 +19,34 @@ public struct PipelineDocument: Sendable {
     static let topLevelFields = ["description", "defaultProfile", "defaults", "profiles", "stages", "figures"]
     static let stageFields = ["name", "kind", "description", "params", "deps", "matrix", "publish", "resources"]
 
+    /// The largest pipeline file read. Ours is a few kilobytes; a larger one is a mistake (a data file
+    /// passed as --pipeline) and is refused before it is read, not after it fills memory.
+    public static let maxFileBytes = 10 << 20
+
     public static func load(_ url: URL) throws -> PipelineDocument {
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw PipelineError.unreadable(file: url.path, reason: (error as NSError).localizedDescription)
-        }
-        return try parse(data, file: url.lastPathComponent)
+        let data = try readBounded(url)
+        return try parse(data, file: url.lastPathComponent, directory: url.deletingLastPathComponent())
     }
 
-    public static func parse(_ data: Data, file: String = "pipeline.json") throws -> PipelineDocument {
+    /// The file's bytes, refused by size first (from stat) and then by what a bounded read finds, for a
+    /// file that grows meanwhile or has no size (a pipe, /dev/zero).
+    private static func readBounded(_ url: URL) throws -> Data {
+        let tooLarge = { (size: String) in
+            PipelineError.unreadable(file: url.path, reason: "it is \(size); a pipeline file may be at most 10 MB (\(maxFileBytes) bytes)")
+        }
+        if let size = FileIO.size(url), size > maxFileBytes { throw tooLarge("\(size) bytes") }
+        do {
+            let handle = try FileHandle(forReadingFrom: url)
+            defer { try? handle.close() }
+            let data = try handle.read(upToCount: maxFileBytes + 1) ?? Data()
+            if data.count > maxFileBytes { throw tooLarge("more than \(maxFileBytes) bytes") }
+            return data
+        } catch let error as PipelineError { throw error } catch {
+            throw PipelineError.unreadable(file: url.path, reason: (error as NSError).localizedDescription)
+        }
+    }
+
+    public static func parse(_ data: Data, file: String = "pipeline.json", directory: URL? = nil) throws -> PipelineDocument {
         let root: JSONValue
         do { root = try JSONParser.parse(data, file: file) } catch let e as JSONSyntaxError {
             throw PipelineError.invalidJSON(e)
@@ -51,7 +72,7 @@ public struct PipelineDocument: Sendable {
         var stages: [JSONObject] = []
         var seen = Set<String>()
         for (i, value) in (stageValues + (try figureStages(top["figures"], file: file))).enumerated() {
-            let stage = try validateStage(value, index: i, file: file)
+            let stage = try validateStage(value, index: i, file: file, directory: directory)
             let name = stage["name"]?.stringValue ?? ""
             guard seen.insert(name).inserted else { throw PipelineError.duplicateStage(file: file, name: name) }
             stages.append(stage)
@@ -82,7 +103,7 @@ public struct PipelineDocument: Sendable {
             throw PipelineError.invalidField(file: file, location: "field 'defaultProfile'",
                 problem: "names '\(defaultProfile)', which is not among the profiles (\(profileNames.joined(separator: ", ")))")
         }
-        return PipelineDocument(file: file, defaultProfile: defaultProfile, profiles: profiles,
+        return PipelineDocument(file: file, directory: directory, defaultProfile: defaultProfile, profiles: profiles,
                                 profileNames: profileNames, stages: stages, defaults: defaults)
     }
 
@@ -111,7 +132,7 @@ public struct PipelineDocument: Sendable {
         } && name != "." && name != ".."
     }
 
-    private static func validateStage(_ value: JSONValue, index: Int, file: String) throws -> JSONObject {
+    private static func validateStage(_ value: JSONValue, index: Int, file: String, directory: URL?) throws -> JSONObject {
         guard case .object(let stage) = value else {
             throw PipelineError.invalidField(file: file, location: "stages[\(index)]", problem: "expected an object, got \(value.typeName)")
         }
@@ -137,6 +158,9 @@ public struct PipelineDocument: Sendable {
         try expect("kind", "a string") { $0.stringValue != nil }
         try expect("description", "a string") { $0.stringValue != nil }
         try expect("publish", "a string") { $0.stringValue != nil }
+        try PublishPath.validate(stage["publish"], directory: directory) {
+            PipelineError.invalidField(file: file, location: "\(here), field 'publish'", problem: $0)
+        }
         try expect("params", "an object") { $0.objectValue != nil }
         try expect("deps", "an array of stage names") { $0.arrayValue?.allSatisfy { $0.stringValue != nil } ?? false }
         try expect("matrix", "an object of non-empty arrays") { v in

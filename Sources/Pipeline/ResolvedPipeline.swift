@@ -34,9 +34,10 @@ public struct ResolvedPipeline: Sendable {
             guard let profileOverrides = document.profiles[profile] else {
                 throw PipelineError.unknownProfile(name: profile, known: document.profileNames)
             }
-            try Overrides.apply(profileOverrides, to: &raw, defaults: &defaults, origin: "profile '\(profile)'")
+            try Overrides.apply(profileOverrides, to: &raw, defaults: &defaults, origin: "profile '\(profile)'",
+                                directory: document.directory)
         }
-        try Overrides.apply(overrides, to: &raw, defaults: &defaults, origin: "--set")
+        try Overrides.apply(overrides, to: &raw, defaults: &defaults, origin: "--set", directory: document.directory)
         let expanded = try MatrixExpansion.expand(raw, defaults: defaults, file: document.file, registry: registry)
         let ordered = try TopologicalOrder.sort(expanded)
         let kinds = Dictionary(uniqueKeysWithValues: ordered.map { ($0.name, $0.kind.name) })

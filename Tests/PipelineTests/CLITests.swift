@@ -41,4 +41,27 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(summary.contains("dtype float32, shape (2, 2), 4 values"), summary)
         XCTAssertTrue(summary.contains("min -2, max 4, mean 1.625"), summary)
     }
+
+    func testCatSummarisesSafeTensors() throws {
+        let box = try Sandbox(#"{"stages": [{"name": "t", "kind": "test-tensors", "params": {"scale": 0.5, "note": "hello"}}]}"#)
+        XCTAssertEqual(try box.run(["run"]).status, 0)
+        let cat = try box.run(["cat", "t:weights.safetensors"])
+        XCTAssertEqual(cat.status, 0, cat.all)
+        XCTAssertEqual(cat.out, """
+            metadata:
+              note: hello
+            tensors:
+              b  F64  shape ()  1 values  min -0.5, max -0.5, mean -0.5
+              w  F32  shape (2, 3)  6 values  min 0.5, max 3, mean 1.75
+
+            """)
+        // A hostile file is an error that names it, not a crash.
+        let hostile = box.directory.appendingPathComponent("hostile.safetensors")
+        let header = #"{"w":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,8]}}"#
+        try Data((0..<8).map { UInt8(truncatingIfNeeded: header.utf8.count >> (8 * $0)) } + Array(header.utf8) + [UInt8](repeating: 0, count: 8))
+            .write(to: hostile)
+        XCTAssertThrowsError(try CatCommand.render(hostile, name: "hostile.safetensors")) { error in
+            XCTAssertEqual("\(error)", "\(hostile.path): tensor 'w' has shape [4294967296, 4294967296], with more elements than an Int can count")
+        }
+    }
 }

@@ -1,3 +1,4 @@
+import ArrayFormats
 import Foundation
 import Pipeline
 
@@ -5,7 +6,7 @@ import Pipeline
 /// $BNREPRO_TEST_COUNTER, so a test can count executions across processes.
 public enum TestKinds {
     public static var registry: KindRegistry {
-        KindRegistry([WriteKind(), ConcatKind(), FailKind(), SleepKind()])
+        KindRegistry([WriteKind(), ConcatKind(), FailKind(), SleepKind(), TensorsKind()])
     }
 
     static func count(_ context: StageContext) {
@@ -44,6 +45,23 @@ public struct ConcatKind: StageKind {
         TestKinds.count(context)
         let parts = try context.inputs.map { try String(contentsOf: $0.file("out.txt", for: context.stage), encoding: .utf8) }
         try Data(parts.joined(separator: try context.string("separator")).utf8).write(to: context.output("out.txt"))
+    }
+}
+
+/// Writes `weights.safetensors`: metadata {"note": note}, a float32 `w` of shape (2, 3) holding 1…6
+/// times `scale`, and a float64 scalar `b` = -scale.
+public struct TensorsKind: StageKind {
+    public let name = "test-tensors"
+    public let version = 1
+    public let parameters = [ParameterSpec("scale", .number, default: 1), ParameterSpec("note", .string, default: "test")]
+    public init() {}
+    public func run(_ context: StageContext) throws {
+        TestKinds.count(context)
+        let scale = try context.double("scale")
+        var file = SafeTensorsFile(metadata: ["note": try context.string("note")])
+        file.tensors["w"] = try SafeTensor(float32: (1...6).map { Float(Double($0) * scale) }, shape: [2, 3])
+        file.tensors["b"] = try SafeTensor(float64: [-scale], shape: [])
+        try SafeTensors.write(file, to: context.output("weights.safetensors"))
     }
 }
 
