@@ -36,7 +36,7 @@ public enum FigureData {
             let chosen = tables.isEmpty ? tablesOf(ran, group: group, extensions: ["json"], in: snapshot) : tables
             for table in chosen {
                 let csv = CSVText.rows(table.rows)
-                let stem = table.fileStem == group ? group : "\(group)-\(table.fileStem)"
+                let stem = table.fileStem.hasPrefix(group) ? table.fileStem : "\(group)-\(table.fileStem)"
                 let file = DataDownload(fileName: "\(name)-\(stem).csv",
                                         label: table.label + ": " + count(table.rows.count - 1, "row") + staleNote, csv: csv)
                 if csv.utf8.count > inlineLimit {
@@ -83,12 +83,13 @@ public enum FigureData {
             guard let parts = byName[id], let first = parts.first else { return nil }
             let output = String(id.prefix { $0 != "\u{1}" })
             let stem = (output as NSString).deletingPathExtension + (output.hasSuffix(".json") ? "-flattened" : "")
-            let how = output.hasSuffix(".json") ? "\(output) flattened to path,value rows" : output
+            let how = output.hasSuffix(".json") ? ", flattened to path,value rows" : " as the stage wrote it"
             if parts.count == 1 {
-                return Table(fileStem: stem, label: "\(how) of stage \(first.stage)", rows: first.rows)
+                return Table(fileStem: stem, label: "\(output) of stage \(first.stage)\(how)", rows: first.rows)
             }
             let rows = [["stage"] + first.rows[0]] + parts.flatMap { part in part.rows.dropFirst().map { [part.stage] + $0 } }
-            return Table(fileStem: stem, label: "\(how) of the \(parts.count) \(group) stages, merged with a stage column", rows: rows)
+            let merged = output.hasSuffix(".json") ? how + ", merged with a stage column" : ", merged with a stage column"
+            return Table(fileStem: stem, label: "\(output) of the \(parts.count) \(group) stages\(merged)", rows: rows)
         }
     }
 

@@ -50,12 +50,13 @@ public struct FigureSection: Sendable {
         case .upToDate:
             return ""
         case .stale(let reasons):
-            let shown: HTML = figure.record == nil ? " No earlier result is in the cache." : " Shown below: its last run, which is no longer current."
+            let shown: HTML = figure.record == nil ? " No earlier result is in the cache."
+                : " Shown below: its last run, which is no longer current; its claims are not counted in the summary."
             return "<p class=\"note stale\" role=\"note\"><strong>Stale:</strong> \(reasons.joined(separator: "; ")).\(shown) Bring it up to date with <code>\(snapshot.rerunCommand(name, force: false))</code>.</p>"
         case .neverRun:
             return "<p class=\"note never-run\" role=\"note\"><strong>Never run</strong> at profile <code>\(snapshot.pipeline.profile)</code>: this figure has no result in the cache yet. Draw it with <code>\(snapshot.rerunCommand(name, force: false))</code>.</p>"
         case .failed(let error):
-            let shown: HTML = figure.record == nil ? "" : " Shown below: its last successful run."
+            let shown: HTML = figure.record == nil ? "" : " Shown below: its last successful run; its claims are not counted in the summary."
             return "<p class=\"note failed\" role=\"note\"><strong>Failed:</strong> \(error).\(shown) <code>bnrepro show \(name)</code> has the log.</p>"
         }
     }

@@ -27,6 +27,10 @@ struct PageChecker {
         let images: [ImageFinding]?
         /// Claim ids per claims table (`data-claims` → the `data-claim` of each row), in page order.
         let tables: [String: [String]]?
+        /// The `download` names of the page's links.
+        let downloads: [String]?
+        /// The all-claims table's aria-sort after a click on its last header ("ascending" when the script works).
+        let sortedBy: String?
         let error: String?
         var overflows: Bool { (scrollWidth ?? 0) > (viewportWidth ?? 0) }
         var brokenImages: [ImageFinding] { (images ?? []).filter { !$0.decoded } }
@@ -69,6 +73,10 @@ struct PageChecker {
           list(d.querySelectorAll('table[data-claims]')).forEach(function (table) {
             r.tables[table.getAttribute('data-claims')] = list(table.querySelectorAll('tbody tr[data-claim]')).map(function (tr) { return tr.getAttribute('data-claim'); });
           });
+          r.downloads = list(d.querySelectorAll('a[download]')).map(function (a) { return a.getAttribute('download'); });
+          // The sort script ran if clicking a header sorted its table.
+          var header = d.querySelector('table[data-claims="all"] thead th:last-child'), button = header && header.querySelector('button');
+          if (button) { button.click(); r.sortedBy = header.getAttribute('aria-sort'); }
         } catch (e) { r.error = String(e); }
         results[t.label] = r;
         if (--remaining === 0) finish();

@@ -1,4 +1,5 @@
 import Foundation
+import Report
 import XCTest
 
 /// The report of a smoke-profile run, rendered in headless Chromium: no console errors, every image
@@ -64,6 +65,22 @@ final class ReportBrowserTests: XCTestCase {
             let all = frame.tables?["all"] ?? []
             XCTAssertEqual(all.count, total, "\(label): the all-claims table has a row per claim of `bnrepro claims`")
             XCTAssertEqual(Set(all), Set(ids.values.joined()), label)
+            XCTAssertEqual(frame.sortedBy, "ascending", "\(label): the sort script ran")
+            for figure in figures {
+                XCTAssertTrue(frame.downloads?.contains("\(figure)-claims.csv") == true, "\(label): \(figure)'s claims CSV")
+            }
+        }
+
+        // Each figure's claims CSV holds a header and a row per claim; every download is a CSV with data.
+        let page = try String(contentsOf: report, encoding: .utf8)
+        let downloads = Self.csvDownloads(page)
+        XCTAssertGreaterThan(downloads.count, figures.count, "claims plus analysis data")
+        for (name, csv) in downloads {
+            XCTAssertGreaterThanOrEqual(csv.split(separator: "\n").count, 2, "\(name) has a header and data")
+        }
+        for figure in figures {
+            let csv = try XCTUnwrap(downloads.first { $0.name == "\(figure)-claims.csv" }?.csv, figure)
+            XCTAssertEqual(CSVText.parse(csv).count, 1 + (ids[figure]?.count ?? 0), figure)
         }
 
         try FileManager.default.createDirectory(at: Self.artifacts, withIntermediateDirectories: true)
@@ -74,6 +91,16 @@ final class ReportBrowserTests: XCTestCase {
         }
         try? FileManager.default.removeItem(at: Self.artifacts.appendingPathComponent("index.html"))
         try FileManager.default.copyItem(at: report, to: Self.artifacts.appendingPathComponent("index.html"))
+    }
+
+    /// The CSV links of a page: `download` name and decoded text.
+    static func csvDownloads(_ page: String) -> [(name: String, csv: String)] {
+        let prefix = "<a href=\"data:text/csv;charset=utf-8;base64,"
+        return page.components(separatedBy: prefix).dropFirst().compactMap { chunk in
+            guard let quote = chunk.firstIndex(of: "\""), let data = Data(base64Encoded: String(chunk[..<quote])),
+                  let name = chunk.components(separatedBy: "download=\"").dropFirst().first?.prefix(while: { $0 != "\"" }) else { return nil }
+            return (String(name), String(decoding: data, as: UTF8.self))
+        }
     }
 
     /// The checks can fail: a corrupted image, an element wider than the phone, and a script error are each caught.
