@@ -12,6 +12,8 @@ enum ReportAssets {
     .scroll { overflow-x: auto; max-width: 100%; margin: .5rem 0; }
     .scroll:focus { outline: 2px solid #1a5fb4; }
     table { border-collapse: collapse; font-size: .9rem; }
+    /* Claims keep readable columns on a phone: their table scrolls sideways in its box instead. */
+    table.claims { min-width: 40rem; }
     caption { text-align: left; font-weight: bold; padding: .25rem 0; }
     th, td { border: 1px solid #c8c8c8; padding: .3rem .5rem; text-align: left; vertical-align: top; }
     thead th { background: #f0f0f0; }

@@ -18,8 +18,9 @@ public struct ReportSnapshot: Sendable {
                 generated: Date = Date()) throws {
         self.pipeline = pipeline
         self.store = store
-        stages = StageSnapshot.gather(pipeline, store: store)
-        claims = try CachedClaims(states: StatusReport(pipeline: pipeline, store: store).states(), store: store)
+        let states = StatusReport(pipeline: pipeline, store: store).states()
+        stages = StageSnapshot.gather(states, store: store)
+        claims = try CachedClaims(states: states, store: store)
         self.generated = generated
         commit = GitInfo.commit(in: projectDirectory)
         self.assignments = assignments

@@ -42,13 +42,13 @@ public struct StageSnapshot: Sendable {
     public var isCurrent: Bool { condition == .upToDate }
 
     /// Reads every stage's state from the cache; a failure counts only if newer than the last success.
-    public static func gather(_ pipeline: ResolvedPipeline, store: CacheStore) -> [StageSnapshot] {
+    public static func gather(_ states: [(stage: ResolvedStage, state: StatusReport.State)], store: CacheStore) -> [StageSnapshot] {
         var latestFailure: [String: ActionRecord] = [:]
         for failure in store.allFailureKeys().compactMap(store.failure) {
             if let seen = latestFailure[failure.stage], seen.finished >= failure.finished { continue }
             latestFailure[failure.stage] = failure
         }
-        return StatusReport(pipeline: pipeline, store: store).states().map { stage, state in
+        return states.map { stage, state in
             let last = store.lastKey(ofStage: stage.name).flatMap(store.record)
             switch state {
             case .upToDate(let key):
