@@ -2,7 +2,9 @@
 SWIFT       ?= swift
 RELEASE     := -c release
 BIN         := .build/release
-APT_PACKAGES := libopenblas-dev libdnnl-dev libcairo2-dev libpng-dev zlib1g-dev fonts-dejavu-core pkg-config python3-numpy
+# graphviz draws the report's DAG; chromium renders the report in the browser test (ReportTests).
+APT_PACKAGES := libopenblas-dev libdnnl-dev libcairo2-dev libpng-dev zlib1g-dev fonts-dejavu-core pkg-config python3-numpy \
+                graphviz chromium
 
 .PHONY: deps build test test-slurm figures bench bench-torch clean
 
@@ -44,6 +46,7 @@ LOCAL_DATA := $(if $(CIFAR10),--set download.params.url=file://$(abspath $(CIFAR
 figures: build
 	$(BIN)/bnrepro run --profile $(PROFILE) -j $(JOBS) $(RUN_ARGS) $(LOCAL_DATA)
 	$(BIN)/bnrepro claims --profile $(PROFILE) $(LOCAL_DATA)
+	$(BIN)/bnrepro report --profile $(PROFILE) $(LOCAL_DATA)
 
 bench: build
 	OMP_NUM_THREADS=2 $(BIN)/bnrepro-bench

@@ -36,7 +36,9 @@ let package = Package(
                 swiftSettings: swift5),
         .target(name: "Experiments", dependencies: ["ArrayFormats", "Pipeline", "NN", "Tensor", "Datasets", "Plot", "Statistics"],
                 swiftSettings: swift5),
-        .target(name: "BNReproCLI", dependencies: ["Pipeline", "ArrayFormats", "Plot", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+        // The HTML report of the cache (`bnrepro report`): reads records, writes one self-contained page.
+        .target(name: "Report", dependencies: ["Pipeline"], swiftSettings: swift5),
+        .target(name: "BNReproCLI", dependencies: ["Pipeline", "Report", "ArrayFormats", "Plot", .product(name: "ArgumentParser", package: "swift-argument-parser")],
                 swiftSettings: swift5),
         .executableTarget(name: "bnrepro", dependencies: ["BNReproCLI", "Experiments"], swiftSettings: swift5),
 
@@ -63,6 +65,8 @@ let package = Package(
         // Integration tests against a real Slurm (scripts/slurm-test-cluster.sh); they skip without one.
         .testTarget(name: "SlurmTests", dependencies: ["Pipeline", "PipelineTestKinds", "bnrepro-testkinds"],
                     swiftSettings: swift5),
+        // The report's HTML pieces, and the page of a smoke run rendered in headless Chromium.
+        .testTarget(name: "ReportTests", dependencies: ["Report", "Pipeline", "DatasetsTestSupport", "bnrepro"], swiftSettings: swift5),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Pipeline", "Datasets", "DatasetsTestSupport", "bnrepro"], swiftSettings: swift5),
     ]
 )

@@ -23,21 +23,8 @@ struct ClaimsCommand: RegistryCommand {
     func run(registry: KindRegistry) throws {
         let pipeline = try options.resolve(registry)
         let store = try options.cacheStore()
-        var files: [ClaimsFile] = [], missing: [String] = []
-        for (stage, state) in StatusReport(pipeline: pipeline, store: store).states() {
-            guard case .upToDate(let key) = state, let record = store.record(key) else {
-                missing.append(stage.name)
-                continue
-            }
-            guard let ref = record.outputs[ClaimsFile.fileName] else { continue }
-            do {
-                files.append(try ClaimsFile.read(from: store.objectPath(ref.digest)))
-            } catch {
-                throw PipelineError.badParameter(stage: stage.name, parameter: ClaimsFile.fileName,
-                                                 problem: "cached object \(ref.digest) does not parse: \(error)")
-            }
-        }
-        let table = ClaimsTable(files)
+        let gathered = try CachedClaims(states: StatusReport(pipeline: pipeline, store: store).states(), store: store)
+        let table = gathered.table, missing = gathered.missing
         print(markdown ? table.markdown : table.text, terminator: "")
         print("profile \(pipeline.profile): \(table.summary)")
         if !missing.isEmpty {

@@ -1,14 +1,10 @@
 import ArgumentParser
 import Foundation
 import Pipeline
+import Report
 
 enum Format {
-    static func bytes(_ n: Int64) -> String {
-        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
-        var value = Double(n), unit = 0
-        while value >= 1024 && unit < units.count - 1 { value /= 1024; unit += 1 }
-        return unit == 0 ? "\(n) B" : String(format: "%.1f %@", value, units[unit])
-    }
+    static func bytes(_ n: Int64) -> String { ByteCount.text(n) }
 
     static func age(_ date: Date) -> String {
         let s = Date().timeIntervalSince(date)

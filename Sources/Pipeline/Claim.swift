@@ -109,7 +109,7 @@ public struct ClaimsTable: Sendable {
 }
 
 extension Claim {
-    var verdictText: String {
+    public var verdictText: String {
         switch verdict {
         case .holds: return "yes"
         case .fails: return "no"
