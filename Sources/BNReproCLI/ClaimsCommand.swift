@@ -31,7 +31,7 @@ struct ClaimsCommand: RegistryCommand {
             }
             guard let ref = record.outputs[ClaimsFile.fileName] else { continue }
             do {
-                files.append(try ClaimsFile.read(from: store.objectPath(ref.digest)))
+                files.append(try JSONDecoder().decode(ClaimsFile.self, from: store.readObject(ref.digest)))
             } catch {
                 throw PipelineError.badParameter(stage: stage.name, parameter: ClaimsFile.fileName,
                                                  problem: "cached object \(ref.digest) does not parse: \(error)")
