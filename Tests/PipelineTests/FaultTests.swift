@@ -79,7 +79,7 @@ final class FaultTests: XCTestCase {
         XCTAssertTrue(refused.err.contains("the cache is in use by another run (pid \(first.process.processIdentifier)"), refused.err)
         let waiting = try box.start(["run"], env: box.waitEnv)
         // Released only once the second run says it waits: the first cannot have finished before.
-        var err = box.read(waiting.err, until: "waiting for another run (pid \(first.process.processIdentifier)")
+        var err = box.readOutput(waiting.err, until: "waiting for another run (pid \(first.process.processIdentifier)")
         XCTAssertTrue(err.contains("waiting for another run (pid \(first.process.processIdentifier)"), err)
         box.release()
         err += String(decoding: waiting.err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)

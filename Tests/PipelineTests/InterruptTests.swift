@@ -79,7 +79,7 @@ final class InterruptTests: XCTestCase {
         first.process.waitUntilExit()
         XCTAssertFalse(Sandbox.isGone(orphan), "SIGKILL to the runner leaves its worker running")
         let second = try box.start(["run"], env: box.waitEnv)
-        var err = box.read(second.err, until: "is being computed by pid \(orphan)")
+        var err = box.readOutput(second.err, until: "is being computed by pid \(orphan)")
         XCTAssertTrue(err.contains("s: waiting: stage s is being computed by pid \(orphan)"), err)
         box.release()
         err += String(decoding: second.err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)

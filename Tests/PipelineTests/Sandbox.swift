@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import XCTest
 
 /// A temporary project directory with a pipeline.json, driven through the real `bnrepro-testkinds`
@@ -102,13 +105,20 @@ final class Sandbox {
         return true
     }
 
-    /// Reads `pipe` until its text contains `needle` (or it closes); returns what was read.
-    func read(_ pipe: Pipe, until needle: String) -> String {
+    /// Reads `pipe` until its text contains `needle`, it closes, or `timeout` passes (a failure);
+    /// returns what was read.
+    func readOutput(_ pipe: Pipe, until needle: String, timeout: Double = 30) -> String {
+        let fd = pipe.fileHandleForReading.fileDescriptor
+        let deadline = Date().addingTimeInterval(timeout)
         var text = ""
+        var buffer = [UInt8](repeating: 0, count: 4096)
         while !text.contains(needle) {
-            let chunk = pipe.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            text += String(decoding: chunk, as: UTF8.self)
+            var ready = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let ms = Int32(max(0, deadline.timeIntervalSinceNow) * 1000)
+            guard ms > 0, poll(&ready, 1, ms) > 0 else { XCTFail("timed out waiting for '\(needle)' in:\n\(text)"); break }
+            let n = Glibc.read(fd, &buffer, buffer.count)
+            if n <= 0 { break }
+            text += String(decoding: buffer[0..<n], as: UTF8.self)
         }
         return text
     }
