@@ -14,6 +14,13 @@ public enum FileChunks {
         let fd = open(url.path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw failure(url, "cannot open") }
         defer { close(fd) }
+        return try forEach(descriptor: fd, of: url, chunkSize: chunkSize, body)
+    }
+
+    /// The same over a file the caller opened (and closes), e.g. with O_NOFOLLOW; `url` names it in errors.
+    @discardableResult
+    public static func forEach(descriptor fd: Int32, of url: URL, chunkSize: Int = 4 << 20,
+                               _ body: (UnsafeRawBufferPointer) -> Void) throws -> Int64 {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 64)
         defer { buffer.deallocate() }
         var total: Int64 = 0

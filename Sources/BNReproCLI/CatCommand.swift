@@ -14,11 +14,12 @@ struct CatCommand: RegistryCommand {
 
     func run(registry: KindRegistry) throws {
         let store = try options.cacheStore()
-        let (url, name) = try locate(store: store, registry: registry)
-        try print(CatCommand.render(url, name: name))
+        let (digest, name) = try locate(store: store, registry: registry)
+        try print(CatCommand.render(store.readObject(digest), name: name, path: store.objectPath(digest).path))
     }
 
-    private func locate(store: CacheStore, registry: KindRegistry) throws -> (URL, String) {
+    /// The object's digest and the output name it was stored under.
+    private func locate(store: CacheStore, registry: KindRegistry) throws -> (String, String) {
         if let colon = artifact.lastIndex(of: ":") {
             let stageName = String(artifact[..<colon]), output = String(artifact[artifact.index(after: colon)...])
             let pipeline = try options.resolve(registry)
@@ -37,7 +38,7 @@ struct CatCommand: RegistryCommand {
             guard let ref = record.outputs[output] else {
                 throw ValidationError("stage '\(stageName)' has no output '\(output)'; it has: \(record.outputs.keys.sorted().joined(separator: ", "))")
             }
-            return (store.objectPath(ref.digest), output)
+            return (ref.digest, output)
         }
         let prefix = artifact.lowercased()
         guard prefix.count >= 8 else { throw ValidationError("expected <stage>:<output> or a digest prefix of at least 8 characters") }
@@ -47,15 +48,26 @@ struct CatCommand: RegistryCommand {
         }
         // An object has no name; find one in a record so the format is known.
         let name = store.allRecordKeys().compactMap(store.anyRecord).flatMap { r in r.outputs.filter { $0.value.digest == matches[0].digest }.map(\.key) }.first ?? ""
-        return (store.objectPath(matches[0].digest), name)
+        return (matches[0].digest, name)
     }
 
     static func render(_ url: URL, name: String) throws -> String {
-        // Array files are read by their readers, whose errors name the file.
-        if name.hasSuffix(".safetensors") { return ArraySummary.safeTensors(try SafeTensors.read(from: url)) }
-        if name.hasSuffix(".npy") { return try ArraySummary.npy(NPY.read(from: url)) }
-        let data = try Data(contentsOf: url)
-        if data.starts(with: [0x93] + Array("NUMPY".utf8)) { return try ArraySummary.npy(NPY.read(from: url)) }
+        try render(Data(contentsOf: url), name: name, path: url.path)
+    }
+
+    /// `path` names the bytes in errors (the object's path in the store, which is read without following
+    /// symlinks).
+    static func render(_ data: Data, name: String, path: String) throws -> String {
+        do {
+            if name.hasSuffix(".safetensors") { return ArraySummary.safeTensors(try SafeTensors.decode([UInt8](data))) }
+            if name.hasSuffix(".npy") || data.starts(with: [0x93] + Array("NUMPY".utf8)) {
+                return try ArraySummary.npy(NPY.decode([UInt8](data)))
+            }
+        } catch let error as SafeTensorsError {
+            throw SafeTensorsError.io(path: path, message: error.description)
+        } catch let error as NPYError {
+            throw NPYError.io(path: path, message: error.description)
+        }
         if name.hasSuffix(".json"), let value = try? JSONParser.parse(data) { return value.prettyText() }
         if let text = String(data: data, encoding: .utf8), !text.contains("\u{0}") { return text }
         return "binary, \(data.count) bytes (\(name.isEmpty ? "unnamed" : name)); not printed"

@@ -12,6 +12,15 @@ struct ExecCommand: RegistryCommand {
     @Option(help: "The executor's name, recorded in the action record.") var executor = "local"
 
     func run(registry: KindRegistry) throws {
+        // A local runner ignores and blocks these signals to handle them as events (libdispatch), and a
+        // child inherits both: a worker must still end on the SIGTERM its runner sends it (or scancel does).
+        var handled = sigset_t()
+        sigemptyset(&handled)
+        for sig in [SIGTERM, SIGINT] {
+            signal(sig, SIG_DFL)
+            sigaddset(&handled, sig)
+        }
+        pthread_sigmask(SIG_UNBLOCK, &handled, nil)
         let store = try CacheStore(root: URL(fileURLWithPath: cache))
         let outcome = StageExecution.execute(key: key, store: store, registry: registry, executor: executor)
         if outcome != .succeeded { throw ExitCode(outcome.rawValue) }

@@ -15,7 +15,8 @@ struct ListCommand: RegistryCommand {
             if case .upToDate(let key) = entry.state { return key }
             return nil
         })
-        let records = store.allRecordKeys().compactMap(store.anyRecord).sorted { ($0.stage, $0.finished) < ($1.stage, $1.finished) }
+        let keys = store.allRecordKeys()
+        let records = keys.compactMap(store.anyRecord).sorted { ($0.stage, $0.finished) < ($1.stage, $1.finished) }
         var rows = [["", "STAGE", "OUTPUT", "SIZE", "AGE", "DIGEST"]]
         var total: Int64 = 0
         for r in records {
@@ -26,5 +27,7 @@ struct ListCommand: RegistryCommand {
         }
         print(Format.table(rows))
         print("\(records.count) records, \(rows.count - 1) outputs, \(Format.bytes(total))")
+        // Not listed, but not hidden either.
+        if keys.count > records.count { print("\(keys.count - records.count) record(s) cannot be read; `bnrepro verify` says why") }
     }
 }

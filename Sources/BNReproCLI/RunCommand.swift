@@ -41,9 +41,14 @@ struct RunCommand: RegistryCommand {
         defer { withExtendedLifetime(lock) {} }
         var env: [String: String] = [:]
         if let commit = GitInfo.commit(in: options.projectDirectory) { env["BNREPRO_GIT_COMMIT"] = commit }
+        // Installed once the cache lock is ours: while waiting for it, a signal simply ends the process.
+        let workers = WorkerProcesses()
+        let interrupts = self.executor == .local && !dryRun ? workers.stopOnInterrupt(console: console) : nil
+        defer { withExtendedLifetime(interrupts) {} }
         let executor: any Executor = self.executor == .slurm && !dryRun
             ? try slurm.makeExecutor(pipeline: pipeline, options: options, environment: env, console: console)
-            : LocalExecutor(worker: SelfExecutable.url, environment: env.merging(LocalExecutor.threadEnvironment(jobs: jobs ?? 1)) { $1 })
+            : LocalExecutor(worker: SelfExecutable.url, environment: env.merging(LocalExecutor.threadEnvironment(jobs: jobs ?? 1)) { $1 },
+                            workers: workers)
         let runner = Runner(pipeline: pipeline, store: store, executor: executor, console: console,
                             projectDirectory: options.projectDirectory)
         var runOptions = RunOptions()
@@ -54,6 +59,13 @@ struct RunCommand: RegistryCommand {
         runOptions.jobs = jobs ?? (self.executor == .slurm ? Int.max : 1)
         runOptions.keepGoing = keepGoing
         let summary = try runner.run(runOptions)
+        if let sig = workers.stopSignal ?? summary.interruptedBy {
+            store.removeDeadWork(includingOwn: true)
+            let stopped = summary.interrupted.isEmpty ? "no stage was running" : "stopped \(summary.interrupted.joined(separator: ", "))"
+            console.note("interrupted by \(InterruptSignals.name(sig)): \(stopped); ran \(summary.ran.count), cached \(summary.cached.count)")
+            console.note("the cache is consistent: finished stages are kept, and a rerun redoes only what did not finish")
+            throw ExitCode(128 + sig)
+        }
         let verb = dryRun ? "would run" : "ran"
         var line = "profile \(pipeline.profile): \(verb) \(summary.ran.count), cached \(summary.cached.count)"
         if !summary.failed.isEmpty { line += ", failed \(summary.failed.count) (\(summary.failed.joined(separator: ", ")))" }

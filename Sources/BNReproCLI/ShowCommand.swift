@@ -33,11 +33,18 @@ struct ShowCommand: RegistryCommand {
             record = store.record(key)
         case .neverRun:
             print("status   never run")
+        case .unreadable(let key, let reason):
+            print("status   \(reason)\nkey      \(key)")
         case .stale(let reasons):
             print("status   stale: " + reasons.joined(separator: "; "))
-            if let last = store.lastKey(ofStage: stage), let r = store.anyRecord(last) {
-                print("(showing its last successful run, key \(last))")
-                record = r
+            if let last = store.lastKey(ofStage: stage) {
+                let read = store.recordState(last)
+                if let r = read.record {
+                    print("(showing its last successful run, key \(last))")
+                    record = r
+                } else if let problem = read.problem {
+                    print("last run key \(last): \(problem)")
+                }
             }
         }
         if let record { describe(record, store: store) }
@@ -69,7 +76,7 @@ struct ShowCommand: RegistryCommand {
     }
 
     private func printLog(_ digest: String?, store: CacheStore) {
-        guard let digest, let tail = LogTail.read(store.objectPath(digest), lines: logLines) else { print("log      (none)"); return }
+        guard let digest, let tail = LogTail.read(object: digest, in: store, lines: logLines) else { print("log      (none)"); return }
         print("log (last \(logLines) lines)")
         for line in tail.split(separator: "\n", omittingEmptySubsequences: false) { print("  │ \(line)") }
     }

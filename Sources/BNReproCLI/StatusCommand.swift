@@ -13,7 +13,7 @@ struct StatusCommand: RegistryCommand {
         let pipeline = try options.resolve(registry)
         let report = StatusReport(pipeline: pipeline, store: try options.cacheStore())
         print("profile: \(pipeline.profile)")
-        var counts = (fresh: 0, never: 0, stale: 0)
+        var counts = (fresh: 0, never: 0, stale: 0, unreadable: 0)
         for (stage, state) in report.states() {
             switch state {
             case .upToDate(let key):
@@ -26,8 +26,13 @@ struct StatusCommand: RegistryCommand {
                 counts.stale += 1
                 print("  stale       \(stage.name)")
                 for reason in reasons { print("                - \(reason)") }
+            case .unreadable(let key, let reason):
+                counts.unreadable += 1
+                print("  unreadable  \(stage.name)  [\(key.prefix(12))]")
+                print("                - \(reason)")
             }
         }
-        print("\(counts.fresh) up to date, \(counts.stale) stale, \(counts.never) never run")
+        print("\(counts.fresh) up to date, \(counts.stale) stale, \(counts.never) never run"
+              + (counts.unreadable > 0 ? ", \(counts.unreadable) with an unreadable record (`bnrepro verify` lists them)" : ""))
     }
 }

@@ -56,6 +56,12 @@ public enum StageKey {
 public struct ActionRecord: Codable, Sendable {
     public enum Status: String, Codable, Sendable { case succeeded, failed }
 
+    /// The record format this binary writes. Bump it when a field changes meaning or a required field
+    /// is added; `RecordFile` reports a record of a higher version as newer instead of misreading it.
+    public static let currentSchemaVersion = 1
+
+    /// The format the record was written in: 0 for records from before the field existed.
+    public let schemaVersion: Int
     public let spec: ActionSpec
     public var key: String { spec.key }
     public var stage: String { spec.stage }
@@ -77,6 +83,7 @@ public struct ActionRecord: Codable, Sendable {
     public var log: String?
 
     public init(spec: ActionSpec, status: Status, started: Date, executor: String) {
+        schemaVersion = ActionRecord.currentSchemaVersion
         self.spec = spec
         outputs = [:]
         self.status = status
@@ -88,6 +95,49 @@ public struct ActionRecord: Codable, Sendable {
         self.executor = executor
     }
 
+    enum CodingKeys: String, CodingKey {
+        case schemaVersion, spec, outputs, status, error, started, finished, wallSeconds, cpuSeconds, host, gitCommit, executor, log
+    }
+
+    /// Migration: a record without `schemaVersion` is the previous format (version 0). Its fields are
+    /// those of version 1, so it is read as is and only its version says where it came from.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        schemaVersion = try c.decodeIfPresent(Int.self, forKey: .schemaVersion) ?? 0
+        spec = try c.decode(ActionSpec.self, forKey: .spec)
+        outputs = try c.decode([String: OutputRef].self, forKey: .outputs)
+        status = try c.decode(Status.self, forKey: .status)
+        error = try c.decodeIfPresent(String.self, forKey: .error)
+        started = try c.decode(Date.self, forKey: .started)
+        finished = try c.decode(Date.self, forKey: .finished)
+        wallSeconds = try c.decode(Double.self, forKey: .wallSeconds)
+        cpuSeconds = try c.decode(Double.self, forKey: .cpuSeconds)
+        host = try c.decode(String.self, forKey: .host)
+        gitCommit = try c.decodeIfPresent(String.self, forKey: .gitCommit)
+        executor = try c.decode(String.self, forKey: .executor)
+        log = try c.decodeIfPresent(String.self, forKey: .log)
+    }
+
     /// Every object the record keeps alive.
     public var objectDigests: [String] { outputs.values.map(\.digest) + (log.map { [$0] } ?? []) }
+
+    /// Every digest the record names (its key, outputs, log, inputs) that is not 64 lowercase hex digits,
+    /// with where it was found: such a record was planted or damaged, and none of it may become a path.
+    public var invalidDigests: [String] {
+        var bad: [String] = []
+        if !Digest.isValid(key) { bad.append("key '\(key)'") }
+        for (name, ref) in outputs where !Digest.isValid(ref.digest) { bad.append("output '\(name)' digest '\(ref.digest)'") }
+        if let log, !Digest.isValid(log) { bad.append("log digest '\(log)'") }
+        bad += spec.invalidDigests
+        return bad
+    }
+}
+
+extension ActionSpec {
+    /// The input digests that are not valid digests (see `ActionRecord.invalidDigests`).
+    public var invalidDigests: [String] {
+        inputs.flatMap { input in
+            input.outputs.filter { !Digest.isValid($0.value.digest) }.map { "input '\(input.stage):\($0.key)' digest '\($0.value.digest)'" }
+        }
+    }
 }

@@ -12,6 +12,10 @@ import Glibc
 ///     tmp/               work directories of running stages (named with the owner's pid)
 ///     partials/<stage>/  resumable progress of a stage that has not succeeded yet (partial downloads)
 ///     quarantine/        objects that failed verification
+///     locks/<key>        one worker per stage at a time (see `StageLock`)
+///
+/// Every digest and key read from a file is checked to be 64 lowercase hex digits before it becomes a
+/// path, and objects are read only if they are regular files (never through a symlink).
 public struct CacheStore: Sendable {
     public let root: URL
     public var objectsDirectory: URL { root.appendingPathComponent("objects") }
@@ -41,7 +45,7 @@ public struct CacheStore: Sendable {
     public func put(file url: URL) throws -> OutputRef {
         let (digest, size) = try Digest.sha256(file: url)
         let target = objectPath(digest)
-        if FileIO.size(target) == size { return OutputRef(digest: digest, size: size) }
+        if FileIO.regularFileSize(target) == size { return OutputRef(digest: digest, size: size) }
         try FileIO.createDirectory(target.deletingLastPathComponent())
         let staging = tmpDirectory.appendingPathComponent(CacheStore.ownedName("object", String(digest.prefix(16))))
         unlink(staging.path)
@@ -63,22 +67,9 @@ public struct CacheStore: Sendable {
         return try put(file: temp)
     }
 
-    /// Cheap presence check (no hashing): what a cached run relies on.
-    public func has(_ ref: OutputRef) -> Bool { FileIO.size(objectPath(ref.digest)) == ref.size }
-
-    /// Re-hashes an object; a mismatch moves it to quarantine/ and reports it.
-    public func verify(_ digest: String) throws -> Bool {
-        let path = objectPath(digest)
-        guard FileIO.exists(path) else { return false }
-        let (actual, _) = try Digest.sha256(file: path)
-        if actual == digest { return true }
-        quarantine(digest)
-        return false
-    }
-
-    public func quarantine(_ digest: String) {
-        let target = quarantineDirectory.appendingPathComponent("\(digest)-\(Int(Date().timeIntervalSince1970))")
-        _ = Glibc.rename(objectPath(digest).path, target.path)
+    /// Cheap presence check (no hashing): what a cached run relies on. A symlink is not an object.
+    public func has(_ ref: OutputRef) -> Bool {
+        Digest.isValid(ref.digest) && FileIO.regularFileSize(objectPath(ref.digest)) == ref.size
     }
 
     public func allObjects() -> [(digest: String, size: Int64)] {
@@ -88,7 +79,7 @@ public struct CacheStore: Sendable {
             let dir = objectsDirectory.appendingPathComponent(prefix)
             for rest in (try? fm.contentsOfDirectory(atPath: dir.path)) ?? [] {
                 let digest = prefix + rest
-                if Digest.isValid(digest) { result.append((digest, FileIO.size(dir.appendingPathComponent(rest)) ?? 0)) }
+                if Digest.isValid(digest) { result.append((digest, FileIO.linkSize(dir.appendingPathComponent(rest)) ?? 0)) }
             }
         }
         return result
@@ -105,13 +96,18 @@ public struct CacheStore: Sendable {
     }
 
     public func spec(_ key: String) throws -> ActionSpec {
+        guard Digest.isValid(key) else { throw PipelineError.unreadable(file: key, reason: "not a stage key (64 lowercase hex digits)") }
         let url = specsDirectory.appendingPathComponent("\(key).json")
         guard let data = try? Data(contentsOf: url) else {
             throw PipelineError.unreadable(file: url.path, reason: "no action spec for key \(key)")
         }
-        do { return try RecordCoding.decoder().decode(ActionSpec.self, from: data) } catch {
-            throw PipelineError.unreadable(file: url.path, reason: "malformed action spec: \(error)")
+        let spec: ActionSpec
+        do { spec = try RecordCoding.decoder().decode(ActionSpec.self, from: data) } catch {
+            throw PipelineError.unreadable(file: url.path, reason: "malformed action spec: \(RecordFile.describe(error))")
         }
+        if let bad = spec.invalidDigests.first { throw PipelineError.unreadable(file: url.path, reason: "\(bad) is not a SHA-256 digest") }
+        guard spec.key == key else { throw PipelineError.unreadable(file: url.path, reason: "it is the spec of key \(spec.key)") }
+        return spec
     }
 
     /// Writes a record; callers store every object it names first.
@@ -132,28 +128,12 @@ public struct CacheStore: Sendable {
         try FileIO.atomicWrite(Data(key.utf8), to: refsDirectory.appendingPathComponent(stage))
     }
 
-    /// The successful record of a key, if every object it names is present.
-    public func record(_ key: String) -> ActionRecord? {
-        guard let record = readRecord(actionsDirectory.appendingPathComponent("\(key).json")) else { return nil }
-        return record.outputs.values.allSatisfy(has) ? record : nil
-    }
+    public func removeRecord(_ key: String) { unlink(actionURL(key).path) }
 
-    /// The record even if objects are missing (for `show` and `status`).
-    public func anyRecord(_ key: String) -> ActionRecord? {
-        readRecord(actionsDirectory.appendingPathComponent("\(key).json"))
-    }
-
-    public func failure(_ key: String) -> ActionRecord? {
-        readRecord(failuresDirectory.appendingPathComponent("\(key).json"))
-    }
-
-    public func removeRecord(_ key: String) {
-        unlink(actionsDirectory.appendingPathComponent("\(key).json").path)
-    }
-
+    /// Nil also when the ref does not hold a key: it becomes a path.
     public func lastKey(ofStage stage: String) -> String? {
         (try? String(contentsOf: refsDirectory.appendingPathComponent(stage), encoding: .utf8))
-            .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+            .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.flatMap { Digest.isValid($0) ? $0 : nil }
     }
 
     public func allRecordKeys() -> [String] {
@@ -173,11 +153,6 @@ public struct CacheStore: Sendable {
 
     public func removeSpec(_ key: String) { unlink(specsDirectory.appendingPathComponent("\(key).json").path) }
     public func removeFailure(_ key: String) { unlink(failuresDirectory.appendingPathComponent("\(key).json").path) }
-
-    func readRecord(_ url: URL) -> ActionRecord? {
-        guard let data = try? Data(contentsOf: url) else { return nil }
-        return try? RecordCoding.decoder().decode(ActionRecord.self, from: data)
-    }
 
     // MARK: work directories
 
@@ -208,14 +183,15 @@ public struct CacheStore: Sendable {
         return !stat[close...].hasPrefix(") Z")
     }
 
-    /// Removes what killed runs on this host left under tmp/.
-    public func removeDeadWork() {
+    /// Removes what killed runs on this host left under tmp/, and this process's own entries when it is
+    /// about to exit (`includingOwn`).
+    public func removeDeadWork(includingOwn: Bool = false) {
         let fm = FileManager.default
         let host = ProcessInfo.processInfo.hostName
         for name in (try? fm.contentsOfDirectory(atPath: tmpDirectory.path)) ?? [] {
             let parts = name.split(separator: "~", omittingEmptySubsequences: false)
-            guard parts.count >= 3, parts[1] == host, let pid = Int32(parts[2]), pid != getpid() else { continue }
-            if !CacheStore.isAlive(pid) {
+            guard parts.count >= 3, parts[1] == host, let pid = Int32(parts[2]) else { continue }
+            if pid == getpid() ? includingOwn : !CacheStore.isAlive(pid) {
                 try? fm.removeItem(at: tmpDirectory.appendingPathComponent(name))
             }
         }

@@ -27,7 +27,8 @@ public struct CachedClaims: Sendable {
     public static func read(_ record: ActionRecord, store: CacheStore) throws -> ClaimsFile? {
         guard let ref = record.outputs[ClaimsFile.fileName] else { return nil }
         do {
-            return try ClaimsFile.read(from: store.objectPath(ref.digest))
+            // Through the store, which never follows a symlink planted under objects/.
+            return try JSONDecoder().decode(ClaimsFile.self, from: store.readObject(ref.digest))
         } catch {
             throw PipelineError.badParameter(stage: record.stage, parameter: ClaimsFile.fileName,
                                              problem: "cached object \(ref.digest) does not parse: \(error)")

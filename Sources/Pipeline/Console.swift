@@ -57,6 +57,12 @@ public final class Console: @unchecked Sendable {
         emit(text, plain: text.replacingOccurrences(of: "✘ ", with: "FAILED "))
     }
 
+    /// Stopped by a signal: not a failure of the stage, and nothing of it was kept.
+    public func interrupted(_ stage: String, signal: String) {
+        remove(stage)
+        emit("■ \(stage) interrupted (\(signal))", plain: "interrupted \(stage) (\(signal))")
+    }
+
     public func note(_ text: String) { emit(text, plain: text) }
 
     private func remove(_ stage: String) {

@@ -8,6 +8,8 @@ public enum ExecutionOutcome: Sendable {
     case failed(reason: String, logTail: String)
     /// An input object failed its hash check and was quarantined: its producer must run again.
     case corruptInput(String)
+    /// The run was stopped by this signal before the stage finished; nothing of it was kept.
+    case interrupted(signal: Int32)
 }
 
 /// A stage the runner is about to execute, with its spec already in the store.
@@ -39,7 +41,7 @@ extension Executor {
             return .corruptInput(failure?.error ?? "an input was corrupt")
         }
         guard let failure, exitStatus != nil else { return .failed(reason: fallback, logTail: "") }
-        let tail = failure.log.flatMap { LogTail.read(store.objectPath($0)) } ?? ""
+        let tail = failure.log.flatMap { LogTail.read(object: $0, in: store) } ?? ""
         return .failed(reason: failure.error ?? fallback, logTail: tail)
     }
 }
@@ -49,20 +51,33 @@ extension Executor {
 public enum LogTail {
     public static func read(_ url: URL, lines: Int = 15) -> String? {
         guard let text = try? String(contentsOf: url, encoding: .utf8) else { return nil }
-        return text.split(separator: "\n", omittingEmptySubsequences: false)
+        return tail(text, lines: lines)
+    }
+
+    /// A log object, read as objects are (never through a symlink).
+    public static func read(object digest: String, in store: CacheStore, lines: Int = 15) -> String? {
+        guard let data = try? store.readObject(digest) else { return nil }
+        return tail(String(decoding: data, as: UTF8.self), lines: lines)
+    }
+
+    static func tail(_ text: String, lines: Int) -> String {
+        text.split(separator: "\n", omittingEmptySubsequences: false)
             .filter { !$0.hasPrefix(StageExecution.progressMarker) }.suffix(lines).joined(separator: "\n")
     }
 }
 
-/// Runs each stage as `<worker> exec <key> --cache <dir>` on this machine.
+/// Runs each stage as `<worker> exec <key> --cache <dir>` on this machine. `workers` knows every child,
+/// so that a signal to the runner stops them (`WorkerProcesses.stopOnInterrupt`).
 public struct LocalExecutor: Executor {
     public let name = "local"
     public let worker: URL
     public let environment: [String: String]
+    public let workers: WorkerProcesses
 
-    public init(worker: URL, environment: [String: String] = [:]) {
+    public init(worker: URL, environment: [String: String] = [:], workers: WorkerProcesses = WorkerProcesses()) {
         self.worker = worker
         self.environment = environment
+        self.workers = workers
     }
 
     /// The cores shared out between `jobs` stages at once: each child gets cores / jobs OpenMP threads
@@ -83,7 +98,9 @@ public struct LocalExecutor: Executor {
         process.standardOutput = out
         process.standardError = err
         process.standardInput = FileHandle.nullDevice
-        do { try process.run() } catch {
+        do {
+            guard try workers.start(process, stage: spec.stage) else { return .interrupted(signal: workers.stopSignal ?? SIGTERM) }
+        } catch {
             return .failed(reason: "cannot start \(worker.path): \(error.localizedDescription)", logTail: "")
         }
         let errText = LockedText()
@@ -95,13 +112,18 @@ public struct LocalExecutor: Executor {
             errText.set(String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
         }
         process.waitUntilExit()
+        workers.exited(process)
         readers.wait()
         let how = process.terminationReason == .uncaughtSignal
             ? "killed by signal \(process.terminationStatus)"
             : "exited with status \(process.terminationStatus)"
         let detail = errText.value.trimmingCharacters(in: .whitespacesAndNewlines)
         let exitStatus = process.terminationReason == .exit ? process.terminationStatus : nil
-        return outcome(of: spec, store: store, exitStatus: exitStatus, fallback: "worker \(how)" + (detail.isEmpty ? "" : ": \(detail)"))
+        let result = outcome(of: spec, store: store, exitStatus: exitStatus, fallback: "worker \(how)" + (detail.isEmpty ? "" : ": \(detail)"))
+        // A worker that finished before the stop keeps its result; any other end after a stop is the stop's doing.
+        if case .succeeded = result { return result }
+        if let sig = workers.stopSignal { return .interrupted(signal: sig) }
+        return result
     }
 }
 

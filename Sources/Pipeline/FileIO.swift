@@ -41,7 +41,22 @@ public enum FileIO {
         return stat(url.path, &st) == 0 ? Int64(st.st_size) : nil
     }
 
-    static func ioError(_ url: URL, _ what: String) -> PipelineError {
-        PipelineError.io(path: url.path, reason: "\(what): \(String(cString: strerror(errno)))")
+    /// The size of a regular file, not following a symlink: nil for anything else.
+    public static func regularFileSize(_ url: URL) -> Int64? {
+        var st = stat()
+        return lstat(url.path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG ? Int64(st.st_size) : nil
     }
+
+    /// The size of the directory entry itself (a symlink's own size, not its target's).
+    public static func linkSize(_ url: URL) -> Int64? {
+        var st = stat()
+        return lstat(url.path, &st) == 0 ? Int64(st.st_size) : nil
+    }
+
+    static func ioError(_ url: URL, _ what: String) -> PipelineError {
+        PipelineError.io(path: url.path, reason: errnoText(what))
+    }
+
+    /// `what` and the current errno in words.
+    static func errnoText(_ what: String) -> String { "\(what): \(String(cString: strerror(errno)))" }
 }

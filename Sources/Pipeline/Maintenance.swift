@@ -14,60 +14,73 @@ public struct Maintenance: Sendable {
         public var removedRecords: [String] = []
         public var removedObjects: [(digest: String, size: Int64)] = []
         public var removedBytes: Int64 { removedObjects.reduce(0) { $0 + $1.size } }
+        /// Undecodable records kept (without `removeUnreadable`), and those removed (with it).
+        public var keptUnreadable: [String] = []
+        public var removedUnreadable: [String] = []
+        /// Records in a newer format: always kept, with every object they may name.
+        public var keptNewer: [String] = []
+        /// Readable records kept only because they may depend on a stage whose record is unreadable.
+        public var keptDownstream = 0
+        /// A kept record whose bytes could not be read at all: no object can be proven unreachable.
+        public var objectsKeptWholesale = false
     }
 
-    /// Records reachable from the pipeline under any of its profiles: those are kept, with every
-    /// object they name; everything else goes.
-    public func collectGarbage(pipelines: [ResolvedPipeline], dryRun: Bool) -> Collection {
-        var keepKeys = Set<String>()
+    /// Records reachable from the pipeline under any of its profiles are kept, with every object they
+    /// name; everything else goes. What an unusable record may reach cannot be known, so it is kept:
+    /// the record itself, every digest-like string in its bytes, and the records of stages downstream
+    /// of it (their keys depend on its outputs). `removeUnreadable` (gc --unreadable) drops undecodable
+    /// records instead; a record of a newer format is never dropped.
+    public func collectGarbage(pipelines: [ResolvedPipeline], dryRun: Bool, removeUnreadable: Bool = false) -> Collection {
+        var reachable = Set<String>()
+        var downstream = Set<String>()
         for pipeline in pipelines {
-            for (_, state) in StatusReport(pipeline: pipeline, store: store).states() {
-                if case .upToDate(let key) = state { keepKeys.insert(key) }
+            var blocked = Set<String>()
+            for (stage, state) in StatusReport(pipeline: pipeline, store: store).states() {
+                switch state {
+                case .upToDate(let key): reachable.insert(key)
+                case .unreadable(let key, _):
+                    if case .newer = store.recordState(key) { blocked.insert(stage.name) } else if !removeUnreadable { blocked.insert(stage.name) }
+                case .neverRun, .stale: if stage.deps.contains(where: blocked.contains) { blocked.insert(stage.name) }
+                }
+            }
+            downstream.formUnion(blocked)
+        }
+        var result = Collection()
+        var keptKeys = Set<String>()
+        var keepObjects = Set<String>()
+        for key in store.allRecordKeys() {
+            var keep = reachable.contains(key)
+            switch store.recordState(key) {
+            case .absent: continue
+            case .record(let record):
+                if !keep && downstream.contains(record.stage) { keep = true; result.keptDownstream += 1 }
+                if keep { keepObjects.formUnion(record.objectDigests) }
+            case .newer:
+                keep = true
+                result.keptNewer.append(key)
+            case .unreadable:
+                keep = !removeUnreadable
+                if keep { result.keptUnreadable.append(key) } else { result.removedUnreadable.append(key) }
+            }
+            if keep, store.recordState(key).record == nil {
+                if let bytes = try? Data(contentsOf: store.actionURL(key)) { keepObjects.formUnion(RecordFile.digestLikeTokens(bytes)) }
+                else { result.objectsKeptWholesale = true }
+            }
+            if keep { keptKeys.insert(key) } else {
+                result.removedRecords.append(key)
+                if !dryRun { store.removeRecord(key) }
             }
         }
-        var keepObjects = Set<String>()
-        for key in keepKeys { store.anyRecord(key).map { keepObjects.formUnion($0.objectDigests) } }
-        var result = Collection()
-        result.keptRecords = keepKeys.count
-        for key in store.allRecordKeys() where !keepKeys.contains(key) {
-            result.removedRecords.append(key)
-            if !dryRun { store.removeRecord(key) }
-        }
-        for object in store.allObjects() where !keepObjects.contains(object.digest) {
-            result.removedObjects.append(object)
-            if !dryRun { store.removeObject(object.digest) }
+        result.keptRecords = keptKeys.count
+        if !result.objectsKeptWholesale {
+            for object in store.allObjects() where !keepObjects.contains(object.digest) {
+                result.removedObjects.append(object)
+                if !dryRun { store.removeObject(object.digest) }
+            }
         }
         if !dryRun {
-            for key in store.allFailureKeys() where !keepKeys.contains(key) { store.removeFailure(key) }
-            for key in store.allSpecKeys() where !keepKeys.contains(key) { store.removeSpec(key) }
-        }
-        return result
-    }
-
-    public struct Verification: Sendable {
-        public var checked = 0
-        public var bytes: Int64 = 0
-        public var corrupt: [String] = []
-        /// Stages whose records name a corrupt object: they are stale now and rerun next time.
-        public var affectedStages: [String] = []
-    }
-
-    /// Re-hashes every object; a mismatch is quarantined, which makes the records naming it stale.
-    public func verify(progress: (Int, Int) -> Void = { _, _ in }) throws -> Verification {
-        var result = Verification()
-        let objects = store.allObjects()
-        for (i, object) in objects.enumerated() {
-            progress(i, objects.count)
-            result.checked += 1
-            result.bytes += object.size
-            if try !store.verify(object.digest) { result.corrupt.append(object.digest) }
-        }
-        if !result.corrupt.isEmpty {
-            let bad = Set(result.corrupt)
-            for key in store.allRecordKeys() {
-                guard let record = store.anyRecord(key) else { continue }
-                if record.objectDigests.contains(where: bad.contains) { result.affectedStages.append(record.stage) }
-            }
+            for key in store.allFailureKeys() where !keptKeys.contains(key) && !reachable.contains(key) { store.removeFailure(key) }
+            for key in store.allSpecKeys() where !keptKeys.contains(key) && !reachable.contains(key) { store.removeSpec(key) }
         }
         return result
     }

@@ -13,9 +13,13 @@ public struct RunSummary: Sendable {
     public var ran: [String] = []
     public var cached: [String] = []
     public var failed: [String] = []
-    /// Stages not run because something they need failed.
+    /// Stages not run because something they need failed, or because the run stopped.
     public var skipped: [String] = []
-    public var succeeded: Bool { failed.isEmpty && skipped.isEmpty }
+    /// Stages a signal stopped while they ran; nothing of them was kept, so a rerun redoes exactly these.
+    public var interrupted: [String] = []
+    /// The signal that stopped the run.
+    public var interruptedBy: Int32?
+    public var succeeded: Bool { failed.isEmpty && skipped.isEmpty && interrupted.isEmpty && interruptedBy == nil }
 }
 
 /// Runs the stages a target needs in topological order, up to `jobs` at once, reusing every stage
@@ -44,15 +48,24 @@ public struct Runner: Sendable {
             forced = Set(options.targets.isEmpty ? stages.map(\.name) : try options.targets.flatMap { try pipeline.select($0) }.map(\.name))
         }
         if options.dryRun { return dryRun(stages, forced: forced) }
-        // A corrupted input found by a worker is quarantined; planning again reruns its producer.
-        for attempt in 1...3 {
-            let (summary, corrupt) = try schedule(stages, forced: forced, options: options)
-            if !corrupt || attempt == 3 { return summary }
+        // A corrupted input found by a worker is quarantined; planning again reruns its producer. An
+        // input still corrupt on the last attempt fails its stage (`schedule`), so nothing stays pending.
+        var ranBefore: [String] = []
+        for attempt in 1...Runner.attempts {
+            let (attempted, corrupt) = try schedule(stages, forced: forced, options: options, lastAttempt: attempt == Runner.attempts)
+            var summary = attempted
+            summary.ran = ranBefore + summary.ran.filter { !ranBefore.contains($0) }
+            summary.cached.removeAll { ranBefore.contains($0) }
+            if !corrupt || summary.interruptedBy != nil || attempt == Runner.attempts { return summary }
             console.note("a cached input was corrupt and has been quarantined; planning again")
             forced.subtract(summary.ran)
+            ranBefore = summary.ran
         }
         return RunSummary()
     }
+
+    /// Plans per run: the first finds a corrupt input, the second reruns its producer, the last gives up.
+    static let attempts = 3
 
     /// The action for a stage whose dependencies all have records, or nil while one does not.
     public func spec(for stage: ResolvedStage, outputs: [String: [String: OutputRef]]) -> ActionSpec? {
@@ -82,7 +95,8 @@ public struct Runner: Sendable {
         return summary
     }
 
-    private func schedule(_ stages: [ResolvedStage], forced: Set<String>, options: RunOptions) throws -> (RunSummary, Bool) {
+    private func schedule(_ stages: [ResolvedStage], forced: Set<String>, options: RunOptions,
+                          lastAttempt: Bool) throws -> (RunSummary, Bool) {
         let state = SchedulerState(stages: stages)
         let jobs = max(1, options.jobs)
         var summary = RunSummary()
@@ -103,7 +117,8 @@ public struct Runner: Sendable {
                         continue
                     }
                     guard let spec = spec(for: stage, outputs: state.outputs) else { continue }
-                    if !forced.contains(stage.name), let record = store.record(spec.key) {
+                    let cachedRecord = forced.contains(stage.name) ? nil : store.record(spec.key)
+                    if let record = cachedRecord {
                         state.complete(stage.name, record.outputs)
                         summary.cached.append(stage.name)
                         console.cached(stage.name)
@@ -111,6 +126,7 @@ public struct Runner: Sendable {
                         try publish(stage, record)
                         progressed = true
                     } else if !stop && state.running < jobs {
+                        if let problem = store.recordState(spec.key).problem { console.note("\(stage.name): \(problem); computing it again") }
                         try store.writeSpec(spec)
                         state.mark(stage.name, .running)
                         launches.append(StageLaunch(stage: stage, spec: spec))
@@ -146,15 +162,27 @@ public struct Runner: Sendable {
                     summary.failed.append(stage.name)
                     console.failed(stage.name, reason: reason, logTail: tail)
                     if !options.keepGoing { stop = true }
+                case .corruptInput(let reason) where lastAttempt:
+                    let why = "its input is still corrupt after quarantine and \(Runner.attempts) attempts: \(reason)"
+                    state.mark(stage.name, .failed)
+                    summary.failed.append(stage.name)
+                    console.failed(stage.name, reason: why, logTail: "")
+                    if !options.keepGoing { stop = true }
                 case .corruptInput(let reason):
                     state.mark(stage.name, .pending)
                     corrupt = true
                     stop = true
                     console.note("\(stage.name): \(reason)")
+                case .interrupted(let sig):
+                    state.mark(stage.name, .interrupted)
+                    summary.interrupted.append(stage.name)
+                    summary.interruptedBy = sig
+                    console.interrupted(stage.name, signal: InterruptSignals.name(sig))
+                    stop = true
                 }
             }
         }
-        if stop && !corrupt {
+        if stop && (!corrupt || summary.interruptedBy != nil) {
             for stage in stages where state.status(stage.name) == .pending {
                 summary.skipped.append(stage.name)
             }
@@ -177,7 +205,7 @@ public struct Runner: Sendable {
             }
             let dest = target.appendingPathComponent(name)
             if FileIO.size(dest) == ref.size, (try? Digest.sha256(file: dest).digest) == ref.digest { continue }
-            try FileIO.atomicWrite(try Data(contentsOf: store.objectPath(ref.digest)), to: dest)
+            try FileIO.atomicWrite(try store.readObject(ref.digest), to: dest)
         }
     }
 }
@@ -208,7 +236,7 @@ final class Completions: @unchecked Sendable {
 
 /// Stage states during one run; touched only by the scheduling thread.
 final class SchedulerState {
-    enum Status { case pending, running, done, failed, skipped }
+    enum Status { case pending, running, done, failed, skipped, interrupted }
     private let stages: [ResolvedStage]
     private var statuses: [String: Status]
     private(set) var outputs: [String: [String: OutputRef]] = [:]

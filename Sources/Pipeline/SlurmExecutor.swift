@@ -179,6 +179,7 @@ public struct SlurmExecutor: Executor {
         switch outcome(of: spec, store: store, exitStatus: code, fallback: head) {
         case .succeeded(let record): return .succeeded(record)
         case .corruptInput(let reason): return .corruptInput(reason)
+        case .interrupted(let sig): return .interrupted(signal: sig)
         case .failed(let reason, let tail):
             let full = reason == head ? head : "\(head): \(reason)"
             return .failed(reason: "\(full) (job output: \(outputURL.path))",

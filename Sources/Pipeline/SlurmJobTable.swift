@@ -27,7 +27,7 @@ final class SlurmJobTable: @unchecked Sendable {
     private var snapshot: (taken: Date, queue: [String: SlurmQueueEntry])?
     /// Held while squeue runs, so that one thread asks and the others wait for its answer.
     private let refreshing = NSLock()
-    private var signalSources: [DispatchSourceSignal] = []
+    private var interruptSignals: InterruptSignals?
 
     func add(jobID: String, keys: [String], stages: [String], directory: URL) {
         condition.lock(); defer { condition.unlock() }
@@ -109,19 +109,9 @@ final class SlurmJobTable: @unchecked Sendable {
         return queue
     }
 
-    /// Runs `handler` (on a queue of its own, so that it runs even while every worker thread waits on
-    /// a job) when the process gets SIGINT, SIGTERM or SIGHUP. A signal the process was started ignoring
-    /// stays ignored: under `nohup`, a lost login session must not cancel a week of jobs.
+    /// Runs `handler` when the process gets SIGINT, SIGTERM or SIGHUP (see `InterruptSignals`).
     func onInterrupt(_ handler: @escaping @Sendable (Int32) -> Void) {
         condition.lock(); defer { condition.unlock() }
-        let queue = DispatchQueue(label: "bnrepro.slurm.interrupt")
-        for sig in [SIGINT, SIGTERM, SIGHUP] {
-            let previous = signal(sig, SIG_IGN)
-            if unsafeBitCast(previous, to: Int.self) == unsafeBitCast(SIG_IGN, to: Int.self) { continue }
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: queue)
-            source.setEventHandler { handler(sig) }
-            source.resume()
-            signalSources.append(source)
-        }
+        interruptSignals = InterruptSignals(label: "bnrepro.slurm.interrupt", handler)
     }
 }

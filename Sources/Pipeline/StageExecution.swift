@@ -18,6 +18,25 @@ public enum StageExecution {
             FileHandle.standardError.write(Data("bnrepro exec: \(error)\n".utf8))
             return .failed
         }
+        // Two workers never compute one stage at once. One that waited finds the other's result, if it
+        // succeeded, and stops there: the runner asked for the stage to be computed, and it has been.
+        var waited = false
+        let recordBefore = recordIdentity(store, key)
+        let lock: StageLock
+        do {
+            lock = try StageLock(store: store, key: key) { holder in
+                waited = true
+                let note = "waiting: stage \(spec.stage) is being computed by \(holder)"
+                FileHandle.standardError.write(Data("bnrepro exec: \(note)\n".utf8))
+                reportProgress(StageProgress(message: note, fraction: nil), to: FileHandle.standardOutput)
+            }
+        } catch {
+            FileHandle.standardError.write(Data("bnrepro exec: \(error)\n".utf8))
+            return .failed
+        }
+        defer { withExtendedLifetime(lock) {} }
+        if waited, store.record(key) != nil, recordIdentity(store, key) != recordBefore { return .succeeded }
+
         var record = ActionRecord(spec: spec, status: .failed, started: started, executor: executor)
         record.gitCommit = ProcessInfo.processInfo.environment["BNREPRO_GIT_COMMIT"]
         guard let kind = registry.kind(named: spec.kind) else {
@@ -28,15 +47,24 @@ public enum StageExecution {
                                                       found: kind.version(for: spec.params))
             return fail(&record, store: store, log: nil, error: e.description)
         }
-        // Inputs are re-hashed before use: a corrupted object is caught here, not in a figure.
+        // Inputs are re-hashed before use: a corrupted object is caught here, not in a figure. Only an
+        // input that is gone from objects/ can be recomputed; one left in place fails, with the reason.
         for input in spec.inputs {
             for (name, ref) in input.outputs {
-                let ok = (try? store.verify(ref.digest)) ?? false
-                if !ok {
-                    let e = "input '\(name)' of '\(input.stage)' (object \(ref.digest)) is missing or corrupt; quarantined"
-                    FileHandle.standardError.write(Data("bnrepro exec: \(e)\n".utf8))
-                    _ = fail(&record, store: store, log: nil, error: e)
-                    return .corruptInput
+                let what = "input '\(name)' of '\(input.stage)' (object \(ref.digest))"
+                let problem: (message: String, outcome: Outcome)?
+                switch store.check(ref.digest) {
+                case .intact: problem = nil
+                case .missing: problem = ("\(what) is missing", .corruptInput)
+                case .corrupt(let why, .moved(let to)): problem = ("\(what) is corrupt (\(why)); quarantined to \(to)", .corruptInput)
+                case .corrupt(let why, .failed(let reason)):
+                    problem = ("\(what) is corrupt (\(why)) and could not be quarantined (\(reason)); remove it by hand", .failed)
+                case .unreadable(let reason): problem = ("\(what) cannot be read: \(reason)", .failed)
+                }
+                if let problem {
+                    FileHandle.standardError.write(Data("bnrepro exec: \(problem.message)\n".utf8))
+                    _ = fail(&record, store: store, log: nil, error: problem.message)
+                    return problem.outcome
                 }
             }
         }
@@ -65,8 +93,7 @@ public enum StageExecution {
             outputDirectory: outputs, scratchDirectory: scratch, partialsDirectory: partials,
             progress: { p in
                 print("[progress] \(p.message)")
-                let line = progressMarker + String(decoding: (try? JSONEncoder().encode(p)) ?? Data(), as: UTF8.self) + "\n"
-                progressOut.write(Data(line.utf8))
+                reportProgress(p, to: progressOut)
             })
         var error: String?
         do { try kind.run(context) } catch let e { error = "\(e)" }
@@ -93,6 +120,20 @@ public enum StageExecution {
             return .failed
         }
         return .succeeded
+    }
+
+    /// The record file's inode and change time: an atomic write replaces both, so a record written while
+    /// this worker waited differs from the one (or none) it saw before.
+    private static func recordIdentity(_ store: CacheStore, _ key: String) -> String? {
+        var st = stat()
+        guard lstat(store.actionURL(key).path, &st) == 0 else { return nil }
+        return "\(st.st_ino) \(st.st_ctim.tv_sec).\(st.st_ctim.tv_nsec)"
+    }
+
+    /// A progress line for whoever reads the worker's stdout (the local executor, a Slurm job's output).
+    static func reportProgress(_ p: StageProgress, to handle: FileHandle) {
+        let line = progressMarker + String(decoding: (try? JSONEncoder().encode(p)) ?? Data(), as: UTF8.self) + "\n"
+        handle.write(Data(line.utf8))
     }
 
     private static func fail(_ record: inout ActionRecord, store: CacheStore, log: OutputRef?, error: String) -> Outcome {

@@ -7,6 +7,8 @@ public struct StatusReport: Sendable {
         case upToDate(key: String)
         case neverRun
         case stale(reasons: [String])
+        /// Its record is there but cannot be used (`RecordRead.problem` says why); run recomputes it.
+        case unreadable(key: String, reason: String)
     }
 
     public let pipeline: ResolvedPipeline
@@ -24,9 +26,12 @@ public struct StatusReport: Sendable {
         let runner = Runner(pipeline: pipeline, store: store, executor: NoExecutor(), console: Console(style: .silent),
                             projectDirectory: store.root)
         for stage in pipeline.stages {
-            if let spec = runner.spec(for: stage, outputs: outputs), let record = store.record(spec.key) {
+            let spec = runner.spec(for: stage, outputs: outputs)
+            if let spec, let record = store.record(spec.key) {
                 outputs[stage.name] = record.outputs
                 result.append((stage, .upToDate(key: spec.key)))
+            } else if let spec, let problem = store.recordState(spec.key).problem {
+                result.append((stage, .unreadable(key: spec.key, reason: problem)))
             } else {
                 let reasons = reasons(stage, outputs: outputs)
                 result.append((stage, reasons.isEmpty ? .neverRun : .stale(reasons: reasons)))

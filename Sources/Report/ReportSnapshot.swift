@@ -54,7 +54,7 @@ public struct ReportSnapshot: Sendable {
     /// The bytes of one output of a record, nil when the object is gone.
     public func object(_ record: ActionRecord, _ output: String) -> Data? {
         guard let ref = record.outputs[output], store.has(ref) else { return nil }
-        return try? Data(contentsOf: store.objectPath(ref.digest))
+        return try? store.readObject(ref.digest)  // never through a symlink planted under objects/
     }
 
     /// The command that brings a stage up to date again with the same profile and overrides.

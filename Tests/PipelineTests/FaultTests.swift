@@ -3,27 +3,27 @@ import XCTest
 
 /// Kills, corruption, concurrent runs, stale locks and garbage collection.
 final class FaultTests: XCTestCase {
-    let slowPipeline = """
+    /// `s` runs until the test releases it (`Sandbox.release`): no test here depends on how long it takes.
+    static let holdPipeline = """
     {"stages": [
       {"name": "a", "kind": "test-write", "params": {"text": "A"}},
-      {"name": "s", "kind": "test-sleep", "params": {"seconds": 2}, "deps": ["a"]},
+      {"name": "s", "kind": "test-hold", "deps": ["a"]},
       {"name": "t", "kind": "test-concat", "deps": ["s"]}
     ]}
     """
 
     func testKillNineMidStageLeavesAConsistentCache() throws {
-        let box = try Sandbox(slowPipeline)
-        let marker = box.directory.appendingPathComponent("started")
-        let run = try box.start(["run"], env: ["BNREPRO_TEST_STARTED": marker.path])
-        XCTAssertTrue(box.waitForFile(marker))
-        usleep(100_000)
-        let worker = Int32(try String(contentsOf: marker, encoding: .utf8))!
+        let box = try Sandbox(Self.holdPipeline)
+        let run = try box.start(["run"], env: box.waitEnv)
+        let worker = try box.waitForWorker()
         kill(run.process.processIdentifier, SIGKILL)
         kill(worker, SIGKILL)
         run.process.waitUntilExit()
+        box.waitUntil("the killed worker to exit") { Sandbox.isGone(worker) }
         XCTAssertEqual(box.executions, ["a", "s"])
         box.resetExecutions()
-        let again = try box.run(["run"])
+        box.release()
+        let again = try box.run(["run"], env: box.waitEnv)
         XCTAssertEqual(again.status, 0, again.all)
         XCTAssertEqual(box.executions, ["s", "t"], "only the killed stage and what follows it run again")
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: box.cache.appendingPathComponent("tmp").path)
@@ -32,12 +32,9 @@ final class FaultTests: XCTestCase {
     }
 
     func testKilledWorkerIsReportedAsAFailure() throws {
-        let box = try Sandbox(slowPipeline)
-        let marker = box.directory.appendingPathComponent("started")
-        let run = try box.start(["run"], env: ["BNREPRO_TEST_STARTED": marker.path])
-        XCTAssertTrue(box.waitForFile(marker))
-        usleep(100_000)
-        kill(Int32(try String(contentsOf: marker, encoding: .utf8))!, SIGKILL)
+        let box = try Sandbox(Self.holdPipeline)
+        let run = try box.start(["run"], env: box.waitEnv)
+        kill(try box.waitForWorker(), SIGKILL)
         let err = String(decoding: run.err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         run.process.waitUntilExit()
         XCTAssertEqual(run.process.terminationStatus, 1)
@@ -47,7 +44,7 @@ final class FaultTests: XCTestCase {
     func testCorruptObjectIsFoundByVerifyAndRecomputed() throws {
         let box = try Sandbox(basicPipeline)
         try box.run(["run", "c"])
-        try corrupt(box, content: "A")
+        try Self.corrupt(box, content: "A")
         let verify = try box.run(["verify"])
         XCTAssertEqual(verify.status, 1)
         XCTAssertTrue(verify.out.contains("corrupt: "), verify.out)
@@ -63,39 +60,56 @@ final class FaultTests: XCTestCase {
     func testCorruptInputIsDetectedOnRead() throws {
         let box = try Sandbox(basicPipeline)
         try box.run(["run", "c"])
-        try corrupt(box, content: "B")
+        try Self.corrupt(box, content: "B")
         box.resetExecutions()
         let run = try box.run(["run", "c", "--force"])
         XCTAssertEqual(run.status, 0, run.all)
-        XCTAssertTrue(run.err.contains("is missing or corrupt; quarantined"), run.err)
+        XCTAssertTrue(run.err.contains("is corrupt (its bytes hash to "), run.err)
+        XCTAssertTrue(run.err.contains("; quarantined to "), run.err)
         XCTAssertEqual(box.executions, ["b", "c"], "the producer of the corrupt input runs again, then c")
         XCTAssertEqual(try box.run(["cat", "c:out.txt"]).out, "A+B\n")
     }
 
     func testSecondRunWaitsOrFailsWithNoWait() throws {
-        let box = try Sandbox(slowPipeline)
-        let marker = box.directory.appendingPathComponent("started")
-        let first = try box.start(["run"], env: ["BNREPRO_TEST_STARTED": marker.path])
-        XCTAssertTrue(box.waitForFile(marker))
+        let box = try Sandbox(Self.holdPipeline)
+        let first = try box.start(["run"], env: box.waitEnv)
+        _ = try box.waitForWorker()
         let refused = try box.run(["run", "--no-wait"])
         XCTAssertEqual(refused.status, 1)
         XCTAssertTrue(refused.err.contains("the cache is in use by another run (pid \(first.process.processIdentifier)"), refused.err)
-        let waited = try box.run(["run"])
-        XCTAssertEqual(waited.status, 0)
-        XCTAssertTrue(waited.err.contains("waiting for another run (pid \(first.process.processIdentifier)"), waited.err)
-        XCTAssertTrue(waited.err.contains("ran 0, cached 3"), "the waiting run finds everything done: \(waited.err)")
+        let waiting = try box.start(["run"], env: box.waitEnv)
+        // Released only once the second run says it waits: the first cannot have finished before.
+        var err = box.readOutput(waiting.err, until: "waiting for another run (pid \(first.process.processIdentifier)")
+        XCTAssertTrue(err.contains("waiting for another run (pid \(first.process.processIdentifier)"), err)
+        box.release()
+        err += String(decoding: waiting.err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        waiting.process.waitUntilExit()
+        XCTAssertEqual(waiting.process.terminationStatus, 0, err)
+        XCTAssertTrue(err.contains("ran 0, cached 3"), "the waiting run finds everything done: \(err)")
         first.process.waitUntilExit()
         XCTAssertEqual(box.executions, ["a", "s", "t"])
     }
 
+    /// A lock really held by a run that is then killed (SIGKILL: no chance to release it) is free for
+    /// the next run, which does not wait even with --no-wait.
     func testStaleLockIsTakenOver() throws {
-        let box = try Sandbox(basicPipeline)
-        try FileManager.default.createDirectory(at: box.cache, withIntermediateDirectories: true)
-        try Data("pid 999999 on elsewhere, started long ago: bnrepro run".utf8).write(to: box.cache.appendingPathComponent("lock.info"))
-        FileManager.default.createFile(atPath: box.cache.appendingPathComponent("lock").path, contents: nil)
-        let run = try box.run(["run", "--no-wait"])
+        let box = try Sandbox(Self.holdPipeline)
+        let holder = try box.start(["run"], env: box.waitEnv)
+        let worker = try box.waitForWorker()
+        let refused = try box.run(["run", "--no-wait"])
+        XCTAssertEqual(refused.status, 1, "the lock is really held: \(refused.all)")
+        XCTAssertFalse(box.cacheLockIsFree)
+        kill(holder.process.processIdentifier, SIGKILL)
+        kill(worker, SIGKILL)
+        holder.process.waitUntilExit()
+        box.waitUntil("the killed worker to exit") { Sandbox.isGone(worker) }
+        XCTAssertTrue(FileManager.default.fileExists(atPath: box.cache.appendingPathComponent("lock.info").path),
+                      "the killed holder could not clean up")
+        box.release()
+        let run = try box.run(["run", "--no-wait"], env: box.waitEnv)
         XCTAssertEqual(run.status, 0, run.all)
         XCTAssertFalse(FileManager.default.fileExists(atPath: box.cache.appendingPathComponent("lock.info").path))
+        XCTAssertTrue(box.cacheLockIsFree)
     }
 
     func testGarbageCollectionKeepsWhatAnyProfileReaches() throws {
@@ -125,7 +139,7 @@ final class FaultTests: XCTestCase {
     }
 
     /// Overwrites the object holding exactly `content`, as a failing disk would.
-    private func corrupt(_ box: Sandbox, content: String) throws {
+    static func corrupt(_ box: Sandbox, content: String) throws {
         let target = try XCTUnwrap(box.objects().first { (try? String(contentsOf: $0, encoding: .utf8)) == content })
         chmod(target.path, 0o644)
         try Data("Z".utf8).write(to: target)

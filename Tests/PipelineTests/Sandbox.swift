@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import XCTest
 
 /// A temporary project directory with a pipeline.json, driven through the real `bnrepro-testkinds`
@@ -16,6 +19,7 @@ final class Sandbox {
     }
 
     deinit {
+        release()
         // Objects are read-only files in read-only-free directories; removal works as owner.
         try? FileManager.default.removeItem(at: directory)
     }
@@ -66,6 +70,82 @@ final class Sandbox {
         process.standardError = err
         try process.run()
         return (process, out, err)
+    }
+
+    // MARK: a `test-hold` stage: the test decides when it ends
+
+    /// Where a `test-hold` stage writes its worker's pid, and the file whose appearance ends it.
+    var startedMarker: URL { directory.appendingPathComponent("started") }
+    var releaseFile: URL { directory.appendingPathComponent("release") }
+    var waitEnv: [String: String] { ["BNREPRO_TEST_STARTED": startedMarker.path, "BNREPRO_TEST_RELEASE": releaseFile.path] }
+
+    func release() { _ = FileManager.default.createFile(atPath: releaseFile.path, contents: nil) }
+
+    /// Waits for the `test-hold` stage to start; returns its worker's pid.
+    func waitForWorker() throws -> Int32 {
+        XCTAssertTrue(waitForFile(startedMarker), "the waiting stage never started")
+        return try XCTUnwrap(Int32(try String(contentsOf: startedMarker, encoding: .utf8)))
+    }
+
+    /// True once `pid` has exited (a zombie counts: nobody may reap an orphan in a container).
+    static func isGone(_ pid: Int32) -> Bool {
+        if kill(pid, 0) != 0 && errno == ESRCH { return true }
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { return true }
+        return stat[close...].hasPrefix(") Z")
+    }
+
+    /// Polls for an event another process causes (a file, an exit); fails the test after `timeout`.
+    @discardableResult
+    func waitUntil(_ what: String, timeout: Double = 30, _ condition: () -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while !condition() {
+            if Date() > deadline { XCTFail("timed out waiting for \(what)"); return false }
+            usleep(10_000)
+        }
+        return true
+    }
+
+    /// Reads `pipe` until its text contains `needle`, it closes, or `timeout` passes (a failure);
+    /// returns what was read.
+    func readOutput(_ pipe: Pipe, until needle: String, timeout: Double = 30) -> String {
+        let fd = pipe.fileHandleForReading.fileDescriptor
+        let deadline = Date().addingTimeInterval(timeout)
+        var text = ""
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while !text.contains(needle) {
+            var ready = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let ms = Int32(max(0, deadline.timeIntervalSinceNow) * 1000)
+            guard ms > 0, poll(&ready, 1, ms) > 0 else { XCTFail("timed out waiting for '\(needle)' in:\n\(text)"); break }
+            let n = Glibc.read(fd, &buffer, buffer.count)
+            if n <= 0 { break }
+            text += String(decoding: buffer[0..<n], as: UTF8.self)
+        }
+        return text
+    }
+
+    /// True if nobody holds the cache lock: taking it without waiting succeeds.
+    var cacheLockIsFree: Bool {
+        let fd = open(cache.appendingPathComponent("lock").path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        return flock(fd, LOCK_EX | LOCK_NB) == 0
+    }
+
+    /// The key a stage was last brought up to date with, and its record file.
+    func key(ofStage stage: String) throws -> String {
+        try String(contentsOf: cache.appendingPathComponent("refs/\(stage)"), encoding: .utf8)
+    }
+
+    func recordFile(ofStage stage: String) throws -> URL {
+        cache.appendingPathComponent("actions/\(try key(ofStage: stage)).json")
+    }
+
+    /// Rewrites a stage's record as a JSON object, e.g. to plant an old format or a bad digest.
+    func editRecord(ofStage stage: String, _ edit: (inout [String: Any]) -> Void) throws {
+        let url = try recordFile(ofStage: stage)
+        var object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+        edit(&object)
+        try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]).write(to: url)
     }
 
     /// Stage names executed so far, in order.

@@ -7,12 +7,14 @@ import Glibc
 /// honours "Range: bytes=N-" with 206, and can misbehave on purpose: cut a transfer off half-way,
 /// stall without answering, or ignore Range. Every connection is handled on its own thread; `stop()`
 /// closes the listening socket and wakes stalled handlers. Bounded: at most `maxConnections` accepted.
+/// A stalled connection that the client closes is counted (`clientHangups`): a test learns that the
+/// client's timeout fired from that event, not from how long it took.
 public final class TestHTTPServer: @unchecked Sendable {
     public enum Behaviour: Sendable {
         case serve
         /// The first `times` responses send only `bytes` of the body, then close the connection.
         case cutOff(bytes: Int, times: Int)
-        /// Accept, read the request, never answer (until stopped).
+        /// Accept, read the request, never answer (until the client hangs up, or the server stops, or 10 s).
         case stall
         /// Answer 200 with the whole body even when a Range was asked for.
         case ignoreRange
@@ -24,13 +26,18 @@ public final class TestHTTPServer: @unchecked Sendable {
     private let listener: Int32
     private let bodies: [String: [UInt8]]
     private let lock = NSLock()
-    private let stopped = DispatchSemaphore(value: 0)
+    /// Closed by `stop()`: its read end becomes readable, which wakes every stalled handler at once.
+    private let stopRead: Int32
+    private var stopWrite: Int32
+    private var hangups = 0
     private var behaviour: Behaviour
     private var cutsLeft: Int
     private var log: [Request] = []
     private let maxConnections: Int
 
     public var requests: [Request] { lock.lock(); defer { lock.unlock() }; return log }
+    /// Stalled connections the client closed while the server was still waiting on them.
+    public var clientHangups: Int { lock.lock(); defer { lock.unlock() }; return hangups }
 
     public init(bodies: [String: [UInt8]], behaviour: Behaviour = .serve, maxConnections: Int = 32) throws {
         self.bodies = bodies
@@ -55,8 +62,17 @@ public final class TestHTTPServer: @unchecked Sendable {
         }
         self.listener = listener
         port = UInt16(bigEndian: address.sin_port)
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else { close(listener); throw POSIXError(.EMFILE) }
+        stopRead = fds[0]
+        stopWrite = fds[1]
         let thread = Thread { [self] in acceptLoop() }
         thread.start()
+    }
+
+    deinit {
+        if stopWrite >= 0 { close(stopWrite) }
+        close(stopRead)
     }
 
     public func url(_ path: String) -> URL {
@@ -66,7 +82,10 @@ public final class TestHTTPServer: @unchecked Sendable {
     public func stop() {
         shutdown(listener, Int32(SHUT_RDWR))
         close(listener)
-        for _ in 0..<maxConnections { stopped.signal() }
+        lock.lock()
+        if stopWrite >= 0 { close(stopWrite) }
+        stopWrite = -1
+        lock.unlock()
     }
 
     /// A port on 127.0.0.1 that nothing listens on: bind one, note it, close it.
@@ -105,7 +124,7 @@ public final class TestHTTPServer: @unchecked Sendable {
         lock.unlock()
 
         if case .stall = mode {
-            _ = stopped.wait(timeout: .now() + 10)
+            if waitForHangup(fd) { lock.lock(); hangups += 1; lock.unlock() }
             return
         }
         guard let body = bodies[request.path] else {
@@ -129,6 +148,17 @@ public final class TestHTTPServer: @unchecked Sendable {
         head += "Content-Type: application/octet-stream\r\nContent-Length: \(part.count)\r\nAccept-Ranges: bytes\r\nConnection: close\r\n\r\n"
         send(fd, Array(head.utf8))
         send(fd, cut.map { Array(part.prefix($0)) } ?? part)
+    }
+
+    /// True if the client closed `fd` first; false if the server stopped or 10 s passed.
+    private func waitForHangup(_ fd: Int32) -> Bool {
+        var fds = [pollfd(fd: fd, events: Int16(POLLIN), revents: 0), pollfd(fd: stopRead, events: Int16(POLLIN), revents: 0)]
+        while poll(&fds, 2, 10_000) > 0 {
+            if fds[1].revents != 0 { return false }
+            var byte: UInt8 = 0
+            if recv(fd, &byte, 1, 0) <= 0 { return true }
+        }
+        return false
     }
 
     private func readRequest(_ fd: Int32) -> Request? {

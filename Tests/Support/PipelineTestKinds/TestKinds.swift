@@ -6,7 +6,7 @@ import Pipeline
 /// $BNREPRO_TEST_COUNTER, so a test can count executions across processes.
 public enum TestKinds {
     public static var registry: KindRegistry {
-        KindRegistry([WriteKind(), ConcatKind(), FailKind(), SleepKind(), TensorsKind()])
+        KindRegistry([WriteKind(), ConcatKind(), FailKind(), SleepKind(), TensorsKind(), HoldKind()])
     }
 
     static func count(_ context: StageContext) {
@@ -95,6 +95,35 @@ public struct SleepKind: StageKind {
         for i in 0..<steps {
             Thread.sleep(forTimeInterval: seconds / Double(steps))
             context.progress("step \(i + 1)/\(steps)", fraction: Double(i + 1) / Double(steps))
+        }
+        try Data(try context.string("text").utf8).write(to: context.output("out.txt"))
+    }
+}
+
+/// Holds its stage until the test says so: writes the worker's pid to $BNREPRO_TEST_STARTED, then waits until the
+/// file named by $BNREPRO_TEST_RELEASE exists, then writes `out.txt`. Tests that kill or interrupt a
+/// stage mid-way use it instead of a stage of fixed length, so no clock decides whether they pass.
+/// `ignoreTerm` makes the worker ignore SIGTERM, as a stage stuck in a long computation might.
+/// It writes nothing to stdout while it waits: a worker whose runner was killed must not die of SIGPIPE.
+public struct HoldKind: StageKind {
+    public struct NeverReleased: Error, CustomStringConvertible { public let description: String }
+    public let name = "test-hold"
+    public let version = 1
+    public let parameters = [ParameterSpec("text", .string, default: "waited"), ParameterSpec("ignoreTerm", .boolean, default: false)]
+    public init() {}
+    public func run(_ context: StageContext) throws {
+        TestKinds.count(context)
+        if try context.bool("ignoreTerm") { signal(SIGTERM, SIG_IGN) }
+        let env = ProcessInfo.processInfo.environment
+        if let marker = env["BNREPRO_TEST_STARTED"] {
+            FileManager.default.createFile(atPath: marker, contents: Data("\(getpid())".utf8))
+        }
+        guard let release = env["BNREPRO_TEST_RELEASE"] else { throw NeverReleased(description: "BNREPRO_TEST_RELEASE is not set") }
+        // A bound, so that a test that dies before releasing does not leave a worker behind for ever.
+        let deadline = Date().addingTimeInterval(600)
+        while !FileManager.default.fileExists(atPath: release) {
+            if Date() > deadline { throw NeverReleased(description: "\(release) never appeared") }
+            usleep(10_000)
         }
         try Data(try context.string("text").utf8).write(to: context.output("out.txt"))
     }
