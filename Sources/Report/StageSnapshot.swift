@@ -53,6 +53,9 @@ public struct StageSnapshot: Sendable {
             switch state {
             case .upToDate(let key):
                 return StageSnapshot(stage: stage, condition: .upToDate, record: store.record(key))
+            case .unreadable(_, let reason):
+                // As `status` says it: the record is there but cannot be read, so nothing of it is shown.
+                return StageSnapshot(stage: stage, condition: .failed(error: "record unreadable: \(reason)"), record: last)
             case .neverRun, .stale:
                 if let failure = latestFailure[stage.name], failure.finished > (last?.finished ?? .distantPast) {
                     return StageSnapshot(stage: stage, condition: .failed(error: failure.error ?? "unknown error"), record: last)
