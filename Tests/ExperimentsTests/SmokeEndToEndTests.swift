@@ -109,7 +109,7 @@ final class SmokeEndToEndTests: XCTestCase {
         return examples
     }
 
-    private func runMD5(_ file: URL) throws -> Data {
+    func runMD5(_ file: URL) throws -> Data {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/md5sum")
         process.arguments = [file.path]
