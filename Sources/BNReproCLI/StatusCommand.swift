@@ -5,14 +5,18 @@ import Pipeline
 struct StatusCommand: RegistryCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Every stage: up to date, never run, or stale and why.")
+        abstract: "Every stage: up to date, never run, or stale and why.",
+        discussion: "With --times: where the time of the up-to-date stages went, from their action records.")
 
     @OptionGroup var options: PipelineOptions
+    @Flag(help: "A table of the up-to-date stages' wall and CPU time, longest first, with the total.") var times = false
 
     func run(registry: KindRegistry) throws {
         let pipeline = try options.resolve(registry)
-        let report = StatusReport(pipeline: pipeline, store: try options.cacheStore())
+        let store = try options.cacheStore()
+        let report = StatusReport(pipeline: pipeline, store: store)
         print("profile: \(pipeline.profile)")
+        if times { return StageTimes(report.states(), store: store).print() }
         var counts = (fresh: 0, never: 0, stale: 0, unreadable: 0)
         for (stage, state) in report.states() {
             switch state {

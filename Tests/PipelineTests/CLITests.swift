@@ -26,6 +26,19 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(dot.out.contains("\"a\" -> \"c\";"), dot.out)
     }
 
+    /// `status --times`: a row per up-to-date stage with its recorded wall and CPU time, longest first, and
+    /// the total; stages not up to date are counted, not timed.
+    func testStatusTimes() throws {
+        let box = try Sandbox(basicPipeline)
+        try box.run(["run", "a"])
+        let out = try box.run(["status", "--times"]).out
+        let rows = out.split(separator: "\n").filter { $0.hasPrefix("  ") && !$0.contains("CPU/wall") }
+        XCTAssertEqual(rows.map { $0.split(separator: " ")[0] }, ["a"], out)
+        XCTAssertTrue(rows[0].contains("test-write"), out)
+        XCTAssertTrue(out.contains("1 up-to-date stages: wall "), out)
+        XCTAssertTrue(out.contains("6 not up to date (no time counted)"), out)
+    }
+
     func testCatSummarisesNPY() throws {
         // A float32 .npy written by hand: header then four values.
         var header = "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 2), }"

@@ -1,0 +1,35 @@
+import Foundation
+import Pipeline
+
+/// `status --times`: the wall and CPU time each up-to-date stage took when it was computed (its action
+/// record), longest first. The wall times add up to more than a parallel run's duration; the table says
+/// where the work is, the run's own summary how long it took.
+struct StageTimes {
+    struct Row { let stage: String, kind: String, wall: Double, cpu: Double }
+    let rows: [Row]
+    let notUpToDate: Int
+
+    init(_ states: [(stage: ResolvedStage, state: StatusReport.State)], store: CacheStore) {
+        var rows: [Row] = [], missing = 0
+        for (stage, state) in states {
+            guard case .upToDate(let key) = state, let record = store.record(key) else { missing += 1; continue }
+            rows.append(Row(stage: stage.name, kind: stage.kind.name, wall: record.wallSeconds, cpu: record.cpuSeconds))
+        }
+        self.rows = rows.sorted { ($0.wall, $1.stage) > ($1.wall, $0.stage) }
+        notUpToDate = missing
+    }
+
+    func print() {
+        let width = max(5, rows.map(\.stage.count).max() ?? 0), kindWidth = max(4, rows.map(\.kind.count).max() ?? 0)
+        func pad(_ s: String, _ n: Int) -> String { s + String(repeating: " ", count: max(0, n - s.count)) }
+        func left(_ s: String, _ n: Int) -> String { String(repeating: " ", count: max(0, n - s.count)) + s }
+        Swift.print("  " + pad("stage", width) + "  " + pad("kind", kindWidth) + "  " + left("wall", 9) + "  " + left("CPU", 9) + "  CPU/wall")
+        for r in rows {
+            Swift.print("  " + pad(r.stage, width) + "  " + pad(r.kind, kindWidth) + "  " + left(Console.duration(r.wall), 9) + "  "
+                        + left(Console.duration(r.cpu), 9) + "  " + String(format: "%8.2f", r.wall > 0 ? r.cpu / r.wall : 0))
+        }
+        let wall = rows.reduce(0) { $0 + $1.wall }, cpu = rows.reduce(0) { $0 + $1.cpu }
+        Swift.print("\(rows.count) up-to-date stages: wall \(Console.duration(wall)) summed, CPU \(Console.duration(cpu))"
+                    + (notUpToDate > 0 ? "; \(notUpToDate) not up to date (no time counted)" : ""))
+    }
+}
