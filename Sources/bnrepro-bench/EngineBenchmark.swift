@@ -42,6 +42,7 @@ enum EngineBenchmark {
                   + "machine shared with other jobs, numbers are noisy")
             print(String(format: "measured float32 FMA peak, %d threads × %d lanes: %.0f GFLOP/s (the %% column's denominator)",
                          peak.threads, peak.lanes, peak.gigaflops))
+            print(try convolutionAlgorithms(batch: batch))
             print(pad("model", 12) + pad("BN", 5) + pad("train img/s", 13, right: true) + pad("infer img/s", 13, right: true)
                   + pad("GFLOP/s", 10, right: true) + pad("% peak", 10, right: true) + pad("peak MiB", 10, right: true))
         }
@@ -107,6 +108,22 @@ enum EngineBenchmark {
         return Row(model: "ResNet-\(depth)", depth: depth, bn: bn, batch: batch, trainImagesPerSecond: train,
                    inferImagesPerSecond: infer, peakRSSMiB: peakRSSMiB(),
                    trainGFLOPs: train * trainingFLOPsPerImage(config) / 1e9, peakGFLOPs: .nan)
+    }
+
+    /// Which implementations oneDNN chose for ResNet-20's convolutions, and so what the GFLOP/s column
+    /// means: FLOPs are counted as direct convolution, which is "effective" only where a fast algorithm
+    /// (Winograd) does fewer.
+    static func convolutionAlgorithms(batch: Int) throws -> String {
+        let model = try ResNet(config: try ResNetConfig(depth: 20, normalization: .batchNorm), seed: 1)
+        var names = Set<String>()
+        for line in try model.kernelReport(batch: batch) {
+            for part in line.split(separator: ":", maxSplits: 1).last?.split(separator: ",") ?? [] {
+                if let name = part.split(separator: " ").last, name != "-" { names.insert(String(name)) }
+            }
+        }
+        let fast = names.contains { $0.contains("wino") }
+        return "oneDNN convolutions: \(names.sorted().joined(separator: ", ")); GFLOP/s counts direct-convolution FLOPs"
+            + (fast ? " (effective: a Winograd kernel does fewer)" : " (all kernels direct, so the count is the work done)")
     }
 
     /// Multiply-adds ×2 of the convolutions and the linear layer, ×3 for training (forward, backward-data,
