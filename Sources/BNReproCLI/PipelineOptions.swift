@@ -19,13 +19,16 @@ struct PipelineOptions: ParsableArguments {
     var pipelineURL: URL { URL(fileURLWithPath: pipeline).standardizedFileURL }
     var projectDirectory: URL { pipelineURL.deletingLastPathComponent() }
 
-    func cacheStore() throws -> CacheStore {
-        if let cache { return try CacheStore(root: URL(fileURLWithPath: cache)) }
-        if let env = ProcessInfo.processInfo.environment["BNREPRO_CACHE"], !env.isEmpty {
-            return try CacheStore(root: URL(fileURLWithPath: env))
-        }
-        return try CacheStore(root: projectDirectory.appendingPathComponent("data/cache"))
+    var cacheURL: URL {
+        if let cache { return URL(fileURLWithPath: cache) }
+        if let env = ProcessInfo.processInfo.environment["BNREPRO_CACHE"], !env.isEmpty { return URL(fileURLWithPath: env) }
+        return projectDirectory.appendingPathComponent("data/cache")
     }
+
+    func cacheStore() throws -> CacheStore { try CacheStore(root: cacheURL) }
+
+    /// The same cache for a command that must not write to it: an error if it is not a cache yet.
+    func existingCacheStore() throws -> CacheStore { try CacheStore(existing: cacheURL) }
 
     func document() throws -> PipelineDocument { try PipelineDocument.load(pipelineURL) }
 

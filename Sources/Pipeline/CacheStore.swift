@@ -33,6 +33,23 @@ public struct CacheStore: Sendable {
         }
     }
 
+    /// Opens a cache that must already exist and creates nothing in it: for commands that only read a
+    /// cache someone else filled (`diff --other-cache`). A directory without objects/ and actions/ is
+    /// not a cache, and saying so beats reporting every stage as never run.
+    public init(existing root: URL) throws {
+        self.root = root.standardizedFileURL
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: self.root.path, isDirectory: &isDirectory) else {
+            throw PipelineError.io(path: self.root.path, reason: "no such directory, so not a bnrepro cache")
+        }
+        guard isDirectory.boolValue else { throw PipelineError.io(path: self.root.path, reason: "not a directory, so not a bnrepro cache") }
+        for dir in [objectsDirectory, actionsDirectory] {
+            guard FileManager.default.fileExists(atPath: dir.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw PipelineError.io(path: self.root.path, reason: "not a bnrepro cache: it has no objects/ and actions/ directories")
+            }
+        }
+    }
+
     // MARK: objects
 
     public func objectPath(_ digest: String) -> URL {

@@ -1,0 +1,176 @@
+import ArrayFormats
+import Foundation
+import Pipeline
+
+/// `bnrepro diff`: what differs between two caches of one pipeline, stage by stage and claim by claim.
+/// "Here" is this cache (after a change), "there" the other one (before). Each side's stage is the one
+/// `StatusReport` finds up to date against that cache: the same key on both sides when the inputs are the
+/// same, each its own when upstream outputs differ. Records and objects are read through the store (never
+/// through a symlink); nothing is computed and nothing is written.
+struct CacheDiff {
+    enum StageResult: Equatable {
+        case same
+        case differs([OutputDifference])
+        case onlyHere
+        case onlyThere
+        case inNeither
+    }
+
+    /// One output whose digest differs, and what differs inside it when its format is known.
+    struct OutputDifference: Equatable {
+        let name: String
+        let details: [String]
+    }
+
+    struct ClaimChange {
+        let id: String
+        let before: Claim?
+        let after: Claim?
+    }
+
+    let stages: [(stage: String, result: StageResult)]
+    let claimChanges: [ClaimChange]
+    let unchangedClaims: Int
+
+    init(pipeline: ResolvedPipeline, here: CacheStore, there: CacheStore) throws {
+        let hereStates = StatusReport(pipeline: pipeline, store: here).states()
+        let thereStates = StatusReport(pipeline: pipeline, store: there).states()
+        let thereByName = Dictionary(thereStates.map { ($0.stage.name, $0.state) }, uniquingKeysWith: { a, _ in a })
+        stages = hereStates.map { stage, state in
+            let a = CacheDiff.upToDateRecord(state, here), b = thereByName[stage.name].flatMap { CacheDiff.upToDateRecord($0, there) }
+            switch (a, b) {
+            case (let a?, let b?):
+                let differences = CacheDiff.outputDifferences(here: a, hereStore: here, there: b, thereStore: there)
+                return (stage.name, differences.isEmpty ? .same : .differs(differences))
+            case (_?, nil): return (stage.name, .onlyHere)
+            case (nil, _?): return (stage.name, .onlyThere)
+            case (nil, nil): return (stage.name, .inNeither)
+            }
+        }
+        let before = try CachedClaims(states: thereStates, store: there).table.claims
+        let after = try CachedClaims(states: hereStates, store: here).table.claims
+        let beforeByID = Dictionary(before.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        let afterIDs = Set(after.map(\.id))
+        var changes: [ClaimChange] = [], unchanged = 0
+        for claim in after {
+            let old = beforeByID[claim.id]
+            if let old, CacheDiff.sameResult(old, claim) { unchanged += 1 } else { changes.append(ClaimChange(id: claim.id, before: old, after: claim)) }
+        }
+        for claim in before where !afterIDs.contains(claim.id) { changes.append(ClaimChange(id: claim.id, before: claim, after: nil)) }
+        claimChanges = changes
+        unchangedClaims = unchanged
+    }
+
+    /// What the diff prints of a claim; a claim whose paper value, our value and verdict are equal on both
+    /// sides did not move.
+    static func sameResult(_ a: Claim, _ b: Claim) -> Bool { a.paper == b.paper && a.ours == b.ours && a.verdict == b.verdict }
+
+    static func upToDateRecord(_ state: StatusReport.State, _ store: CacheStore) -> ActionRecord? {
+        guard case .upToDate(let key) = state else { return nil }
+        return store.record(key)
+    }
+
+    static func outputDifferences(here: ActionRecord, hereStore: CacheStore, there: ActionRecord, thereStore: CacheStore) -> [OutputDifference] {
+        Set(here.outputs.keys).union(there.outputs.keys).sorted().compactMap { name in
+            switch (here.outputs[name], there.outputs[name]) {
+            case (_?, nil): return OutputDifference(name: name, details: ["only here"])
+            case (nil, _?): return OutputDifference(name: name, details: ["only there"])
+            case (let a?, let b?) where a.digest != b.digest:
+                do {
+                    return OutputDifference(name: name, details: contentDifferences(name: name, before: try thereStore.readObject(b.digest),
+                                                                                    after: try hereStore.readObject(a.digest)))
+                } catch {
+                    return OutputDifference(name: name, details: ["cannot compare: \(error)"])
+                }
+            default: return nil
+            }
+        }
+    }
+
+    /// For `.json` the top-level fields whose values differ, for float `.npy` of one shape the largest
+    /// absolute difference; other formats only differ.
+    static func contentDifferences(name: String, before: Data, after: Data) -> [String] {
+        if name.hasSuffix(".json") {
+            guard let old = try? JSONParser.parse(before), let new = try? JSONParser.parse(after) else { return ["not JSON on both sides"] }
+            guard case .object(let a) = old, case .object(let b) = new else { return ["value: \(short(old)) → \(short(new))"] }
+            var fields: [String] = []
+            for key in a.keys + b.keys.filter({ a[$0] == nil }) where a[key]?.canonicalText != b[key]?.canonicalText {
+                fields.append("field \(key): \(a[key].map(short) ?? "absent") → \(b[key].map(short) ?? "absent")")
+            }
+            return fields.isEmpty ? ["same fields and values, spelled differently"] : fields
+        }
+        if name.hasSuffix(".npy") {
+            guard let old = try? NPY.decode([UInt8](before)), let new = try? NPY.decode([UInt8](after)) else { return ["not .npy on both sides"] }
+            guard old.shape == new.shape else {
+                return ["shape \(ArraySummary.shapeText(old.shape)) → \(ArraySummary.shapeText(new.shape))"]
+            }
+            guard let x = floatValues(old), let y = floatValues(new) else {
+                return ["dtype \(old.dtype) → \(new.dtype), not compared value by value"]
+            }
+            var largest = 0.0, nonFinite = 0
+            for (u, v) in zip(x, y) where u != v {
+                let d = abs(u - v)
+                if d.isFinite { largest = max(largest, d) } else { nonFinite += 1 }
+            }
+            return [String(format: "largest absolute difference %.6g over %d values", largest, x.count)
+                    + (nonFinite > 0 ? ", \(nonFinite) non-finite on one side or of different sign" : "")]
+        }
+        return []
+    }
+
+    static func floatValues(_ array: NPYArray) -> [Double]? {
+        switch array.dtype {
+        case .float32: return (try? array.float32Values())?.map(Double.init)
+        case .float64: return try? array.float64Values()
+        default: return nil
+        }
+    }
+
+    /// A JSON value on one line, cut at 40 characters.
+    static func short(_ value: JSONValue) -> String {
+        let text = value.canonicalText
+        return text.count <= 40 ? text : String(text.prefix(39)) + "…"
+    }
+
+    // MARK: text
+
+    var text: String {
+        var lines: [String] = []
+        var counts: [String: Int] = [:]
+        for (stage, result) in stages {
+            let label: String
+            switch result {
+            case .same: label = "same"
+            case .differs: label = "differs"
+            case .onlyHere: label = "only here"
+            case .onlyThere: label = "only there"
+            case .inNeither: label = "in neither"
+            }
+            counts[label, default: 0] += 1
+            lines.append("  " + label.padding(toLength: 11, withPad: " ", startingAt: 0) + " " + stage)
+            if case .differs(let outputs) = result {
+                for output in outputs {
+                    lines.append("                - \(output.name)" + (output.details.count == 1 ? ": \(output.details[0])" : ""))
+                    if output.details.count > 1 { lines += output.details.map { "                    \($0)" } }
+                }
+            }
+        }
+        let order = ["same", "differs", "only here", "only there", "in neither"]
+        lines.append("\(stages.count) stages: " + order.compactMap { label in counts[label].map { "\($0) \(label)" } }.joined(separator: ", "))
+        lines.append("claims: \(claimChanges.count) changed, \(unchangedClaims) unchanged")
+        for change in claimChanges {
+            let any = change.after ?? change.before
+            lines.append("  \(change.id)" + (any.map { " (\($0.figure)): \($0.statement)" } ?? ""))
+            lines.append("      before: " + CacheDiff.claimText(change.before))
+            lines.append("      after:  " + CacheDiff.claimText(change.after))
+            let holdsBefore = change.before?.verdictText ?? "absent", holdsAfter = change.after?.verdictText ?? "absent"
+            lines.append("      holds:  " + (holdsBefore == holdsAfter ? "unchanged (\(holdsAfter))" : "changed, \(holdsBefore) → \(holdsAfter)"))
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    static func claimText(_ claim: Claim?) -> String {
+        guard let claim else { return "absent" }
+        return "paper \(claim.paper), ours \(claim.ours), holds: \(claim.verdictText)"
+    }
+}
