@@ -27,7 +27,8 @@ struct CatCommand: RegistryCommand {
                 _ = try pipeline.select(stageName)
                 throw ValidationError("'\(stageName)' is a matrix group; name one stage, e.g. \(try pipeline.select(stageName)[0].name)")
             }
-            let state = StatusReport(pipeline: pipeline, store: store).states().first { $0.stage.name == stageName }!.state
+            guard let state = StatusReport(pipeline: pipeline, store: store).states().first(where: { $0.stage.name == stageName })?.state
+            else { throw PipelineError.notCached(stage: stageName) }
             let key: String
             if case .upToDate(let k) = state { key = k }
             else if let last = store.lastKey(ofStage: stageName) {

@@ -20,7 +20,7 @@ struct ShowCommand: RegistryCommand {
             throw ValidationError("'\(stage)' is a matrix of \(members.count) stages; show one of: " + members.map(\.name).joined(separator: ", "))
         }
         let states = StatusReport(pipeline: pipeline, store: store).states()
-        let state = states.first { $0.stage.name == stage }!.state
+        guard let state = states.first(where: { $0.stage.name == stage })?.state else { throw PipelineError.notCached(stage: stage) }
         print("stage    \(target.name)")
         print("kind     \(target.kind.name) (version \(target.version))")
         if let d = target.description { print("about    \(d)") }

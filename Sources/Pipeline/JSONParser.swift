@@ -174,7 +174,10 @@ public struct JSONParser {
             index += 2
             let low = try parseHex4()
             guard (0xDC00..<0xE000).contains(low) else { throw error("invalid low surrogate") }
-            return Unicode.Scalar(0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00))!
+            guard let pair = Unicode.Scalar(0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00)) else {
+                throw error("invalid surrogate pair in \\u escape")
+            }
+            return pair
         }
         guard let scalar = Unicode.Scalar(high) else { throw error("invalid \\u escape") }
         return scalar

@@ -27,7 +27,7 @@ enum PipelineBenchmark {
         for _ in 0..<5 { runs.append(try time(cli, ["run"], in: dir)) }
         print(String(format: "first run of %d stages: %.1f s (%.0f ms per stage, each a child process)", stages, fill, fill * 1000 / Double(stages)))
         print(String(format: "no-op run over %d cached stages: median %.3f s, best %.3f s (target < 1 s)",
-                     stages, runs.sorted()[runs.count / 2], runs.min()!))
+                     stages, runs.sorted()[runs.count / 2], runs.min() ?? .nan))
     }
 
     static func hashing(megabytes: Int) throws {
