@@ -33,10 +33,22 @@ struct CacheDiff {
     let unchangedClaims: Int
 
     init(pipeline: ResolvedPipeline, here: CacheStore, there: CacheStore) throws {
-        let hereStates = StatusReport(pipeline: pipeline, store: here).states()
-        let thereStates = StatusReport(pipeline: pipeline, store: there).states()
+        try self.init(here: (pipeline, here), there: (pipeline, there))
+    }
+
+    /// Two pipelines (the current one and the one at another commit) or two caches, or both: each side's
+    /// stages as that pipeline resolves them against that cache, matched by stage name.
+    init(here hereSide: (pipeline: ResolvedPipeline, store: CacheStore), there thereSide: (pipeline: ResolvedPipeline, store: CacheStore)) throws {
+        let hereStates = StatusReport(pipeline: hereSide.pipeline, store: hereSide.store).states()
+        let thereStates = StatusReport(pipeline: thereSide.pipeline, store: thereSide.store).states()
+        let here = hereSide.store, there = thereSide.store
         let thereByName = Dictionary(thereStates.map { ($0.stage.name, $0.state) }, uniquingKeysWith: { a, _ in a })
-        stages = hereStates.map { stage, state in
+        let hereNames = Set(hereStates.map(\.stage.name))
+        // Stages the other pipeline has and this one does not (a revision before a stage was renamed).
+        let removed: [(stage: String, result: StageResult)] = thereStates.filter { !hereNames.contains($0.stage.name) }.map {
+            ($0.stage.name, CacheDiff.upToDateRecord($0.state, there) == nil ? .inNeither : .onlyThere)
+        }
+        stages = removed + hereStates.map { stage, state in
             let a = CacheDiff.upToDateRecord(state, here), b = thereByName[stage.name].flatMap { CacheDiff.upToDateRecord($0, there) }
             switch (a, b) {
             case (let a?, let b?):

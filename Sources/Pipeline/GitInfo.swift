@@ -8,7 +8,20 @@ public enum GitInfo {
         return head + (dirty ? "-dirty" : "")
     }
 
+    /// The bytes of `file` as committed at `revision`, in the repository holding it; nil when git, the
+    /// repository, the revision or the file at that revision is missing.
+    public static func contents(of file: URL, at revision: String) -> Data? {
+        let directory = file.deletingLastPathComponent()
+        guard !revision.hasPrefix("-"), let relative = run(["ls-files", "--full-name", "--error-unmatch", file.lastPathComponent], in: directory)
+            ?? run(["rev-parse", "--show-prefix"], in: directory).map({ $0 + file.lastPathComponent }) else { return nil }
+        return runData(["show", "\(revision):\(relative)"], in: directory)
+    }
+
     private static func run(_ args: [String], in directory: URL) -> String? {
+        runData(args, in: directory).map { String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) }
+    }
+
+    private static func runData(_ args: [String], in directory: URL) -> Data? {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/git")
         p.arguments = ["-C", directory.path] + args
@@ -19,6 +32,6 @@ public enum GitInfo {
         let data = out.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
         guard p.terminationStatus == 0 else { return nil }
-        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return data
     }
 }

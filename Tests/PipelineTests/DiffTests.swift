@@ -125,4 +125,37 @@ final class DiffTests: XCTestCase {
                        ["field b: [1,2] → [1,3]", "field c: \"x\" → absent", "field d: absent → true"])
         XCTAssertEqual(CacheDiff.contentDifferences(name: "log.txt", before: Data("a".utf8), after: Data("b".utf8)), [])
     }
+
+    /// `diff REV`: the results recorded for the pipeline file as committed at REV against the current
+    /// file's, in one cache; a revision that does not exist is an error that names it.
+    func testDiffAgainstTheRevisionOfThePipelineFile() throws {
+        let box = try Sandbox(basicPipeline)
+        func git(_ args: [String]) throws {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/git")
+            p.arguments = ["-C", box.directory.path, "-c", "user.name=t", "-c", "user.email=t@t"] + args
+            p.standardOutput = FileHandle.nullDevice
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            p.waitUntilExit()
+            XCTAssertEqual(p.terminationStatus, 0, "git \(args)")
+        }
+        try git(["init", "-q"])
+        try git(["add", "pipeline.json"])
+        try git(["commit", "-q", "-m", "before"])
+        XCTAssertEqual(try box.run(["run"]).status, 0)
+        // The change under review: stage a writes another text; a and c rerun, b and m stay.
+        try box.write(basicPipeline.replacingOccurrences(of: #""text": "A""#, with: #""text": "Z""#))
+        XCTAssertEqual(try box.run(["run"]).status, 0)
+        let diff = try box.run(["diff", "HEAD"])
+        XCTAssertEqual(diff.status, 0, diff.err)
+        for expected in ["differs     a", "same        b", "differs     c", "7 stages: 5 same, 2 differs"] {
+            XCTAssertTrue(diff.out.contains(expected), "missing \(expected) in\n\(diff.out)")
+        }
+        let missing = try box.run(["diff", "no-such-revision"])
+        XCTAssertNotEqual(missing.status, 0)
+        XCTAssertTrue(missing.err.contains("cannot read pipeline.json at revision 'no-such-revision'"), missing.err)
+        let both = try box.run(["diff", "HEAD", "--other-cache", box.cache.path])
+        XCTAssertNotEqual(both.status, 0)
+    }
 }
