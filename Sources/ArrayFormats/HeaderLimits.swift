@@ -35,10 +35,4 @@ enum HeaderLimits {
             return overflow ? .failure(.overflow) : .success(bytes)
         }
     }
-
-    /// `a + b`, or nil when it overflows.
-    static func sum(_ a: Int, _ b: Int) -> Int? {
-        let (total, overflow) = a.addingReportingOverflow(b)
-        return overflow ? nil : total
-    }
 }

@@ -192,12 +192,8 @@ public enum SafeTensors {
             guard let dtype = SafeTensorsDType(rawValue: d) else { throw SafeTensorsError.unsupportedDType(name: name, dtype: d) }
             let extent = try TensorExtent(name: name, shape: shape, dtype: dtype, offsets: offsets, dataBytes: bytes.count - headerEnd)
             extents.append(extent)
-            // The offsets are within the data, so these sums cannot overflow; they are checked all the same,
-            // because they come from the file.
-            guard let begin = HeaderLimits.sum(headerEnd, extent.begin), let end = HeaderLimits.sum(headerEnd, extent.end) else {
-                throw SafeTensorsError.offsetsPastEnd(name: name, end: extent.end, dataBytes: bytes.count - headerEnd)
-            }
-            file.tensors[name] = SafeTensor(dtype: dtype, shape: shape, bytes: Array(bytes[begin..<end]))
+            // TensorExtent checked 0 ≤ begin ≤ end ≤ bytes.count − headerEnd, so these sums stay in the file.
+            file.tensors[name] = SafeTensor(dtype: dtype, shape: shape, bytes: Array(bytes[(headerEnd + extent.begin)..<(headerEnd + extent.end)]))
         }
         try TensorExtent.checkDisjoint(extents)
         return file

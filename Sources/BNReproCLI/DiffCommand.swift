@@ -39,11 +39,10 @@ struct DiffCommand: RegistryCommand {
             print(diff.text, terminator: "")
             return
         }
-        let rev = revision ?? "HEAD"
+        guard let rev = revision else { return }  // validate() allows only one of the two
         guard let data = GitInfo.contents(of: options.pipelineURL, at: rev) else { throw NoPipelineAtRevision(file: options.pipeline, revision: rev) }
-        let document = try PipelineDocument.parse(data, file: "\(options.pipeline)@\(rev)", directory: options.projectDirectory)
-        let then = try ResolvedPipeline(document: document, profile: options.profile,
-                                        overrides: try options.assignments.map(Overrides.parseAssignment), registry: registry)
+        let then = try options.resolve(registry, document: PipelineDocument.parse(data, file: "\(options.pipeline)@\(rev)",
+                                                                                     directory: options.projectDirectory))
         let diff = try CacheDiff(here: (pipeline, here), there: (then, here))
         print("profile \(pipeline.profile): \(options.pipeline) now (after) vs at \(rev) (before), both in \(here.root.path)")
         print(diff.text, terminator: "")

@@ -32,9 +32,10 @@ struct PipelineOptions: ParsableArguments {
 
     func document() throws -> PipelineDocument { try PipelineDocument.load(pipelineURL) }
 
-    func resolve(_ registry: KindRegistry) throws -> ResolvedPipeline {
+    /// The pipeline file (or `document`, e.g. the file at another revision) with the profile and overrides.
+    func resolve(_ registry: KindRegistry, document: PipelineDocument? = nil) throws -> ResolvedPipeline {
         let overrides = try assignments.map(Overrides.parseAssignment)
-        return try ResolvedPipeline(document: try document(), profile: profile, overrides: overrides, registry: registry)
+        return try ResolvedPipeline(document: try document ?? self.document(), profile: profile, overrides: overrides, registry: registry)
     }
 
     /// The pipeline under every profile it declares: what `gc` keeps.

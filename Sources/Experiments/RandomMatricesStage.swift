@@ -99,11 +99,11 @@ public struct RandomMatricesStage: AnalysisKind {
             pooled += values
             let law = FussCatalan(products: m)
             let hi = values.max() ?? law.maxSingular
-            let (edges, counts) = { let h = EqualWidthBins(values, bins: bins, range: 0...hi); return (h.edges, h.counts) }()
+            let binned = EqualWidthBins(values, bins: bins, range: 0...hi), edges = binned.edges
             let cdf = law.cumulative(atSingularValues: edges)
             let total = Double(values.count)
             let expected = (0..<bins).map { total * (cdf[$0 + 1] - cdf[$0]) }
-            histograms.append(MatrixHistogram(products: m, edges: edges, counts: counts, expected: expected))
+            histograms.append(MatrixHistogram(products: m, edges: edges, counts: binned.counts, expected: expected))
             let curve = law.curve(points: points)
             theory.append(TheoryCurve(products: m, maxSingular: law.maxSingular, x: curve.x, densityX: curve.densityX,
                                       s: curve.s, densityS: curve.densityS))

@@ -93,7 +93,7 @@ public enum BatchNorm {
         let CB = C / 16, zero = SIMD16<Float>(repeating: 0), minPlanes = max(1, (1 << 15) / (HW * 16))
         @inline(__always) func grad(_ i: Int) -> SIMD16<Float> {
             guard let y = reluOutput else { return load(dout, i) }
-            return load(dout, i).replacing(with: zero, where: load(y, i) .<= zero)
+            return reluMask16(load(dout, i), load(y, i))
         }
         let (sumG, sumGX) = channelSums2(B: B, C: C, HW: HW, threads: threads) { plane, acc1, acc2 in
             let m = load(mean, (plane / HW / 16 % CB) * 16)
@@ -166,6 +166,12 @@ public enum BatchNorm {
 /// by lane and made the normalisation pass compute-bound at 1.4 GB/s (measured, `bnrepro-bench loops`).
 @inline(__always) func relu16(_ v: SIMD16<Float>) -> SIMD16<Float> {
     v.replacing(with: SIMD16<Float>(repeating: 0), where: v .< SIMD16<Float>(repeating: 0))
+}
+
+/// g · [y > 0] per lane: ReLU backward from its output. `.!(y .> 0)`, not `y .<= 0`, so that a NaN output
+/// passes no gradient, in the BN backward and in `Blocked.reluMask` alike.
+@inline(__always) func reluMask16(_ g: SIMD16<Float>, _ y: SIMD16<Float>) -> SIMD16<Float> {
+    g.replacing(with: SIMD16<Float>(repeating: 0), where: .!(y .> SIMD16<Float>(repeating: 0)))
 }
 
 @inline(__always) func load(_ p: UnsafePointer<Float>, _ i: Int) -> SIMD16<Float> {

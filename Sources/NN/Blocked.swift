@@ -34,10 +34,9 @@ public enum Blocked {
         // Sixteen lanes at a time with a mask: the scalar loop (a store under a branch, or a select) did
         // not vectorise and ran 40× slower (measured with `bnrepro-bench loops`). n is a multiple of 16
         // in the blocked layout; a scalar tail keeps other counts correct.
-        let vectors = n / 16, zero = SIMD16<Float>(repeating: 0)
+        let vectors = n / 16
         parallelChunks(vectors, minimumPerPart: 1 << 11, threads: threads) { r in
-            // `.!(y .> 0)`, not `y .<= 0`: a NaN output passes no gradient, as in the scalar tail.
-            for v in r { store(g, v * 16, load(g, v * 16).replacing(with: zero, where: .!(load(y, v * 16) .> zero))) }
+            for v in r { store(g, v * 16, reluMask16(load(g, v * 16), load(y, v * 16))) }
         }
         for i in (vectors * 16)..<n where !(y[i] > 0) { g[i] = 0 }
     }

@@ -104,6 +104,8 @@ public struct ActionRecord: Codable, Sendable {
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         schemaVersion = try c.decodeIfPresent(Int.self, forKey: .schemaVersion) ?? 0
+        // Before any other field: a newer format may have changed them, and must be left alone, not misread.
+        guard schemaVersion <= ActionRecord.currentSchemaVersion else { throw NewerRecordFormat(schemaVersion: schemaVersion) }
         spec = try c.decode(ActionSpec.self, forKey: .spec)
         outputs = try c.decode([String: OutputRef].self, forKey: .outputs)
         status = try c.decode(Status.self, forKey: .status)
@@ -141,3 +143,6 @@ extension ActionSpec {
         }
     }
 }
+
+/// Thrown while decoding a record written by a newer bnrepro (see `RecordRead.newer`).
+struct NewerRecordFormat: Error { let schemaVersion: Int }

@@ -8,7 +8,7 @@ public struct CachedClaims: Sendable {
     /// Stages that are not up to date: they contribute no claims.
     public let missing: [String]
 
-    public var table: ClaimsTable { ClaimsTable(files) }
+    public let table: ClaimsTable
 
     public init(states: [(stage: ResolvedStage, state: StatusReport.State)], store: CacheStore) throws {
         var files: [ClaimsFile] = [], missing: [String] = []
@@ -20,6 +20,7 @@ public struct CachedClaims: Sendable {
             if let file = try CachedClaims.read(record, store: store) { files.append(file) }
         }
         self.files = files
+        table = ClaimsTable(files)
         self.missing = missing
     }
 
@@ -28,7 +29,7 @@ public struct CachedClaims: Sendable {
         guard let ref = record.outputs[ClaimsFile.fileName] else { return nil }
         do {
             // Through the store, which never follows a symlink planted under objects/.
-            return try JSONDecoder().decode(ClaimsFile.self, from: store.readObject(ref.digest))
+            return try ClaimsFile.decode(store.readObject(ref.digest))
         } catch {
             throw PipelineError.badParameter(stage: record.stage, parameter: ClaimsFile.fileName,
                                              problem: "cached object \(ref.digest) does not parse: \(error)")

@@ -63,9 +63,9 @@ public struct ClaimsFile: Codable, Sendable, Equatable {
         try encoder.encode(self).write(to: url, options: .atomic)
     }
 
-    public static func read(from url: URL) throws -> ClaimsFile {
-        try JSONDecoder().decode(ClaimsFile.self, from: Data(contentsOf: url))
-    }
+    public static func read(from url: URL) throws -> ClaimsFile { try decode(Data(contentsOf: url)) }
+
+    public static func decode(_ data: Data) throws -> ClaimsFile { try JSONDecoder().decode(ClaimsFile.self, from: data) }
 }
 
 /// The claims of several stages as one table: deduplicated by id (a figure repeats its analysis'

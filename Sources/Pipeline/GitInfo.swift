@@ -11,10 +11,9 @@ public enum GitInfo {
     /// The bytes of `file` as committed at `revision`, in the repository holding it; nil when git, the
     /// repository, the revision or the file at that revision is missing.
     public static func contents(of file: URL, at revision: String) -> Data? {
-        let directory = file.deletingLastPathComponent()
-        guard !revision.hasPrefix("-"), let relative = run(["ls-files", "--full-name", "--error-unmatch", file.lastPathComponent], in: directory)
-            ?? run(["rev-parse", "--show-prefix"], in: directory).map({ $0 + file.lastPathComponent }) else { return nil }
-        return runData(["show", "\(revision):\(relative)"], in: directory)
+        // `REV:./name` is resolved against the directory git runs in, wherever the repository's root is.
+        guard !revision.hasPrefix("-") else { return nil }
+        return runData(["show", "\(revision):./\(file.lastPathComponent)"], in: file.deletingLastPathComponent())
     }
 
     private static func run(_ args: [String], in directory: URL) -> String? {

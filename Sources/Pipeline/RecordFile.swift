@@ -58,23 +58,16 @@ extension CacheStore {
         guard (st.st_mode & S_IFMT) == S_IFREG else { return .unreadable(reason: "not a regular file") }
         let data: Data
         do { data = try Data(contentsOf: url) } catch { return .unreadable(reason: "cannot read: \(error.localizedDescription)") }
-        let decoder = RecordCoding.decoder()
-        let version: Int
-        do { version = try decoder.decode(VersionProbe.self, from: data).schemaVersion ?? 0 } catch {
-            return .unreadable(reason: RecordFile.describe(error))
-        }
-        if version > ActionRecord.currentSchemaVersion { return .newer(schemaVersion: version) }
         let record: ActionRecord
-        do { record = try decoder.decode(ActionRecord.self, from: data) } catch {
+        do { record = try RecordCoding.decoder().decode(ActionRecord.self, from: data) } catch let newer as NewerRecordFormat {
+            return .newer(schemaVersion: newer.schemaVersion)
+        } catch {
             return .unreadable(reason: RecordFile.describe(error))
         }
         if let bad = record.invalidDigests.first { return .unreadable(reason: "\(bad) is not a SHA-256 digest") }
         if url.lastPathComponent != "\(record.key).json" { return .unreadable(reason: "it names key \(record.key), not its file's") }
         return .record(record)
     }
-
-    /// Only the version, so that a newer format is recognised before anything else is decoded.
-    private struct VersionProbe: Decodable { let schemaVersion: Int? }
 }
 
 enum RecordFile {

@@ -67,9 +67,7 @@ public struct DAGDrawing: Sendable {
     }
 
     static func findDot() -> URL? {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        return path.split(separator: ":").map { URL(fileURLWithPath: String($0)).appendingPathComponent("dot") }
-            .first { FileManager.default.isExecutableFile(atPath: $0.path) }
+        SlurmClient.locate("dot")
     }
 
     /// Runs `dot -Tsvg`. dot reads all of its input before it writes, so writing first and reading

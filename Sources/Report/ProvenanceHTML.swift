@@ -27,8 +27,8 @@ public struct ProvenanceHTML: Sendable {
         <dt>commit</dt><dd><code>\(record.gitCommit ?? "unknown")</code></dd>
         <dt>host</dt><dd>\(record.host), executor <code>\(record.executor)</code></dd>
         <dt>ran</dt><dd>\(iso.string(from: record.started)) → \(iso.string(from: record.finished))</dd>
-        <dt>time</dt><dd>wall \(Seconds.text(record.wallSeconds)), CPU \(Seconds.text(record.cpuSeconds)); \
-        with every stage it depends on: wall \(Seconds.text(upstream.wall)), CPU \(Seconds.text(upstream.cpu))</dd>
+        <dt>time</dt><dd>wall \(Console.duration(record.wallSeconds)), CPU \(Console.duration(record.cpuSeconds)); \
+        with every stage it depends on: wall \(Console.duration(upstream.wall)), CPU \(Console.duration(upstream.cpu))</dd>
         <dt>rerun</dt><dd><code>\(snapshot.rerunCommand(record.stage, force: true))</code> (this stage only; its inputs stay cached)</dd>
         </dl>
         \(inputTable)

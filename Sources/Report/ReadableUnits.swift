@@ -1,15 +1,6 @@
 import Foundation
 
-/// Durations and sizes as a reader wants them: "3 min 4 s", "2.1 MiB".
-public enum Seconds {
-    public static func text(_ seconds: Double) -> String {
-        if seconds < 60 { return String(format: "%.1f s", seconds) }
-        let s = Int(seconds.rounded())
-        if s < 3600 { return "\(s / 60) min \(s % 60) s" }
-        return "\(s / 3600) h \(s % 3600 / 60) min"
-    }
-}
-
+/// Sizes as a reader wants them: "2.1 MiB". (Durations: `Console.duration`, as the console prints them.)
 public enum ByteCount {
     public static func text(_ n: Int64) -> String {
         let units = ["B", "KiB", "MiB", "GiB"]

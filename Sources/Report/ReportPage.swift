@@ -62,7 +62,7 @@ public struct ReportPage: Sendable {
         <dt>Date</dt><dd>\(iso.string(from: snapshot.generated)) (when this report was made from the cache)</dd>
         <dt>Commit</dt><dd>report made at <code>\(snapshot.commit ?? "unknown (not a git checkout)")</code>; \
         results computed at \(commits.isEmpty ? "—" : commits.joined(separator: ", "))</dd>
-        <dt>Compute</dt><dd>wall \(Seconds.text(wall)), CPU \(Seconds.text(cpu)): summed over the action records of the \
+        <dt>Compute</dt><dd>wall \(Console.duration(wall)), CPU \(Console.duration(cpu)): summed over the action records of the \
         \(snapshot.stages.filter(\.isCurrent).count) up-to-date stages</dd>
         <dt>Stages</dt><dd>\(counts.joined(separator: " "))</dd>
         </dl>
