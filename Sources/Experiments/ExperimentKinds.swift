@@ -6,6 +6,7 @@ public enum ExperimentKinds {
     public static let figureRecipes: [any FigureRecipe] = [
         Fig1Accuracy(), Fig2GradientHistograms(), Fig3RelativeLoss(), Fig4DivergingUpdate(), Fig5ChannelMoments(),
         Fig6OutputGradients(), Fig7ChannelGradientMap(), Fig8RandomMatrixHistograms(), Fig9FussCatalanDensity(), CalibrationScores(),
+        AppHStableRates(), AppELastLayer(), AppKConditioning(),
     ]
 
     public static var registry: KindRegistry {
@@ -14,6 +15,7 @@ public enum ExperimentKinds {
             // Analyses at initialisation.
             InitStage(), GradientHistogramStage(), ChannelMomentsStage(), OutputGradientsStage(),
             GradientCoherenceStage(), RandomMatricesStage(), CalibrationStage(),
+            ProductConditioningStage(), JacobianSpectrumStage(),
             // Training and the first steps.
             TrainStage(), MaxStableLRStage(), RelativeLossStage(), DivergingUpdateStage(),
             ClaimsStage(),

@@ -130,10 +130,14 @@ public struct RandomMatricesStage: AnalysisKind {
     /// A₁·A₂·…·A_M with N(0, 1/N) entries, row-major float64 N×N.
     static func product(of m: Int, size n: Int, rng: Philox) -> [Double] {
         let std = Float(1 / Double(n).squareRoot())
-        var x = rng.substream(0).normal(count: n * n, std: std).map(Double.init)
+        return multiply((0..<max(m, 1)).map { rng.substream(UInt64($0)).normal(count: n * n, std: std).map(Double.init) }, size: n)
+    }
+
+    /// The product of row-major N×N matrices in the order given, formed in float64.
+    static func multiply(_ matrices: [[Double]], size n: Int) -> [Double] {
+        var x = matrices[0]
         var next = [Double](repeating: 0, count: n * n)
-        for k in 1..<max(m, 1) {
-            let a = rng.substream(UInt64(k)).normal(count: n * n, std: std).map(Double.init)
+        for a in matrices.dropFirst() {
             x.withUnsafeBufferPointer { px in
                 a.withUnsafeBufferPointer { pa in
                     next.withUnsafeMutableBufferPointer { pn in

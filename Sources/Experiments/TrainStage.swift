@@ -19,6 +19,8 @@ public struct TrainStage: AnalysisKind {
     public let version = 2
     public let parameters = AnalysisSetup.networkParameters + AnalysisSetup.optimizerParameters + [
         ParameterSpec("bn", .boolean, default: true, help: "BN after every conv (true) or the unnormalised network (false)"),
+        ParameterSpec("normalization", .string, default: "byBn",
+                      help: "byBn (batchNorm or none as bn says), or lastLayerOnly: one BN on the last block's output (needs bn: false)"),
         ParameterSpec("lr", .any, help: "initial learning rate, or \"searched\": the largest stable rate a max-stable-lr dependency found"),
         ParameterSpec("epochs", .integer, default: 165, help: "passes over the training images"),
         ParameterSpec("drops", .array, default: [0.5, 0.75], help: "fractions of training at which the rate is divided by 10"),
@@ -35,6 +37,15 @@ public struct TrainStage: AnalysisKind {
     public init() {}
 
     public func validate(stage: String, params: JSONObject, dependencyKinds: [String]) throws {
+        switch params["normalization"]?.stringValue {
+        case "byBn"?: break
+        case "lastLayerOnly"? where params["bn"] == .bool(false): break
+        case "lastLayerOnly"?:
+            throw PipelineError.badParameter(stage: stage, parameter: "normalization", problem: "lastLayerOnly needs bn: false (bn: true puts BN after every conv)")
+        case let other:
+            throw PipelineError.badParameter(stage: stage, parameter: "normalization",
+                                             problem: "expected byBn or lastLayerOnly, got \(other ?? "nothing")")
+        }
         switch params["lr"] {
         case .number(let lr)? where lr > 0: return
         case .string("searched")?:
@@ -148,10 +159,13 @@ struct TrainRun {
         func bad(_ parameter: String, _ problem: String) -> PipelineError {
             PipelineError.badParameter(stage: context.stage, parameter: parameter, problem: problem)
         }
-        normalization = try context.bool("bn") ? .batchNorm : .none
+        normalization = try context.string("normalization") == "lastLayerOnly" ? .lastLayerOnly : (try context.bool("bn") ? .batchNorm : .none)
         if context.params["lr"] == .string("searched") {
             let search = try context.result(of: MaxStableLRStage.self)
             guard let found = search.largestStableLr else { throw bad("lr", "the max-stable-lr search found no rate that trains") }
+            guard search.depth == (try context.int("depth")) else {
+                throw bad("lr", "\"searched\" reads a search at depth \(search.depth), but this run trains depth \(try context.int("depth"))")
+            }
             learningRate = found
         } else {
             learningRate = try context.double("lr")

@@ -199,4 +199,18 @@ public final class ResNet {
         }
         return try p.backward(storage, capture: captureOutputGradients)
     }
+
+    /// The backward pass of the last forward from given logit gradients [B, classes] instead of the
+    /// loss's: a row of the Jacobian of the logits (the appendix's Jacobian study seeds one class at a
+    /// time). Parameter gradients are overwritten as by `backward()`.
+    @discardableResult
+    public func backward(logitGradients: [Float], captureOutputGradients: Set<Int> = []) throws -> [Int: Tensor] {
+        guard let p = current else { throw ResNetError.notCaptured("a forward pass") }
+        guard logitGradients.count == p.batch * config.classes else {
+            throw ResNetError.badBatch("\(logitGradients.count) logit gradients for a batch of \(p.batch) × \(config.classes) logits")
+        }
+        let d = p.ptr(p.dlogits)
+        for i in logitGradients.indices { d[i] = logitGradients[i] }
+        return try backward(captureOutputGradients: captureOutputGradients)
+    }
 }

@@ -14,9 +14,10 @@ public struct FigureSection: Sendable {
 
     var name: String { figure.stage.name }
 
-    /// "Fig. 2" for fig2, "Calibration figure" for calibration-figure.
+    /// "Fig. 2" for fig2, "App. H" for appH, "Calibration figure" for calibration-figure.
     public var title: String {
         if name.hasPrefix("fig"), let n = Int(name.dropFirst(3)) { return "Fig. \(n)" }
+        if name.hasPrefix("app"), name.count == 4, let letter = name.last, letter.isUppercase { return "App. \(letter)" }
         let words = name.replacingOccurrences(of: "-", with: " ")
         return words.prefix(1).uppercased() + words.dropFirst()
     }

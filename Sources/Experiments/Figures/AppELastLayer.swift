@@ -1,0 +1,105 @@
+import Foundation
+import NN
+import Pipeline
+import Plot
+
+/// Appendix E (recalled): a ResNet with one BN, on the last residual block's output, against the
+/// unnormalised net and full BN, each at its own rate: test accuracy over training, mean ± std over
+/// seeds. Full BN is the large-rate BN run of Fig. 1; the unnormalised net is its best non-diverging
+/// configuration (the searched small rate); the last-layer net trains at the rate its own search found.
+public struct AppELastLayer: FigureRecipe {
+    public let id = "appE"
+    public let version = 1
+    public let reads = [TrainStage.kindName, MaxStableLRStage.kindName]
+
+    public init() {}
+
+    struct Group {
+        let label: String
+        let color: Color
+        let runs: [TrainMetrics]
+        var finalMean: Double { runs.map(AppELastLayer.finalAccuracy).reduce(0, +) / Double(max(runs.count, 1)) }
+    }
+
+    /// A diverged run ended at chance, as in Fig. 1's claims.
+    static func finalAccuracy(_ m: TrainMetrics) -> Double { m.diverged ? 0.1 : (m.final?.testAccuracy ?? 0.1) }
+
+    /// Full BN at its largest rate, the last-layer net, and the unnormalised net's best rate.
+    static func groups(_ context: StageContext) throws -> (bn: Group?, last: Group?, none: Group?) {
+        let runs = try context.results(of: TrainStage.self).map(\.result)
+        func byRate(_ n: Normalization) -> [Double: [TrainMetrics]] { Dictionary(grouping: runs.filter { $0.normalization == n }, by: \.learningRate) }
+        func mean(_ r: [TrainMetrics]) -> Double { r.map(finalAccuracy).reduce(0, +) / Double(max(r.count, 1)) }
+        let bn = byRate(.batchNorm).max { $0.key < $1.key }
+        let last = byRate(.lastLayerOnly).max { mean($0.value) < mean($1.value) }
+        let none = byRate(.none).max { mean($0.value) < mean($1.value) }
+        return (bn.map { Group(label: "with BN, lr=\(Fig1Accuracy.rateText($0.key))", color: .tabOrange, runs: $0.value) },
+                last.map { Group(label: "BN at the last layer only, lr=\(Fig1Accuracy.rateText($0.key))", color: .tabPurple, runs: $0.value) },
+                none.map { Group(label: "w/o BN, lr=\(Fig1Accuracy.rateText($0.key))", color: .tabRed, runs: $0.value) })
+    }
+
+    public func figures(_ context: StageContext) throws -> [(name: String, figure: Figure)] {
+        let g = try Self.groups(context)
+        var panel = Panel(x: Axis(label: "% of training", limits: .fixed(0, 100)), y: Axis(label: "test accuracy"))
+        panel.legend = .best
+        for group in [g.bn, g.last, g.none].compactMap({ $0 }) {
+            let kept = group.runs.filter { !$0.diverged && !$0.evaluations.isEmpty }
+            guard let points = kept.map(\.evaluations.count).min(), points > 0 else {
+                panel.plot([], [], label: "\(group.label): diverged in all \(group.runs.count) runs", color: group.color, dash: .dashed)
+                continue
+            }
+            let x = (0..<points).map { kept[0].evaluations[$0].percentOfTraining }
+            var mean: [Double] = [], spread: [Double] = []
+            for i in 0..<points {
+                let v = kept.map { 100 * $0.evaluations[i].testAccuracy }
+                let mu = v.reduce(0, +) / Double(v.count)
+                mean.append(mu)
+                spread.append((v.map { ($0 - mu) * ($0 - mu) }.reduce(0, +) / Double(v.count)).squareRoot())
+            }
+            let epochs = Set(group.runs.map(\.epochs)).sorted().map(String.init).joined(separator: "/")
+            panel.plotWithBand(x, mean: mean, spread: spread, label: "\(group.label), \(epochs) ep", color: group.color)
+        }
+        var fig = Figure(width: 9.5, height: 4.8, dpi: 150)
+        let all = [g.bn, g.last, g.none].compactMap { $0 }.flatMap(\.runs)
+        fig.title = RichText(Self.caption(all))
+        fig[0, 0] = panel
+        return [("appE-last-layer", fig)]
+    }
+
+    /// "ResNet-20, 4000 train / 1000 test images, 8/16 epochs, mean ± std over 2 seeds": the budget drawn.
+    static func caption(_ runs: [TrainMetrics]) -> String {
+        func list(_ f: (TrainMetrics) -> Int) -> String { Set(runs.map(f)).sorted().map(String.init).joined(separator: "/") }
+        let seeds = Set(runs.map(\.seed)).count
+        return "ResNet-\(list(\.depth)), \(list(\.trainImages)) train / \(list(\.testImages)) test images, \(list(\.epochs)) epochs, "
+            + "mean ± std over \(seeds) seed\(seeds == 1 ? "" : "s")"
+    }
+
+    public func claims(_ context: StageContext) throws -> [Claim] {
+        let g = try Self.groups(context)
+        guard let last = g.last else { return [] }
+        let source = "paper-notes §1.2 [RECALL App. E; TXT 395t]"
+        var claims: [Claim] = []
+        let rate = last.runs.first?.learningRate ?? 0, depth = last.runs.first?.depth ?? 0
+        let noBNSearch = try context.results(of: MaxStableLRStage.self).map(\.result)
+            .first { $0.normalization == .none && $0.depth == depth }
+        let noBNFails = noBNSearch.map { s in s.largestStableLr.map { rate > $0 } ?? true } ?? false
+        let lastTrains = last.runs.allSatisfy { !$0.diverged }
+        claims.append(Claim(id: "appe.trains-where-nobn-fails", figure: "App. E",
+                            statement: "with BN at the last layer only, the net trains at a rate where the unnormalised net does not",
+                            paper: "up to 0.03, vs 0.0001 without BN", source: source,
+                            ours: String(format: "lr %.3g: %d of %d runs trained; w/o BN the largest stable rate at ResNet-%d is %@", rate,
+                                         last.runs.filter { !$0.diverged }.count, last.runs.count, depth,
+                                         noBNSearch.map { $0.largestStableLr.map { String(format: "%.3g", $0) } ?? "below the grid" } ?? "not searched"),
+                            test: "no run diverges, and the rate is above w/o BN's largest stable rate", verdict: Claim.verdict(lastTrains && noBNFails)))
+        if let bn = g.bn, let none = g.none {
+            let (a, b, c) = (none.finalMean, last.finalMean, bn.finalMean)
+            let closed = c > a ? (b - a) / (c - a) : .nan
+            claims.append(Claim(id: "appe.between", figure: "App. E",
+                                statement: "with BN at the last layer only, the net ends between the unnormalised net and full BN (final test accuracy)",
+                                paper: "90.1 % between 82 % and 93.2 %: about two-thirds of BN's gain", source: source,
+                                ours: String(format: "%.1f %% between %.1f %% and %.1f %%: %.0f %% of the gap", 100 * b, 100 * a, 100 * c, 100 * closed),
+                                test: "w/o BN < last layer < full BN", verdict: Claim.verdict(a < b && b < c),
+                                note: "each at its own rate and budget: full BN and the last-layer net at Fig. 1's large-rate epochs, w/o BN at its small-rate epochs"))
+        }
+        return claims
+    }
+}
