@@ -4,10 +4,10 @@ import Pipeline
 import Plot
 
 /// Appendix H (recalled): the largest learning rate at which a ResNet trains, against depth, one line
-/// per normalisation, from the `max-stable-lr` searches. The shaded band between a line and its dashed
-/// twin is the bracket the search left: trains at the line, fails at the dashed one. A search whose top
-/// rate trained is drawn as a triangle at that rate (the answer is at least it); one where no rate of
-/// the grid trained as a cross at the grid's bottom (the answer is below it).
+/// per normalisation, from the `max-stable-lr` searches. A circle is a rate the search bracketed (the
+/// shaded band reaches up to the smallest rate that failed); a triangle is the grid's top rate, which
+/// trained (the answer is at least it); a cross is the grid's bottom, where no rate trained (the answer
+/// is below it).
 public struct AppHStableRates: FigureRecipe {
     public let id = "appH"
     public let version = 1
@@ -31,31 +31,38 @@ public struct AppHStableRates: FigureRecipe {
     public func figures(_ context: StageContext) throws -> [(name: String, figure: Figure)] {
         let searches = try Self.searches(context)
         var panel = Panel(x: Axis(label: "depth (ResNet-n)"), y: Axis(label: "largest stable learning rate", scale: .log))
-        panel.legend = .best
+        panel.legend = .none
+        var censoredAbove = false, censoredBelow = false
         for (norm, label, color) in Self.order {
             guard let runs = searches[norm], !runs.isEmpty else { continue }
+            // One point per depth: the largest rate that trained, or the grid's bottom when none did.
+            let points = runs.map { r -> (depth: Double, rate: Double, kind: Int) in
+                let bottom = r.params["grid"]?.arrayValue?.compactMap(\.doubleValue).min() ?? 0
+                switch (r.result.largestStableLr, r.result.smallestFailingLr) {
+                case let (stable?, _?): return (Double(r.result.depth), stable, 0)
+                case let (stable?, nil): return (Double(r.result.depth), stable, 1)
+                default: return (Double(r.result.depth), bottom, 2)
+                }
+            }
             let bracketed = runs.filter { $0.result.largestStableLr != nil && $0.result.smallestFailingLr != nil }
-            let x = bracketed.map { Double($0.result.depth) }
             if !bracketed.isEmpty {
-                panel.band(x, lower: bracketed.map { $0.result.largestStableLr! }, upper: bracketed.map { $0.result.smallestFailingLr! },
-                           color: color, alpha: 0.15)
-                panel.plot(x, bracketed.map { $0.result.largestStableLr! }, label: label, color: color, marker: .circle)
-                panel.plot(x, bracketed.map { $0.result.smallestFailingLr! }, color: color, dash: .dashed)
+                panel.band(bracketed.map { Double($0.result.depth) }, lower: bracketed.map { $0.result.largestStableLr! },
+                           upper: bracketed.map { $0.result.smallestFailingLr! }, color: color, alpha: 0.15)
             }
-            let above = runs.filter { $0.result.smallestFailingLr == nil }.compactMap { r in r.result.largestStableLr.map { (Double(r.result.depth), $0) } }
-            if !above.isEmpty {
-                panel.plot(above.map(\.0), above.map(\.1), label: "\(label): the grid's top rate trains", color: color,
-                           width: 0, marker: .triangle)
-            }
-            let below = runs.filter { $0.result.largestStableLr == nil }.compactMap { r in
-                r.params["grid"]?.arrayValue?.compactMap(\.doubleValue).min().map { (Double(r.result.depth), $0) }
-            }
-            if !below.isEmpty {
-                panel.plot(below.map(\.0), below.map(\.1), label: "\(label): no rate of the grid trains", color: color,
-                           width: 0, marker: .cross)
+            panel.plot(points.map(\.depth), points.map(\.rate), label: label, color: color)
+            for (kind, shape) in [(0, MarkerShape.circle), (1, .triangle), (2, .cross)] {
+                let some = points.filter { $0.kind == kind }
+                guard !some.isEmpty else { continue }
+                panel.plot(some.map(\.depth), some.map(\.rate), color: color, width: 0, marker: shape)
+                censoredAbove = censoredAbove || kind == 1
+                censoredBelow = censoredBelow || kind == 2
             }
         }
-        var fig = Figure(width: 6.4, height: 4.6, dpi: 150)
+        if censoredAbove { panel.plot([], [], label: "the grid's top rate trains (answer ≥)", color: .gray, width: 0, marker: .triangle) }
+        if censoredBelow { panel.plot([], [], label: "no rate of the grid trains (answer <)", color: .gray, width: 0, marker: .cross) }
+        panel.plot([], [], label: "band: up to the smallest rate that failed", color: .gray.withAlpha(0.3), width: 6)
+        var fig = Figure(width: 10, height: 5, dpi: 150)
+        fig.sharedLegend = true
         fig.title = RichText(Self.caption(searches.values.flatMap { $0 }))
         fig[0, 0] = panel
         return [("appH-stable-lr", fig)]
