@@ -47,7 +47,7 @@ final class ReportBrowserTests: XCTestCase {
         XCTAssertEqual(found.consoleLines, [], "the report logged to the console")
 
         let ids = try cache.claimIDs()
-        let figures = ["fig1", "fig2", "fig3", "fig4", "fig5", "fig6", "fig7", "fig8", "fig9", "calibration-figure"]
+        let figures = ["fig1", "fig2", "fig3", "fig4", "fig5", "fig6", "fig7", "fig8", "fig9", "calibration-figure", "appH", "appE", "appK"]
         let claimsRun = try cache.bnrepro(["claims"])
         let total = try XCTUnwrap(claimsRun.stdout.split(separator: "\n").last { $0.contains(" claims: ") }
             .flatMap { Int($0.split(separator: ":")[1].split(separator: " ")[0]) }, claimsRun.stdout)
