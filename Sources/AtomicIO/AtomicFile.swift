@@ -17,12 +17,12 @@ public enum AtomicFile {
         try write(chunks: [bytes], to: url)
     }
 
-    public static func write(_ data: Data, to url: URL, mode: mode_t = 0o644) throws {
+    public static func write(_ data: Data, to url: URL, mode: mode_t = 0o666) throws {
         try write(chunks: [[UInt8](data)], to: url, mode: mode)
     }
 
     /// The file is the concatenation of `chunks`.
-    public static func write(chunks: [[UInt8]], to url: URL, mode: mode_t = 0o644) throws {
+    public static func write(chunks: [[UInt8]], to url: URL, mode: mode_t = 0o666) throws {
         let directory = url.deletingLastPathComponent().path
         let temp = directory + "/." + url.lastPathComponent + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)

@@ -32,6 +32,7 @@ struct RunCommand: RegistryCommand {
         let pipeline = try options.resolve(registry)
         let store = try options.cacheStore()
         let console = Console()
+        if let warning = NetworkFilesystem.warning(for: store.root) { console.note(warning) }
         var lock: CacheLock?
         if !dryRun {
             lock = try CacheLock(cache: store, wait: noWait ? .fail : .wait, command: CommandLine.arguments.joined(separator: " ")) {

@@ -18,7 +18,7 @@ public final class CacheLock {
     public init(cache: CacheStore, wait: Wait, command: String, onWait: (String) -> Void) throws {
         let url = cache.root.appendingPathComponent("lock")
         infoURL = cache.root.appendingPathComponent("lock.info")
-        fd = open(url.path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        fd = open(url.path, O_RDWR | O_CREAT | O_CLOEXEC, 0o666)
         guard fd >= 0 else { throw FileIO.ioError(url, "cannot open lock file") }
         if flock(fd, LOCK_EX | LOCK_NB) != 0 {
             let holder = CacheLock.holderDescription(infoURL)

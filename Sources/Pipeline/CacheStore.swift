@@ -28,6 +28,7 @@ public struct CacheStore: Sendable {
 
     public init(root: URL) throws {
         self.root = root.standardizedFileURL
+        SharedCache.applyGroupUmask(for: self.root)
         for dir in [objectsDirectory, actionsDirectory, failuresDirectory, specsDirectory, refsDirectory, tmpDirectory, quarantineDirectory] {
             try FileIO.createDirectory(dir)
         }
@@ -38,6 +39,7 @@ public struct CacheStore: Sendable {
     /// not a cache, and saying so beats reporting every stage as never run.
     public init(existing root: URL) throws {
         self.root = root.standardizedFileURL
+        SharedCache.applyGroupUmask(for: self.root)
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: self.root.path, isDirectory: &isDirectory) else {
             throw PipelineError.io(path: self.root.path, reason: "no such directory, so not a bnrepro cache")

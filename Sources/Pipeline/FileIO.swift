@@ -7,7 +7,7 @@ import Glibc
 /// The store's file operations, with errors as `PipelineError`s. Writes go through `AtomicFile`: a
 /// reader sees the old file or the new one, never half of either.
 public enum FileIO {
-    public static func atomicWrite(_ data: Data, to url: URL, mode: mode_t = 0o644) throws {
+    public static func atomicWrite(_ data: Data, to url: URL, mode: mode_t = 0o666) throws {
         try createDirectory(url.deletingLastPathComponent())
         do { try AtomicFile.write(data, to: url, mode: mode) } catch let f as AtomicFile.Failure {
             throw PipelineError.io(path: f.path, reason: f.message)

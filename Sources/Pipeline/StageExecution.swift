@@ -175,7 +175,7 @@ final class LogCapture {
         savedOut = dup(STDOUT_FILENO)
         savedErr = dup(STDERR_FILENO)
         progressHandle = FileHandle(fileDescriptor: dup(STDOUT_FILENO), closeOnDealloc: true)
-        let fd = open(url.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        let fd = open(url.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o666)
         if fd >= 0 {
             dup2(fd, STDOUT_FILENO)
             dup2(fd, STDERR_FILENO)

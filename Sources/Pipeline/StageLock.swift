@@ -16,7 +16,7 @@ final class StageLock {
         let directory = store.root.appendingPathComponent("locks")
         try FileIO.createDirectory(directory)
         let url = directory.appendingPathComponent(key)
-        fd = open(url.path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o644)
+        fd = open(url.path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o666)
         guard fd >= 0 else { throw FileIO.ioError(url, "cannot open the stage lock") }
         if flock(fd, LOCK_EX | LOCK_NB) != 0 {
             guard errno == EWOULDBLOCK else { close(fd); throw FileIO.ioError(url, "cannot lock") }
