@@ -13,7 +13,7 @@ public struct AuditSelection: Sendable {
         let states = StatusReport(pipeline: pipeline, store: store).states()
         var named = Set<String>()
         for target in targets { named.formUnion(try pipeline.select(target).map(\.name)) }
-        var upToDate: [(ResolvedStage, String)] = [], missing: [String] = []
+        var upToDate: [(stage: ResolvedStage, key: String)] = [], missing: [String] = []
         for (stage, state) in states where targets.isEmpty || named.contains(stage.name) {
             if case .upToDate(let key) = state { upToDate.append((stage, key)); continue }
             if !targets.isEmpty { throw PipelineError.notCached(stage: stage.name) }

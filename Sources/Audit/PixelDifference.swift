@@ -28,7 +28,8 @@ public enum PixelDifference {
         } else {
             lines.append("pixels identical")
         }
-        let before = Dictionary(old.text, uniquingKeysWith: { a, _ in a }), after = Dictionary(new.text, uniquingKeysWith: { a, _ in a })
+        let before = Dictionary(old.text.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+        let after = Dictionary(new.text.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
         for key in (old.text.map(\.key) + new.text.map(\.key).filter { before[$0] == nil }) where before[key] != after[key] {
             lines.append("text chunk '\(key)': \(shown(before[key])) → \(shown(after[key]))")
         }

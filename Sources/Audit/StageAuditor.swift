@@ -27,29 +27,29 @@ public struct StageAuditor: Sendable {
         // give the same result, so the recomputation carries the original's stamp; the commit the audit
         // ran at is kept in the audit itself.
         if let original = record.gitCommit { environment["BNREPRO_GIT_COMMIT"] = original }
-        func audit(_ verdict: StageAudit.Verdict, outputs: [StageAudit.Output] = [], error: String? = nil, threads ran: Int = threads) -> StageAudit {
+        func finding(_ verdict: StageAudit.Verdict, outputs: [StageAudit.Output] = [], error: String? = nil, threads ran: Int = threads) -> StageAudit {
             StageAudit(stage: record.stage, kind: record.kind, key: record.key, audited: started, commit: commit,
                        originalThreads: record.threads, auditThreads: ran, verdict: verdict, error: error, outputs: outputs,
                        wallSeconds: Date().timeIntervalSince(started))
         }
         let result: ScratchRecompute.Result
         do { result = try recompute.recompute(record, environment: environment, progress: progress) } catch {
-            return audit(.couldNotRun, error: "\(error)")
+            return finding(.couldNotRun, error: "\(error)")
         }
         defer { recompute.finish(result.scratch) }
         switch result.outcome {
         case .succeeded(let again):
             let outputs = compare(record, with: again, in: result.scratch)
             let ran = again.threads ?? threads
-            return audit(StageAudit.verdict(outputs: outputs, originalThreads: record.threads, auditThreads: ran), outputs: outputs, threads: ran)
+            return finding(StageAudit.verdict(outputs: outputs, originalThreads: record.threads, auditThreads: ran), outputs: outputs, threads: ran)
         case .failed(let reason, let tail):
             let last = tail.split(separator: "\n").last.map(String.init)
             let note = last.flatMap { reason.contains($0) ? nil : " (last log line: \($0))" } ?? ""
-            return audit(.couldNotRun, error: reason + note)
+            return finding(.couldNotRun, error: reason + note)
         case .corruptInput(let reason):
-            return audit(.couldNotRun, error: "\(reason); `bnrepro run` recomputes it")
+            return finding(.couldNotRun, error: "\(reason); `bnrepro run` recomputes it")
         case .interrupted(let signal):
-            return audit(.couldNotRun, error: "interrupted by \(InterruptSignals.name(signal))")
+            return finding(.couldNotRun, error: "interrupted by \(InterruptSignals.name(signal))")
         }
     }
 

@@ -59,9 +59,8 @@ struct AuditCommand: RegistryCommand {
         let interrupts = workers.stopOnInterrupt(console: console)
         defer { withExtendedLifetime(interrupts) {} }
         let commit = GitInfo.commit(in: options.projectDirectory)
-        let inherited = ProcessInfo.processInfo.environment["OMP_NUM_THREADS"].map { WorkerThreads.count(environment: ["OMP_NUM_THREADS": $0]) }
         let auditor = StageAuditor(store: store, recompute: ScratchRecompute(store: store, worker: SelfExecutable.url, workers: workers),
-                                   commit: commit, threads: threads ?? inherited)
+                                   commit: commit, threads: threads ?? WorkerThreads.requested())
         let audits = try audit(selection.chosen, auditor: auditor, store: store, console: console, workers: workers)
         if let sig = workers.stopSignal {
             store.removeDeadWork(includingOwn: true)

@@ -8,10 +8,13 @@ public enum WorkerThreads {
     /// this process may run on, which is libgomp's default.
     public static func count(environment: [String: String] = ProcessInfo.processInfo.environment,
                              cores: Int = ProcessInfo.processInfo.activeProcessorCount) -> Int {
-        if let first = environment["OMP_NUM_THREADS"]?.split(separator: ",").first,
-           let n = Int(first.trimmingCharacters(in: .whitespaces)), n > 0 {
-            return n
-        }
-        return max(1, cores)
+        requested(environment: environment) ?? max(1, cores)
+    }
+
+    /// The count `OMP_NUM_THREADS` asks for, or nil when it is unset or not a positive number.
+    public static func requested(environment: [String: String] = ProcessInfo.processInfo.environment) -> Int? {
+        guard let first = environment["OMP_NUM_THREADS"]?.split(separator: ",").first,
+              let n = Int(first.trimmingCharacters(in: .whitespaces)), n > 0 else { return nil }
+        return n
     }
 }
