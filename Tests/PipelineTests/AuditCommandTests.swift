@@ -16,7 +16,7 @@ final class AuditCommandTests: XCTestCase {
       ]
     }
     """
-    static let stages = ["a", "c", "drift", "m@bn", "m@nobn"]
+    static let stages = ["a", "c", "drift", "m@bn=true", "m@bn=false"]
 
     /// The sandbox, run with one OpenMP thread per stage, so every record says 1.
     func ranSandbox() throws -> Sandbox {
@@ -29,9 +29,9 @@ final class AuditCommandTests: XCTestCase {
 
     /// The verdict column of a stage's row in the printed table.
     func verdict(of stage: String, in output: String) -> String? {
-        let marker = "  \(stage)  ["
-        guard let row = output.split(separator: "\n").first(where: { $0.contains(marker) }), let range = row.range(of: marker) else { return nil }
-        return row[..<range.lowerBound].trimmingCharacters(in: .whitespaces)
+        // Columns are two or more spaces apart; a verdict has single spaces only.
+        let rows = output.split(separator: "\n").map { $0.components(separatedBy: "  ").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
+        return rows.first { $0.count > 2 && $0[1] == stage && $0[2].hasPrefix("[") }?[0]
     }
 
     func audit(of stage: String, in box: Sandbox) throws -> StageAudit? {
@@ -143,7 +143,7 @@ final class AuditCommandTests: XCTestCase {
         let some = try box.run(["audit"])
         XCTAssertEqual(some.status, 0, some.all)
         XCTAssertTrue(some.out.contains("1 stage audited: 1 identical"), some.out)
-        XCTAssertTrue(some.out.contains("not audited, not up to date (4): c, drift, m@bn, m@nobn"), some.out)
+        XCTAssertTrue(some.out.contains("not audited, not up to date (4): c, drift, m@bn=true, m@bn=false"), some.out)
         XCTAssertEqual(try box.run(["audit", "--sample", "0"]).status, 64, "a usage error")
     }
 
@@ -164,6 +164,18 @@ final class AuditCommandTests: XCTestCase {
         XCTAssertEqual(try sampled(["m", "--sample", "1", "--seed", "3"]).count, 1, "a sample of the targets")
         let printed = try box.run(["audit", "--sample", "1"])
         XCTAssertTrue(printed.err.contains("sampled 1 stage(s) with --seed "), "a fresh seed is printed:\n\(printed.err)")
+    }
+
+    func testGCDropsAnAuditWithItsRecord() throws {
+        let box = try ranSandbox()
+        XCTAssertEqual(try box.run(["audit", "a"]).status, 0)
+        let file = box.cache.appendingPathComponent("audits/\(try box.key(ofStage: "a")).json")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: file.path))
+        try box.write(Self.pipeline.replacingOccurrences(of: #""text": "A""#, with: #""text": "Z""#))
+        let gc = try box.run(["gc"])
+        XCTAssertEqual(gc.status, 0, gc.all)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: file.path), "the audit went with a's old record")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: box.cache.appendingPathComponent("audits/audit.json").path))
     }
 }
 
