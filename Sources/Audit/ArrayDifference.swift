@@ -1,5 +1,6 @@
 import ArrayFormats
 import Foundation
+import Pipeline
 
 /// What differs between two array files: shape, dtype, then the values (largest absolute and relative
 /// difference). For safetensors also the metadata and the tensor set, tensor by tensor, worst first.
@@ -22,7 +23,7 @@ public enum ArrayDifference {
         }
         var lines: [String] = []
         for key in Set(old.metadata.keys).union(new.metadata.keys).sorted() where old.metadata[key] != new.metadata[key] {
-            lines.append("metadata '\(key)': \(old.metadata[key] ?? "absent") → \(new.metadata[key] ?? "absent")")
+            lines.append(metadataChange(key, old.metadata[key], new.metadata[key]))
         }
         var tensors: [(name: String, difference: ValueDifference)] = []
         for name in Set(old.tensors.keys).union(new.tensors.keys).sorted() {
@@ -41,6 +42,18 @@ public enum ArrayDifference {
         lines += tensors.prefix(limit).map { "tensor '\($0.name)': \($0.difference.text)" }
         if tensors.count > limit { lines.append("… and \(tensors.count - limit) more tensors differ") }
         return lines.isEmpty ? ["same tensors and metadata, laid out differently"] : lines
+    }
+
+    /// A metadata value that is JSON (a checkpoint's config) is compared as JSON: keys written in another
+    /// order are named as such, other changes by field.
+    static func metadataChange(_ key: String, _ before: String?, _ after: String?) -> String {
+        if let before, let after, let a = try? JSONParser.parse(before), let b = try? JSONParser.parse(after),
+           case .object = a, case .object = b {
+            if a == b { return "metadata '\(key)': the same JSON with its keys in another order" }
+            return "metadata '\(key)': " + JSONDifference.describe(before: a, after: b, limit: 4).joined(separator: "; ")
+        }
+        func shown(_ s: String?) -> String { s.map { $0.count <= 48 ? $0 : String($0.prefix(47)) + "…" } ?? "absent" }
+        return "metadata '\(key)': \(shown(before)) → \(shown(after))"
     }
 
     static func values(_ array: NPYArray) -> [Double]? {

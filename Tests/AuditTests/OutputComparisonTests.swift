@@ -54,6 +54,20 @@ final class OutputComparisonTests: XCTestCase {
                                "tensor 'b': 1 of 1 values differ; largest absolute difference 0.25 (at 0), largest relative 0.333"])
     }
 
+    func testSafeTensorsJSONMetadataInAnotherKeyOrderIsNamedAsSuch() throws {
+        var old = SafeTensorsFile(metadata: ["config": #"{"depth":8,"bn":true}"#, "note": "x"])
+        old.tensors["w"] = try SafeTensor(float32: [1], shape: [1])
+        var new = old
+        new.metadata["config"] = #"{"bn":true,"depth":8}"#
+        XCTAssertEqual(OutputComparison.details(name: "w.safetensors", cached: Data(try SafeTensors.encode(old)),
+                                                recomputed: Data(try SafeTensors.encode(new))),
+                       ["metadata 'config': the same JSON with its keys in another order"])
+        new.metadata["config"] = #"{"bn":true,"depth":20}"#
+        XCTAssertEqual(OutputComparison.details(name: "w.safetensors", cached: Data(try SafeTensors.encode(old)),
+                                                recomputed: Data(try SafeTensors.encode(new))),
+                       ["metadata 'config': depth: 8 → 20; largest numeric difference 12 (at depth), largest relative 0.6"])
+    }
+
     func testPNGCountsDifferingPixelsAndTheLargestChannelDifference() throws {
         var pixels = [UInt8](repeating: 200, count: 4 * 4 * 3)
         let a = try PNGWriter.encode(width: 4, height: 3, rgba: pixels, text: [("GitCommit", "abc")])
