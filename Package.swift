@@ -36,9 +36,11 @@ let package = Package(
                 swiftSettings: swift5),
         .target(name: "Experiments", dependencies: ["ArrayFormats", "Pipeline", "NN", "Tensor", "Datasets", "Plot", "Statistics"],
                 swiftSettings: swift5),
+        // `bnrepro audit`: recompute cached stages in a scratch cache and compare outputs by format.
+        .target(name: "Audit", dependencies: ["Pipeline", "ArrayFormats", "CLibPNG"], swiftSettings: swift5),
         // The HTML report of the cache (`bnrepro report`): reads records, writes one self-contained page.
         .target(name: "Report", dependencies: ["Pipeline"], swiftSettings: swift5),
-        .target(name: "BNReproCLI", dependencies: ["Pipeline", "Report", "ArrayFormats", "Plot", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+        .target(name: "BNReproCLI", dependencies: ["Pipeline", "Audit", "Report", "ArrayFormats", "Plot", .product(name: "ArgumentParser", package: "swift-argument-parser")],
                 swiftSettings: swift5),
         .executableTarget(name: "bnrepro", dependencies: ["BNReproCLI", "Experiments"], swiftSettings: swift5),
 
@@ -60,6 +62,8 @@ let package = Package(
         .testTarget(name: "NNTests", dependencies: ["NN", "Tensor"], swiftSettings: swift5),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "DatasetsTestSupport"], swiftSettings: swift5),
         .testTarget(name: "PlotTests", dependencies: ["Plot", "Statistics"], swiftSettings: swift5),
+        // The output comparisons of `audit` on files made here; the command itself is in PipelineTests.
+        .testTarget(name: "AuditTests", dependencies: ["Audit", "Pipeline", "ArrayFormats", "Plot"], swiftSettings: swift5),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "BNReproCLI", "PipelineTestKinds", "bnrepro-testkinds"],
                     swiftSettings: swift5),
         // Integration tests against a real Slurm (scripts/slurm-test-cluster.sh); they skip without one.

@@ -105,7 +105,6 @@ public struct CalibrationResult: Codable, Sendable {
     /// The set-up the pipeline's params gave this stage (pipeline.json's defaults).
     public let configured: NetworkSetup
     public let configuredLogBase: LogBase
-    public let seconds: Double
 
     var claims: [Claim] {
         let chosen = variants[best]

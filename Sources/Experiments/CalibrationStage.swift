@@ -26,7 +26,8 @@ public struct CalibrationStage: AnalysisKind {
     public typealias Result = CalibrationResult
     public static let kindName = "calibration"
     public static let tableFile = "calibration.md"
-    public let version = 1
+    /// 2: `seconds` left the result (the action record keeps the time).
+    public let version = 2
     public let parameters = AnalysisSetup.networkParameters + [
         ParameterSpec("batches", .integer, default: 1, help: "mini-batches of 128 measured per variant (pooled)"),
         ParameterSpec("gradientLayer", .integer, default: 55, help: "Fig. 2's layer"),
@@ -41,7 +42,6 @@ public struct CalibrationStage: AnalysisKind {
     public init() {}
 
     public func run(_ context: StageContext) throws {
-        let started = Date()
         let grid = try SetupGrid(context)
         let count = try context.int("batches"), layer = try context.int("gradientLayer")
         let loaded = try AnalysisSetup.data(context)
@@ -71,8 +71,7 @@ public struct CalibrationStage: AnalysisKind {
         let configured = try AnalysisSetup.setup(context)
         let result = CalibrationResult(depth: try context.int("depth"), batches: count, batchSize: try context.int("batchSize"),
                                        variants: variants, best: best, configured: configured,
-                                       configuredLogBase: try LogBase(parameter: try context.string("logBase"), stage: context.stage),
-                                       seconds: Date().timeIntervalSince(started))
+                                       configuredLogBase: try LogBase(parameter: try context.string("logBase"), stage: context.stage))
         try Data(result.markdown.utf8).write(to: context.output(Self.tableFile), options: .atomic)
         try context.write(result, of: Self.self, claims: result.claims)
         print("best: \(variants[best].setup.description); the pipeline's set-up: \(configured.description)")

@@ -28,7 +28,8 @@ import Pipeline
 public struct ChannelMomentsStage: AnalysisKind {
     public static let kindName = "channel-moments"
     public static let depthProfileCSV = "depth-profile.csv"
-    public let version = 3
+    /// 4: `seconds` left the result (the action record keeps the time).
+    public let version = 4
     public let parameters = AnalysisSetup.networkParameters + [
         ParameterSpec("layers", .array, default: .array([6, 18, 30, 42, 54, 66, 78, 90, 102, 110].map { .number(Double($0)) }),
                       help: "layers whose channel moments are taken (the linear layer gives the logits')"),
@@ -70,11 +71,9 @@ public struct ChannelMomentsStage: AnalysisKind {
         public let networks: [String: [LayerMoments]]
         /// Log units gained from the first to the last layer, per network and statistic.
         public let growth: [String: [String: Double]]
-        public let seconds: Double
     }
 
     public func run(_ context: StageContext) throws {
-        let started = Date()
         let layers = try context.ints("layers"), count = try context.int("batches")
         let base = try LogBase(parameter: try context.string("logBase"), stage: context.stage)
         let batches = try AnalysisSetup.firstBatches(context, count: count)
@@ -114,7 +113,7 @@ public struct ChannelMomentsStage: AnalysisKind {
             guard let first = entries.first, let last = entries.last else { continue }
             growth[key] = ["mean": last.logAbsMean.mean - first.logAbsMean.mean, "std": last.logStd.mean - first.logStd.mean]
         }
-        let result = Result(depth: try context.int("depth"), batches: count, batchSize: try context.int("batchSize"), layers: layers, logBase: base, networks: networks, growth: growth, seconds: Date().timeIntervalSince(started))
+        let result = Result(depth: try context.int("depth"), batches: count, batchSize: try context.int("batchSize"), layers: layers, logBase: base, networks: networks, growth: growth)
         try context.write(result, of: Self.self, claims: Self.claims(result))
     }
 

@@ -23,7 +23,8 @@ import Tensor
 public struct GradientCoherenceStage: AnalysisKind {
     public static let kindName = "gradient-coherence"
     public static func channelMap(_ variant: NetworkVariant) -> String { "channel-map-\(variant.key).npy" }
-    public let version = 5
+    /// 6: `seconds` left the result (the action record keeps the time).
+    public let version = 6
     public let parameters = AnalysisSetup.networkParameters + [
         ParameterSpec("layers", .array, default: [18, 54, 90], help: "conv layers of Table 1"),
         ParameterSpec("mapLayer", .integer, default: 45, help: "conv layer of Fig. 7's in × out channel map"),
@@ -65,11 +66,9 @@ public struct GradientCoherenceStage: AnalysisKind {
         public let batchSize: Int
         public let rows: [Row]
         public let maps: [ChannelMap]
-        public let seconds: Double
     }
 
     public func run(_ context: StageContext) throws {
-        let started = Date()
         let layers = try context.ints("layers"), mapLayer = try context.int("mapLayer"), index = try context.int("batch")
         guard index >= 0 else { throw PipelineError.badParameter(stage: context.stage, parameter: "batch", problem: "must be 0 or more") }
         guard let batch = try AnalysisSetup.firstBatches(context, count: index + 1).last else {
@@ -109,7 +108,7 @@ public struct GradientCoherenceStage: AnalysisKind {
             print(String(format: "%@ (loss %.3g): layer %d map mean %.4g, max %.4g, rank-one energy %.4f", variant.title, loss, mapLayer,
                          summary.mean, summary.max, summary.rankOneEnergy))
         }
-        let result = Result(depth: try context.int("depth"), batch: index, batchSize: batch.count, rows: rows, maps: maps, seconds: Date().timeIntervalSince(started))
+        let result = Result(depth: try context.int("depth"), batch: index, batchSize: batch.count, rows: rows, maps: maps)
         try writeTables(rows, context: context)
         try context.write(result, of: Self.self, claims: Self.claims(result))
     }

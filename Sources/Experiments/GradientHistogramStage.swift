@@ -19,7 +19,8 @@ import Statistics
 public struct GradientHistogramStage: AnalysisKind {
     public static let kindName = "gradient-histogram"
     public static func gradients(_ variant: NetworkVariant) -> String { "gradients-\(variant.key).npy" }
-    public let version = 5
+    /// 6: `seconds` left the result (the action record keeps the time).
+    public let version = 6
     public let parameters = AnalysisSetup.networkParameters + [
         ParameterSpec("layer", .integer, default: 55, help: "conv layer whose weight gradient is histogrammed (55 in the paper)"),
         ParameterSpec("batches", .integer, default: 5, help: "mini-batches pooled (one gradient each, same initial weights)"),
@@ -45,11 +46,9 @@ public struct GradientHistogramStage: AnalysisKind {
         public let interquartileRanges: [String: Double]
         /// std without BN / std with BN ("almost two orders of magnitude larger").
         public let stdRatioNoBNOverBN: Double
-        public let seconds: Double
     }
 
     public func run(_ context: StageContext) throws {
-        let started = Date()
         let layer = try context.int("layer"), count = try context.int("batches"), bins = try context.int("bins")
         guard bins >= 1 else { throw PipelineError.badParameter(stage: context.stage, parameter: "bins", problem: "must be positive") }
         let batches = try AnalysisSetup.firstBatches(context, count: count)
@@ -86,8 +85,7 @@ public struct GradientHistogramStage: AnalysisKind {
         let ratio = (summaries["nobn"]?.std ?? .nan) / (summaries["bn"]?.std ?? .nan)
         print(String(format: "std ratio w/o BN / with BN: %.1f", ratio))
         let result = Result(depth: try context.int("depth"), layer: layer, batches: count, batchSize: try context.int("batchSize"), weightsPerBatch: weights,
-                            histograms: histograms, summaries: summaries, interquartileRanges: iqrs, stdRatioNoBNOverBN: ratio,
-                            seconds: Date().timeIntervalSince(started))
+                            histograms: histograms, summaries: summaries, interquartileRanges: iqrs, stdRatioNoBNOverBN: ratio)
         try context.write(result, of: Self.self, claims: Self.claims(result))
     }
 

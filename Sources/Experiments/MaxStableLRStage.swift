@@ -18,7 +18,8 @@ import Pipeline
 /// Outputs: `max-stable-lr.json` (the rate, every trial), `claims.json` (none: Fig. 1 uses the rate).
 public struct MaxStableLRStage: AnalysisKind {
     public static let kindName = "max-stable-lr"
-    public let version = 1
+    /// 2: `seconds` left the result (the action record keeps the time).
+    public let version = 2
     public let parameters = AnalysisSetup.networkParameters + AnalysisSetup.optimizerParameters + [
         ParameterSpec("normalization", .string, default: "none", help: "none, batchNorm or lastLayerOnly"),
         ParameterSpec("grid", .array, default: [1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0], help: "ascending rates, walked from the top, that bracket the answer"),
@@ -51,11 +52,9 @@ public struct MaxStableLRStage: AnalysisKind {
         /// The smallest rate found not to train above it, or nil when every rate of the grid trains.
         public let smallestFailingLr: Double?
         public let trials: [Trial]
-        public let seconds: Double
     }
 
     public func run(_ context: StageContext) throws {
-        let started = Date()
         let normalization = try AnalysisSetup.normalization(context)
         let grid = try context.doubles("grid"), factor = try context.double("factor"), seeds = try context.ints("seeds")
         guard !grid.isEmpty, grid.allSatisfy({ $0 > 0 }), zip(grid, grid.dropFirst()).allSatisfy({ $0 < $1 }) else {
@@ -91,7 +90,7 @@ public struct MaxStableLRStage: AnalysisKind {
             low = lo; high = hi
         }
         let result = Result(normalization: normalization, depth: try context.int("depth"), largestStableLr: low,
-                            smallestFailingLr: high, trials: trials, seconds: Date().timeIntervalSince(started))
+                            smallestFailingLr: high, trials: trials)
         print("largest rate that trains: \(low.map { String(format: "%.4g", $0) } ?? "none of the grid")"
               + (high.map { String(format: " (fails at %.4g)", $0) } ?? ""))
         try context.write(result, of: Self.self, claims: [])

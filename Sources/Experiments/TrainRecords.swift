@@ -35,7 +35,6 @@ public struct TrainMetrics: Codable, Equatable, Sendable {
     public var diverged: Bool
     public var divergenceStep: Int?
     public var divergenceLoss: Double?
-    public var seconds: Double
 
     public var final: TrainEvaluation? { evaluations.last }
 }
@@ -48,6 +47,8 @@ struct TrainResumeState: Codable {
     var step: Int
     var evaluations: [TrainEvaluation]
     var stepLosses: [Float]
+    /// Training time so far, across resumes: only for the log's last line. The action record times the
+    /// last attempt; a result never holds a time, so that recomputing it can give the same bytes.
     var seconds: Double
 
     static let stateFile = "train-state.json"

@@ -16,7 +16,8 @@ public struct TrainStage: AnalysisKind {
     public static let stepLosses = "step-losses.npy"
     public static let checkpoint = "final.safetensors"
 
-    public let version = 2
+    /// 3: `seconds` left the metrics (the action record keeps the time).
+    public let version = 3
     public let parameters = AnalysisSetup.networkParameters + AnalysisSetup.optimizerParameters + [
         ParameterSpec("bn", .boolean, default: true, help: "BN after every conv (true) or the unnormalised network (false)"),
         ParameterSpec("normalization", .string, default: "byBn",
@@ -120,12 +121,12 @@ public struct TrainStage: AnalysisKind {
             normalization: run.normalization, learningRate: run.learningRate, depth: model.config.depth,
             seed: try context.int("seed"), epochs: run.epochs, trainImages: run.assembler.indices.count,
             testImages: run.testLabels.count, stepsPerEpoch: run.stepsPerEpoch, totalSteps: run.totalSteps,
-            evaluations: evaluations, diverged: diverged != nil, divergenceStep: diverged?.step, divergenceLoss: diverged?.loss,
-            seconds: previousSeconds + Date().timeIntervalSince(started))
-        try write(metrics, stepLosses: stepLosses, model: model, context: context)
+            evaluations: evaluations, diverged: diverged != nil, divergenceStep: diverged?.step, divergenceLoss: diverged?.loss)
+        try write(metrics, stepLosses: stepLosses, model: model, context: context, seconds: previousSeconds + Date().timeIntervalSince(started))
     }
 
-    private func write(_ metrics: TrainMetrics, stepLosses: [Float], model: ResNet, context: StageContext) throws {
+    /// `seconds` (training time across resumes) goes to the log only.
+    private func write(_ metrics: TrainMetrics, stepLosses: [Float], model: ResNet, context: StageContext, seconds: Double) throws {
         // A single run tests no claim of the paper; Fig. 1 compares the runs.
         try context.write(metrics, of: Self.self, claims: [])
         try TrainCSV.render(metrics).write(to: context.output(Self.metricsCSV), atomically: true, encoding: .utf8)
@@ -133,9 +134,9 @@ public struct TrainStage: AnalysisKind {
         try model.saveCheckpoint(to: context.output(Self.checkpoint),
                                  metadata: ["stage": context.stage, "stageKey": context.key, "steps": String(stepLosses.count)])
         if let step = metrics.divergenceStep {
-            print(String(format: "diverged at step %d (loss %.4g) after %.0f s", step, metrics.divergenceLoss ?? .nan, metrics.seconds))
+            print(String(format: "diverged at step %d (loss %.4g) after %.0f s", step, metrics.divergenceLoss ?? .nan, seconds))
         } else if let f = metrics.final {
-            print(String(format: "%d steps in %.0f s: train %.2f%% (loss %.4f), test %.2f%% (loss %.4f)", metrics.totalSteps, metrics.seconds,
+            print(String(format: "%d steps in %.0f s: train %.2f%% (loss %.4f), test %.2f%% (loss %.4f)", metrics.totalSteps, seconds,
                          100 * f.trainAccuracy, f.trainLoss, 100 * f.testAccuracy, f.testLoss))
         }
     }

@@ -24,7 +24,11 @@ extension ResNet {
         for e in layout.entries { file.tensors[e.name] = try SafeTensor(float32: Array(p[e.range]), shape: e.shape) }
         for e in statsLayout.entries { file.tensors[e.name] = try SafeTensor(float32: Array(r[e.range]), shape: e.shape) }
         file.metadata = extra
-        file.metadata["config"] = String(decoding: try JSONEncoder().encode(config), as: UTF8.self)
+        // Sorted keys: JSONEncoder's order otherwise changes from process to process (hash seeding), and
+        // the same weights must give the same bytes (`bnrepro audit` found it).
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        file.metadata["config"] = String(decoding: try encoder.encode(config), as: UTF8.self)
         file.metadata["format"] = "bnrepro ResNet checkpoint v1"
         return file
     }

@@ -58,6 +58,8 @@ public struct ActionRecord: Codable, Sendable {
 
     /// The record format this binary writes. Bump it when a field changes meaning or a required field
     /// is added; `RecordFile` reports a record of a higher version as newer instead of misreading it.
+    /// `threads` was added without a bump: it is optional, absent means "not recorded", and a binary
+    /// that does not know it reads the rest correctly, so refusing its records would only cost reruns.
     public static let currentSchemaVersion = 1
 
     /// The format the record was written in: 0 for records from before the field existed.
@@ -81,6 +83,10 @@ public struct ActionRecord: Codable, Sendable {
     public var executor: String
     /// Digest of the captured stdout and stderr.
     public var log: String?
+    /// The OpenMP thread count the worker computed with (`WorkerThreads`): oneDNN's weight-gradient
+    /// reductions split their sums by it, so `audit` needs it to tell a thread-count effect from a bug.
+    /// Nil in records written before it was kept.
+    public var threads: Int?
 
     public init(spec: ActionSpec, status: Status, started: Date, executor: String) {
         schemaVersion = ActionRecord.currentSchemaVersion
@@ -96,7 +102,7 @@ public struct ActionRecord: Codable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case schemaVersion, spec, outputs, status, error, started, finished, wallSeconds, cpuSeconds, host, gitCommit, executor, log
+        case schemaVersion, spec, outputs, status, error, started, finished, wallSeconds, cpuSeconds, host, gitCommit, executor, log, threads
     }
 
     /// Migration: a record without `schemaVersion` is the previous format (version 0). Its fields are
@@ -118,6 +124,7 @@ public struct ActionRecord: Codable, Sendable {
         gitCommit = try c.decodeIfPresent(String.self, forKey: .gitCommit)
         executor = try c.decode(String.self, forKey: .executor)
         log = try c.decodeIfPresent(String.self, forKey: .log)
+        threads = try c.decodeIfPresent(Int.self, forKey: .threads)
     }
 
     /// Every object the record keeps alive.

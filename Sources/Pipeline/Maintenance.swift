@@ -81,6 +81,8 @@ public struct Maintenance: Sendable {
         if !dryRun {
             for key in store.allFailureKeys() where !keptKeys.contains(key) && !reachable.contains(key) { store.removeFailure(key) }
             for key in store.allSpecKeys() where !keptKeys.contains(key) && !reachable.contains(key) { store.removeSpec(key) }
+            // An audit is a note about one result: it goes with the result's record.
+            for key in store.allAuditKeys() where !keptKeys.contains(key) && !reachable.contains(key) { store.removeAudit(key) }
         }
         return result
     }

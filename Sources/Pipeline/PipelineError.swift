@@ -20,6 +20,7 @@ public enum PipelineError: Error, CustomStringConvertible, Equatable {
     case stageFailed(stage: String, reason: String)
     case kindVersionMismatch(stage: String, kind: String, expected: Int, found: Int)
     case notCached(stage: String)
+    case nothingToAudit(profile: String)
     case unsafePublish(stage: String, problem: String)
     case io(path: String, reason: String)
 
@@ -51,6 +52,8 @@ public enum PipelineError: Error, CustomStringConvertible, Equatable {
         case .kindVersionMismatch(let stage, let kind, let expected, let found):
             return "stage '\(stage)': kind '\(kind)' is version \(found) in this binary, but the job asks for version \(expected)"
         case .notCached(let stage): return "stage '\(stage)' has no cached result for the current pipeline; run it first"
+        case .nothingToAudit(let profile):
+            return "nothing to audit: no stage of profile '\(profile)' is up to date; `bnrepro run` computes them"
         case .unsafePublish(let stage, let problem): return "stage '\(stage)', field 'publish': not published: \(problem)"
         case .io(let path, let reason): return "\(path): \(reason)"
         }

@@ -29,6 +29,7 @@ public struct ProvenanceHTML: Sendable {
         <dt>ran</dt><dd>\(iso.string(from: record.started)) → \(iso.string(from: record.finished))</dd>
         <dt>time</dt><dd>wall \(Console.duration(record.wallSeconds)), CPU \(Console.duration(record.cpuSeconds)); \
         with every stage it depends on: wall \(Console.duration(upstream.wall)), CPU \(Console.duration(upstream.cpu))</dd>
+        <dt>audit</dt><dd>\(AuditHTML.line(AuditHTML.audit(of: stage, in: snapshot.store)))</dd>
         <dt>rerun</dt><dd><code>\(snapshot.rerunCommand(record.stage, force: true))</code> (this stage only; its inputs stay cached)</dd>
         </dl>
         \(inputTable)

@@ -32,6 +32,8 @@ enum ReportAssets {
     .state { padding: 0 .3rem; border-radius: 3px; border: 1px solid #999; white-space: nowrap; }
     .state.up-to-date { background: #c7e9c0; } .state.stale { background: #fdd49e; }
     .state.never-run { background: #e0e0e0; } .state.failed { background: #fc9272; }
+    .audit { padding: 0 .3rem; border-radius: 3px; border: 1px solid #999; } .audit.identical { background: #c7e9c0; }
+    .audit.differs, .audit.could-not-run { background: #fc9272; } .audit.differs-threads { background: #fdd49e; }
     ul.downloads li { margin-bottom: .3rem; }
     .summary dt { font-weight: bold; } .summary dd { margin: 0 0 .4rem 0; }
     @media print { .scroll { overflow: visible; } }

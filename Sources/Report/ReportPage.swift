@@ -31,6 +31,7 @@ public struct ReportPage: Sendable {
         \(dag(figures))
         \(calibration)
         \(figures.map(\.html).joined(separator: "\n"))
+        \(AuditHTML(snapshot: snapshot).html)
         \(allClaims)
         </main>
         <script>

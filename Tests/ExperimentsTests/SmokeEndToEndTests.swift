@@ -61,6 +61,12 @@ final class SmokeEndToEndTests: XCTestCase {
             checked += 1
         }
         XCTAssertGreaterThanOrEqual(checked, stages.count, "every analysis and figure stage ran and was checked")
+
+        // Computed again at the thread count each stage ran with, every result is the same, byte for byte.
+        let audit = try bnrepro(["audit", "--profile", "smoke", "-j", "2"] + set, in: dir)
+        XCTAssertEqual(audit.status, 0, audit.output)
+        let total = store.allRecordKeys().count
+        XCTAssertTrue(audit.output.contains("\(total) stages audited: \(total) identical"), audit.output)
         XCTAssertTrue(FileManager.default.fileExists(atPath: dir.appendingPathComponent("tables/claims.md").path))
         // Every stage's claims.json has the same name: none is published over another's.
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("figures/claims.json").path))
@@ -74,7 +80,7 @@ final class SmokeEndToEndTests: XCTestCase {
         for var args in examples {
             if args.first == "run" && !args.contains("--dry-run") { args.append("--dry-run") }
             if args.first == "render-samples" { args = ["render-samples", dir.appendingPathComponent("samples").path] }
-            let pipelineCommands: Set = ["run", "status", "dag", "show", "ls", "cat", "claims", "diff", "report", "gc", "verify"]
+            let pipelineCommands: Set = ["run", "status", "dag", "show", "ls", "cat", "claims", "diff", "audit", "report", "gc", "verify"]
             if let command = args.first, pipelineCommands.contains(command) {
                 if !args.contains("--profile") { args += ["--profile", "smoke"] }
                 args += set

@@ -55,7 +55,7 @@ final class TrainingFiguresTests: XCTestCase {
     func testFig1CaptionStatesTheBudget() {
         let m = TrainMetrics(normalization: .batchNorm, learningRate: 0.1, depth: 20, seed: 0, epochs: 10, trainImages: 10_000,
                              testImages: 2_000, stepsPerEpoch: 78, totalSteps: 780, evaluations: [], diverged: false,
-                             divergenceStep: nil, divergenceLoss: nil, seconds: 1)
+                             divergenceStep: nil, divergenceLoss: nil)
         var other = m
         other.seed = 1
         XCTAssertEqual(Fig1Accuracy.caption([m, other], drops: [[0.5, 0.75]]),

@@ -6,7 +6,7 @@ import Pipeline
 /// $BNREPRO_TEST_COUNTER, so a test can count executions across processes.
 public enum TestKinds {
     public static var registry: KindRegistry {
-        KindRegistry([WriteKind(), ConcatKind(), FailKind(), SleepKind(), TensorsKind(), HoldKind()])
+        KindRegistry([WriteKind(), ConcatKind(), FailKind(), SleepKind(), TensorsKind(), HoldKind(), DriftKind()])
     }
 
     static func count(_ context: StageContext) {
@@ -126,5 +126,26 @@ public struct HoldKind: StageKind {
             usleep(10_000)
         }
         try Data(try context.string("text").utf8).write(to: context.output("out.txt"))
+    }
+}
+
+/// Writes `result.json` and `values.npy` holding `value` plus what a real stage must not depend on:
+/// $BNREPRO_TEST_DRIFT (a result that is not a function of the stage's inputs, which `audit` must catch)
+/// and `perThread` × the worker's OpenMP thread count (a result that depends on the thread count, as
+/// a parallel reduction's last bits do).
+public struct DriftKind: StageKind {
+    public let name = "test-drift"
+    public let version = 1
+    public let parameters = [ParameterSpec("value", .number, default: 1), ParameterSpec("perThread", .number, default: 0)]
+    public init() {}
+    public func run(_ context: StageContext) throws {
+        TestKinds.count(context)
+        let drift = ProcessInfo.processInfo.environment["BNREPRO_TEST_DRIFT"].flatMap(Double.init) ?? 0
+        let base = try context.double("value")
+        let perThread = try context.double("perThread")
+        let value = base + drift + perThread * Double(WorkerThreads.count())
+        let result: JSONValue = ["stage": .string(context.stage), "value": .number(value), "nested": ["items": [1, .number(value)]], "fixed": "same"]
+        try Data(result.canonicalText.utf8).write(to: context.output("result.json"))
+        try NPY.write(try NPYArray(float64: [base, value], shape: [2]), to: context.output("values.npy"))
     }
 }

@@ -1,0 +1,53 @@
+import Foundation
+import Pipeline
+
+/// Which cached results an audit computes again. Named targets (a stage, a matrix group, a figure)
+/// must be up to date: auditing a stage that has no current result is an error that says to run it.
+/// Without targets, every up-to-date stage of the profile; the others are listed, not audited.
+/// `sample` then keeps that many of them, chosen by `seed`, in pipeline order.
+public struct AuditSelection: Sendable {
+    public let chosen: [(stage: ResolvedStage, key: String)]
+    public let notUpToDate: [String]
+
+    public init(pipeline: ResolvedPipeline, store: CacheStore, targets: [String], sample: Int?, seed: UInt64) throws {
+        let states = StatusReport(pipeline: pipeline, store: store).states()
+        var named = Set<String>()
+        for target in targets { named.formUnion(try pipeline.select(target).map(\.name)) }
+        var upToDate: [(stage: ResolvedStage, key: String)] = [], missing: [String] = []
+        for (stage, state) in states where targets.isEmpty || named.contains(stage.name) {
+            if case .upToDate(let key) = state { upToDate.append((stage, key)); continue }
+            if !targets.isEmpty { throw PipelineError.notCached(stage: stage.name) }
+            missing.append(stage.name)
+        }
+        guard !upToDate.isEmpty else {
+            throw PipelineError.nothingToAudit(profile: pipeline.profile)
+        }
+        if let sample { upToDate = AuditSelection.sample(upToDate, count: sample, seed: seed) }
+        chosen = upToDate
+        notUpToDate = missing
+    }
+
+    /// `count` items chosen uniformly by a seeded Fisher–Yates shuffle, kept in their original order.
+    static func sample<T>(_ items: [T], count: Int, seed: UInt64) -> [T] {
+        guard count >= 0, count < items.count else { return items }
+        var generator = SplitMix64(seed: seed)
+        var order = Array(items.indices)
+        for i in stride(from: order.count - 1, to: 0, by: -1) {
+            order.swapAt(i, Int(generator.next() % UInt64(i + 1)))
+        }
+        return order.prefix(count).sorted().map { items[$0] }
+    }
+}
+
+/// A small seeded generator (Steele, Lea, Flood 2014): the same seed picks the same stages on every machine.
+struct SplitMix64 {
+    private var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

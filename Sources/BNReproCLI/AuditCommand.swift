@@ -1,0 +1,127 @@
+import ArgumentParser
+import Audit
+import Foundation
+import Pipeline
+
+struct AuditCommand: RegistryCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "audit",
+        abstract: "Compute cached results again from the same inputs and compare every output with the cached one.",
+        discussion: """
+        Each audited stage runs again as `bnrepro exec`, in a scratch cache under the cache's tmp/ that holds \
+        links to its cached input objects; the real cache's objects and records are only read. Every output is \
+        compared with the cached one: identical, or what differs (arrays: largest absolute and relative \
+        difference; JSON: the fields, before → after; PNG: the pixels, or the text chunks). Verdicts: \
+        identical; differs (exit 1); differs (threads X vs Y), reported but not a failure, when the audit ran with \
+        another OpenMP thread count than the original (parallel reductions then sum in another order); could not \
+        run (exit 1). By default each stage runs with the thread count its record names; OMP_NUM_THREADS or \
+        --threads chooses another. Each stage's audit is kept in <cache>/audits/<key>.json (`bnrepro report` \
+        shows it), the whole command's in <cache>/audits/audit.json. Examples:
+          bnrepro audit                      every up-to-date stage of the profile
+          bnrepro audit fig3 decode          these stages (named stages must be up to date)
+          bnrepro audit --sample 3           three up-to-date stages chosen at random (the seed is printed)
+          bnrepro audit train --threads 2    the train matrix, at two threads
+        """)
+
+    @OptionGroup var options: PipelineOptions
+
+    @Argument(help: "Stages, matrix groups or figures to audit (default: every up-to-date stage).")
+    var targets: [String] = []
+
+    @Option(help: "Audit this many of the selected stages, chosen at random.") var sample: Int?
+    @Option(help: "The seed that chooses the --sample stages (default: a fresh one, printed).") var seed: UInt64?
+    @Option(help: "OpenMP threads to recompute with (default: OMP_NUM_THREADS if set, else the original's).") var threads: Int?
+    @Option(name: [.short, .customLong("jobs")], help: "Stages to recompute at once.") var jobs: Int = 1
+    @Flag(name: .customLong("no-wait"), help: "Fail instead of waiting when another run holds the cache.") var noWait = false
+
+    func validate() throws {
+        if let sample, sample < 1 { throw ValidationError("--sample must be at least 1, got \(sample)") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+        if jobs < 1 { throw ValidationError("--jobs must be at least 1, got \(jobs)") }
+    }
+
+    func run(registry: KindRegistry) throws {
+        let started = Date()
+        let pipeline = try options.resolve(registry)
+        let store = try options.existingCacheStore()
+        let console = Console()
+        // Like `run`: gc must not remove an object while a stage reads it, and audits/ has one writer.
+        let lock = try CacheLock(cache: store, wait: noWait ? .fail : .wait, command: CommandLine.arguments.joined(separator: " ")) {
+            console.note("waiting for \($0) to finish…")
+        }
+        defer { withExtendedLifetime(lock) {} }
+        store.removeDeadWork()
+        let seed = self.seed ?? UInt64.random(in: 0...UInt64(UInt32.max))
+        let selection = try AuditSelection(pipeline: pipeline, store: store, targets: targets, sample: sample, seed: seed)
+        if sample != nil { console.note("sampled \(selection.chosen.count) stage(s) with --seed \(seed)") }
+
+        let workers = WorkerProcesses()
+        let interrupts = workers.stopOnInterrupt(console: console)
+        defer { withExtendedLifetime(interrupts) {} }
+        let commit = GitInfo.commit(in: options.projectDirectory)
+        let auditor = StageAuditor(store: store, recompute: ScratchRecompute(store: store, worker: SelfExecutable.url, workers: workers),
+                                   commit: commit, threads: threads ?? WorkerThreads.requested())
+        let audits = try audit(selection.chosen, auditor: auditor, store: store, console: console, workers: workers)
+        if let sig = workers.stopSignal {
+            store.removeDeadWork(includingOwn: true)
+            console.note("interrupted by \(InterruptSignals.name(sig)); audits finished before it are kept")
+            throw ExitCode(128 + sig)
+        }
+        try store.writeAuditSummary(AuditSummary(started: started, finished: Date(), profile: pipeline.profile, commit: commit,
+                                                 targets: targets, sample: sample, seed: sample == nil ? nil : seed,
+                                                 stages: audits, notUpToDate: selection.notUpToDate))
+        print(AuditTable.render(audits, notUpToDate: selection.notUpToDate), terminator: "")
+        print("written to \(store.auditSummaryURL.path)")
+        if audits.contains(where: \.isFailure) { throw ExitCode(1) }
+    }
+
+    /// Audits the stages, `jobs` at once, keeping each audit as soon as it is done; in selection order.
+    /// After a signal nothing new starts, and what it stopped is not kept as an audit.
+    private func audit(_ chosen: [(stage: ResolvedStage, key: String)], auditor: StageAuditor, store: CacheStore,
+                       console: Console, workers: WorkerProcesses) throws -> [StageAudit] {
+        let results = AuditResults(count: chosen.count)
+        DispatchQueue.concurrentPerform(iterations: min(jobs, chosen.count)) { _ in
+            while workers.stopSignal == nil, let i = results.claim() {
+                let (stage, key) = chosen[i]
+                guard let record = store.record(key) else { continue }  // up to date a moment ago: found by the selection
+                console.started(stage.name)
+                let audit = auditor.audit(record) { console.progress(stage.name, $0) }
+                if workers.stopSignal != nil { console.interrupted(stage.name, signal: "a signal"); break }
+                console.finished(stage.name, seconds: audit.wallSeconds)
+                console.note("\(stage.name): \(audit.verdictText)")
+                results.set(i, audit, written: Result { try store.writeAudit(audit) })
+            }
+        }
+        return try results.all()
+    }
+}
+
+/// The audits of one command, filled in by several threads.
+private final class AuditResults: @unchecked Sendable {
+    private let lock = NSLock()
+    private var next = 0
+    private var audits: [StageAudit?]
+    private var writeError: Error?
+
+    init(count: Int) { audits = Array(repeating: nil, count: count) }
+
+    func claim() -> Int? {
+        lock.lock(); defer { lock.unlock() }
+        guard next < audits.count else { return nil }
+        next += 1
+        return next - 1
+    }
+
+    func set(_ i: Int, _ audit: StageAudit, written: Result<Void, Error>) {
+        lock.lock(); defer { lock.unlock() }
+        audits[i] = audit
+        if case .failure(let e) = written, writeError == nil { writeError = e }
+    }
+
+    /// The audits in selection order; an audit that could not be kept is an error.
+    func all() throws -> [StageAudit] {
+        lock.lock(); defer { lock.unlock() }
+        if let writeError { throw writeError }
+        return audits.compactMap { $0 }
+    }
+}
