@@ -21,6 +21,7 @@ struct ExecCommand: RegistryCommand {
             sigaddset(&handled, sig)
         }
         pthread_sigmask(SIG_UNBLOCK, &handled, nil)
+        GracefulStop.install()
         let store = try CacheStore(root: URL(fileURLWithPath: cache))
         let outcome = StageExecution.execute(key: key, store: store, registry: registry, executor: executor)
         if outcome != .succeeded { throw ExitCode(outcome.rawValue) }

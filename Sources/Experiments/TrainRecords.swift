@@ -50,6 +50,15 @@ struct TrainResumeState: Codable {
     /// Training time so far, across resumes: only for the log's last line. The action record times the
     /// last attempt; a result never holds a time, so that recomputing it can give the same bytes.
     var seconds: Double
+    /// The train-accuracy tallies since the last evaluation, for a state saved between evaluations
+    /// (by wall time or on SIGTERM); nil in a state saved at an evaluation.
+    var pending: PendingTallies?
+
+    struct PendingTallies: Codable, Equatable {
+        var seen: Int
+        var correct: Int
+        var lossSum: Double
+    }
 
     static let stateFile = "train-state.json"
     static let weightsFile = "train-state.safetensors"

@@ -33,6 +33,8 @@ public struct TrainStage: AnalysisKind {
         ParameterSpec("subsetSeed", .integer, default: 0, help: "seed of the subsets (the same for every run, so runs see the same images)"),
         ParameterSpec("evaluationsPerEpoch", .integer, default: 1, help: "evaluations per epoch (more points on short runs)"),
         ParameterSpec("threshold", .number, default: 1e3, help: "divergence: a mini-batch loss above this (paper: 10³)"),
+        ParameterSpec("checkpointMinutes", .number, default: 30,
+                      help: "also save a resume point after this many minutes without one (0: only at evaluations and on SIGTERM)"),
     ]
 
     public init() {}
@@ -64,12 +66,14 @@ public struct TrainStage: AnalysisKind {
         let run = try TrainRun(context)
         var trainer: Trainer
         var evaluations: [TrainEvaluation] = [], stepLosses: [Float] = [], previousSeconds = 0.0
+        var pending: TrainResumeState.PendingTallies?
         if let resumed = TrainResumeState.load(key: context.key, from: context.partialsDirectory) {
             trainer = Trainer(model: resumed.model, schedule: run.schedule,
                               sgd: SGD(momentum: run.momentum, weightDecay: run.weightDecay, velocity: resumed.velocity),
                               step: resumed.state.step)
             evaluations = resumed.state.evaluations; stepLosses = resumed.state.stepLosses
             previousSeconds = resumed.state.seconds
+            pending = resumed.state.pending
             print("resuming from step \(trainer.step) of \(run.totalSteps) (\(evaluations.count) evaluations done)")
         } else {
             let model = try AnalysisSetup.network(context, normalization: run.normalization)
@@ -78,7 +82,16 @@ public struct TrainStage: AnalysisKind {
         trainer.divergenceThreshold = run.threshold
         let model = trainer.model
         var diverged: (step: Int, loss: Double)?
-        var seen = 0, correct = 0, lossSum = 0.0
+        var seen = pending?.seen ?? 0, correct = pending?.correct ?? 0, lossSum = pending?.lossSum ?? 0.0
+        let checkpointSeconds = 60 * (try context.double("checkpointMinutes"))
+        var lastSave = Date()
+        func saveState(pending: TrainResumeState.PendingTallies?) throws {
+            let state = TrainResumeState(key: context.key, step: trainer.step, evaluations: evaluations, stepLosses: stepLosses,
+                                         seconds: previousSeconds + Date().timeIntervalSince(started), pending: pending)
+            try state.save(model: model, velocity: trainer.sgd.velocity, in: context.partialsDirectory)
+            lastSave = Date()
+        }
+        try GracefulStop.whileCheckpointable {
         training: while trainer.step < run.totalSteps {
             let epoch = trainer.step / run.stepsPerEpoch, skip = trainer.step % run.stepsPerEpoch
             let batches = BatchPrefetcher(run.assembler, epoch: epoch)
@@ -106,16 +119,28 @@ public struct TrainStage: AnalysisKind {
                         trainAccuracy: Double(correct) / Double(max(seen, 1)), trainLoss: lossSum / Double(max(seen, 1)),
                         testAccuracy: test.accuracy, testLoss: test.meanLoss))
                     seen = 0; correct = 0; lossSum = 0
-                    let state = TrainResumeState(key: context.key, step: trainer.step, evaluations: evaluations, stepLosses: stepLosses,
-                                                 seconds: previousSeconds + Date().timeIntervalSince(started))
-                    try state.save(model: model, velocity: trainer.sgd.velocity, in: context.partialsDirectory)
+                    try saveState(pending: nil)
                     let e = evaluations[evaluations.count - 1]
                     context.progress(String(format: "epoch %.2f/%d: loss %.3f, train %.1f%%, test %.1f%%", e.epoch, run.epochs,
                                             e.trainLoss, 100 * e.trainAccuracy, 100 * e.testAccuracy),
                                      fraction: Double(trainer.step) / Double(run.totalSteps))
                 }
                 if trainer.step >= run.totalSteps { break }
+                // Between evaluations: a resume point every checkpointMinutes, and one on SIGTERM (a time
+                // limit, scancel, Ctrl-C), so that a long epoch is not lost.
+                let stopping = GracefulStop.isRequested
+                if stopping || (checkpointSeconds > 0 && Date().timeIntervalSince(lastSave) >= checkpointSeconds) {
+                    if !run.evaluationSteps.contains(trainer.step) {
+                        try saveState(pending: .init(seen: seen, correct: correct, lossSum: lossSum))
+                    }
+                    if stopping {
+                        print("SIGTERM: saved a resume point at step \(trainer.step) of \(run.totalSteps)")
+                        GracefulStop.terminate()
+                        throw GracefulStop.Stopped(step: trainer.step)
+                    }
+                }
             }
+        }
         }
         let metrics = TrainMetrics(
             normalization: run.normalization, learningRate: run.learningRate, depth: model.config.depth,

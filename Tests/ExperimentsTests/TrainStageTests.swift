@@ -97,4 +97,44 @@ final class TrainStageTests: XCTestCase {
         // A state of another stage key is ignored: the run starts from scratch.
         XCTAssertNil(TrainResumeState.load(key: "other", from: snapshot))
     }
+
+    /// SIGTERM (a time limit, scancel) between evaluations: the run saves a resume point at that step,
+    /// with the train-accuracy tallies so far, and the next run continues from there to the same result.
+    func testASIGTERMBetweenEvaluationsSavesAResumePointAndTheRunContinuesFromIt() throws {
+        let input = try decode()
+        // 320 images in batches of 32: 10 steps per epoch, one evaluation per epoch.
+        let params: [(String, JSONValue)] = [("depth", 8), ("batchSize", 32), ("lr", 0.05), ("epochs", 2), ("checkpointMinutes", 0)]
+        let whole = try ExperimentFixtures.context("whole", TrainStage(), params, inputs: [input], in: dir)
+        try TrainStage().run(whole)
+        let reference = try ResultJSON.read(TrainMetrics.self, from: whole.output(TrainStage.resultFile))
+
+        let partials = dir.appendingPathComponent("stopped/partials")
+        let stopped = try ExperimentFixtures.context("stopped", TrainStage(), params, inputs: [input], in: dir, partials: partials)
+        GracefulStop.polls = 0
+        GracefulStop.requestAtPoll = 13   // after step 13: three steps into the second epoch
+        XCTAssertThrowsError(try TrainStage().run(stopped)) { error in
+            XCTAssertEqual((error as? GracefulStop.Stopped)?.step, 13, "\(error)")
+        }
+        XCTAssertFalse(GracefulStop.isRequested, "the request is consumed")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: stopped.output(TrainStage.resultFile).path), "a stopped run writes no result")
+        let state = try ResultJSON.read(TrainResumeState.self, from: partials.appendingPathComponent(TrainResumeState.stateFile))
+        XCTAssertEqual(state.step, 13)
+        XCTAssertEqual(state.evaluations.count, 1)
+        XCTAssertEqual(state.stepLosses.count, 13)
+        XCTAssertEqual(state.pending?.seen, 96, "three mini-batches of the second epoch counted so far")
+
+        let again = try ExperimentFixtures.context("stopped", TrainStage(), params, inputs: [input], in: dir, partials: partials)
+        try TrainStage().run(again)
+        let m = try ResultJSON.read(TrainMetrics.self, from: again.output(TrainStage.resultFile))
+        XCTAssertEqual(m.evaluations.map(\.step), reference.evaluations.map(\.step))
+        for (a, b) in zip(m.evaluations, reference.evaluations) {
+            XCTAssertEqual(a.trainAccuracy, b.trainAccuracy, accuracy: 0.02, "the tallies before the stop are kept")
+            XCTAssertEqual(a.testAccuracy, b.testAccuracy, accuracy: 0.02)
+            XCTAssertEqual(a.testLoss, b.testLoss, accuracy: 1e-3 * max(1, b.testLoss))
+        }
+        let lossesA = try NPY.read(from: again.output(TrainStage.stepLosses)).float32Values()
+        let lossesB = try NPY.read(from: whole.output(TrainStage.stepLosses)).float32Values()
+        XCTAssertEqual(lossesA.count, 20)
+        for (a, b) in zip(lossesA, lossesB) { XCTAssertEqual(a, b, accuracy: 1e-3 * max(1, b)) }
+    }
 }

@@ -60,6 +60,23 @@ final class InterruptTests: XCTestCase {
         }
     }
 
+    /// A stage that can save its progress (as `train` does) saves it on the runner's SIGTERM, inside the
+    /// grace period, and ends by the signal; the rerun resumes from the step it saved.
+    func testACheckpointableStageSavesItsStepOnSIGTERMAndTheRerunResumesThere() throws {
+        let pipeline = FaultTests.holdPipeline.replacingOccurrences(of: #""kind": "test-hold""#,
+                                                                    with: #""kind": "test-steps", "params": {"steps": 10, "holdAt": 4}"#)
+        let (box, _, err) = try stop(with: SIGTERM, expecting: 143, pipeline: pipeline)
+        XCTAssertTrue(err.contains("interrupted s (SIGTERM)"), err)
+        XCTAssertFalse(err.contains("killed after 5 s"), "it saved and exited inside the grace period: \(err)")
+        let saved = box.cache.appendingPathComponent("partials/s/step.txt")
+        XCTAssertEqual(try String(contentsOf: saved, encoding: .utf8), "4")
+        box.resetExecutions()
+        let again = try box.run(["run"], env: box.waitEnv)
+        XCTAssertEqual(again.status, 0, again.all)
+        XCTAssertEqual(box.executions, ["s", "t"])
+        XCTAssertEqual(try box.run(["cat", "s:out.txt"]).out.trimmingCharacters(in: .whitespacesAndNewlines), "resumed from 4")
+    }
+
     /// A worker that ignores SIGTERM gets SIGKILL once the grace period is over.
     func testWorkerIgnoringSIGTERMIsKilledAfterTheGracePeriod() throws {
         let stubborn = FaultTests.holdPipeline.replacingOccurrences(of: #""kind": "test-hold""#,

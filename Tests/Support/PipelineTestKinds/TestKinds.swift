@@ -6,7 +6,7 @@ import Pipeline
 /// $BNREPRO_TEST_COUNTER, so a test can count executions across processes.
 public enum TestKinds {
     public static var registry: KindRegistry {
-        KindRegistry([WriteKind(), ConcatKind(), FailKind(), SleepKind(), TensorsKind(), HoldKind(), DriftKind()])
+        KindRegistry([WriteKind(), ConcatKind(), FailKind(), SleepKind(), TensorsKind(), HoldKind(), DriftKind(), StepsKind()])
     }
 
     static func count(_ context: StageContext) {
@@ -149,3 +149,39 @@ public struct DriftKind: StageKind {
         try NPY.write(try NPYArray(float64: [base, value], shape: [2]), to: context.output("values.npy"))
     }
 }
+
+/// `steps` steps of a stage that can save its progress (as `train` does): on the first attempt it stops
+/// at `holdAt` (announcing its pid as `test-hold` does) until released or sent SIGTERM; on SIGTERM it
+/// saves the step it reached in its partials and ends by the signal. A later attempt resumes there and
+/// writes where it resumed from.
+public struct StepsKind: StageKind {
+    public let name = "test-steps"
+    public let version = 1
+    public let parameters = [ParameterSpec("steps", .integer, default: 10), ParameterSpec("holdAt", .integer, default: 4)]
+    public init() {}
+    public func run(_ context: StageContext) throws {
+        TestKinds.count(context)
+        let state = context.partialsDirectory.appendingPathComponent("step.txt")
+        let resumedFrom = (try? String(contentsOf: state, encoding: .utf8)).flatMap { Int($0) } ?? 0
+        let steps = try context.int("steps"), holdAt = try context.int("holdAt")
+        let env = ProcessInfo.processInfo.environment
+        try GracefulStop.whileCheckpointable {
+            for step in resumedFrom..<steps {
+                if step == holdAt, resumedFrom == 0, let marker = env["BNREPRO_TEST_STARTED"], let release = env["BNREPRO_TEST_RELEASE"] {
+                    FileManager.default.createFile(atPath: marker, contents: Data("\(getpid())".utf8))
+                    let deadline = Date().addingTimeInterval(600)
+                    while !FileManager.default.fileExists(atPath: release), !GracefulStop.isRequested, Date() < deadline { usleep(10_000) }
+                }
+                if GracefulStop.isRequested {
+                    try FileManager.default.createDirectory(at: context.partialsDirectory, withIntermediateDirectories: true)
+                    try Data("\(step)".utf8).write(to: state)
+                    print("saved step \(step)")
+                    GracefulStop.terminate()
+                    throw GracefulStop.Stopped(step: step)
+                }
+            }
+        }
+        try Data("resumed from \(resumedFrom)".utf8).write(to: context.output("out.txt"))
+    }
+}
+
