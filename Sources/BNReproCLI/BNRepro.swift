@@ -37,7 +37,7 @@ struct Root: ParsableCommand {
         kind, parameters and inputs did not change is never run again.
         """,
         subcommands: [RunCommand.self, StatusCommand.self, DagCommand.self, ShowCommand.self, ListCommand.self,
-                      CatCommand.self, ClaimsCommand.self, DiffCommand.self, AuditCommand.self, ReportCommand.self, GCCommand.self,
+                      CatCommand.self, ClaimsCommand.self, DiffCommand.self, AuditCommand.self, EstimateCommand.self, ReportCommand.self, GCCommand.self,
                       VerifyCommand.self, CacheCommand.self, RenderSamplesCommand.self, ExecCommand.self],
         defaultSubcommand: nil)
 }

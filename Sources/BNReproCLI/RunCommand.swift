@@ -72,6 +72,10 @@ struct RunCommand: RegistryCommand {
         if !summary.failed.isEmpty { line += ", failed \(summary.failed.count) (\(summary.failed.joined(separator: ", ")))" }
         if !summary.skipped.isEmpty { line += ", not run \(summary.skipped.count)" }
         console.note(line)
+        if dryRun, !summary.ran.isEmpty {
+            let estimate = try CostEstimate(pipeline: pipeline, store: store, registry: registry, targets: targets)
+            console.note(EstimateTable(estimate).summary(jobs: jobs ?? 1) + " (per stage: bnrepro estimate)")
+        }
         if !summary.succeeded { throw ExitCode(1) }
     }
 }

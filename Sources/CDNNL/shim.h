@@ -5,5 +5,6 @@ void GOMP_parallel(void (*fn)(void *), void *data, unsigned num_threads, unsigne
 int omp_get_thread_num(void);
 int omp_get_num_threads(void);
 int omp_get_max_threads(void);
+void omp_set_num_threads(int num_threads);
 void GOMP_atomic_start(void);
 void GOMP_atomic_end(void);

@@ -10,7 +10,7 @@ public enum ExperimentKinds {
     ]
 
     public static var registry: KindRegistry {
-        KindRegistry([
+        var registry = KindRegistry([
             DownloadStage(), CIFAR10DecodeStage(), FigureStage(recipes: figureRecipes),
             // Analyses at initialisation.
             InitStage(), GradientHistogramStage(), ChannelMomentsStage(), OutputGradientsStage(),
@@ -20,5 +20,7 @@ public enum ExperimentKinds {
             TrainStage(), MaxStableLRStage(), RelativeLossStage(), DivergingUpdateStage(),
             ClaimsStage(),
         ])
+        registry.measureSecondsPerImageLayer = { EngineCalibration.secondsPerImageLayer() }
+        return registry
     }
 }

@@ -18,11 +18,16 @@ public protocol StageKind: Sendable {
     func validate(stage: String, params: JSONObject, dependencyKinds: [String]) throws
     /// Computes the outputs into `context.outputDirectory`.
     func run(_ context: StageContext) throws
+    /// For `estimate`: the work of a stage with these params in forward passes of one image through one
+    /// ResNet layer ("image-layers"; a training step costs about three per image and layer). nil for kinds
+    /// that run no network, whose cost comes from their own records.
+    func imageLayerPasses(params: JSONObject) -> Double?
 }
 
 extension StageKind {
     public func version(for params: JSONObject) -> Int { version }
     public func validate(stage: String, params: JSONObject, dependencyKinds: [String]) throws {}
+    public func imageLayerPasses(params: JSONObject) -> Double? { nil }
 }
 
 public struct ParameterSpec: Sendable {
@@ -55,6 +60,9 @@ public struct ParameterSpec: Sendable {
 /// The kinds a binary knows. `bnrepro` registers the experiments' kinds; tests register their own.
 public struct KindRegistry: Sendable {
     private var kinds: [String: any StageKind] = [:]
+    /// Seconds of CPU per image-layer measured by running the engine briefly: what `estimate` uses for a
+    /// network kind that has no record in the cache yet. nil where no engine is linked (the tests' kinds).
+    public var measureSecondsPerImageLayer: (@Sendable () -> Double)?
 
     public init(_ kinds: [any StageKind] = []) {
         for kind in kinds { register(kind) }

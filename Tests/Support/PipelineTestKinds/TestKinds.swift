@@ -6,7 +6,7 @@ import Pipeline
 /// $BNREPRO_TEST_COUNTER, so a test can count executions across processes.
 public enum TestKinds {
     public static var registry: KindRegistry {
-        KindRegistry([WriteKind(), ConcatKind(), FailKind(), SleepKind(), TensorsKind(), HoldKind(), DriftKind(), StepsKind()])
+        KindRegistry([WriteKind(), ConcatKind(), FailKind(), SleepKind(), TensorsKind(), HoldKind(), DriftKind(), StepsKind(), SpinKind()])
     }
 
     static func count(_ context: StageContext) {
@@ -182,6 +182,21 @@ public struct StepsKind: StageKind {
             }
         }
         try Data("resumed from \(resumedFrom)".utf8).write(to: context.output("out.txt"))
+    }
+}
+
+/// Burns CPU in proportion to `work` and declares that work to `estimate` as image-layers, so that
+/// the estimate's calibration from records can be checked against what a stage really took.
+public struct SpinKind: StageKind {
+    public let name = "test-spin"
+    public let version = 1
+    public let parameters = [ParameterSpec("work", .number, default: 1)]
+    public init() {}
+    public func imageLayerPasses(params: JSONObject) -> Double? { params["work"]?.doubleValue }
+    public func run(_ context: StageContext) throws {
+        var x = 1.0
+        for i in 0..<Int(try context.double("work") * 20_000_000) { x = x * 1.000000001 + Double(i & 1) * 1e-9 }
+        try Data("\(x)".utf8).write(to: context.output("out.txt"))
     }
 }
 

@@ -1,0 +1,56 @@
+import ArgumentParser
+import Foundation
+import Pipeline
+
+struct EstimateCommand: RegistryCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "estimate",
+        abstract: "What the stages that are not cached will cost: CPU time per stage, the total, the critical path and the wall time.",
+        discussion: """
+        Each network stage's work is counted from its params (images × epochs × depth for training) and priced \
+        in seconds per image-layer measured on this machine: from the cache's records of the same kind, else of \
+        any network kind, else from a few training steps of the engine (about 10 s). Other stages cost what \
+        their kind's records say, or 5 s without one. Stages run one thread each, so wall = CPU per stage; \
+        the run's wall time is simulated on -j slots, and the critical path is what an unlimited cluster \
+        would still need. Peak memory is not estimated yet.
+        """)
+
+    @OptionGroup var options: PipelineOptions
+    @Argument(help: "Stages, matrix groups or figures (default: everything).") var targets: [String] = []
+    @Option(name: .short, help: "Stages at once, for the wall-time estimate (default: the cores).")
+    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+    @Flag(help: "Only the totals.") var summary = false
+
+    func run(registry: KindRegistry) throws {
+        let pipeline = try options.resolve(registry)
+        let estimate = try CostEstimate(pipeline: pipeline, store: try options.cacheStore(), registry: registry, targets: targets)
+        if !summary { EstimateTable(estimate).print() }
+        Swift.print(EstimateTable(estimate).summary(jobs: jobs))
+    }
+}
+
+/// The estimate as `estimate` and `run --dry-run` print it.
+struct EstimateTable {
+    let estimate: CostEstimate
+    init(_ estimate: CostEstimate) { self.estimate = estimate }
+
+    func print() {
+        let rows = estimate.rows
+        let width = max(5, rows.map(\.stage.count).max() ?? 0), kindWidth = max(4, rows.map(\.kind.count).max() ?? 0)
+        func pad(_ s: String, _ n: Int) -> String { s + String(repeating: " ", count: max(0, n - s.count)) }
+        Swift.print("  " + pad("stage", width) + "  " + pad("kind", kindWidth) + "  " + pad("CPU", 9) + "  basis")
+        for r in rows {
+            Swift.print("  " + pad(r.stage, width) + "  " + pad(r.kind, kindWidth) + "  " + pad(Console.duration(r.cpuSeconds), 9) + "  " + r.basis)
+        }
+    }
+
+    func summary(jobs: Int) -> String {
+        let path = estimate.criticalPath, cpu = estimate.totalCPU
+        let days = cpu >= 86_400 ? String(format: " (%.1f CPU-days)", cpu / 86_400) : ""
+        let guesses = estimate.rows.filter { $0.basis == "no record" }.count
+        return "estimate: \(estimate.rows.count) stages to run, CPU \(Console.duration(cpu))\(days); "
+            + "wall about \(Console.duration(estimate.wallSeconds(jobs: jobs))) at -j \(jobs); "
+            + "critical path \(Console.duration(path.seconds)) (\(path.stages.count) stages, ending at \(path.stages.last ?? "-"))"
+            + (guesses > 0 ? "; \(guesses) without a record counted as \(Int(CostEstimate.unknownSeconds)) s each" : "")
+    }
+}

@@ -1,0 +1,122 @@
+import Foundation
+import NN
+import Pipeline
+import Tensor
+
+// What each network kind computes, in image-layers (one image through one ResNet layer, forward), for
+// `bnrepro estimate`. A training step counts 3 per image and layer (forward, data and weight gradients).
+// These are counts from the params, not timings: the estimate calibrates seconds per image-layer on
+// this machine's records of the same kind.
+
+private func value(_ params: JSONObject, _ name: String, _ fallback: Double) -> Double { params[name]?.doubleValue ?? fallback }
+private func count(_ params: JSONObject, _ name: String, _ fallback: Int) -> Double {
+    Double(params[name]?.arrayValue?.count ?? fallback)
+}
+private func images(_ params: JSONObject, perClass name: String, all: Double) -> Double {
+    let perClass = value(params, name, 0)
+    return perClass > 0 ? 10 * perClass : all
+}
+
+extension TrainStage {
+    public func imageLayerPasses(params: JSONObject) -> Double? {
+        let depth = value(params, "depth", 110), epochs = value(params, "epochs", 165)
+        let train = images(params, perClass: "trainPerClass", all: 50_000), test = images(params, perClass: "testPerClass", all: 10_000)
+        return depth * epochs * (3 * train + value(params, "evaluationsPerEpoch", 1) * test)
+    }
+}
+
+extension MaxStableLRStage {
+    /// The search's trials are not known in advance: every grid rate plus the bisections is the upper
+    /// bound, and 60 % of it is what the quick profile's searches used (trials that diverge stop within a
+    /// few steps, and a failing seed ends its rate).
+    public func imageLayerPasses(params: JSONObject) -> Double? {
+        let grid = params["grid"]?.arrayValue?.compactMap(\.doubleValue) ?? []
+        let factor = value(params, "factor", 1.25)
+        let widest = zip(grid, grid.dropFirst()).map { $1 / $0 }.max() ?? 1
+        let bisections = widest > factor ? ceil(log2(log(widest) / log(factor))) : 0
+        let trials = Double(grid.count) + bisections
+        let perTrial = 3 * value(params, "epochs", 3) * images(params, perClass: "trainPerClass", all: 5_000) * value(params, "depth", 110)
+        return 0.6 * trials * count(params, "seeds", 2) * perTrial
+    }
+}
+
+extension RelativeLossStage {
+    public func imageLayerPasses(params: JSONObject) -> Double? {
+        value(params, "depth", 110) * value(params, "batchSize", 128) * count(params, "miniBatches", 3) * 2 * (value(params, "stepCount", 36) + 3)
+    }
+}
+
+extension DivergingUpdateStage {
+    public func imageLayerPasses(params: JSONObject) -> Double? {
+        let steps = 3 * (value(params, "lrTries", 4) + value(params, "stableSteps", 0)) + value(params, "points", 101)
+        return value(params, "depth", 110) * value(params, "batchSize", 128) * steps
+    }
+}
+
+extension CalibrationStage {
+    public func imageLayerPasses(params: JSONObject) -> Double? {
+        let setups = count(params, "preprocessings", 2) * count(params, "convInitializations", 3) * count(params, "linearInitializations", 3)
+            * count(params, "shortcuts", 3)
+        return setups * 2 * 4 * value(params, "depth", 110) * value(params, "batchSize", 128) * value(params, "batches", 1)
+    }
+}
+
+extension ChannelMomentsStage {
+    public func imageLayerPasses(params: JSONObject) -> Double? {
+        2 * value(params, "depth", 110) * value(params, "batchSize", 128) * value(params, "batches", 1)
+    }
+}
+
+extension GradientHistogramStage {
+    public func imageLayerPasses(params: JSONObject) -> Double? {
+        2 * 3 * value(params, "depth", 110) * value(params, "batchSize", 128) * value(params, "batches", 5)
+    }
+}
+
+extension GradientCoherenceStage {
+    public func imageLayerPasses(params: JSONObject) -> Double? {
+        2 * 3 * value(params, "depth", 110) * value(params, "batchSize", 128) * (1 + count(params, "layers", 3))
+    }
+}
+
+extension OutputGradientsStage {
+    public func imageLayerPasses(params: JSONObject) -> Double? {
+        2 * 3 * value(params, "depth", 110) * value(params, "batchSize", 128)
+    }
+}
+
+extension JacobianSpectrumStage {
+    public func imageLayerPasses(params: JSONObject) -> Double? {
+        let depths = params["depths"]?.arrayValue?.compactMap(\.doubleValue).reduce(0, +) ?? 226
+        return depths * count(params, "seeds", 3) * value(params, "images", 32) * (1 + 2 * 10)
+    }
+}
+
+/// Seconds of CPU per image-layer on this machine, from three training steps of a ResNet-20 with BN on a
+/// batch of 128 random images with one OpenMP thread (what each stage gets with `-j` = cores), after one
+/// warm-up step.
+public enum EngineCalibration {
+    public static func secondsPerImageLayer() -> Double {
+        withOpenMPThreads(1) { measure() }
+    }
+
+    static func measure() -> Double {
+        let batch = 128, depth = 20
+        guard let config = try? ResNetConfig(depth: depth, normalization: .batchNorm),
+              let model = try? ResNet(config: config, seed: 0) else { return .nan }
+        let images = Philox(seed: 1).normal(count: batch * 3 * 32 * 32)
+        let labels = (0..<batch).map { Int32($0 % 10) }
+        var trainer = Trainer(model: model, schedule: LearningRateSchedule(base: 0.01, drops: []), momentum: 0.9, weightDecay: 1e-4)
+        let batchData = RandomBatch(images: images, labels: labels)
+        _ = try? trainer.trainStep(batchData, totalSteps: 100)
+        let started = ProcessInfo.processInfo.systemUptime
+        for _ in 0..<3 { _ = try? trainer.trainStep(batchData, totalSteps: 100) }
+        let seconds = ProcessInfo.processInfo.systemUptime - started
+        return seconds / Double(3 * batch * depth * 3)
+    }
+}
+
+private struct RandomBatch: MiniBatch {
+    let images: [Float]
+    let labels: [Int32]
+}

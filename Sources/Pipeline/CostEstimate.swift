@@ -1,0 +1,103 @@
+import Foundation
+
+/// `bnrepro estimate`: what the stages that are not cached will cost, before they run.
+///
+/// A stage's CPU time is its kind's work (`imageLayerPasses`) times seconds per image-layer, calibrated
+/// per kind from the cache's own action records (the median over that kind's records of CPU seconds
+/// per image-layer), else from every network kind's records, else from a short run of the engine. A kind
+/// that runs no network takes the median CPU time of its own records, else `unknownSeconds`. Stages run
+/// one thread each (`-j` = cores), so a stage's wall time is its CPU time; the wall time of the whole
+/// run is a list-scheduling simulation on `jobs` slots, and the critical path bounds it on an unlimited
+/// cluster.
+public struct CostEstimate: Sendable {
+    public struct Row: Sendable {
+        public let stage: String
+        public let kind: String
+        public let cpuSeconds: Double
+        /// Where the number came from: "records (n)", "all records", "engine run", "no record".
+        public let basis: String
+        public let deps: [String]
+    }
+
+    public static let unknownSeconds = 5.0
+
+    public let rows: [Row]
+    public var totalCPU: Double { rows.reduce(0) { $0 + $1.cpuSeconds } }
+
+    init(rows: [Row]) { self.rows = rows }
+
+    public init(pipeline: ResolvedPipeline, store: CacheStore, registry: KindRegistry, targets: [String]) throws {
+        let wanted = Set(try pipeline.closure(of: targets).map(\.name))
+        let states = StatusReport(pipeline: pipeline, store: store).states()
+        let pending = states.filter { wanted.contains($0.stage.name) }.filter {
+            if case .upToDate = $0.state { return false } else { return true }
+        }.map(\.stage)
+        let records = store.allRecordKeys().compactMap { store.record($0) }
+        var perKind: [String: [Double]] = [:], network: [Double] = [], plain: [String: [Double]] = [:]
+        for record in records {
+            guard let kind = registry.kind(named: record.kind) else { continue }
+            if let work = kind.imageLayerPasses(params: record.params), work > 0 {
+                perKind[record.kind, default: []].append(record.cpuSeconds / work)
+                network.append(record.cpuSeconds / work)
+            } else {
+                plain[record.kind, default: []].append(record.cpuSeconds)
+            }
+        }
+        var measured: Double?
+        rows = pending.map { stage in
+            let pending = Set(pending.map(\.name))
+            let deps = stage.deps.filter { pending.contains($0) }
+            if let work = stage.kind.imageLayerPasses(params: stage.params) {
+                if let own = perKind[stage.kind.name] {
+                    return Row(stage: stage.name, kind: stage.kind.name, cpuSeconds: work * Self.median(own), basis: "records (\(own.count))", deps: deps)
+                }
+                if !network.isEmpty {
+                    return Row(stage: stage.name, kind: stage.kind.name, cpuSeconds: work * Self.median(network), basis: "all records", deps: deps)
+                }
+                if measured == nil { measured = registry.measureSecondsPerImageLayer?() }
+                if let measured {
+                    return Row(stage: stage.name, kind: stage.kind.name, cpuSeconds: work * measured, basis: "engine run", deps: deps)
+                }
+            }
+            if let own = plain[stage.kind.name] {
+                return Row(stage: stage.name, kind: stage.kind.name, cpuSeconds: Self.median(own), basis: "records (\(own.count))", deps: deps)
+            }
+            return Row(stage: stage.name, kind: stage.kind.name, cpuSeconds: Self.unknownSeconds, basis: "no record", deps: deps)
+        }
+    }
+
+    static func median(_ values: [Double]) -> Double {
+        let sorted = values.sorted()
+        return sorted.isEmpty ? 0 : sorted[sorted.count / 2]
+    }
+
+    /// The longest chain of pending stages by CPU time: its stages and total.
+    public var criticalPath: (stages: [String], seconds: Double) {
+        var best: [String: (seconds: Double, chain: [String])] = [:]
+        for row in rows {  // topological order
+            let before = row.deps.compactMap { best[$0] }.max { $0.seconds < $1.seconds }
+            best[row.stage] = ((before?.seconds ?? 0) + row.cpuSeconds, (before?.chain ?? []) + [row.stage])
+        }
+        let end = best.values.max { $0.seconds < $1.seconds }
+        return (end?.chain ?? [], end?.seconds ?? 0)
+    }
+
+    /// Wall time with `jobs` stages at once: each free slot takes the next ready stage in pipeline order.
+    public func wallSeconds(jobs: Int) -> Double {
+        var finish: [String: Double] = [:], slots = [Double](repeating: 0, count: max(1, jobs))
+        var waiting = rows
+        while !waiting.isEmpty {
+            let slot = slots.indices.min { slots[$0] < slots[$1] }!
+            // Of the stages whose deps are scheduled (the earliest waiting one always is: rows are in
+            // topological order), the one that can start soonest on this slot, ties in pipeline order.
+            func start(_ row: Row) -> Double { max(slots[slot], row.deps.compactMap { finish[$0] }.max() ?? 0) }
+            let candidates = waiting.indices.filter { waiting[$0].deps.allSatisfy { finish[$0] != nil } }
+            let pick = candidates.min { (start(waiting[$0]), $0) < (start(waiting[$1]), $1) }!
+            let row = waiting.remove(at: pick)
+            let begin = start(row)
+            finish[row.stage] = begin + row.cpuSeconds
+            slots[slot] = begin + row.cpuSeconds
+        }
+        return finish.values.max() ?? 0
+    }
+}
