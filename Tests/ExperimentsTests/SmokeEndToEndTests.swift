@@ -80,7 +80,7 @@ final class SmokeEndToEndTests: XCTestCase {
         for var args in examples {
             if args.first == "run" && !args.contains("--dry-run") { args.append("--dry-run") }
             if args.first == "render-samples" { args = ["render-samples", dir.appendingPathComponent("samples").path] }
-            let pipelineCommands: Set = ["run", "status", "dag", "show", "ls", "cat", "claims", "diff", "audit", "report", "gc", "verify"]
+            let pipelineCommands: Set = ["run", "status", "dag", "show", "ls", "cat", "claims", "diff", "audit", "report", "gc", "verify", "estimate"]
             if let command = args.first, pipelineCommands.contains(command) {
                 if !args.contains("--profile") { args += ["--profile", "smoke"] }
                 args += set
