@@ -136,7 +136,7 @@ final class ConvPrimitives {
     }
 }
 
-private func withDims(_ a: inout dnnl_dims_t, _ b: inout dnnl_dims_t, _ c: inout dnnl_dims_t,
+func withDims(_ a: inout dnnl_dims_t, _ b: inout dnnl_dims_t, _ c: inout dnnl_dims_t,
                       _ body: (UnsafePointer<dnnl_dim_t>, UnsafePointer<dnnl_dim_t>, UnsafePointer<dnnl_dim_t>) throws -> Void) rethrows {
     try withUnsafePointer(to: &a) { pa in
         try withUnsafePointer(to: &b) { pb in
@@ -151,7 +151,7 @@ private func withDims(_ a: inout dnnl_dims_t, _ b: inout dnnl_dims_t, _ c: inout
     }
 }
 
-private func dims2(_ v: Int) -> dnnl_dims_t {
+func dims2(_ v: Int) -> dnnl_dims_t {
     let x = dnnl_dim_t(v)
     return (x, x, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
 }

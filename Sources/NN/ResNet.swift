@@ -34,6 +34,8 @@ public final class ResNet {
     private var plans: [Int: ResNetPlan] = [:]
     private(set) var current: ResNetPlan?
     private var lastMode: Mode = .training
+    /// False after `inferenceForward`, which keeps only logits and losses.
+    private(set) var layerActivationsStored = true
     private var profiling = false
 
     public convenience init(config: ResNetConfig, seed: UInt64) throws {
@@ -102,6 +104,12 @@ public final class ResNet {
         let shortcutPrims = p.shortcuts.sorted { $0.key < $1.key }.compactMap(\.value.prim)
         for s in (p.convPrims + shortcutPrims).map(\.report)
         where seen.insert(s).inserted { out.append(s) }
+        let inference = try p.inferencePlan ?? InferencePlan(config: config, specs: p.specs, batch: batch, context: context)
+        p.inferencePlan = inference
+        for (spec, conv) in zip(p.specs, inference.convs) {
+            let s = "inference conv \(spec.inChannels)→\(spec.outChannels) \(spec.inputSize)px s\(spec.stride) \(conv.epilogue): \(conv.primitive.implementation)"
+            if seen.insert(s).inserted { out.append(s) }
+        }
         return out
     }
 
@@ -169,6 +177,26 @@ public final class ResNet {
     @discardableResult
     public func forward(images: [Float], labels: [Int32], mode: Mode = .training,
                         updateRunningStats: Bool = false) throws -> Double {
+        let p = try load(images: images, labels: labels)
+        lastMode = mode
+        layerActivationsStored = true
+        return try p.forward(storage, training: mode == .training, updateRunningStats: updateRunningStats)
+    }
+
+    /// The inference-mode forward (BN on its running statistics) that `evaluate` runs: the loss, logits and
+    /// per-sample losses of `forward(mode: .inference)` up to float32 rounding, faster (BN folded into the
+    /// convs, ReLU and residual add fused into them: `InferencePlan`), but no layer's activations are kept,
+    /// so the layer probes (`channelMoments`, `activation`, `convInput`) throw until the next `forward`.
+    @discardableResult
+    public func inferenceForward(images: [Float], labels: [Int32]) throws -> Double {
+        let p = try load(images: images, labels: labels)
+        lastMode = .inference
+        layerActivationsStored = false
+        return try p.inferenceForward(storage)
+    }
+
+    /// Checks a batch and copies it into its plan, which becomes the current one.
+    private func load(images: [Float], labels: [Int32]) throws -> ResNetPlan {
         let B = labels.count, per = 3 * config.imageSize * config.imageSize
         guard B > 0, images.count == B * per else {
             throw ResNetError.badBatch("\(images.count) floats for \(B) labels; expected \(B) × 3 × \(config.imageSize) × \(config.imageSize)")
@@ -180,8 +208,7 @@ public final class ResNet {
         p.arena.copy(from: images, at: p.image)
         for i in 0..<B { p.labels[i] = labels[i] }
         current = p
-        lastMode = mode
-        return try p.forward(storage, training: mode == .training, updateRunningStats: updateRunningStats)
+        return p
     }
 
     public func forward(images: [Float], labels: [UInt8], mode: Mode = .training,

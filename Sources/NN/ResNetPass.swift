@@ -63,8 +63,16 @@ extension ResNetPlan {
                           HW: HW, relu: false)
             }
         }
+        return try headForward(m, features: ptr(finalOut))
+    }
+
+    /// Pooling, the linear layer and the loss over the last block's output (after the final BN if any),
+    /// features [B, C, HW] blocked. Returns the mean loss.
+    func headForward(_ m: ModelStorage, features: UnsafeMutablePointer<Float>) throws -> Double {
+        let B = batch, P = m.parameters.pointer, last = specs[specs.count - 1]
+        let C = config.featureChannels, HW = last.outputSize * last.outputSize
         return timed(.head) {
-            Blocked.pool(ptr(pooled), ptr(finalOut), B: B, C: C, HW: HW)
+            Blocked.pool(ptr(pooled), features, B: B, C: C, HW: HW)
             Head.linearForward(ptr(logits), ptr(pooled), P + m.linearWeight, P + m.linearBias, B: B, C: C, K: config.classes)
             return labels.withUnsafeBufferPointer { lab -> Double in
                 guard let base = lab.baseAddress else { return .nan }

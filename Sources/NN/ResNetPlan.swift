@@ -32,10 +32,14 @@ final class ResNetPlan {
     /// Threads for our memory-bound loops, chosen at each forward from the machine's load.
     var loopThreads = 1
     var phaseSeconds = [Double](repeating: 0, count: Phase.allCases.count)
+    let context: DNNLContext
+    /// The fused inference convolutions, built on the first `inferenceForward` (training never needs them).
+    var inferencePlan: InferencePlan?
 
     init(config: ResNetConfig, batch B: Int, context: DNNLContext) throws {
         self.batch = B
         self.config = config
+        self.context = context
         specs = config.convLayers
         labels = [Int32](repeating: 0, count: B)
         var cursor = 0

@@ -7,6 +7,14 @@ extension ResNet {
         return p
     }
 
+    /// The plan of the last forward, which must have kept every layer's activations (not `inferenceForward`).
+    private func requireLayerActivations() throws -> ResNetPlan {
+        guard layerActivationsStored else {
+            throw ResNetError.notCaptured("layer activations (the last pass was inferenceForward, which keeps only logits and losses; run forward(mode:))")
+        }
+        return try requirePlan()
+    }
+
     /// Per-sample cross-entropy losses [B] of the last forward.
     public func perSampleLosses() throws -> [Float] {
         let p = try requirePlan()
@@ -46,6 +54,7 @@ extension ResNet {
             }
             return (mean, variance)
         }
+        _ = try requireLayerActivations()
         let i = l - 1, spec = p.specs[i], HW = spec.outputSize * spec.outputSize
         switch point {
         case .convOutput:
@@ -70,7 +79,7 @@ extension ResNet {
 
     /// The input of conv layer l as NCHW [B, Ci, H, H] (the image for layer 1).
     public func convInput(layer l: Int) throws -> Tensor {
-        let p = try requirePlan()
+        let p = try requireLayerActivations()
         guard l >= 1, l <= config.depth else { throw ResNetError.noSuchLayer(l, depth: config.depth) }
         guard l < config.depth else { throw ResNetError.notAConvLayer(l) }
         let spec = p.specs[l - 1], HW = spec.inputSize * spec.inputSize
@@ -83,7 +92,7 @@ extension ResNet {
 
     /// Layer l's activation at `point` as NCHW (for `.normalized` only where it is stored: layers without BN).
     public func activation(layer l: Int, at point: ActivationPoint = .convOutput) throws -> Tensor {
-        let p = try requirePlan()
+        let p = try requireLayerActivations()
         guard l >= 1, l < config.depth else { throw ResNetError.notAConvLayer(l) }
         let i = l - 1, spec = p.specs[i]
         switch point {

@@ -114,7 +114,7 @@ extension ResNet {
             if real < batchSize {
                 for _ in real..<batchSize { x.append(contentsOf: images[(start * per)..<((start + 1) * per)]); y.append(labels[start]) }
             }
-            try forward(images: x, labels: y, mode: .inference)
+            try inferenceForward(images: x, labels: y)
             let losses = try perSampleLosses()
             for b in 0..<real { lossSum += Double(losses[b]) }
             correct += try correctPredictions(labels: Array(y[0..<real]))

@@ -6,6 +6,7 @@ import CDNNL
 public struct DNNLError: Error, CustomStringConvertible {
     public let call: String
     public let status: dnnl_status_t
+    public init(call: String, status: dnnl_status_t) { self.call = call; self.status = status }
     public var description: String {
         "oneDNN call \(call) failed with status \(status.rawValue) (\(DNNLError.name(status))); "
             + "this usually means an unsupported shape/format combination"

@@ -101,10 +101,29 @@ enum EngineBenchmark {
                   + parts.joined(separator: ", "))
             model.setProfiling(false)
         }
-        try model.forward(images: images, labels: labels, mode: .inference)
+        // Inference as `evaluate` runs it: the fused path (BN folded, ReLU and residual add in the convs).
+        try model.inferenceForward(images: images, labels: labels)
+        model.setProfiling(profile)
         t0 = Date()
-        for _ in 0..<steps { try model.forward(images: images, labels: labels, mode: .inference) }
-        let infer = Double(steps * batch) / Date().timeIntervalSince(t0)
+        for _ in 0..<steps { try model.inferenceForward(images: images, labels: labels) }
+        let inferElapsed = Date().timeIntervalSince(t0)
+        let infer = Double(steps * batch) / inferElapsed
+        if profile {
+            let parts = model.phaseSeconds().map { "\($0.0) \(String(format: "%.1f", 1000 * $0.1 / Double(steps))) ms" }
+            print("  ResNet-\(depth) \(bn ? "BN" : "no BN") per inference batch \(String(format: "%.1f", 1000 * inferElapsed / Double(steps))) ms: "
+                  + parts.joined(separator: ", "))
+            model.setProfiling(false)
+            // The stored path (`forward(mode: .inference)`, every activation kept for the probes), for comparison.
+            try model.forward(images: images, labels: labels, mode: .inference)
+            model.setProfiling(true)
+            t0 = Date()
+            for _ in 0..<steps { try model.forward(images: images, labels: labels, mode: .inference) }
+            let storedElapsed = Date().timeIntervalSince(t0)
+            let stored = model.phaseSeconds().map { "\($0.0) \(String(format: "%.1f", 1000 * $0.1 / Double(steps))) ms" }
+            print("  ResNet-\(depth) \(bn ? "BN" : "no BN") per stored-path inference batch \(String(format: "%.1f", 1000 * storedElapsed / Double(steps))) ms: "
+                  + stored.joined(separator: ", "))
+            model.setProfiling(false)
+        }
         return Row(model: "ResNet-\(depth)", depth: depth, bn: bn, batch: batch, trainImagesPerSecond: train,
                    inferImagesPerSecond: infer, peakRSSMiB: peakRSSMiB(),
                    trainGFLOPs: train * trainingFLOPsPerImage(config) / 1e9, peakGFLOPs: .nan)

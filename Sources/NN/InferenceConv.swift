@@ -1,0 +1,88 @@
+import CDNNL
+import Tensor
+
+/// One oneDNN convolution for the inference pass: `forward_inference` (no training workspace), bias always
+/// (BN folded into it in the BN nets), and the pointwise work after it done by oneDNN on the output tile
+/// while it is still in registers (post-ops), instead of in a second pass over memory:
+///   dst = relu(conv(src, W) + b + dst)   `.residualRelu`  (a block's second conv: dst holds the shortcut)
+///   dst = relu(conv(src, W) + b)         `.relu`
+///   dst = conv(src, W) + b               `.plain`         (the option-B 1×1 shortcut)
+/// Activations are nChw16c (the stem's input plain NCHW); weights arrive OIHW and are reordered into the
+/// format oneDNN chose (`format_tag_any`) just before the call, as in `ConvPrimitives`.
+final class InferenceConv {
+    enum Epilogue: Equatable { case plain, relu, residualRelu }
+
+    let primitive: DNNLPrimitive
+    let epilogue: Epilogue
+    private let toPrimitiveWeights: DNNLPrimitive?
+    private let src, dst, weightsUser, weightsPrimitive, bias: DNNLMemory
+    private let context: DNNLContext
+    /// Floats of scratch the caller must supply for the reordered weights.
+    let scratchCount: Int
+
+    init(context: DNNLContext, batch: Int, inChannels: Int, outChannels: Int, inputSize: Int, stride: Int,
+         kernel: Int = 3, plainInput: Bool, epilogue: Epilogue) throws {
+        self.context = context
+        self.epilogue = epilogue
+        let ho = inputSize / stride
+        let srcMD = try MemoryDesc.make([batch, inChannels, inputSize, inputSize], plainInput ? dnnl_nchw : dnnl_nChw16c)
+        let dstMD = try MemoryDesc.make([batch, outChannels, ho, ho], dnnl_nChw16c)
+        let wUser = try MemoryDesc.make([outChannels, inChannels, kernel, kernel], dnnl_oihw)
+        let wAny = try MemoryDesc.make([outChannels, inChannels, kernel, kernel], dnnl_format_tag_any)
+        var biasMD = try MemoryDesc.make([outChannels], dnnl_x)
+        var s = dims2(stride)
+        let padL = (kernel - 1) / 2
+        var pad = dims2(padL)
+        // The same right padding as the training primitives (see `ConvPrimitives`).
+        var padR = dims2(max(0, (ho - 1) * stride + kernel - inputSize - padL))
+        var fd = dnnl_convolution_desc_t()
+        var srcV = srcMD, dstV = dstMD, wV = wAny
+        try withDims(&s, &pad, &padR) { sp, pl, pr in
+            try dnnlCheck(dnnl_convolution_forward_desc_init(&fd, dnnl_forward_inference, dnnl_convolution_direct,
+                                                             &srcV, &wV, &biasMD, &dstV, sp, pl, pr),
+                          "dnnl_convolution_forward_desc_init(inference)")
+        }
+        primitive = try InferenceConv.withPostOps(epilogue) { attr in
+            try DNNLPrimitive(op: &fd, context: context, attr: attr)
+        }
+        let wPrim = primitive.queryMemoryDesc(dnnl_query_weights_md)
+        toPrimitiveWeights = MemoryDesc.equal(wPrim, wUser) ? nil
+            : try DNNLPrimitive.reorder(from: wUser, to: wPrim, context: context)
+        scratchCount = MemoryDesc.bytes(wPrim) / 4
+        src = try DNNLMemory(srcMD, context, pointer: nil)
+        dst = try DNNLMemory(dstMD, context, pointer: nil)
+        weightsUser = try DNNLMemory(wUser, context, pointer: nil)
+        weightsPrimitive = try DNNLMemory(wPrim, context, pointer: nil)
+        bias = try DNNLMemory(biasMD, context, pointer: nil)
+    }
+
+    /// Builds the attribute with the epilogue's post-ops (sum first, so the ReLU sees conv + b + shortcut).
+    private static func withPostOps<T>(_ epilogue: Epilogue, _ body: (dnnl_primitive_attr_t?) throws -> T) throws -> T {
+        guard epilogue != .plain else { return try body(nil) }
+        var a: dnnl_primitive_attr_t?
+        try dnnlCheck(dnnl_primitive_attr_create(&a), "dnnl_primitive_attr_create")
+        guard let attr = a else { throw DNNLError(call: "dnnl_primitive_attr_create", status: dnnl_runtime_error) }
+        defer { dnnl_primitive_attr_destroy(attr) }
+        var o: dnnl_post_ops_t?
+        try dnnlCheck(dnnl_post_ops_create(&o), "dnnl_post_ops_create")
+        guard let ops = o else { throw DNNLError(call: "dnnl_post_ops_create", status: dnnl_runtime_error) }
+        defer { dnnl_post_ops_destroy(ops) }
+        if epilogue == .residualRelu { try dnnlCheck(dnnl_post_ops_append_sum(ops, 1), "dnnl_post_ops_append_sum") }
+        try dnnlCheck(dnnl_post_ops_append_eltwise(ops, 1, dnnl_eltwise_relu, 0, 0), "dnnl_post_ops_append_eltwise")
+        try dnnlCheck(dnnl_primitive_attr_set_post_ops(attr, ops), "dnnl_primitive_attr_set_post_ops")
+        return try body(attr)
+    }
+
+    /// dst[B, Co, Ho, Ho] (nChw16c) = epilogue(conv(src, weights OIHW) + bias); `.residualRelu` reads dst first.
+    func run(src s: UnsafeMutablePointer<Float>, weights w: UnsafeMutablePointer<Float>, bias b: UnsafeMutablePointer<Float>,
+             dst d: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) throws {
+        try src.setPointer(s); try dst.setPointer(d); try weightsUser.setPointer(w); try bias.setPointer(b)
+        var wmem = weightsUser
+        if let r = toPrimitiveWeights {
+            try weightsPrimitive.setPointer(scratch)
+            try r.execute(context, [(DNNLArg.from, weightsUser), (DNNLArg.to, weightsPrimitive)])
+            wmem = weightsPrimitive
+        }
+        try primitive.execute(context, [(DNNLArg.src, src), (DNNLArg.weights, wmem), (DNNLArg.bias, bias), (DNNLArg.dst, dst)])
+    }
+}
