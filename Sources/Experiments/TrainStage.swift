@@ -17,7 +17,9 @@ public struct TrainStage: AnalysisKind {
     public static let checkpoint = "final.safetensors"
 
     /// 3: `seconds` left the metrics (the action record keeps the time).
-    public let version = 3
+    /// 4: test accuracy from the fused inference path (BN folded into the convs), equal to the old
+    /// evaluation to float32 rounding, not to the bit.
+    public let version = 4
     public let parameters = AnalysisSetup.networkParameters + AnalysisSetup.optimizerParameters + [
         ParameterSpec("bn", .boolean, default: true, help: "BN after every conv (true) or the unnormalised network (false)"),
         ParameterSpec("normalization", .string, default: "byBn",
