@@ -27,23 +27,14 @@ final class ConvPrimitives {
         self.context = context
         self.batch = batch; self.inChannels = inChannels; self.outChannels = outChannels
         self.inputSize = inputSize; self.stride = stride; self.kernel = kernel; self.hasBias = hasBias
-        let ho = inputSize / stride
-        let srcMD = try MemoryDesc.make([batch, inChannels, inputSize, inputSize], plainInput ? dnnl_nchw : dnnl_nChw16c)
-        let dstMD = try MemoryDesc.make([batch, outChannels, ho, ho], dnnl_nChw16c)
-        let wUser = try MemoryDesc.make([outChannels, inChannels, kernel, kernel], dnnl_oihw)
-        let wAny = try MemoryDesc.make([outChannels, inChannels, kernel, kernel], dnnl_format_tag_any)
-        let biasMD = try MemoryDesc.make([outChannels], dnnl_x)
+        var geometry = try ConvGeometry(batch: batch, inChannels: inChannels, outChannels: outChannels, inputSize: inputSize,
+                                        stride: stride, kernel: kernel, plainInput: plainInput)
+        let srcMD = geometry.src, dstMD = geometry.dst, wUser = geometry.weightsUser, biasMD = geometry.bias
         // A zero descriptor tells oneDNN "no bias".
         var biasArg = hasBias ? biasMD : dnnl_memory_desc_t()
-        var s = dims2(stride)
-        let padL = (kernel - 1) / 2
-        var pad = dims2(padL)
-        // Right padding such that (H + pl + pr − k)/s + 1 = H/s (rounding down), also for stride 2; the 1×1
-        // stride-2 conv needs none (it reads the even rows and columns).
-        var padR = dims2(max(0, (ho - 1) * stride + kernel - inputSize - padL))
         var fd = dnnl_convolution_desc_t()
-        var srcV = srcMD, dstV = dstMD, wV = wAny
-        try withDims(&s, &pad, &padR) { sp, pl, pr in
+        var srcV = srcMD, dstV = dstMD, wV = geometry.weightsAny
+        try geometry.withPadding { sp, pl, pr in
             try dnnlCheck(dnnl_convolution_forward_desc_init(&fd, dnnl_forward_training, dnnl_convolution_direct,
                                                              &srcV, &wV, &biasArg, &dstV, sp, pl, pr),
                           "dnnl_convolution_forward_desc_init")
@@ -52,7 +43,7 @@ final class ConvPrimitives {
         let wFwd = forward.queryMemoryDesc(dnnl_query_weights_md)
         if needsDataGradient {
             var bd = dnnl_convolution_desc_t()
-            try withDims(&s, &pad, &padR) { sp, pl, pr in
+            try geometry.withPadding { sp, pl, pr in
                 try dnnlCheck(dnnl_convolution_backward_data_desc_init(&bd, dnnl_convolution_direct, &srcV, &wV, &dstV,
                                                                        sp, pl, pr),
                               "dnnl_convolution_backward_data_desc_init")
@@ -62,7 +53,7 @@ final class ConvPrimitives {
             backwardData = nil
         }
         var bw = dnnl_convolution_desc_t()
-        try withDims(&s, &pad, &padR) { sp, pl, pr in
+        try geometry.withPadding { sp, pl, pr in
             try dnnlCheck(dnnl_convolution_backward_weights_desc_init(&bw, dnnl_convolution_direct, &srcV, &wV,
                                                                       &biasArg, &dstV, sp, pl, pr),
                           "dnnl_convolution_backward_weights_desc_init")

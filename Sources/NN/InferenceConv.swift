@@ -24,20 +24,13 @@ final class InferenceConv {
          kernel: Int = 3, plainInput: Bool, epilogue: Epilogue) throws {
         self.context = context
         self.epilogue = epilogue
-        let ho = inputSize / stride
-        let srcMD = try MemoryDesc.make([batch, inChannels, inputSize, inputSize], plainInput ? dnnl_nchw : dnnl_nChw16c)
-        let dstMD = try MemoryDesc.make([batch, outChannels, ho, ho], dnnl_nChw16c)
-        let wUser = try MemoryDesc.make([outChannels, inChannels, kernel, kernel], dnnl_oihw)
-        let wAny = try MemoryDesc.make([outChannels, inChannels, kernel, kernel], dnnl_format_tag_any)
-        var biasMD = try MemoryDesc.make([outChannels], dnnl_x)
-        var s = dims2(stride)
-        let padL = (kernel - 1) / 2
-        var pad = dims2(padL)
-        // The same right padding as the training primitives (see `ConvPrimitives`).
-        var padR = dims2(max(0, (ho - 1) * stride + kernel - inputSize - padL))
+        var geometry = try ConvGeometry(batch: batch, inChannels: inChannels, outChannels: outChannels, inputSize: inputSize,
+                                        stride: stride, kernel: kernel, plainInput: plainInput)
+        let srcMD = geometry.src, dstMD = geometry.dst, wUser = geometry.weightsUser
+        var biasMD = geometry.bias
         var fd = dnnl_convolution_desc_t()
-        var srcV = srcMD, dstV = dstMD, wV = wAny
-        try withDims(&s, &pad, &padR) { sp, pl, pr in
+        var srcV = srcMD, dstV = dstMD, wV = geometry.weightsAny
+        try geometry.withPadding { sp, pl, pr in
             try dnnlCheck(dnnl_convolution_forward_desc_init(&fd, dnnl_forward_inference, dnnl_convolution_direct,
                                                              &srcV, &wV, &biasMD, &dstV, sp, pl, pr),
                           "dnnl_convolution_forward_desc_init(inference)")

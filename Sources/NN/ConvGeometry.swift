@@ -1,0 +1,31 @@
+import CDNNL
+import Tensor
+
+/// The memory descriptors and padding of one convolution shape: activations nChw16c (the stem's input
+/// plain NCHW), weights OIHW as the caller stores them and `format_tag_any` for oneDNN to choose, and
+/// the padding. `ConvPrimitives` (training) and `InferenceConv` build their primitives from the same
+/// geometry, so both passes compute the same convolution.
+struct ConvGeometry {
+    let src, dst, weightsUser, weightsAny, bias: dnnl_memory_desc_t
+    private var strides, padLeft, padRight: dnnl_dims_t
+
+    init(batch: Int, inChannels: Int, outChannels: Int, inputSize: Int, stride: Int, kernel: Int, plainInput: Bool) throws {
+        let ho = inputSize / stride
+        src = try MemoryDesc.make([batch, inChannels, inputSize, inputSize], plainInput ? dnnl_nchw : dnnl_nChw16c)
+        dst = try MemoryDesc.make([batch, outChannels, ho, ho], dnnl_nChw16c)
+        weightsUser = try MemoryDesc.make([outChannels, inChannels, kernel, kernel], dnnl_oihw)
+        weightsAny = try MemoryDesc.make([outChannels, inChannels, kernel, kernel], dnnl_format_tag_any)
+        bias = try MemoryDesc.make([outChannels], dnnl_x)
+        strides = dims2(stride)
+        let left = (kernel - 1) / 2
+        padLeft = dims2(left)
+        // Right padding such that (H + pl + pr − k)/s + 1 = H/s (rounding down), also for stride 2; the 1×1
+        // stride-2 conv needs none (it reads the even rows and columns).
+        padRight = dims2(max(0, (ho - 1) * stride + kernel - inputSize - left))
+    }
+
+    /// Calls `body` with the strides and the left and right padding, as oneDNN's descriptor initialisers take them.
+    mutating func withPadding(_ body: (UnsafePointer<dnnl_dim_t>, UnsafePointer<dnnl_dim_t>, UnsafePointer<dnnl_dim_t>) throws -> Void) rethrows {
+        try withDims(&strides, &padLeft, &padRight, body)
+    }
+}
