@@ -128,7 +128,7 @@ final class ConvPrimitives {
 }
 
 func withDims(_ a: inout dnnl_dims_t, _ b: inout dnnl_dims_t, _ c: inout dnnl_dims_t,
-                      _ body: (UnsafePointer<dnnl_dim_t>, UnsafePointer<dnnl_dim_t>, UnsafePointer<dnnl_dim_t>) throws -> Void) rethrows {
+              _ body: (UnsafePointer<dnnl_dim_t>, UnsafePointer<dnnl_dim_t>, UnsafePointer<dnnl_dim_t>) throws -> Void) rethrows {
     try withUnsafePointer(to: &a) { pa in
         try withUnsafePointer(to: &b) { pb in
             try withUnsafePointer(to: &c) { pc in

@@ -10,7 +10,7 @@ extension ResNet {
     /// The plan of the last forward, which must have kept every layer's activations (not `inferenceForward`).
     private func requireLayerActivations() throws -> ResNetPlan {
         guard layerActivationsStored else {
-            throw ResNetError.notCaptured("layer activations (the last pass was inferenceForward, which keeps only logits and losses; run forward(mode:))")
+            throw ResNetError.notCaptured("a layer's activations after inferenceForward (it keeps only logits and losses; run forward(mode:) to probe layers)")
         }
         return try requirePlan()
     }
