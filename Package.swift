@@ -37,7 +37,7 @@ let package = Package(
         .target(name: "Experiments", dependencies: ["ArrayFormats", "Pipeline", "NN", "Tensor", "Datasets", "Plot", "Statistics"],
                 swiftSettings: swift5),
         // `bnrepro audit`: recompute cached stages in a scratch cache and compare outputs by format.
-        .target(name: "Audit", dependencies: ["Pipeline", "ArrayFormats", "CLibPNG"], swiftSettings: swift5),
+        .target(name: "Audit", dependencies: ["Pipeline", "ArrayFormats", "CLibPNG", "Datasets"], swiftSettings: swift5),
         // The HTML report of the cache (`bnrepro report`): reads records, writes one self-contained page.
         .target(name: "Report", dependencies: ["Pipeline"], swiftSettings: swift5),
         .target(name: "BNReproCLI", dependencies: ["Pipeline", "Audit", "Report", "ArrayFormats", "Plot", .product(name: "ArgumentParser", package: "swift-argument-parser")],

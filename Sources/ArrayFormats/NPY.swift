@@ -141,6 +141,20 @@ public struct NPYArray: Equatable, Sendable {
         return decode(UInt64.self).map { Double(bitPattern: UInt64(littleEndian: $0)) }
     }
 
+    /// Every element as a Double, whatever the dtype (exact for all of them): what readers that only
+    /// compare or summarise values (`cat`, `audit`, `diff`) need.
+    public func doubleValues() throws -> [Double] {
+        switch dtype {
+        case .uint8: return try uint8Values().map(Double.init)
+        case .int32: return try int32Values().map(Double.init)
+        case .float32: return try float32Values().map(Double.init)
+        case .float64: return try float64Values()
+        }
+    }
+
+    /// "(2, 3)": the shape as numpy prints it.
+    public static func shapeText(_ shape: [Int]) -> String { "(" + shape.map(String.init).joined(separator: ", ") + ")" }
+
     private func decode<T: FixedWidthInteger>(_: T.Type) -> [T] {
         let n = bytes.count / MemoryLayout<T>.size
         return [T](unsafeUninitializedCapacity: n) { buffer, initialized in

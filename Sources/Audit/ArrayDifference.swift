@@ -10,10 +10,11 @@ public enum ArrayDifference {
         do { old = try NPY.decode([UInt8](before)); new = try NPY.decode([UInt8](after)) } catch {
             return ["not a readable .npy on both sides: \(error)"]
         }
-        if old.shape != new.shape { return ["shape \(shapeText(old.shape)) → \(shapeText(new.shape))"] }
+        if old.shape != new.shape { return ["shape \(NPYArray.shapeText(old.shape)) → \(NPYArray.shapeText(new.shape))"] }
         if old.dtype != new.dtype { return ["dtype \(old.dtype.rawValue) → \(new.dtype.rawValue)"] }
-        guard let a = values(old), let b = values(new) else { return ["dtype \(old.dtype.rawValue) not compared value by value"] }
-        return [ValueDifference.of(a, b).text]
+        do { return [ValueDifference.of(try old.doubleValues(), try new.doubleValues()).text] } catch {
+            return ["values not readable: \(error)"]
+        }
     }
 
     public static func safetensors(before: Data, after: Data, limit: Int = 8) -> [String] {
@@ -30,7 +31,7 @@ public enum ArrayDifference {
             switch (old.tensors[name], new.tensors[name]) {
             case (let a?, let b?):
                 if a == b { continue }
-                if a.shape != b.shape { lines.append("tensor '\(name)': shape \(shapeText(a.shape)) → \(shapeText(b.shape))") }
+                if a.shape != b.shape { lines.append("tensor '\(name)': shape \(NPYArray.shapeText(a.shape)) → \(NPYArray.shapeText(b.shape))") }
                 else if a.dtype != b.dtype { lines.append("tensor '\(name)': dtype \(a.dtype.rawValue) → \(b.dtype.rawValue)") }
                 else { tensors.append((name, ValueDifference.of(a.doubleValues(), b.doubleValues()))) }
             case (_?, nil): lines.append("tensor '\(name)' only in the cached file")
@@ -52,18 +53,8 @@ public enum ArrayDifference {
             if a == b { return "metadata '\(key)': the same JSON with its keys in another order" }
             return "metadata '\(key)': " + JSONDifference.describe(before: a, after: b, limit: 4).joined(separator: "; ")
         }
-        func shown(_ s: String?) -> String { s.map { $0.count <= 48 ? $0 : String($0.prefix(47)) + "…" } ?? "absent" }
+        func shown(_ s: String?) -> String { s.map { clipped($0, 48) } ?? "absent" }
         return "metadata '\(key)': \(shown(before)) → \(shown(after))"
     }
 
-    static func values(_ array: NPYArray) -> [Double]? {
-        switch array.dtype {
-        case .float32: return (try? array.float32Values())?.map(Double.init)
-        case .float64: return try? array.float64Values()
-        case .int32: return (try? array.int32Values())?.map(Double.init)
-        case .uint8: return (try? array.uint8Values())?.map(Double.init)
-        }
-    }
-
-    static func shapeText(_ shape: [Int]) -> String { "(" + shape.map(String.init).joined(separator: ", ") + ")" }
 }

@@ -1,3 +1,4 @@
+import Datasets
 import Foundation
 import Pipeline
 
@@ -27,27 +28,13 @@ public struct AuditSelection: Sendable {
         notUpToDate = missing
     }
 
-    /// `count` items chosen uniformly by a seeded Fisher–Yates shuffle, kept in their original order.
+    /// `count` items chosen uniformly by a seeded shuffle (the data sets' own generator, so that a seed
+    /// picks the same stages on every machine and toolchain), kept in their original order.
     static func sample<T>(_ items: [T], count: Int, seed: UInt64) -> [T] {
         guard count >= 0, count < items.count else { return items }
-        var generator = SplitMix64(seed: seed)
+        var generator = SeededRNG(seed: seed)
         var order = Array(items.indices)
-        for i in stride(from: order.count - 1, to: 0, by: -1) {
-            order.swapAt(i, Int(generator.next() % UInt64(i + 1)))
-        }
+        generator.shuffle(&order)
         return order.prefix(count).sorted().map { items[$0] }
-    }
-}
-
-/// A small seeded generator (Steele, Lea, Flood 2014): the same seed picks the same stages on every machine.
-struct SplitMix64 {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -5,14 +5,14 @@ import Pipeline
 /// outputs that differ with what differs inside them, then a count per verdict.
 public enum AuditTable {
     public static func render(_ audits: [StageAudit], notUpToDate: [String]) -> String {
-        let verdictWidth = max(7, audits.map(\.verdictText.count).max() ?? 0)
-        let stageWidth = max(5, audits.map(\.stage.count).max() ?? 0)
-        func pad(_ s: String, _ n: Int) -> String { s + String(repeating: " ", count: max(0, n - s.count)) }
-        var lines = ["  " + pad("verdict", verdictWidth) + "  " + pad("stage", stageWidth) + "  key           threads  time"]
-        for audit in audits {
-            let threads = "\(audit.originalThreads.map(String.init) ?? "?")→\(audit.auditThreads)"
-            lines.append("  " + pad(audit.verdictText, verdictWidth) + "  " + pad(audit.stage, stageWidth) + "  [\(audit.key.prefix(12))]  "
-                         + pad(threads, 7) + "  " + Console.duration(audit.wallSeconds))
+        let rows = [["verdict", "stage", "key", "threads", "time"]] + audits.map { audit in
+            [audit.verdictText, audit.stage, "[\(audit.key.prefix(12))]",
+             "\(audit.originalThreads.map(String.init) ?? "?")→\(audit.auditThreads)", Console.duration(audit.wallSeconds)]
+        }
+        let rendered = TextTable.lines(rows, indent: "  ")
+        var lines = [rendered[0]]
+        for (audit, line) in zip(audits, rendered.dropFirst()) {
+            lines.append(line)
             if let error = audit.error { lines.append("      error: \(error)") }
             for output in audit.outputs where output.result != .identical {
                 let what: String
@@ -25,14 +25,7 @@ public enum AuditTable {
                 if output.details.count > 1 { lines += output.details.map { "          \($0)" } }
             }
         }
-        let counts: [(String, Int)] = [
-            ("identical", audits.filter { $0.verdict == .identical }.count),
-            ("differ", audits.filter { $0.verdict == .differs }.count),
-            ("differ only with the thread count", audits.filter { $0.verdict == .differsWithThreads }.count),
-            ("could not run", audits.filter { $0.verdict == .couldNotRun }.count),
-        ]
-        lines.append("\(audits.count) stage\(audits.count == 1 ? "" : "s") audited: "
-                     + counts.filter { $0.1 > 0 }.map { "\($0.1) \($0.0)" }.joined(separator: ", "))
+        lines.append("\(audits.count) stage\(audits.count == 1 ? "" : "s") audited: " + StageAudit.tally(audits))
         if !notUpToDate.isEmpty {
             lines.append("not audited, not up to date (\(notUpToDate.count)): " + notUpToDate.joined(separator: ", "))
         }

@@ -57,8 +57,7 @@ public enum JSONDifference {
         case .array(let items) where items.count > 4: return "[\(items.count) items]"
         case .object(let o) where o.count > 4: return "{\(o.count) fields}"
         default:
-            let t = value.canonicalText
-            return t.count <= 48 ? t : String(t.prefix(47)) + "…"
+            return clipped(value.canonicalText, 48)
         }
     }
 }

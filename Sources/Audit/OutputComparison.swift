@@ -30,7 +30,7 @@ public enum OutputComparison {
         func line(_ lines: [Substring], _ i: Int) -> String {
             guard i < lines.count else { return "absent" }
             let text = String(lines[i])
-            return "'" + (text.count <= 60 ? text : String(text.prefix(59)) + "…") + "'"
+            return "'" + clipped(text, 60) + "'"
         }
         var result = ["\(differing.count) of \(max(old.count, new.count)) lines differ; the first, line \(first + 1): "
                       + "\(line(old, first)) → \(line(new, first))"]

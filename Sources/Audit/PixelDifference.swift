@@ -40,6 +40,6 @@ public enum PixelDifference {
     static func shown(_ value: [UInt8]?) -> String {
         guard let value else { return "absent" }
         let text = String(decoding: value, as: UTF8.self)
-        return text.count <= 48 ? text : String(text.prefix(47)) + "…"
+        return clipped(text, 48)
     }
 }

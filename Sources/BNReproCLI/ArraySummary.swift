@@ -5,14 +5,8 @@ import Foundation
 /// (over the finite ones, with a count of the others), not the values themselves.
 enum ArraySummary {
     static func npy(_ array: NPYArray) throws -> String {
-        let values: [Double]
-        switch array.dtype {
-        case .uint8: values = try array.uint8Values().map(Double.init)
-        case .int32: values = try array.int32Values().map(Double.init)
-        case .float32: values = try array.float32Values().map(Double.init)
-        case .float64: values = try array.float64Values()
-        }
-        var lines = ["dtype \(String(describing: array.dtype)), shape \(shapeText(array.shape)), \(values.count) values"]
+        let values = try array.doubleValues()
+        var lines = ["dtype \(String(describing: array.dtype)), shape \(NPYArray.shapeText(array.shape)), \(values.count) values"]
         lines += statistics(values)
         lines.append("first: " + values.prefix(10).map { String(format: "%.6g", $0) }.joined(separator: ", "))
         return lines.joined(separator: "\n")
@@ -26,13 +20,12 @@ enum ArraySummary {
         for (name, tensor) in file.tensors.sorted(by: { $0.key < $1.key }) {
             let values = tensor.doubleValues()
             let stats = statistics(values).joined(separator: "; ")
-            lines.append("  \(name)  \(tensor.dtype.rawValue)  shape \(shapeText(tensor.shape))  \(values.count) values"
+            lines.append("  \(name)  \(tensor.dtype.rawValue)  shape \(NPYArray.shapeText(tensor.shape))  \(values.count) values"
                          + (stats.isEmpty ? "" : "  \(stats)"))
         }
         return lines.joined(separator: "\n")
     }
 
-    static func shapeText(_ shape: [Int]) -> String { "(" + shape.map(String.init).joined(separator: ", ") + ")" }
 
     /// "min …, max …, mean …" over the finite values, and how many are not finite, if any.
     static func statistics(_ values: [Double]) -> [String] {

@@ -1,4 +1,5 @@
 import ArrayFormats
+import Audit
 import Foundation
 import Pipeline
 
@@ -89,59 +90,14 @@ struct CacheDiff {
             case (nil, _?): return OutputDifference(name: name, details: ["only there"])
             case (let a?, let b?) where a.digest != b.digest:
                 do {
-                    return OutputDifference(name: name, details: contentDifferences(name: name, before: try thereStore.readObject(b.digest),
-                                                                                    after: try hereStore.readObject(a.digest)))
+                    return OutputDifference(name: name, details: OutputComparison.details(name: name, cached: try thereStore.readObject(b.digest),
+                                                                                          recomputed: try hereStore.readObject(a.digest)))
                 } catch {
                     return OutputDifference(name: name, details: ["cannot compare: \(error)"])
                 }
             default: return nil
             }
         }
-    }
-
-    /// For `.json` the top-level fields whose values differ, for float `.npy` of one shape the largest
-    /// absolute difference; other formats only differ.
-    static func contentDifferences(name: String, before: Data, after: Data) -> [String] {
-        if name.hasSuffix(".json") {
-            guard let old = try? JSONParser.parse(before), let new = try? JSONParser.parse(after) else { return ["not JSON on both sides"] }
-            guard case .object(let a) = old, case .object(let b) = new else { return ["value: \(short(old)) → \(short(new))"] }
-            var fields: [String] = []
-            for key in a.keys + b.keys.filter({ a[$0] == nil }) where a[key]?.canonicalText != b[key]?.canonicalText {
-                fields.append("field \(key): \(a[key].map(short) ?? "absent") → \(b[key].map(short) ?? "absent")")
-            }
-            return fields.isEmpty ? ["same fields and values, spelled differently"] : fields
-        }
-        if name.hasSuffix(".npy") {
-            guard let old = try? NPY.decode([UInt8](before)), let new = try? NPY.decode([UInt8](after)) else { return ["not .npy on both sides"] }
-            guard old.shape == new.shape else {
-                return ["shape \(ArraySummary.shapeText(old.shape)) → \(ArraySummary.shapeText(new.shape))"]
-            }
-            guard let x = floatValues(old), let y = floatValues(new) else {
-                return ["dtype \(old.dtype) → \(new.dtype), not compared value by value"]
-            }
-            var largest = 0.0, nonFinite = 0
-            for (u, v) in zip(x, y) where u != v {
-                let d = abs(u - v)
-                if d.isFinite { largest = max(largest, d) } else { nonFinite += 1 }
-            }
-            return [String(format: "largest absolute difference %.6g over %d values", largest, x.count)
-                    + (nonFinite > 0 ? ", \(nonFinite) non-finite on one side or of different sign" : "")]
-        }
-        return []
-    }
-
-    static func floatValues(_ array: NPYArray) -> [Double]? {
-        switch array.dtype {
-        case .float32: return (try? array.float32Values())?.map(Double.init)
-        case .float64: return try? array.float64Values()
-        default: return nil
-        }
-    }
-
-    /// A JSON value on one line, cut at 40 characters.
-    static func short(_ value: JSONValue) -> String {
-        let text = value.canonicalText
-        return text.count <= 40 ? text : String(text.prefix(39)) + "…"
     }
 
     // MARK: text

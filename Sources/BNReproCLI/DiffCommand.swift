@@ -10,8 +10,8 @@ struct DiffCommand: RegistryCommand {
         For every stage, its up-to-date result here (--cache and the current pipeline file, "after") and there \
         ("before"): with --other-cache, the same pipeline in another cache; with a revision, the pipeline file as \
         committed at that revision, resolved with the same profile and --set values, in this cache. Each stage is \
-        same, differs (the outputs whose bytes differ; for .json the top-level fields, for float .npy the largest \
-        absolute difference), only here, only there or in neither. Then every claim whose paper value, our value \
+        same, differs (the outputs whose bytes differ, and what differs inside them as `audit` says it: arrays by \
+        value, JSON by field, figures by pixel, text by line), only here, only there or in neither. Then every claim whose paper value, our value \
         or verdict changed. Computes nothing and writes to no cache. Examples:
           bnrepro diff --other-cache ../before/data/cache
           bnrepro diff HEAD~1

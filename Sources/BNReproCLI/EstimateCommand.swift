@@ -35,13 +35,8 @@ struct EstimateTable {
     init(_ estimate: CostEstimate) { self.estimate = estimate }
 
     func print() {
-        let rows = estimate.rows
-        let width = max(5, rows.map(\.stage.count).max() ?? 0), kindWidth = max(4, rows.map(\.kind.count).max() ?? 0)
-        func pad(_ s: String, _ n: Int) -> String { s + String(repeating: " ", count: max(0, n - s.count)) }
-        Swift.print("  " + pad("stage", width) + "  " + pad("kind", kindWidth) + "  " + pad("CPU", 9) + "  basis")
-        for r in rows {
-            Swift.print("  " + pad(r.stage, width) + "  " + pad(r.kind, kindWidth) + "  " + pad(Console.duration(r.cpuSeconds), 9) + "  " + r.basis)
-        }
+        let table = [["stage", "kind", "CPU", "basis"]] + estimate.rows.map { [$0.stage, $0.kind, Console.duration($0.cpuSeconds), $0.basis] }
+        Swift.print(TextTable.render(table, rightAligned: [2], indent: "  "))
     }
 
     func summary(jobs: Int) -> String {

@@ -14,12 +14,5 @@ enum Format {
         return "\(Int(s / 86400))d ago"
     }
 
-    static func table(_ rows: [[String]]) -> String {
-        guard let first = rows.first else { return "" }
-        let widths = (0..<first.count).map { c in rows.map { $0[c].count }.max() ?? 0 }
-        return rows.map { row in
-            row.enumerated().map { c, cell in c == row.count - 1 ? cell : cell.padding(toLength: widths[c], withPad: " ", startingAt: 0) }
-                .joined(separator: "  ")
-        }.joined(separator: "\n")
-    }
+    static func table(_ rows: [[String]]) -> String { TextTable.render(rows) }
 }

@@ -73,7 +73,8 @@ struct RunCommand: RegistryCommand {
         if !summary.skipped.isEmpty { line += ", not run \(summary.skipped.count)" }
         console.note(line)
         if dryRun, !summary.ran.isEmpty {
-            let estimate = try CostEstimate(pipeline: pipeline, store: store, registry: registry, targets: targets)
+            let wouldRun = Set(summary.ran)
+            let estimate = CostEstimate(pending: pipeline.stages.filter { wouldRun.contains($0.name) }, store: store, registry: registry)
             console.note(EstimateTable(estimate).summary(jobs: jobs ?? 1) + " (per stage: bnrepro estimate)")
         }
         if !summary.succeeded { throw ExitCode(1) }

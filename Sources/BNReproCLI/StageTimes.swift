@@ -20,14 +20,10 @@ struct StageTimes {
     }
 
     func print() {
-        let width = max(5, rows.map(\.stage.count).max() ?? 0), kindWidth = max(4, rows.map(\.kind.count).max() ?? 0)
-        func pad(_ s: String, _ n: Int) -> String { s + String(repeating: " ", count: max(0, n - s.count)) }
-        func left(_ s: String, _ n: Int) -> String { String(repeating: " ", count: max(0, n - s.count)) + s }
-        Swift.print("  " + pad("stage", width) + "  " + pad("kind", kindWidth) + "  " + left("wall", 9) + "  " + left("CPU", 9) + "  CPU/wall")
-        for r in rows {
-            Swift.print("  " + pad(r.stage, width) + "  " + pad(r.kind, kindWidth) + "  " + left(Console.duration(r.wall), 9) + "  "
-                        + left(Console.duration(r.cpu), 9) + "  " + String(format: "%8.2f", r.wall > 0 ? r.cpu / r.wall : 0))
+        let table = [["stage", "kind", "wall", "CPU", "CPU/wall"]] + rows.map { r in
+            [r.stage, r.kind, Console.duration(r.wall), Console.duration(r.cpu), String(format: "%.2f", r.wall > 0 ? r.cpu / r.wall : 0)]
         }
+        Swift.print(TextTable.render(table, rightAligned: [2, 3, 4], indent: "  "))
         let wall = rows.reduce(0) { $0 + $1.wall }, cpu = rows.reduce(0) { $0 + $1.cpu }
         Swift.print("\(rows.count) up-to-date stages: wall \(Console.duration(wall)) summed, CPU \(Console.duration(cpu))"
                     + (notUpToDate > 0 ? "; \(notUpToDate) not up to date (no time counted)" : ""))

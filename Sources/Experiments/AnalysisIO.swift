@@ -2,6 +2,7 @@ import ArrayFormats
 import Foundation
 import NN
 import Pipeline
+import Statistics
 
 /// What can go wrong in an analysis or figure stage beyond bad params: a non-finite number where the
 /// science needs a finite one, or an input file that is not what its producer promised.
@@ -94,12 +95,7 @@ public struct SampleSummary: Codable, Equatable, Sendable {
 
     /// Q3 − Q1 with linear interpolation between order statistics (numpy's default).
     public static func interquartileRange<C: Collection>(_ values: C) -> Double where C.Element: BinaryFloatingPoint {
-        let xs = values.map { Double($0) }.sorted()
-        guard !xs.isEmpty else { return .nan }
-        func quantile(_ q: Double) -> Double {
-            let h = q * Double(xs.count - 1), lo = Int(h.rounded(.down)), hi = Swift.min(lo + 1, xs.count - 1)
-            return xs[lo] + (h - Double(lo)) * (xs[hi] - xs[lo])
-        }
-        return quantile(0.75) - quantile(0.25)
+        let xs = values.map { Double($0) }
+        return quantile(xs, 0.75) - quantile(xs, 0.25)
     }
 }

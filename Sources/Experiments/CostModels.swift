@@ -91,32 +91,3 @@ extension JacobianSpectrumStage {
         return depths * count(params, "seeds", 3) * value(params, "images", 32) * (1 + 2 * 10)
     }
 }
-
-/// Seconds of CPU per image-layer on this machine, from three training steps of a ResNet-20 with BN on a
-/// batch of 128 random images with one OpenMP thread (what each stage gets with `-j` = cores), after one
-/// warm-up step.
-public enum EngineCalibration {
-    public static func secondsPerImageLayer() -> Double {
-        withOpenMPThreads(1) { measure() }
-    }
-
-    static func measure() -> Double {
-        let batch = 128, depth = 20
-        guard let config = try? ResNetConfig(depth: depth, normalization: .batchNorm),
-              let model = try? ResNet(config: config, seed: 0) else { return .nan }
-        let images = Philox(seed: 1).normal(count: batch * 3 * 32 * 32)
-        let labels = (0..<batch).map { Int32($0 % 10) }
-        var trainer = Trainer(model: model, schedule: LearningRateSchedule(base: 0.01, drops: []), momentum: 0.9, weightDecay: 1e-4)
-        let batchData = RandomBatch(images: images, labels: labels)
-        _ = try? trainer.trainStep(batchData, totalSteps: 100)
-        let started = ProcessInfo.processInfo.systemUptime
-        for _ in 0..<3 { _ = try? trainer.trainStep(batchData, totalSteps: 100) }
-        let seconds = ProcessInfo.processInfo.systemUptime - started
-        return seconds / Double(3 * batch * depth * 3)
-    }
-}
-
-private struct RandomBatch: MiniBatch {
-    let images: [Float]
-    let labels: [Int32]
-}

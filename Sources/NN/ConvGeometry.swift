@@ -7,7 +7,7 @@ import Tensor
 /// geometry, so both passes compute the same convolution.
 struct ConvGeometry {
     let src, dst, weightsUser, weightsAny, bias: dnnl_memory_desc_t
-    private var strides, padLeft, padRight: dnnl_dims_t
+    private let strides, padLeft, padRight: dnnl_dims_t
 
     init(batch: Int, inChannels: Int, outChannels: Int, inputSize: Int, stride: Int, kernel: Int, plainInput: Bool) throws {
         let ho = inputSize / stride
@@ -25,7 +25,28 @@ struct ConvGeometry {
     }
 
     /// Calls `body` with the strides and the left and right padding, as oneDNN's descriptor initialisers take them.
-    mutating func withPadding(_ body: (UnsafePointer<dnnl_dim_t>, UnsafePointer<dnnl_dim_t>, UnsafePointer<dnnl_dim_t>) throws -> Void) rethrows {
-        try withDims(&strides, &padLeft, &padRight, body)
+    func withPadding(_ body: (UnsafePointer<dnnl_dim_t>, UnsafePointer<dnnl_dim_t>, UnsafePointer<dnnl_dim_t>) throws -> Void) rethrows {
+        var (s, l, r) = (strides, padLeft, padRight)
+        try withDims(&s, &l, &r, body)
     }
+}
+
+private func withDims(_ a: inout dnnl_dims_t, _ b: inout dnnl_dims_t, _ c: inout dnnl_dims_t,
+              _ body: (UnsafePointer<dnnl_dim_t>, UnsafePointer<dnnl_dim_t>, UnsafePointer<dnnl_dim_t>) throws -> Void) rethrows {
+    try withUnsafePointer(to: &a) { pa in
+        try withUnsafePointer(to: &b) { pb in
+            try withUnsafePointer(to: &c) { pc in
+                try pa.withMemoryRebound(to: dnnl_dim_t.self, capacity: 12) { a1 in
+                    try pb.withMemoryRebound(to: dnnl_dim_t.self, capacity: 12) { b1 in
+                        try pc.withMemoryRebound(to: dnnl_dim_t.self, capacity: 12) { c1 in try body(a1, b1, c1) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+private func dims2(_ v: Int) -> dnnl_dims_t {
+    let x = dnnl_dim_t(v)
+    return (x, x, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
 }

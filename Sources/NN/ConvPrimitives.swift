@@ -27,7 +27,7 @@ final class ConvPrimitives {
         self.context = context
         self.batch = batch; self.inChannels = inChannels; self.outChannels = outChannels
         self.inputSize = inputSize; self.stride = stride; self.kernel = kernel; self.hasBias = hasBias
-        var geometry = try ConvGeometry(batch: batch, inChannels: inChannels, outChannels: outChannels, inputSize: inputSize,
+        let geometry = try ConvGeometry(batch: batch, inChannels: inChannels, outChannels: outChannels, inputSize: inputSize,
                                         stride: stride, kernel: kernel, plainInput: plainInput)
         let srcMD = geometry.src, dstMD = geometry.dst, wUser = geometry.weightsUser, biasMD = geometry.bias
         // A zero descriptor tells oneDNN "no bias".
@@ -125,26 +125,6 @@ final class ConvPrimitives {
             try r.execute(context, [(DNNLArg.from, diffWeights), (DNNLArg.to, diffWeightsUser)])
         }
     }
-}
-
-func withDims(_ a: inout dnnl_dims_t, _ b: inout dnnl_dims_t, _ c: inout dnnl_dims_t,
-              _ body: (UnsafePointer<dnnl_dim_t>, UnsafePointer<dnnl_dim_t>, UnsafePointer<dnnl_dim_t>) throws -> Void) rethrows {
-    try withUnsafePointer(to: &a) { pa in
-        try withUnsafePointer(to: &b) { pb in
-            try withUnsafePointer(to: &c) { pc in
-                try pa.withMemoryRebound(to: dnnl_dim_t.self, capacity: 12) { a1 in
-                    try pb.withMemoryRebound(to: dnnl_dim_t.self, capacity: 12) { b1 in
-                        try pc.withMemoryRebound(to: dnnl_dim_t.self, capacity: 12) { c1 in try body(a1, b1, c1) }
-                    }
-                }
-            }
-        }
-    }
-}
-
-func dims2(_ v: Int) -> dnnl_dims_t {
-    let x = dnnl_dim_t(v)
-    return (x, x, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
 }
 
 extension ConvPrimitives {

@@ -24,7 +24,7 @@ final class InferenceConv {
          kernel: Int = 3, plainInput: Bool, epilogue: Epilogue) throws {
         self.context = context
         self.epilogue = epilogue
-        var geometry = try ConvGeometry(batch: batch, inChannels: inChannels, outChannels: outChannels, inputSize: inputSize,
+        let geometry = try ConvGeometry(batch: batch, inChannels: inChannels, outChannels: outChannels, inputSize: inputSize,
                                         stride: stride, kernel: kernel, plainInput: plainInput)
         let srcMD = geometry.src, dstMD = geometry.dst, wUser = geometry.weightsUser
         var biasMD = geometry.bias

@@ -220,24 +220,29 @@ public final class ResNet {
     /// `captureOutputGradients` get ∂L/∂(conv output) returned as NCHW tensors (Table 1, Fig. 7).
     @discardableResult
     public func backward(captureOutputGradients: Set<Int> = []) throws -> [Int: Tensor] {
-        guard let p = current else { throw ResNetError.notCaptured("a forward pass") }
-        guard lastMode == .training else {
-            throw ResNetError.badBatch("backward needs a training-mode forward (BN gradients use batch statistics)")
-        }
-        return try p.backward(storage, capture: captureOutputGradients)
+        try trainingPlan().backward(storage, capture: captureOutputGradients)
     }
 
     /// The backward pass of the last forward from given logit gradients [B, classes] instead of the
     /// loss's: a row of the Jacobian of the logits (the appendix's Jacobian study seeds one class at a
-    /// time). Parameter gradients are overwritten as by `backward()`.
+    /// time). Parameter gradients are overwritten as by `backward()`; the loss's own logit gradients
+    /// (`logitGradients()`) are left as the forward computed them.
     @discardableResult
     public func backward(logitGradients: [Float], captureOutputGradients: Set<Int> = []) throws -> [Int: Tensor] {
-        guard let p = current else { throw ResNetError.notCaptured("a forward pass") }
+        let p = try trainingPlan()
         guard logitGradients.count == p.batch * config.classes else {
             throw ResNetError.badBatch("\(logitGradients.count) logit gradients for a batch of \(p.batch) × \(config.classes) logits")
         }
-        let d = p.ptr(p.dlogits)
-        for i in logitGradients.indices { d[i] = logitGradients[i] }
-        return try backward(captureOutputGradients: captureOutputGradients)
+        return try logitGradients.withUnsafeBufferPointer { seed in
+            try p.backward(storage, capture: captureOutputGradients, seed: seed.baseAddress)
+        }
+    }
+
+    private func trainingPlan() throws -> ResNetPlan {
+        guard let p = current else { throw ResNetError.notCaptured("a forward pass") }
+        guard lastMode == .training else {
+            throw ResNetError.badBatch("backward needs a training-mode forward (BN gradients use batch statistics)")
+        }
+        return p
     }
 }

@@ -103,14 +103,15 @@ extension ResNetPlan {
     }
 
     /// Backward pass after a training-mode forward: fills the gradient vector (overwritten) and, for the
-    /// conv layers in `capture`, copies ∂L/∂(conv output) out as NCHW tensors.
-    func backward(_ m: ModelStorage, capture: Set<Int>) throws -> [Int: Tensor] {
+    /// conv layers in `capture`, copies ∂L/∂(conv output) out as NCHW tensors. It starts from the loss's
+    /// logit gradients, or from `seed` [B, classes] when given.
+    func backward(_ m: ModelStorage, capture: Set<Int>, seed: UnsafePointer<Float>? = nil) throws -> [Int: Tensor] {
         let B = batch, P = m.parameters.pointer, G = m.gradients.pointer, eps = config.bnEpsilon, T = loopThreads
         var captured: [Int: Tensor] = [:]
         let last = specs[specs.count - 1], C = config.featureChannels, HW = last.outputSize * last.outputSize
         let g = grads.map { ptr($0) }
         timed(.head) {
-            Head.linearBackward(ptr(dpooled), G + m.linearWeight, G + m.linearBias, ptr(dlogits), ptr(pooled),
+            Head.linearBackward(ptr(dpooled), G + m.linearWeight, G + m.linearBias, seed ?? UnsafePointer(ptr(dlogits)), ptr(pooled),
                                 P + m.linearWeight, B: B, C: C, K: config.classes)
             Blocked.poolBackward(g[0], ptr(dpooled), B: B, C: C, HW: HW)
         }

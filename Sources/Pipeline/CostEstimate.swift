@@ -26,12 +26,17 @@ public struct CostEstimate: Sendable {
 
     init(rows: [Row]) { self.rows = rows }
 
+    /// The stages of `targets` (and what they need) that are not up to date.
     public init(pipeline: ResolvedPipeline, store: CacheStore, registry: KindRegistry, targets: [String]) throws {
         let wanted = Set(try pipeline.closure(of: targets).map(\.name))
         let states = StatusReport(pipeline: pipeline, store: store).states()
-        let pending = states.filter { wanted.contains($0.stage.name) }.filter {
+        self.init(pending: states.filter { wanted.contains($0.stage.name) }.filter {
             if case .upToDate = $0.state { return false } else { return true }
-        }.map(\.stage)
+        }.map(\.stage), store: store, registry: registry)
+    }
+
+    /// Given stages, in topological order (`run --dry-run` knows which would run).
+    public init(pending: [ResolvedStage], store: CacheStore, registry: KindRegistry) {
         let records = store.allRecordKeys().compactMap { store.record($0) }
         var perKind: [String: [Double]] = [:], network: [Double] = [], plain: [String: [Double]] = [:]
         for record in records {
@@ -44,9 +49,9 @@ public struct CostEstimate: Sendable {
             }
         }
         var measured: Double?
+        let pendingNames = Set(pending.map(\.name))
         rows = pending.map { stage in
-            let pending = Set(pending.map(\.name))
-            let deps = stage.deps.filter { pending.contains($0) }
+            let deps = stage.deps.filter { pendingNames.contains($0) }
             if let work = stage.kind.imageLayerPasses(params: stage.params) {
                 if let own = perKind[stage.kind.name] {
                     return Row(stage: stage.name, kind: stage.kind.name, cpuSeconds: work * Self.median(own), basis: "records (\(own.count))", deps: deps)
@@ -54,7 +59,7 @@ public struct CostEstimate: Sendable {
                 if !network.isEmpty {
                     return Row(stage: stage.name, kind: stage.kind.name, cpuSeconds: work * Self.median(network), basis: "all records", deps: deps)
                 }
-                if measured == nil { measured = registry.measureSecondsPerImageLayer?() }
+                if measured == nil { measured = registry.measureSecondsPerImageLayer?() ?? nil }
                 if let measured {
                     return Row(stage: stage.name, kind: stage.kind.name, cpuSeconds: work * measured, basis: "engine run", deps: deps)
                 }

@@ -40,19 +40,20 @@ public enum SharedCache {
         if FileManager.default.fileExists(atPath: root.path, isDirectory: &isDirectory) {
             guard isDirectory.boolValue else { throw PipelineError.io(path: root.path, reason: "exists and is not a directory") }
             let entries = (try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? []
-            let isCache = entries.contains("objects") && entries.contains("actions")
-            guard entries.isEmpty || isCache else {
+            guard entries.isEmpty || (try? CacheStore(existing: root)) != nil else {
                 throw PipelineError.io(path: root.path, reason: "is neither empty nor a bnrepro cache; refusing to give its files to group '\(group)'")
             }
         } else {
             try FileIO.createDirectory(root)
         }
         try share(root, gid: gid, directory: true)
-        for name in ["objects", "actions", "failures", "specs", "refs", "tmp", "quarantine", "locks", "partials"] {
-            let dir = root.appendingPathComponent(name)
-            if !FileIO.exists(dir) { guard mkdir(dir.path, 0o775) == 0 else { throw FileIO.ioError(dir, "cannot create directory") } }
-        }
-        // Everything already there (a converted cache) joins the group too.
+        let marker = Marker(group: group, gid: gid)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try FileIO.atomicWrite(try encoder.encode(marker), to: root.appendingPathComponent(markerName))
+        // Opened as every writer opens it (umask 002), the store creates its directories under the setgid root.
+        _ = try CacheStore(root: root)
+        // Everything there, the marker and a converted cache's files included, joins the group.
         if let walker = FileManager.default.enumerator(at: root, includingPropertiesForKeys: [.isDirectoryKey, .isSymbolicLinkKey]) {
             for case let url as URL in walker {
                 let values = try? url.resourceValues(forKeys: [.isDirectoryKey, .isSymbolicLinkKey])
@@ -60,11 +61,6 @@ public enum SharedCache {
                 try share(url, gid: gid, directory: values?.isDirectory == true)
             }
         }
-        let marker = Marker(group: group, gid: gid)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try FileIO.atomicWrite(try encoder.encode(marker), to: root.appendingPathComponent(markerName), mode: 0o664)
-        try share(root.appendingPathComponent(markerName), gid: gid, directory: false)
         return marker
     }
 

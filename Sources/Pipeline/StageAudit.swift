@@ -7,7 +7,7 @@ import Glibc
 /// objects, in a scratch cache, and compared every output with the cached one. Kept per key under
 /// `<cache>/audits/<key>.json` (the last audit of that result) for `report`.
 public struct StageAudit: Codable, Sendable, Equatable {
-    public enum Verdict: String, Codable, Sendable {
+    public enum Verdict: String, Codable, Sendable, CaseIterable {
         /// Every output came out byte for byte the same.
         case identical
         /// An output differs at the thread count the original ran with (or with that count unknown): a failure.
@@ -17,6 +17,24 @@ public struct StageAudit: Codable, Sendable, Equatable {
         case differsWithThreads = "differs-threads"
         /// The stage could not be computed again (`error` says why).
         case couldNotRun = "could-not-run"
+
+        /// How a count of them reads: "3 identical", "1 differ only with the thread count".
+        var countLabel: String {
+            switch self {
+            case .identical: return "identical"
+            case .differs: return "differ"
+            case .differsWithThreads: return "differ only with the thread count"
+            case .couldNotRun: return "could not run"
+            }
+        }
+    }
+
+    /// "8 identical, 1 differ": the verdicts that occur, counted, in the order of `Verdict`.
+    public static func tally(_ audits: [StageAudit]) -> String {
+        Verdict.allCases.compactMap { verdict in
+            let n = audits.filter { $0.verdict == verdict }.count
+            return n > 0 ? "\(n) \(verdict.countLabel)" : nil
+        }.joined(separator: ", ")
     }
 
     public struct Output: Codable, Sendable, Equatable {

@@ -62,7 +62,7 @@ public struct KindRegistry: Sendable {
     private var kinds: [String: any StageKind] = [:]
     /// Seconds of CPU per image-layer measured by running the engine briefly: what `estimate` uses for a
     /// network kind that has no record in the cache yet. nil where no engine is linked (the tests' kinds).
-    public var measureSecondsPerImageLayer: (@Sendable () -> Double)?
+    public var measureSecondsPerImageLayer: (@Sendable () -> Double?)?
 
     public init(_ kinds: [any StageKind] = []) {
         for kind in kinds { register(kind) }

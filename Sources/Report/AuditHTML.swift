@@ -12,27 +12,25 @@ struct AuditHTML {
         return store.audit(ofKey: record.key)
     }
 
+    static let timestamp = ISO8601DateFormatter()
+
     /// One line for a figure's provenance.
     static func line(_ audit: StageAudit?) -> HTML {
         guard let audit else { return "not audited (<code>bnrepro audit STAGE</code> computes it again and compares)" }
-        let iso = ISO8601DateFormatter()
-        return "\(audit.verdictText), \(iso.string(from: audit.audited)) at \(audit.auditThreads) thread\(audit.auditThreads == 1 ? "" : "s")"
+        return "\(audit.verdictText), \(timestamp.string(from: audit.audited)) at \(audit.auditThreads) thread\(audit.auditThreads == 1 ? "" : "s")"
     }
 
     var html: HTML {
         let current = snapshot.stages.filter(\.isCurrent)
-        let rows: [HTML] = current.map { stage in
-            let audit = AuditHTML.audit(of: stage, in: snapshot.store)
-            let verdict: HTML = audit.map { "<span class=\"audit \(AuditHTML.cssClass($0.verdict))\">\($0.verdictText)</span>" } ?? "not audited"
-            let when: HTML = audit.map { "\(ISO8601DateFormatter().string(from: $0.audited))" } ?? "—"
+        let audits = current.map { AuditHTML.audit(of: $0, in: snapshot.store) }
+        let rows: [HTML] = zip(current, audits).map { stage, audit in
+            let verdict: HTML = audit.map { "<span class=\"audit \($0.verdict.rawValue)\">\($0.verdictText)</span>" } ?? "not audited"
+            let when: HTML = audit.map { "\(AuditHTML.timestamp.string(from: $0.audited))" } ?? "—"
             let threads: HTML = audit.map { "\($0.originalThreads.map(String.init) ?? "?") → \($0.auditThreads)" } ?? "—"
             return "<tr><th scope=\"row\"><code>\(stage.stage.name)</code></th><td>\(verdict)</td><td>\(when)</td><td>\(threads)</td><td>\(AuditHTML.details(audit))</td></tr>"
         }
-        let audited = current.compactMap { AuditHTML.audit(of: $0, in: snapshot.store) }
-        let counts = "\(audited.filter { $0.verdict == .identical }.count) identical, "
-            + "\(audited.filter { $0.verdict == .differs }.count) differ, "
-            + "\(audited.filter { $0.verdict == .differsWithThreads }.count) differ only with the thread count, "
-            + "\(audited.filter { $0.verdict == .couldNotRun }.count) could not run"
+        let audited = audits.compactMap { $0 }
+        let counts = audited.isEmpty ? "none" : StageAudit.tally(audited)
         let table = "<table class=\"sortable\"><caption>The last audit of each up-to-date result</caption><thead><tr><th scope=\"col\">stage</th><th scope=\"col\">verdict</th><th scope=\"col\">audited</th><th scope=\"col\">threads (original → audit)</th><th scope=\"col\">what differed</th></tr></thead><tbody>\(rows)</tbody></table>" as HTML
         return """
         <section id="audit" aria-labelledby="audit-title">
@@ -44,8 +42,6 @@ struct AuditHTML {
         </section>
         """
     }
-
-    static func cssClass(_ verdict: StageAudit.Verdict) -> String { verdict.rawValue }
 
     /// The outputs that differed, with what differed, or the error.
     static func details(_ audit: StageAudit?) -> HTML {

@@ -3,10 +3,13 @@ import CBLAS
 public enum LinearAlgebraError: Error, CustomStringConvertible {
     case shapeMismatch(String)
     case lapackFailed(routine: String, info: Int32)
+    /// A computation that lost its numbers: a vector that vanished or overflowed.
+    case numerical(String)
 
     public var description: String {
         switch self {
         case .shapeMismatch(let what): return "matrix shapes do not fit: \(what)"
+        case .numerical(let what): return "numerical failure: \(what)"
         case .lapackFailed(let routine, let info):
             return info < 0
                 ? "\(routine): argument \(-info) was illegal (a bug in the wrapper)"

@@ -43,7 +43,8 @@ public struct ProductSpectrum {
             var values = a, pivots = [Int32](repeating: 0, count: n)
             var rows = Int32(n), cols = Int32(n), lda = Int32(n), info: Int32 = 0
             dgetrf_(&rows, &cols, &values, &lda, &pivots, &info)
-            guard info == 0 else { throw LinearAlgebraError.lapackFailed(routine: "dgetrf (factor is singular)", info: info) }
+            guard info >= 0 else { throw LinearAlgebraError.lapackFailed(routine: "dgetrf", info: info) }
+            guard info == 0 else { throw LinearAlgebraError.numerical("a factor is exactly singular (dgetrf: U[\(info), \(info)] = 0)") }
             return (values, pivots)
         }
     }
@@ -92,7 +93,7 @@ public struct ProductSpectrum {
                 try apply(step, &y)
                 product = multiplyTriangular(try orthonormalize(&y), product)
                 let scale = product.map(abs).max() ?? 1
-                guard scale > 0, scale.isFinite else { throw LinearAlgebraError.shapeMismatch("the block's triangular product is \(scale)") }
+                guard scale > 0, scale.isFinite else { throw LinearAlgebraError.numerical("the block's triangular product reached \(scale)") }
                 for i in product.indices { product[i] /= scale }
                 logScale += log(scale)
             }
@@ -171,7 +172,7 @@ public struct ProductSpectrum {
                     }
                 }
                 let norm = cblas_dnrm2(Int32(n), cj, 1)
-                guard norm > 0, norm.isFinite else { throw LinearAlgebraError.shapeMismatch("block column \(j) vanished or overflowed") }
+                guard norm > 0, norm.isFinite else { throw LinearAlgebraError.numerical("block column \(j) vanished or overflowed") }
                 cblas_dscal(Int32(n), 1 / norm, cj, 1)
                 r[j * k + j] = norm
             }

@@ -121,10 +121,12 @@ final class AppendixStagesTests: XCTestCase {
         let biasName = "layer1.conv.bias"
         let biasOffset = model.layout.offset(biasName)
         XCTAssertGreaterThanOrEqual(biasOffset, 0, "no \(biasName)")
+        let lossGradients = try model.logitGradients().data
         for c in [0, 6] {
             var seed = [Float](repeating: 0, count: b * classes)
             for i in 0..<b { seed[i * classes + c] = 1 }
             let g = try XCTUnwrap(try model.backward(logitGradients: seed, captureOutputGradients: [1])[1])
+            XCTAssertEqual(try model.logitGradients().data, lossGradients, "a seeded backward leaves the loss's logit gradients alone")
             for k in [0, 9] {
                 let delta: Float = 1e-2
                 var shifted = parameters

@@ -9,7 +9,7 @@ import Plot
 /// configuration (the searched small rate); the last-layer net trains at the rate its own search found.
 public struct AppELastLayer: FigureRecipe {
     public let id = "appE"
-    public let version = 2
+    public let version = 3
     public let reads = [TrainStage.kindName, MaxStableLRStage.kindName]
 
     public init() {}
@@ -18,17 +18,14 @@ public struct AppELastLayer: FigureRecipe {
         let label: String
         let color: Color
         let runs: [TrainMetrics]
-        var finalMean: Double { runs.map(AppELastLayer.finalAccuracy).reduce(0, +) / Double(max(runs.count, 1)) }
+        var finalMean: Double { runs.map(\.finalTestAccuracyOrChance).reduce(0, +) / Double(max(runs.count, 1)) }
     }
-
-    /// A diverged run ended at chance, as in Fig. 1's claims.
-    static func finalAccuracy(_ m: TrainMetrics) -> Double { m.diverged ? 0.1 : (m.final?.testAccuracy ?? 0.1) }
 
     /// Full BN at its largest rate, the last-layer net, and the unnormalised net's best rate.
     static func groups(_ context: StageContext) throws -> (bn: Group?, last: Group?, none: Group?) {
         let runs = try context.results(of: TrainStage.self).map(\.result)
         func byRate(_ n: Normalization) -> [Double: [TrainMetrics]] { Dictionary(grouping: runs.filter { $0.normalization == n }, by: \.learningRate) }
-        func mean(_ r: [TrainMetrics]) -> Double { r.map(finalAccuracy).reduce(0, +) / Double(max(r.count, 1)) }
+        func mean(_ r: [TrainMetrics]) -> Double { r.map(\.finalTestAccuracyOrChance).reduce(0, +) / Double(max(r.count, 1)) }
         // Ties (two rates at chance, say) go to the larger rate: a dictionary's order changes from process to
         // process, and the figure must not (the audit found it did).
         func best(_ n: Normalization) -> (key: Double, value: [TrainMetrics])? {
@@ -46,35 +43,19 @@ public struct AppELastLayer: FigureRecipe {
         var panel = Panel(x: Axis(label: "% of training", limits: .fixed(0, 100)), y: Axis(label: "test accuracy"))
         panel.legend = .best
         for group in [g.bn, g.last, g.none].compactMap({ $0 }) {
-            let kept = group.runs.filter { !$0.diverged && !$0.evaluations.isEmpty }
-            guard let points = kept.map(\.evaluations.count).min(), points > 0 else {
+            guard let curve = TrainCurve(group.runs, \.testAccuracy) else {
                 panel.plot([], [], label: "\(group.label): diverged in all \(group.runs.count) runs", color: group.color, dash: .dashed)
                 continue
             }
-            let x = (0..<points).map { kept[0].evaluations[$0].percentOfTraining }
-            var mean: [Double] = [], spread: [Double] = []
-            for i in 0..<points {
-                let v = kept.map { 100 * $0.evaluations[i].testAccuracy }
-                let mu = v.reduce(0, +) / Double(v.count)
-                mean.append(mu)
-                spread.append((v.map { ($0 - mu) * ($0 - mu) }.reduce(0, +) / Double(v.count)).squareRoot())
-            }
             let epochs = Set(group.runs.map(\.epochs)).sorted().map(String.init).joined(separator: "/")
-            panel.plotWithBand(x, mean: mean, spread: spread, label: "\(group.label), \(epochs) ep", color: group.color)
+            panel.plotWithBand(curve.percentOfTraining, mean: curve.mean, spread: curve.spread, label: "\(group.label), \(epochs) ep", color: group.color)
         }
-        var fig = Figure(width: 9.5, height: 4.8, dpi: 150)
+        var fig = Figure(width: 11, height: 4.8, dpi: 150)
         let all = [g.bn, g.last, g.none].compactMap { $0 }.flatMap(\.runs)
-        fig.title = RichText(Self.caption(all))
+        let drops = Set(context.inputs(of: TrainStage.self).compactMap { $0.params["drops"]?.arrayValue?.compactMap(\.doubleValue) })
+        fig.title = RichText(Fig1Accuracy.caption(all, drops: drops))
         fig[0, 0] = panel
         return [("appE-last-layer", fig)]
-    }
-
-    /// "ResNet-20, 4000 train / 1000 test images, 8/16 epochs, mean ± std over 2 seeds": the budget drawn.
-    static func caption(_ runs: [TrainMetrics]) -> String {
-        func list(_ f: (TrainMetrics) -> Int) -> String { Set(runs.map(f)).sorted().map(String.init).joined(separator: "/") }
-        let seeds = Set(runs.map(\.seed)).count
-        return "ResNet-\(list(\.depth)), \(list(\.trainImages)) train / \(list(\.testImages)) test images, \(list(\.epochs)) epochs, "
-            + "mean ± std over \(seeds) seed\(seeds == 1 ? "" : "s")"
     }
 
     public func claims(_ context: StageContext) throws -> [Claim] {

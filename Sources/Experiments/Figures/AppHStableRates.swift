@@ -78,10 +78,12 @@ public struct AppHStableRates: FigureRecipe {
     public func claims(_ context: StageContext) throws -> [Claim] {
         let searches = try Self.searches(context)
         func value(_ r: MaxStableLRStage.Result) -> Double { r.largestStableLr ?? 0 }  // none of the grid: below it
-        func text(_ r: MaxStableLRStage.Result) -> String {
-            let rate = r.largestStableLr.map { String(format: "%.3g", $0) } ?? "none"
-            return "ResNet-\(r.depth): \(rate)\(r.smallestFailingLr == nil && r.largestStableLr != nil ? "+" : "")"
+        /// "0.0316", "1+" (the grid's top trained), or "none" (no rate of the grid trained).
+        func rate(_ r: MaxStableLRStage.Result) -> String {
+            guard let stable = r.largestStableLr else { return "none" }
+            return String(format: "%.3g", stable) + (r.smallestFailingLr == nil ? "+" : "")
         }
+        func text(_ r: MaxStableLRStage.Result) -> String { "ResNet-\(r.depth): \(rate(r))" }
         var claims: [Claim] = []
         if let none = searches[.none]?.map(\.result), none.count >= 2 {
             let values = none.map(value)
@@ -99,7 +101,7 @@ public struct AppHStableRates: FigureRecipe {
                 claims.append(Claim(id: "apph.bn-allows-larger-rates", figure: "App. H",
                                     statement: "with BN the largest stable rate is above the unnormalised net's at every depth",
                                     paper: "BN enables larger rates", source: "paper-notes §1.2 [RECALL], the paper's thesis",
-                                    ours: pairs.map { "ResNet-\($0.depth): \(text($1).split(separator: " ").last!) vs \(text($0).split(separator: " ").last!)" }
+                                    ours: pairs.map { "ResNet-\($0.depth): \(rate($1)) vs \(rate($0))" }
                                         .joined(separator: ", "),
                                     test: "BN > w/o BN at each depth", verdict: Claim.verdict(above)))
             }

@@ -50,23 +50,13 @@ public struct Fig1Accuracy: FigureRecipe {
                 var name = "lr=\(Self.rateText(config.lr)) (\(config.bn ? "with" : "w/o") BN)"
                 if searched.contains(config) { name += ", searched" }
                 if epochs.count > 1, let e = all.first?.epochs { name += ", \(e) ep" }
-                let kept = all.filter { !$0.diverged && !$0.evaluations.isEmpty }
-                let divergedCount = all.count - kept.count
-                guard let points = kept.map(\.evaluations.count).min(), points > 0 else {
+                guard let curve = TrainCurve(all, accuracy) else {
                     // Nothing to draw: say so in the legend with an empty line, as the paper says it in the caption.
                     panel.plot([], [], label: "\(name): diverged in all \(all.count) runs, not shown", color: color, dash: .dashed)
                     continue
                 }
-                let x = (0..<points).map { kept[0].evaluations[$0].percentOfTraining }
-                var mean: [Double] = [], spread: [Double] = []
-                for i in 0..<points {
-                    let v = kept.map { 100 * $0.evaluations[i][keyPath: accuracy] }
-                    let mu = v.reduce(0, +) / Double(v.count)
-                    mean.append(mu)
-                    spread.append((v.map { ($0 - mu) * ($0 - mu) }.reduce(0, +) / Double(v.count)).squareRoot())
-                }
-                let suffix = divergedCount > 0 ? " (\(divergedCount) of \(all.count) runs diverged, not shown)" : ""
-                panel.plotWithBand(x, mean: mean, spread: spread, label: name + suffix, color: color)
+                let suffix = curve.left > 0 ? " (\(curve.left) of \(all.count) runs diverged, not shown)" : ""
+                panel.plotWithBand(curve.percentOfTraining, mean: curve.mean, spread: curve.spread, label: name + suffix, color: color)
             }
             fig[0, column] = panel
         }

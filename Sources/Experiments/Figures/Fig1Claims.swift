@@ -7,7 +7,7 @@ extension Fig1Accuracy {
     public func claims(_ context: StageContext) throws -> [Claim] {
         let runs = try Self.runs(context).runs
         let chance = 0.1
-        func final(_ m: TrainMetrics) -> Double { m.diverged ? chance : (m.final?.testAccuracy ?? chance) }
+        func final(_ m: TrainMetrics) -> Double { m.finalTestAccuracyOrChance }
         func mean(_ c: Configuration) -> Double? {
             guard let all = runs[c], !all.isEmpty else { return nil }
             return all.map(final).reduce(0, +) / Double(all.count)

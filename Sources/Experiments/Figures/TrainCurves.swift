@@ -1,0 +1,34 @@
+import Foundation
+
+/// What the training figures (Fig. 1, App. E) draw from a configuration's runs: the mean over seeds of
+/// an evaluation series with a ± one standard deviation band (population std, numpy's default), over
+/// the runs that did not diverge.
+struct TrainCurve {
+    let percentOfTraining: [Double]
+    let mean: [Double]
+    let spread: [Double]
+    /// Runs left out because they diverged (or never evaluated).
+    let left: Int
+
+    /// nil when every run diverged: nothing to draw.
+    init?(_ runs: [TrainMetrics], _ value: KeyPath<TrainEvaluation, Double>) {
+        let kept = runs.filter { !$0.diverged && !$0.evaluations.isEmpty }
+        guard let points = kept.map(\.evaluations.count).min(), points > 0 else { return nil }
+        percentOfTraining = (0..<points).map { kept[0].evaluations[$0].percentOfTraining }
+        var mean: [Double] = [], spread: [Double] = []
+        for i in 0..<points {
+            let v = kept.map { 100 * $0.evaluations[i][keyPath: value] }
+            let mu = v.reduce(0, +) / Double(v.count)
+            mean.append(mu)
+            spread.append((v.map { ($0 - mu) * ($0 - mu) }.reduce(0, +) / Double(v.count)).squareRoot())
+        }
+        self.mean = mean
+        self.spread = spread
+        left = runs.count - kept.count
+    }
+}
+
+extension TrainMetrics {
+    /// The final test accuracy, chance (10 %) for a run that diverged: it ended nowhere.
+    var finalTestAccuracyOrChance: Double { diverged ? 0.1 : (final?.testAccuracy ?? 0.1) }
+}
