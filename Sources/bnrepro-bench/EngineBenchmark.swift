@@ -89,40 +89,28 @@ enum EngineBenchmark {
             sgd.step(model.parameters, model.gradients, learningRate: lr)
         }
         let steps = requested > 0 ? requested : max(3, 600 / depth)
-        for _ in 0..<warmup { try step() }
-        model.setProfiling(profile)
-        var t0 = Date()
-        for _ in 0..<steps { try step() }
-        let elapsed = Date().timeIntervalSince(t0)
-        let train = Double(steps * batch) / elapsed
-        if profile {
-            let parts = model.phaseSeconds().map { "\($0.0) \(String(format: "%.1f", 1000 * $0.1 / Double(steps))) ms" }
-            print("  ResNet-\(depth) \(bn ? "BN" : "no BN") per step \(String(format: "%.1f", 1000 * elapsed / Double(steps))) ms: "
-                  + parts.joined(separator: ", "))
-            model.setProfiling(false)
+        let name = "ResNet-\(depth) \(bn ? "BN" : "no BN")"
+        /// Seconds for `steps` calls of `body` after `warmup` untimed ones; with --profile, the engine's
+        /// phases per call too.
+        func timed(_ label: String, warmup: Int, _ body: () throws -> Void) throws -> Double {
+            for _ in 0..<warmup { try body() }
+            model.setProfiling(profile)
+            defer { model.setProfiling(false) }
+            let t0 = Date()
+            for _ in 0..<steps { try body() }
+            let elapsed = Date().timeIntervalSince(t0)
+            if profile {
+                let parts = model.phaseSeconds().map { "\($0.0) \(String(format: "%.1f", 1000 * $0.1 / Double(steps))) ms" }
+                print("  \(name) per \(label) \(String(format: "%.1f", 1000 * elapsed / Double(steps))) ms: " + parts.joined(separator: ", "))
+            }
+            return elapsed
         }
+        let train = Double(steps * batch) / (try timed("step", warmup: warmup, step))
         // Inference as `evaluate` runs it: the fused path (BN folded, ReLU and residual add in the convs).
-        try model.inferenceForward(images: images, labels: labels)
-        model.setProfiling(profile)
-        t0 = Date()
-        for _ in 0..<steps { try model.inferenceForward(images: images, labels: labels) }
-        let inferElapsed = Date().timeIntervalSince(t0)
-        let infer = Double(steps * batch) / inferElapsed
+        let infer = Double(steps * batch) / (try timed("inference batch", warmup: 1) { try model.inferenceForward(images: images, labels: labels) })
         if profile {
-            let parts = model.phaseSeconds().map { "\($0.0) \(String(format: "%.1f", 1000 * $0.1 / Double(steps))) ms" }
-            print("  ResNet-\(depth) \(bn ? "BN" : "no BN") per inference batch \(String(format: "%.1f", 1000 * inferElapsed / Double(steps))) ms: "
-                  + parts.joined(separator: ", "))
-            model.setProfiling(false)
             // The stored path (`forward(mode: .inference)`, every activation kept for the probes), for comparison.
-            try model.forward(images: images, labels: labels, mode: .inference)
-            model.setProfiling(true)
-            t0 = Date()
-            for _ in 0..<steps { try model.forward(images: images, labels: labels, mode: .inference) }
-            let storedElapsed = Date().timeIntervalSince(t0)
-            let stored = model.phaseSeconds().map { "\($0.0) \(String(format: "%.1f", 1000 * $0.1 / Double(steps))) ms" }
-            print("  ResNet-\(depth) \(bn ? "BN" : "no BN") per stored-path inference batch \(String(format: "%.1f", 1000 * storedElapsed / Double(steps))) ms: "
-                  + stored.joined(separator: ", "))
-            model.setProfiling(false)
+            _ = try timed("stored-path inference batch", warmup: 1) { try model.forward(images: images, labels: labels, mode: .inference) }
         }
         return Row(model: "ResNet-\(depth)", depth: depth, bn: bn, batch: batch, trainImagesPerSecond: train,
                    inferImagesPerSecond: infer, peakRSSMiB: peakRSSMiB(),
