@@ -24,6 +24,18 @@ struct ConvGeometry {
         padRight = dims2(max(0, (ho - 1) * stride + kernel - inputSize - left))
     }
 
+    /// The forward descriptor for `prop` (training or inference), with the bias or without (a zero
+    /// descriptor tells oneDNN "no bias").
+    func forwardDescriptor(_ prop: dnnl_prop_kind_t, bias withBias: Bool) throws -> dnnl_convolution_desc_t {
+        var fd = dnnl_convolution_desc_t()
+        var s = src, w = weightsAny, b = withBias ? bias : dnnl_memory_desc_t(), d = dst
+        try withPadding { sp, pl, pr in
+            try dnnlCheck(dnnl_convolution_forward_desc_init(&fd, prop, dnnl_convolution_direct, &s, &w, &b, &d, sp, pl, pr),
+                          "dnnl_convolution_forward_desc_init")
+        }
+        return fd
+    }
+
     /// Calls `body` with the strides and the left and right padding, as oneDNN's descriptor initialisers take them.
     func withPadding(_ body: (UnsafePointer<dnnl_dim_t>, UnsafePointer<dnnl_dim_t>, UnsafePointer<dnnl_dim_t>) throws -> Void) rethrows {
         var (s, l, r) = (strides, padLeft, padRight)

@@ -32,13 +32,8 @@ final class ConvPrimitives {
         let srcMD = geometry.src, dstMD = geometry.dst, wUser = geometry.weightsUser, biasMD = geometry.bias
         // A zero descriptor tells oneDNN "no bias".
         var biasArg = hasBias ? biasMD : dnnl_memory_desc_t()
-        var fd = dnnl_convolution_desc_t()
+        var fd = try geometry.forwardDescriptor(dnnl_forward_training, bias: hasBias)
         var srcV = srcMD, dstV = dstMD, wV = geometry.weightsAny
-        try geometry.withPadding { sp, pl, pr in
-            try dnnlCheck(dnnl_convolution_forward_desc_init(&fd, dnnl_forward_training, dnnl_convolution_direct,
-                                                             &srcV, &wV, &biasArg, &dstV, sp, pl, pr),
-                          "dnnl_convolution_forward_desc_init")
-        }
         forward = try DNNLPrimitive(op: &fd, context: context)
         let wFwd = forward.queryMemoryDesc(dnnl_query_weights_md)
         if needsDataGradient {

@@ -26,15 +26,8 @@ final class InferenceConv {
         self.epilogue = epilogue
         let geometry = try ConvGeometry(batch: batch, inChannels: inChannels, outChannels: outChannels, inputSize: inputSize,
                                         stride: stride, kernel: kernel, plainInput: plainInput)
-        let srcMD = geometry.src, dstMD = geometry.dst, wUser = geometry.weightsUser
-        var biasMD = geometry.bias
-        var fd = dnnl_convolution_desc_t()
-        var srcV = srcMD, dstV = dstMD, wV = geometry.weightsAny
-        try geometry.withPadding { sp, pl, pr in
-            try dnnlCheck(dnnl_convolution_forward_desc_init(&fd, dnnl_forward_inference, dnnl_convolution_direct,
-                                                             &srcV, &wV, &biasMD, &dstV, sp, pl, pr),
-                          "dnnl_convolution_forward_desc_init(inference)")
-        }
+        let srcMD = geometry.src, dstMD = geometry.dst, wUser = geometry.weightsUser, biasMD = geometry.bias
+        var fd = try geometry.forwardDescriptor(dnnl_forward_inference, bias: true)
         primitive = try InferenceConv.withPostOps(epilogue) { attr in
             try DNNLPrimitive(op: &fd, context: context, attr: attr)
         }
