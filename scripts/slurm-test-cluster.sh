@@ -45,6 +45,9 @@ SlurmctldHost=$NODE(127.0.0.1)
 SlurmUser=root
 SlurmdUser=root
 AuthType=auth/munge
+# A requeued job waits cred_expire seconds (default 120) before it may start again; the time-limit
+# test requeues a job several times.
+AuthInfo=cred_expire=10
 StateSaveLocation=$DIR/state
 SlurmdSpoolDir=$DIR/spool
 SlurmctldPidFile=$DIR/slurmctld.pid
@@ -69,6 +72,8 @@ MpiDefault=none
 MaxArraySize=10001
 # Finished jobs leave squeue after 300 s; the executor reads the exit-status files, not this.
 MinJobAge=300
+# Without a default, a job gets the whole node's memory and test jobs would run one at a time.
+DefMemPerCPU=256
 KillWait=5
 NodeName=$NODE NodeAddr=127.0.0.1 CPUs=$cpus RealMemory=$mem State=UNKNOWN
 PartitionName=debug Nodes=$NODE Default=YES MaxTime=INFINITE State=UP

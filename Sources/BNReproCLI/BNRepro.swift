@@ -36,7 +36,7 @@ struct Root: ParsableCommand {
         Stages are declared in pipeline.json. Each stage's outputs are stored by content under data/cache; a stage whose \
         kind, parameters and inputs did not change is never run again.
         """,
-        subcommands: [RunCommand.self, StatusCommand.self, DagCommand.self, ShowCommand.self, ListCommand.self,
+        subcommands: [RunCommand.self, StatusCommand.self, CancelCommand.self, DagCommand.self, ShowCommand.self, ListCommand.self,
                       CatCommand.self, ClaimsCommand.self, DiffCommand.self, AuditCommand.self, EstimateCommand.self, ReportCommand.self, GCCommand.self,
                       VerifyCommand.self, CacheCommand.self, RenderSamplesCommand.self, ExecCommand.self],
         defaultSubcommand: nil)

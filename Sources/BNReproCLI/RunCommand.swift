@@ -12,6 +12,8 @@ struct RunCommand: RegistryCommand {
           bnrepro run fig3 --force            rerun fig3 even if cached (not its inputs)
           bnrepro run train -j 2              the whole train matrix, two stages at a time
           bnrepro run --profile smoke --set train.params.epochs=1 --dry-run
+          bnrepro run --profile paper --executor slurm --detach
+                                              submit the whole campaign to Slurm and exit
         """)
 
     @OptionGroup var options: PipelineOptions
@@ -26,7 +28,14 @@ struct RunCommand: RegistryCommand {
     @Flag(name: .customLong("no-wait"), help: "Fail instead of waiting when another run holds the cache.") var noWait = false
     @Option(help: "Where stages run: local (child processes) or slurm (a batch job per stage, a job array per matrix).")
     var executor: ExecutorChoice = .local
+    @Flag(help: "With --executor slurm: submit every stage at once, chained by job dependencies, and exit (follow with `bnrepro status`, stop with `bnrepro cancel`).")
+    var detach = false
     @OptionGroup(title: "Slurm (with --executor slurm)") var slurm: SlurmOptions
+
+    func validate() throws {
+        if detach && executor != .slurm { throw ValidationError("--detach needs --executor slurm") }
+        if detach && dryRun { throw ValidationError("--detach and --dry-run do not go together; --dry-run alone says what a campaign would submit") }
+    }
 
     func run(registry: KindRegistry) throws {
         let pipeline = try options.resolve(registry)
@@ -42,6 +51,7 @@ struct RunCommand: RegistryCommand {
         defer { withExtendedLifetime(lock) {} }
         var env: [String: String] = [:]
         if let commit = GitInfo.commit(in: options.projectDirectory) { env["BNREPRO_GIT_COMMIT"] = commit }
+        if detach { return try submitCampaign(pipeline: pipeline, store: store, environment: env, console: console) }
         // Installed once the cache lock is ours: while waiting for it, a signal simply ends the process.
         let workers = WorkerProcesses()
         let interrupts = self.executor == .local && !dryRun ? workers.stopOnInterrupt(console: console) : nil
@@ -78,5 +88,20 @@ struct RunCommand: RegistryCommand {
             console.note(EstimateTable(estimate).summary(jobs: jobs ?? 1) + " (per stage: bnrepro estimate)")
         }
         if !summary.succeeded { throw ExitCode(1) }
+    }
+
+    private func submitCampaign(pipeline: ResolvedPipeline, store: CacheStore, environment: [String: String], console: Console) throws {
+        let submitter = CampaignSubmitter(pipeline: pipeline, store: store, configuration: try slurm.configuration(pipeline: pipeline),
+                                          client: SlurmClient(environment: environment), console: console,
+                                          projectDirectory: options.projectDirectory)
+        let outcome = try submitter.submit(targets: targets, force: force, command: CommandLine.arguments.joined(separator: " "))
+        guard let campaign = outcome.campaign else {
+            console.note("profile \(pipeline.profile): nothing to submit, cached \(outcome.cached.count)")
+            return
+        }
+        var line = "campaign \(campaign.id): submitted \(outcome.submitted.count) stage\(outcome.submitted.count == 1 ? "" : "s") in \(campaign.jobs.count) job\(campaign.jobs.count == 1 ? "" : "s")"
+        if !outcome.adopted.isEmpty { line += ", adopted \(outcome.adopted.count) still queued or running from earlier campaigns" }
+        console.note(line + ", cached \(outcome.cached.count)")
+        console.note("follow it with `bnrepro status`; stop it with `bnrepro cancel --campaign \(campaign.id)`")
     }
 }

@@ -34,6 +34,12 @@ struct SlurmOptions: ParsableArguments {
     @Option(name: .customLong("slurm-lost-after"), help: "Slurm: seconds a job may be gone from squeue without its exit-status file before it counts as lost (network filesystems can be slow to show the file).")
     var lostAfter = 15.0
 
+    @Option(name: .customLong("slurm-grace"), help: "Slurm: seconds before a job's time limit at which its stage is stopped to save its progress, and the job requeues itself.")
+    var grace = 300
+
+    @Option(name: .customLong("max-resubmits"), help: "Slurm: times a job may requeue itself at its time limit before it fails (0: never).")
+    var maxResubmits = 5
+
     @Option(name: .customLong("slurm-worker"), help: "Slurm: the bnrepro binary jobs run (default: this one; it must be visible on the compute nodes).")
     var worker: String?
 
@@ -43,6 +49,8 @@ struct SlurmOptions: ParsableArguments {
         if let cpus, cpus < 1 { throw ValidationError("--slurm-cpus must be at least 1") }
         if arrayThrottle < 0 { throw ValidationError("--array-throttle must be 0 (no limit) or more") }
         if !(pollInterval > 0) { throw ValidationError("--slurm-poll must be more than 0 seconds") }
+        if grace < 1 { throw ValidationError("--slurm-grace must be at least 1 second") }
+        if maxResubmits < 0 { throw ValidationError("--max-resubmits must be 0 or more") }
         if !(lostAfter >= 0) { throw ValidationError("--slurm-lost-after must be 0 seconds or more") }
         if let bad = sbatchArgs.first(where: { !$0.hasPrefix("-") }) {
             throw ValidationError("--sbatch-arg '\(bad)' is not an sbatch option; write it as one word, e.g. --sbatch-arg=--qos=high")
@@ -51,6 +59,12 @@ struct SlurmOptions: ParsableArguments {
 
     func makeExecutor(pipeline: ResolvedPipeline, options: PipelineOptions, environment: [String: String],
                       console: Console) throws -> SlurmExecutor {
+        let executor = SlurmExecutor(configuration: try configuration(pipeline: pipeline), client: SlurmClient(environment: environment))
+        executor.cancelJobsOnInterrupt(console: console)
+        return executor
+    }
+
+    func configuration(pipeline: ResolvedPipeline) throws -> SlurmExecutor.Configuration {
         guard SlurmClient.locate("sbatch") != nil else { throw SlurmError.toolMissing("sbatch") }
         var config = SlurmExecutor.Configuration(worker: worker.map { URL(fileURLWithPath: $0).standardizedFileURL } ?? SelfExecutable.url)
         config.resources = StageResources.table(of: pipeline)
@@ -58,8 +72,7 @@ struct SlurmOptions: ParsableArguments {
         config.arrayThrottle = arrayThrottle
         config.pollInterval = pollInterval
         config.lostAfter = lostAfter
-        let executor = SlurmExecutor(configuration: config, client: SlurmClient(environment: environment))
-        executor.cancelJobsOnInterrupt(console: console)
-        return executor
+        config.timeLimit = SlurmJobScript.TimeLimit(graceSeconds: grace, maxRequeues: maxResubmits)
+        return config
     }
 }

@@ -25,12 +25,16 @@ public struct ActionSpec: Codable, Sendable {
     public let inputs: [InputRef]
 
     public init(stage: ResolvedStage, inputs: [InputRef]) {
-        self.stage = stage.name
-        self.kind = stage.kind.name
-        self.version = stage.version
-        self.params = stage.params
+        self.init(stage: stage.name, kind: stage.kind.name, version: stage.version, params: stage.params, inputs: inputs)
+    }
+
+    public init(stage: String, kind: String, version: Int, params: JSONObject, inputs: [InputRef]) {
+        self.stage = stage
+        self.kind = kind
+        self.version = version
+        self.params = params
         self.inputs = inputs
-        self.key = StageKey.compute(kind: stage.kind.name, version: stage.version, params: stage.params, inputs: inputs)
+        self.key = StageKey.compute(kind: kind, version: version, params: params, inputs: inputs)
     }
 }
 

@@ -190,23 +190,8 @@ public struct Runner: Sendable {
         return (summary, corrupt)
     }
 
-    /// Copies a stage's outputs into its `publish` directory (figures/), atomically, when changed.
-    /// Every stage's `claims.json` has the same name, so it stays in the cache (`bnrepro claims` and
-    /// the `claims` stage's table gather them) instead of overwriting another stage's in the directory.
-    /// The path was checked when the pipeline resolved; it is checked again here, with each output's
-    /// name, because a symlink may have appeared in the directory since (or a record name an odd file).
     private func publish(_ stage: ResolvedStage, _ record: ActionRecord) throws {
-        guard let dir = stage.publish else { return }
-        let target = projectDirectory.appendingPathComponent(dir)
-        for (name, ref) in record.outputs.sorted(by: { $0.key < $1.key }) where name != ClaimsFile.fileName {
-            let relative = dir + "/" + name
-            if let problem = PublishPath.problem(relative) ?? PublishPath.escapingSymlink(relative, in: projectDirectory) {
-                throw PipelineError.unsafePublish(stage: stage.name, problem: problem)
-            }
-            let dest = target.appendingPathComponent(name)
-            if FileIO.size(dest) == ref.size, (try? Digest.sha256(file: dest).digest) == ref.digest { continue }
-            try FileIO.atomicWrite(try store.readObject(ref.digest), to: dest)
-        }
+        try StagePublisher(store: store, projectDirectory: projectDirectory).publish(stage: stage.name, to: stage.publish, record)
     }
 }
 

@@ -26,6 +26,8 @@ public struct SlurmExecutor: Executor {
         /// How long a task may be gone from squeue without its status file before it counts as lost:
         /// on a network filesystem the file can take a moment to show on the submitting host.
         public var lostAfter = 15.0
+        /// When a job stops its stage to save progress before its time limit, and how often it may requeue itself.
+        public var timeLimit = SlurmJobScript.TimeLimit()
 
         public init(worker: URL) { self.worker = worker }
     }
@@ -85,47 +87,14 @@ public struct SlurmExecutor: Executor {
     private func submit(group: String, specs: [ActionSpec], store: CacheStore) {
         guard !specs.isEmpty else { return }
         let keys = specs.map(\.key), stages = specs.map(\.stage)
-        let resources = (configuration.resources[group] ?? StageResources()).overridden(by: configuration.commandLine)
         do {
-            let directory = try makeJobDirectory(store: store, group: group)
-            let script = SlurmJobScript(worker: configuration.worker, cache: store.root, directory: directory,
-                                        keys: keys, stages: stages)
-            let scriptURL = directory.appendingPathComponent("job.sh")
-            try FileIO.atomicWrite(Data(script.text.utf8), to: scriptURL, mode: 0o755)
-            // Options as arguments, not #SBATCH lines, and no path among them: Slurm expands % patterns
-            // in --output and --chdir, so the script sends its output to the job directory itself.
-            let options = ["--job-name=bnrepro:\(group)", "--output=/dev/null",
-                           "--array=\(SlurmJobScript.arraySpec(count: specs.count, throttle: configuration.arrayThrottle))"]
-                + resources.sbatchOptions
-            // For whoever reads the job directory later: the exact submission, quoted for a shell.
-            let command = (["sbatch", "--parsable"] + options + [scriptURL.path]).map(SlurmJobScript.quote).joined(separator: " ")
-            try? FileIO.atomicWrite(Data((command + "\n").utf8), to: directory.appendingPathComponent("sbatch.txt"))
-            let jobID = try client.submit(script: scriptURL, options: options, group: group, stages: specs.count)
-            try? FileIO.atomicWrite(Data((jobID + "\n").utf8), to: directory.appendingPathComponent("job-id"))
-            jobs.add(jobID: jobID, keys: keys, stages: stages, directory: directory)
+            let job = try SlurmSubmission(configuration: configuration, client: client, store: store)
+                .submit(group: group, ids: keys, stages: stages, mode: .keys)
+            jobs.add(jobID: job.jobID, keys: keys, stages: stages, directory: job.directory)
         } catch {
             jobs.refuse(keys: keys, reason: "\(error)")
         }
     }
-
-    /// `<cache>/slurm/<group>-<UTC time>-<random>`: one per submission, so no file of an earlier job
-    /// (an old exit status above all) is ever mistaken for this one's.
-    private func makeJobDirectory(store: CacheStore, group: String) throws -> URL {
-        let safe = String(group.map { $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) ? $0 : "_" }.prefix(40))
-        let stamp = SlurmExecutor.stampFormat.string(from: Date())
-        let name = "\(safe)-\(stamp)-\(String(UInt32.random(in: 0...UInt32.max), radix: 16))"
-        let url = store.root.appendingPathComponent("slurm").appendingPathComponent(name)
-        try FileIO.createDirectory(url)
-        return url
-    }
-
-    private static let stampFormat: DateFormatter = {
-        let f = DateFormatter()
-        f.locale = Locale(identifier: "en_US_POSIX")
-        f.timeZone = TimeZone(identifier: "UTC")
-        f.dateFormat = "yyyyMMdd'T'HHmmss"
-        return f
-    }()
 
     // MARK: following a task
 

@@ -119,7 +119,7 @@ final class SlurmExecutorTests: XCTestCase {
         let r = try run.wait(timeout: 30)
         XCTAssertEqual(r.status, 1, r.err)
         XCTAssertTrue(r.err.contains("FAILED long failed: Slurm job \(jobID)_0 left the queue without writing its exit status"), r.err)
-        XCTAssertTrue(r.err.contains("│ bnrepro job \(jobID)_0: stage key"), "the job output's tail: \(r.err)")
+        XCTAssertTrue(r.err.contains("│ bnrepro job \(jobID)_0: stage "), "the job output's tail: \(r.err)")
     }
 
     func testCacheDirectoryWithShellMetacharactersNeitherBreaksAJobNorRunsAnything() throws {

@@ -6,7 +6,7 @@ import Pipeline
 /// $BNREPRO_TEST_COUNTER, so a test can count executions across processes.
 public enum TestKinds {
     public static var registry: KindRegistry {
-        KindRegistry([WriteKind(), ConcatKind(), FailKind(), SleepKind(), TensorsKind(), HoldKind(), DriftKind(), StepsKind(), SpinKind()])
+        KindRegistry([WriteKind(), ConcatKind(), FailKind(), SleepKind(), TensorsKind(), HoldKind(), DriftKind(), StepsKind(), SpinKind(), SlowSumKind()])
     }
 
     static func count(_ context: StageContext) {
@@ -200,3 +200,37 @@ public struct SpinKind: StageKind {
     }
 }
 
+/// A long stage that saves its progress under SIGTERM, as `train` does, for the time-limit tests: `steps`
+/// steps of `stepSeconds` each, folding every step into a running value. What it writes depends on
+/// `steps` alone, not on `stepSeconds` nor on how often it was stopped and resumed, so a run cut by
+/// time limits can be compared byte for byte with an uninterrupted one.
+public struct SlowSumKind: StageKind {
+    public let name = "test-slowsum"
+    public let version = 1
+    public let parameters = [ParameterSpec("steps", .integer, default: 10), ParameterSpec("stepSeconds", .number, default: 0)]
+    public init() {}
+    public func run(_ context: StageContext) throws {
+        TestKinds.count(context)
+        let state = context.partialsDirectory.appendingPathComponent("slowsum.txt")
+        let saved = ((try? String(contentsOf: state, encoding: .utf8)) ?? "").split(separator: " ").compactMap { UInt64($0) }
+        var (step, value) = saved.count == 2 ? (Int(saved[0]), saved[1]) : (0, 14_695_981_039_346_656_037)
+        print("starting at step \(step)")
+        let steps = try context.int("steps"), pause = try context.double("stepSeconds")
+        try GracefulStop.whileCheckpointable {
+            while step < steps {
+                if GracefulStop.isRequested {
+                    try FileManager.default.createDirectory(at: context.partialsDirectory, withIntermediateDirectories: true)
+                    try Data("\(step) \(value)".utf8).write(to: state)
+                    print("saved at step \(step)")
+                    GracefulStop.terminate()
+                    throw GracefulStop.Stopped(step: step)
+                }
+                if pause > 0 { Thread.sleep(forTimeInterval: pause) }
+                value = (value ^ UInt64(step)) &* 1_099_511_628_211
+                step += 1
+                context.progress("step \(step)/\(steps)", fraction: Double(step) / Double(steps))
+            }
+        }
+        try Data("\(steps) steps: \(value)\n".utf8).write(to: context.output("sum.txt"))
+    }
+}
