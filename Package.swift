@@ -67,7 +67,7 @@ let package = Package(
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "BNReproCLI", "PipelineTestKinds", "bnrepro-testkinds"],
                     swiftSettings: swift5),
         // Integration tests against a real Slurm (scripts/slurm-test-cluster.sh); they skip without one.
-        .testTarget(name: "SlurmTests", dependencies: ["Pipeline", "PipelineTestKinds", "bnrepro-testkinds"],
+        .testTarget(name: "SlurmTests", dependencies: ["Pipeline", "PipelineTestKinds", "bnrepro-testkinds", "DatasetsTestSupport", "bnrepro"],
                     swiftSettings: swift5),
         // The report's HTML pieces, and the page of a smoke run rendered in headless Chromium.
         .testTarget(name: "ReportTests", dependencies: ["Report", "Pipeline", "DatasetsTestSupport", "bnrepro"], swiftSettings: swift5),
