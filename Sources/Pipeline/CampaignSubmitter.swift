@@ -56,7 +56,7 @@ public struct CampaignSubmitter: Sendable {
         guard !pending.isEmpty else { return outcome }
 
         let snapshot = PipelineSnapshot(profile: pipeline.profile, stages: stages, forced: forced, projectDirectory: projectDirectory)
-        let adoptable = forced.isEmpty ? liveTasks(matching: snapshot) : [:]
+        let adoptable = forced.isEmpty ? CampaignAdoption(store: store, client: client).liveTasks(matching: snapshot) : [:]
         let campaigns = CampaignStore(store: store)
         var campaign = try campaigns.create(profile: pipeline.profile, targets: targets, command: command, snapshot: snapshot)
         campaign.cached = outcome.cached
@@ -140,28 +140,6 @@ public struct CampaignSubmitter: Sendable {
             else { parts += indices.sorted().map { "\(jobID)_\($0)" } }
         }
         return "afterok:" + parts.joined(separator: ":")
-    }
-
-    /// Tasks of earlier campaigns still pending or running whose stage, and everything it needs, is
-    /// defined exactly as in `snapshot`: the same definition on the same cached inputs gives the same key.
-    func liveTasks(matching snapshot: PipelineSnapshot) -> [String: Campaign.Task] {
-        let campaigns = CampaignStore(store: store)
-        var problems: [String] = []
-        let earlier = campaigns.all(problems: &problems).filter { $0.cancelled == nil }
-        for problem in problems { console.note("skipping a campaign that does not read: \(problem)") }
-        let tasks = earlier.flatMap(\.tasks)
-        guard !tasks.isEmpty else { return [:] }
-        let states = CampaignMonitor(store: store, client: client).states(of: tasks)
-        var live: [String: Campaign.Task] = [:]
-        var snapshots: [String: PipelineSnapshot] = [:]
-        for task in tasks where states[task]?.isLive == true && live[task.stage] == nil {
-            guard let theirs = snapshots[task.campaign] ?? (try? campaigns.snapshot(task.campaign)) else { continue }
-            snapshots[task.campaign] = theirs
-            if theirs.closure(of: task.stage) == snapshot.closure(of: task.stage), !theirs.forced.contains(task.stage) {
-                live[task.stage] = task
-            }
-        }
-        return live
     }
 }
 

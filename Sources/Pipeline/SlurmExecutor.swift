@@ -45,7 +45,12 @@ public struct SlurmExecutor: Executor {
     public func prepare(_ launches: [StageLaunch], store: CacheStore) {
         var groups: [String] = []
         var members: [String: [ActionSpec]] = [:]
+        let adoptable = CampaignAdoption(store: store, client: client).liveTasks(for: launches)
         for launch in launches {
+            if let task = adoptable[launch.spec.key] {
+                jobs.adopt(key: launch.spec.key, task: task)
+                continue
+            }
             if members[launch.stage.group] == nil { groups.append(launch.stage.group) }
             members[launch.stage.group, default: []].append(launch.spec)
         }
@@ -100,12 +105,13 @@ public struct SlurmExecutor: Executor {
 
     private func follow(_ task: SlurmTask, spec: ActionSpec, store: CacheStore,
                         progress: @escaping @Sendable (StageProgress) -> Void) -> ExecutionOutcome {
-        let statusURL = SlurmJobScript.statusFile(key: spec.key, in: task.directory)
+        let statusURL = task.statusFile
         let outputURL = SlurmJobScript.outputFile(jobID: task.jobID, index: task.index, in: task.directory)
         var output = SlurmOutputReader(outputURL)
         var lastState = ""
         var goneSince: Date?
-        progress(StageProgress(message: "Slurm job \(task.id) submitted", fraction: nil))
+        progress(StageProgress(message: task.campaign.map { "following Slurm job \(task.id) of campaign \($0)" } ?? "Slurm job \(task.id) submitted",
+                               fraction: nil))
         while true {
             jobs.parkIfCancelled()
             output.forward(to: progress)

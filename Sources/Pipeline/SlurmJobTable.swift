@@ -9,6 +9,10 @@ public struct SlurmTask: Sendable, Equatable {
     public let index: Int
     public let directory: URL
     public let stage: String
+    /// Where the job script writes the task's exit status.
+    public let statusFile: URL
+    /// The detached campaign whose task this run follows instead of submitting the stage (nil: its own).
+    public var campaign: String? = nil
     /// How Slurm names the task: `1234_5`.
     public var id: String { "\(jobID)_\(index)" }
 }
@@ -23,6 +27,8 @@ final class SlurmJobTable: @unchecked Sendable {
     private var entries: [String: Entry] = [:]
     private var openTasks: [String: Int] = [:]
     private var openOrder: [String] = []
+    /// Arrays of adopted tasks: polled, never cancelled.
+    private var watched = Set<String>()
     private var cancelled = false
     private var snapshot: (taken: Date, queue: [String: SlurmQueueEntry])?
     /// Held while squeue runs, so that one thread asks and the others wait for its answer.
@@ -32,11 +38,21 @@ final class SlurmJobTable: @unchecked Sendable {
     func add(jobID: String, keys: [String], stages: [String], directory: URL) {
         condition.lock(); defer { condition.unlock() }
         for (i, key) in keys.enumerated() {
-            entries[key] = .submitted(SlurmTask(jobID: jobID, index: i, directory: directory, stage: stages[i]))
+            entries[key] = .submitted(SlurmTask(jobID: jobID, index: i, directory: directory, stage: stages[i],
+                                                statusFile: SlurmJobScript.statusFile(key: key, in: directory)))
         }
         openTasks[jobID] = keys.count
         openOrder.append(jobID)
         // An older squeue answer cannot know the new job; without this it would look already gone.
+        snapshot = nil
+    }
+
+    /// A campaign's task this run waits for: squeue is asked about it, but Ctrl-C does not cancel it,
+    /// since the campaign it belongs to goes on without this run.
+    func adopt(key: String, task: SlurmTask) {
+        condition.lock(); defer { condition.unlock() }
+        entries[key] = .submitted(task)
+        watched.insert(task.jobID)
         snapshot = nil
     }
 
@@ -99,7 +115,7 @@ final class SlurmJobTable: @unchecked Sendable {
             condition.unlock()
             return s.queue
         }
-        let ids = openOrder
+        let ids = openOrder + watched.subtracting(openOrder).sorted()
         condition.unlock()
         let taken = Date()
         guard let queue = client.queue(jobIDs: ids) else { return nil }

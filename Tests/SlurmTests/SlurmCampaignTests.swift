@@ -114,6 +114,32 @@ final class SlurmCampaignTests: XCTestCase {
         try TestProject.waitFor("the new campaign to finish", timeout: 60) { ((try? TestProject.records(cache).count) ?? 0) == 2 }
     }
 
+    func testWaitingRunFollowsACampaignsJobInsteadOfSubmittingItAgain() throws {
+        let project = try TestProject(pipeline: """
+        {"stages": [
+          {"name": "held", "kind": "test-hold"},
+          {"name": "after", "kind": "test-concat", "deps": ["held"]}
+        ]}
+        """, env: try TestCluster.environment())
+        let cache = project.cache("cache")
+        let started = project.directory.appendingPathComponent("held-started")
+        let release = project.directory.appendingPathComponent("release")
+        let env = ["BNREPRO_TEST_STARTED": started.path, "BNREPRO_TEST_RELEASE": release.path]
+        let detached = try project.run(detach + ["--cache", cache.path], extraEnv: env)
+        let id = try campaignID(detached.err)
+        try TestProject.waitFor("the held stage to start") { FileManager.default.fileExists(atPath: started.path) }
+
+        let waiting = try project.start(["run", "--executor", "slurm", "--slurm-poll", "0.2", "--cache", cache.path], extraEnv: env)
+        Thread.sleep(forTimeInterval: 2)
+        try Data().write(to: release)
+        let r = try waiting.wait(timeout: 60)
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertTrue(r.err.contains("following Slurm job") && r.err.contains("of campaign \(id)"), r.err)
+        XCTAssertEqual(TestProject.jobDirectories(cache, group: "held").count, 1, "held was not submitted again")
+        XCTAssertEqual(project.executions.filter { $0 == "held" }.count, 1)
+        XCTAssertEqual(try TestProject.records(cache).count, 2)
+    }
+
     /// The issue's test: a stage that needs three minutes under a one-minute time limit finishes after
     /// requeues, detached, with the bytes an uninterrupted run writes.
     func testStageLongerThanTheTimeLimitFinishesAfterRequeuesWithTheUninterruptedResult() throws {
