@@ -85,7 +85,7 @@ public struct ClaimsTable: Sendable {
     public func count(_ verdict: Claim.Verdict) -> Int { claims.filter { $0.verdict == verdict }.count }
 
     public var summary: String {
-        "\(claims.count) claims: \(count(.holds)) hold, \(count(.fails)) fail, \(count(.deferred)) deferred to the paper profile"
+        "\(claims.count) claims: \(count(.holds)) hold, \(count(.fails)) fail, \(count(.deferred)) deferred to a longer budget"
     }
 
     /// A GitHub-flavoured Markdown table (README's "paper vs ours" and tables/claims.md).

@@ -17,7 +17,7 @@ final class ClaimsTableTests: XCTestCase {
         XCTAssertEqual(table.claims.map(\.id), ["fig1.d", "fig2.a", "fig10.b", "table1.c"])
         XCTAssertEqual(table.count(.holds), 1)
         XCTAssertEqual(table.failing.map(\.id), ["fig1.d", "fig10.b"])
-        XCTAssertEqual(table.summary, "4 claims: 1 hold, 2 fail, 1 deferred to the paper profile")
+        XCTAssertEqual(table.summary, "4 claims: 1 hold, 2 fail, 1 deferred to a longer budget")
         let rows = table.markdown.split(separator: "\n")
         XCTAssertEqual(rows.count, 6)
         XCTAssertTrue(rows[2].contains("a\\|b"), String(rows[2]))
