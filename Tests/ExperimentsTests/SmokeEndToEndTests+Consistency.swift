@@ -26,7 +26,7 @@ extension SmokeEndToEndTests {
             set = ["--set", "decode.params.records_per_file=240"]
             print("SmokeEndToEndTests consistency: no CIFAR-10 copy at \(shared.path); a generated archive")
         }
-        let md5 = try XCTUnwrap(String(decoding: try runMD5(archive), as: UTF8.self).split(separator: " ").first.map(String.init))
+        let md5 = try MD5Sum.of(archive)
         set += ["--profile", "smoke", "--set", "download.params.url=\(archive.absoluteString)", "--set", "download.params.md5=\(md5)"]
 
         let first = try bnrepro(["run", "-j", "2"] + set, in: dir)

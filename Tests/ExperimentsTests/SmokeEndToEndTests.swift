@@ -36,7 +36,7 @@ final class SmokeEndToEndTests: XCTestCase {
         try FileManager.default.copyItem(at: FigureStageTests.shipped, to: dir.appendingPathComponent("pipeline.json"))
         let archive = dir.appendingPathComponent("cifar.tar.gz")
         try Data(SyntheticCIFAR(recordsPerFile: 240).tarGz()).write(to: archive)
-        let md5 = try XCTUnwrap(String(decoding: try runMD5(archive), as: UTF8.self).split(separator: " ").first.map(String.init))
+        let md5 = try MD5Sum.of(archive)
         let set = ["--set", "download.params.url=\(archive.absoluteString)", "--set", "download.params.md5=\(md5)",
                    "--set", "decode.params.records_per_file=240"]
         let run = try bnrepro(["run", "--profile", "smoke", "-j", "2"] + set, in: dir)
@@ -113,17 +113,5 @@ final class SmokeEndToEndTests: XCTestCase {
             examples.append(words)
         }
         return examples
-    }
-
-    func runMD5(_ file: URL) throws -> Data {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/md5sum")
-        process.arguments = [file.path]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return data
     }
 }

@@ -60,7 +60,7 @@ final class PaperRehearsalTests: XCTestCase {
         try pipeline.write(to: dir.appendingPathComponent("pipeline.json"))
         let archive = dir.appendingPathComponent("cifar.tar.gz")
         try Data(SyntheticCIFAR(recordsPerFile: 240).tarGz()).write(to: archive)
-        let md5 = try Self.md5(archive)
+        let md5 = try MD5Sum.of(archive)
         let document = try XCTUnwrap(try JSONSerialization.jsonObject(with: pipeline) as? [String: Any])
         var sets = try Self.budgetCuts(document)
         sets += ["download.params.url=\(archive.absoluteString)", "download.params.md5=\(md5)", "decode.params.records_per_file=240"]
@@ -98,18 +98,6 @@ final class PaperRehearsalTests: XCTestCase {
         let claims = try bnrepro(["claims"] + options, in: dir, env: env)
         XCTAssertEqual(claims.status, 0, claims.err)
         XCTAssertTrue(claims.out.contains("claims:"), claims.out)
-    }
-
-    static func md5(_ file: URL) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/md5sum")
-        process.arguments = [file.path]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self).split(separator: " ").first.map(String.init) ?? ""
     }
 
     /// The tails of the job outputs whose status is not 0, for a failure message.

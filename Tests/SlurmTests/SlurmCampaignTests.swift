@@ -69,7 +69,9 @@ final class SlurmCampaignTests: XCTestCase {
         XCTAssertTrue(nothing.err.contains("nothing to submit, cached 6"), nothing.err)
     }
 
-    func testRerunAdoptsQueuedJobsAndCancelStopsThem() throws {
+    /// A detached campaign of a stage held until the test releases it, and one that waits for it; returns once
+    /// the held stage runs, with what the test needs to release it and run again.
+    private func startHeldCampaign() throws -> (TestProject, URL, URL, [String: String], String) {
         let project = try TestProject(pipeline: """
         {"stages": [
           {"name": "held", "kind": "test-hold"},
@@ -82,8 +84,13 @@ final class SlurmCampaignTests: XCTestCase {
         let env = ["BNREPRO_TEST_STARTED": started.path, "BNREPRO_TEST_RELEASE": release.path]
         let first = try project.run(detach + ["--cache", cache.path], extraEnv: env)
         XCTAssertEqual(first.status, 0, first.err)
-        let firstID = try campaignID(first.err)
+        let id = try campaignID(first.err)
         try TestProject.waitFor("the held stage to start") { FileManager.default.fileExists(atPath: started.path) }
+        return (project, cache, release, env, id)
+    }
+
+    func testRerunAdoptsQueuedJobsAndCancelStopsThem() throws {
+        let (project, cache, release, env, firstID) = try startHeldCampaign()
 
         // Running and pending (waiting for it): both adopted, nothing submitted again.
         let second = try project.run(detach + ["--cache", cache.path], extraEnv: env)
@@ -115,19 +122,7 @@ final class SlurmCampaignTests: XCTestCase {
     }
 
     func testWaitingRunFollowsACampaignsJobInsteadOfSubmittingItAgain() throws {
-        let project = try TestProject(pipeline: """
-        {"stages": [
-          {"name": "held", "kind": "test-hold"},
-          {"name": "after", "kind": "test-concat", "deps": ["held"]}
-        ]}
-        """, env: try TestCluster.environment())
-        let cache = project.cache("cache")
-        let started = project.directory.appendingPathComponent("held-started")
-        let release = project.directory.appendingPathComponent("release")
-        let env = ["BNREPRO_TEST_STARTED": started.path, "BNREPRO_TEST_RELEASE": release.path]
-        let detached = try project.run(detach + ["--cache", cache.path], extraEnv: env)
-        let id = try campaignID(detached.err)
-        try TestProject.waitFor("the held stage to start") { FileManager.default.fileExists(atPath: started.path) }
+        let (project, cache, release, env, id) = try startHeldCampaign()
 
         let waiting = try project.start(["run", "--executor", "slurm", "--slurm-poll", "0.2", "--cache", cache.path], extraEnv: env)
         Thread.sleep(forTimeInterval: 2)
