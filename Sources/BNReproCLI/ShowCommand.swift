@@ -70,7 +70,8 @@ struct ShowCommand: RegistryCommand {
         }
         let iso = ISO8601DateFormatter()
         print("ran      \(iso.string(from: r.started)) → \(iso.string(from: r.finished)) (\(Format.age(r.finished)))")
-        print(String(format: "time     wall %.2fs, cpu %.2fs", r.wallSeconds, r.cpuSeconds))
+        print(String(format: "time     wall %.2fs, cpu %.2fs", r.wallSeconds, r.cpuSeconds)
+              + (r.peakMemoryBytes.map { ", peak memory \(Format.bytes($0))" } ?? ""))
         print("where    \(r.host), executor \(r.executor), commit \(r.gitCommit ?? "unknown"), "
               + (r.threads.map { "\($0) OpenMP thread\($0 == 1 ? "" : "s")" } ?? "threads not recorded"))
         printLog(r.log, store: store)

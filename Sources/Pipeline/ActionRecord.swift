@@ -62,8 +62,9 @@ public struct ActionRecord: Codable, Sendable {
 
     /// The record format this binary writes. Bump it when a field changes meaning or a required field
     /// is added; `RecordFile` reports a record of a higher version as newer instead of misreading it.
-    /// `threads` was added without a bump: it is optional, absent means "not recorded", and a binary
-    /// that does not know it reads the rest correctly, so refusing its records would only cost reruns.
+    /// `threads` and `peakMemoryBytes` were added without a bump: each is optional, absent means "not
+    /// recorded", and a binary that does not know them reads the rest correctly, so refusing their
+    /// records would only cost reruns.
     public static let currentSchemaVersion = 1
 
     /// The format the record was written in: 0 for records from before the field existed.
@@ -91,6 +92,9 @@ public struct ActionRecord: Codable, Sendable {
     /// reductions split their sums by it, so `audit` needs it to tell a thread-count effect from a bug.
     /// Nil in records written before it was kept.
     public var threads: Int?
+    /// The worker's peak resident memory (`StageExecution.peakMemoryBytes`): what a Slurm job's `--mem`
+    /// must cover, and what `estimate` predicts a stage of the same kind needs. Nil in older records.
+    public var peakMemoryBytes: Int64?
 
     public init(spec: ActionSpec, status: Status, started: Date, executor: String) {
         schemaVersion = ActionRecord.currentSchemaVersion
@@ -106,7 +110,7 @@ public struct ActionRecord: Codable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case schemaVersion, spec, outputs, status, error, started, finished, wallSeconds, cpuSeconds, host, gitCommit, executor, log, threads
+        case schemaVersion, spec, outputs, status, error, started, finished, wallSeconds, cpuSeconds, host, gitCommit, executor, log, threads, peakMemoryBytes
     }
 
     /// Migration: a record without `schemaVersion` is the previous format (version 0). Its fields are
@@ -129,6 +133,7 @@ public struct ActionRecord: Codable, Sendable {
         executor = try c.decode(String.self, forKey: .executor)
         log = try c.decodeIfPresent(String.self, forKey: .log)
         threads = try c.decodeIfPresent(Int.self, forKey: .threads)
+        peakMemoryBytes = try c.decodeIfPresent(Int64.self, forKey: .peakMemoryBytes)
     }
 
     /// Every object the record keeps alive.

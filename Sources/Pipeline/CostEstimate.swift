@@ -9,6 +9,12 @@ import Foundation
 /// one thread each (`-j` = cores), so a stage's wall time is its CPU time; the wall time of the whole
 /// run is a list-scheduling simulation on `jobs` slots, and the critical path bounds it on an unlimited
 /// cluster.
+///
+/// A stage's peak memory is the largest peak resident memory among the records of its kind with the
+/// same params, else among all the records of its kind. Nothing models memory from params (the work
+/// counts above are of compute, and the data a kind holds in memory differs by kind), so a record with
+/// other params is only a hint: a deeper network, a larger batch or more data needs more. Without a
+/// record of the kind the peak is unknown, not guessed.
 public struct CostEstimate: Sendable {
     public struct Row: Sendable {
         public let stage: String
@@ -17,12 +23,44 @@ public struct CostEstimate: Sendable {
         /// Where the number came from: "records (n)", "all records", "engine run", "no record".
         public let basis: String
         public let deps: [String]
+        /// The largest `peakMemoryBytes` among the records of this kind with the same params if there
+        /// are any, else among all of this kind's; nil when none has one.
+        public let peakMemoryBytes: Int64?
+        /// How many records the maximum is over.
+        public let memoryRecords: Int
+        /// Whether those records ran with this stage's params (else: other params of the same kind).
+        public let memorySameParams: Bool
+
+        init(stage: String, kind: String, cpuSeconds: Double, basis: String, deps: [String],
+             peakMemoryBytes: Int64? = nil, memoryRecords: Int = 0, memorySameParams: Bool = false) {
+            self.stage = stage
+            self.kind = kind
+            self.cpuSeconds = cpuSeconds
+            self.basis = basis
+            self.deps = deps
+            self.peakMemoryBytes = peakMemoryBytes
+            self.memoryRecords = memoryRecords
+            self.memorySameParams = memorySameParams
+        }
+
+        /// This row with its peak memory from `peaks`, the kind's records' (canonical params, peak).
+        func with(params: JSONObject, peaks: [(params: String, bytes: Int64)]) -> Row {
+            let own = JSONValue.object(params).canonicalText
+            let same = peaks.filter { $0.params == own }
+            let used = same.isEmpty ? peaks : same
+            return Row(stage: stage, kind: kind, cpuSeconds: cpuSeconds, basis: basis, deps: deps,
+                       peakMemoryBytes: used.map(\.bytes).max(), memoryRecords: used.count, memorySameParams: !same.isEmpty)
+        }
     }
 
     public static let unknownSeconds = 5.0
 
     public let rows: [Row]
     public var totalCPU: Double { rows.reduce(0) { $0 + $1.cpuSeconds } }
+    /// The pending stage with the largest known peak memory: what one job's memory limit must cover.
+    public var largestPeakMemory: Row? {
+        rows.filter { $0.peakMemoryBytes != nil }.max { ($0.peakMemoryBytes ?? 0) < ($1.peakMemoryBytes ?? 0) }
+    }
 
     init(rows: [Row]) { self.rows = rows }
 
@@ -39,8 +77,12 @@ public struct CostEstimate: Sendable {
     public init(pending: [ResolvedStage], store: CacheStore, registry: KindRegistry) {
         let records = store.allRecordKeys().compactMap { store.record($0) }
         var perKind: [String: [Double]] = [:], network: [Double] = [], plain: [String: [Double]] = [:]
+        var peaks: [String: [(params: String, bytes: Int64)]] = [:]
         for record in records {
             guard let kind = registry.kind(named: record.kind) else { continue }
+            if let peak = record.peakMemoryBytes {
+                peaks[record.kind, default: []].append((JSONValue.object(record.params).canonicalText, peak))
+            }
             if let work = kind.imageLayerPasses(params: record.params), work > 0 {
                 perKind[record.kind, default: []].append(record.cpuSeconds / work)
                 network.append(record.cpuSeconds / work)
@@ -50,7 +92,7 @@ public struct CostEstimate: Sendable {
         }
         var measured: Double?
         let pendingNames = Set(pending.map(\.name))
-        rows = pending.map { stage in
+        let timed = pending.map { stage -> Row in
             let deps = stage.deps.filter { pendingNames.contains($0) }
             if let work = stage.kind.imageLayerPasses(params: stage.params) {
                 if let own = perKind[stage.kind.name] {
@@ -69,6 +111,7 @@ public struct CostEstimate: Sendable {
             }
             return Row(stage: stage.name, kind: stage.kind.name, cpuSeconds: Self.unknownSeconds, basis: "no record", deps: deps)
         }
+        rows = zip(pending, timed).map { stage, row in row.with(params: stage.params, peaks: peaks[stage.kind.name] ?? []) }
     }
 
     static func median(_ values: [Double]) -> Double {

@@ -149,6 +149,7 @@ public enum StageExecution {
         record.finished = Date()
         record.wallSeconds = record.finished.timeIntervalSince(record.started)
         record.cpuSeconds = cpuSeconds()
+        record.peakMemoryBytes = peakMemoryBytes()
         record.log = log?.digest
     }
 
@@ -161,6 +162,24 @@ public enum StageExecution {
             total += Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
         }
         return total
+    }
+
+    /// The larger of this worker's peak resident set and that of its largest waited-for child. The
+    /// kernel keeps each child's maximum, not their sum, so children that ran at once may together
+    /// have held more; the stage kinds compute in the worker itself.
+    static func peakMemoryBytes() -> Int64? {
+        var peak = 0
+        for who in [RUSAGE_SELF.rawValue, RUSAGE_CHILDREN.rawValue] {
+            var usage = rusage()
+            guard getrusage(who, &usage) == 0 else { continue }
+            peak = max(peak, usage.ru_maxrss)
+        }
+        #if os(Linux)
+        let unit: Int64 = 1024  // Linux counts ru_maxrss in kilobytes, macOS in bytes
+        #else
+        let unit: Int64 = 1
+        #endif
+        return peak > 0 ? Int64(peak) * unit : nil
     }
 }
 

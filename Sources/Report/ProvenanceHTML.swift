@@ -2,7 +2,7 @@ import Foundation
 import Pipeline
 
 /// Where a result came from: the stage's key, params and input digests, the commit, host and executor
-/// it ran on, its wall and CPU time, and the command that reruns it.
+/// it ran on, its wall and CPU time and peak memory, and the command that reruns it.
 public struct ProvenanceHTML: Sendable {
     public let stage: StageSnapshot
     public let record: ActionRecord
@@ -11,6 +11,7 @@ public struct ProvenanceHTML: Sendable {
     public var html: HTML {
         let iso = ISO8601DateFormatter()
         let upstream = upstreamSeconds
+        let memory = record.peakMemoryBytes.map { "\n<dt>memory</dt><dd>peak resident \(ByteCount.text($0))</dd>" as HTML } ?? ""
         let inputs: [HTML] = record.inputs.flatMap { input in
             input.outputs.sorted { $0.key < $1.key }.map { name, ref in
                 "<tr><th scope=\"row\"><code>\(input.stage):\(name)</code></th><td>\(ByteCount.text(ref.size))</td><td><code class=\"digest\">\(ref.digest)</code></td></tr>" as HTML
@@ -28,7 +29,7 @@ public struct ProvenanceHTML: Sendable {
         <dt>host</dt><dd>\(record.host), executor <code>\(record.executor)</code></dd>
         <dt>ran</dt><dd>\(iso.string(from: record.started)) → \(iso.string(from: record.finished))</dd>
         <dt>time</dt><dd>wall \(Console.duration(record.wallSeconds)), CPU \(Console.duration(record.cpuSeconds)); \
-        with every stage it depends on: wall \(Console.duration(upstream.wall)), CPU \(Console.duration(upstream.cpu))</dd>
+        with every stage it depends on: wall \(Console.duration(upstream.wall)), CPU \(Console.duration(upstream.cpu))</dd>\(memory)
         <dt>audit</dt><dd>\(AuditHTML.line(AuditHTML.audit(of: stage, in: snapshot.store)))</dd>
         <dt>rerun</dt><dd><code>\(snapshot.rerunCommand(record.stage, force: true))</code> (this stage only; its inputs stay cached)</dd>
         </dl>

@@ -6,7 +6,8 @@ import Pipeline
 /// $BNREPRO_TEST_COUNTER, so a test can count executions across processes.
 public enum TestKinds {
     public static var registry: KindRegistry {
-        KindRegistry([WriteKind(), ConcatKind(), FailKind(), SleepKind(), TensorsKind(), HoldKind(), DriftKind(), StepsKind(), SpinKind(), SlowSumKind()])
+        KindRegistry([WriteKind(), ConcatKind(), FailKind(), SleepKind(), TensorsKind(), HoldKind(), DriftKind(), StepsKind(), SpinKind(), SlowSumKind(),
+                      AllocKind()])
     }
 
     static func count(_ context: StageContext) {
@@ -197,6 +198,23 @@ public struct SpinKind: StageKind {
         var x = 1.0
         for i in 0..<Int(try context.double("work") * 20_000_000) { x = x * 1.000000001 + Double(i & 1) * 1e-9 }
         try Data("\(x)".utf8).write(to: context.output("out.txt"))
+    }
+}
+
+/// Holds `megabytes` of memory, every page written so that it is resident, for the peak-memory tests.
+public struct AllocKind: StageKind {
+    public let name = "test-alloc"
+    public let version = 1
+    public let parameters = [ParameterSpec("megabytes", .integer, default: 64)]
+    public init() {}
+    public func run(_ context: StageContext) throws {
+        var buffer = [UInt8](repeating: 0, count: try context.int("megabytes") << 20)
+        var sum = 0
+        buffer.withUnsafeMutableBytes { bytes in
+            for page in stride(from: 0, to: bytes.count, by: 4096) { bytes[page] = UInt8(truncatingIfNeeded: page >> 12) }
+            for page in stride(from: 0, to: bytes.count, by: 4096) { sum &+= Int(bytes[page]) }
+        }
+        try Data("\(sum)".utf8).write(to: context.output("out.txt"))
     }
 }
 
