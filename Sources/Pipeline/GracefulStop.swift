@@ -48,12 +48,18 @@ public enum GracefulStop {
     /// Runs `body` with SIGTERM deferred to `isRequested`; a request that came in is kept for the caller.
     public static func whileCheckpointable<T>(_ body: () throws -> T) rethrows -> T {
         checkpointable = 1
+        var completed = false
         defer {
             checkpointable = 0
-            // A SIGTERM that arrived after the last poll must not be lost.
-            if requested != 0, installed { terminate() }
+            // A SIGTERM that arrived after the last poll must not be lost; but when the work it would have
+            // saved is complete, the stage finishes and is recorded instead of thrown away. (A job that was
+            // stopped at its time limit just as it finished, and resumed from an older checkpoint, would
+            // otherwise finish and be killed again on every requeue.) The request stays set for later polls.
+            if requested != 0, installed, !completed { terminate() }
         }
-        return try body()
+        let result = try body()
+        completed = true
+        return result
     }
 
     /// Ends the process by SIGTERM after the stage saved its progress (the runner reports "interrupted").

@@ -102,7 +102,7 @@ final class SlurmExecutorTests: XCTestCase {
         let r = try run.wait(timeout: 30)
         XCTAssertEqual(r.status, 1, r.err)
         XCTAssertTrue(r.err.contains("FAILED long failed: Slurm job \(jobID)_0 exited with status 143 (signal 15: cancelled or out of time)"), r.err)
-        XCTAssertTrue(r.err.contains("│ bnrepro job: received SIGTERM (scancel or time limit)"), r.err)
+        XCTAssertTrue(r.err.contains("│ bnrepro job \(jobID)_0: the stage ended by SIGTERM (scancel, time limit or requeue)"), r.err)
     }
 
     func testJobThatDiesWithoutAnExitStatusIsReportedAsLost() throws {

@@ -13,6 +13,13 @@ final class SlurmTimeLimitScriptTests: XCTestCase {
         var log: URL { base.appendingPathComponent("scontrol.log") }
         var status: URL { SlurmJobScript.statusFile(key: "k0", in: jobs) }
         var output: String { (try? String(contentsOf: SlurmJobScript.outputFile(jobID: "42", index: 0, in: jobs), encoding: .utf8)) ?? "" }
+        /// SIGTERM to the script and its worker, as Slurm sends it to every process of a job.
+        func terminateJob(_ script: Process) throws {
+            try TestProject.waitFor("the worker to start") { FileManager.default.fileExists(atPath: base.appendingPathComponent("worker.pid").path) }
+            let text = try String(contentsOf: base.appendingPathComponent("worker.pid"), encoding: .utf8)
+            kill(script.processIdentifier, SIGTERM)
+            kill(Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1, SIGTERM)
+        }
     }
 
     /// `squeueLeft`: what the fake squeue says is left; `restartsNow`: what the fake `scontrol show job` says.
@@ -27,14 +34,14 @@ final class SlurmTimeLimitScriptTests: XCTestCase {
         }
         // A checkpointable stage: on SIGTERM it "saves" and ends by the signal's status.
         let steps = Int(workerSeconds * 10)
-        try tool("worker", "trap 'echo worker saved its progress; exit 143' TERM\nfor i in $(seq \(steps)); do sleep 0.1; done\necho worker finished")
+        try tool("worker", "echo $$ > '\(base.path)/worker.pid'\ntrap 'echo worker saved its progress; exit 143' TERM\nfor i in $(seq \(steps)); do sleep 0.1; done\necho worker finished")
         try tool("squeue", "echo '\(squeueLeft)'")
         let log = base.appendingPathComponent("scontrol.log").path
-        // `requeue` returns at once and Slurm ends the job a moment later, as the real one does.
+        // `requeue` returns at once and Slurm ends the job a moment later (SIGKILL once KillWait is over).
         try tool("scontrol", """
         echo "$*" >> '\(log)'
         case "$1" in
-          requeue) ( sleep 0.5; kill -TERM $PPID ) & exit 0 ;;
+          requeue) ( sleep 0.5; kill -KILL $PPID ) & exit 0 ;;
           show) echo "JobId=43 JobState=COMPLETING Restarts=\(restartsNow)" ;;
         esac
         """)
@@ -108,7 +115,7 @@ final class SlurmTimeLimitScriptTests: XCTestCase {
         let s = try setup(squeueLeft: "UNLIMITED", restartsNow: 1)
         let p = try start(s, restarts: 0)
         Thread.sleep(forTimeInterval: 1)
-        kill(p.processIdentifier, SIGTERM)
+        try s.terminateJob(p)
         p.waitUntilExit()
         XCTAssertFalse(FileManager.default.fileExists(atPath: s.status.path), s.output)
         XCTAssertTrue(s.output.contains("Slurm is requeueing the job"), s.output)
@@ -117,8 +124,9 @@ final class SlurmTimeLimitScriptTests: XCTestCase {
         let c = try setup(squeueLeft: "UNLIMITED", restartsNow: 0)
         let q = try start(c, restarts: 0)
         Thread.sleep(forTimeInterval: 1)
-        kill(q.processIdentifier, SIGTERM)
+        try c.terminateJob(q)
         q.waitUntilExit()
         XCTAssertEqual(SlurmExecutor.exitStatus(c.status), 143, c.output)
+        XCTAssertTrue(c.output.contains("the stage ended by SIGTERM"), c.output)
     }
 }
