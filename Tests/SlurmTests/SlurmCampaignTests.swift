@@ -102,6 +102,11 @@ final class SlurmCampaignTests: XCTestCase {
         XCTAssertNotNil(status.out.range(of: #"slurm job [0-9]+_0 pending \(Dependency\), campaign "# + firstID, options: .regularExpression), status.out)
         XCTAssertTrue(status.out.contains("campaign \(firstID) [profile default]: 1 running, 1 pending"), status.out)
 
+        // gc would remove what the jobs read (a campaign's stages need not be reachable from any profile).
+        let gc = try project.run(["gc", "--cache", cache.path])
+        XCTAssertNotEqual(gc.status, 0)
+        XCTAssertTrue(gc.err.contains("campaign \(firstID) still has Slurm jobs pending or running"), gc.err)
+
         let cancel = try project.run(["cancel", "--cache", cache.path])
         XCTAssertEqual(cancel.status, 0, cancel.err)
         XCTAssertTrue(cancel.out.contains("campaign \(firstID): cancelled jobs"), cancel.out)
@@ -113,6 +118,7 @@ final class SlurmCampaignTests: XCTestCase {
         XCTAssertTrue(after.out.contains("cancelled while it ran, campaign \(firstID)"), after.out)
         XCTAssertTrue(after.out.contains("cancelled before it started, campaign \(firstID)"), after.out)
         XCTAssertTrue(try TestProject.records(cache).isEmpty)
+        XCTAssertEqual(try project.run(["gc", "--cache", cache.path]).status, 0, "once cancelled, gc runs")
 
         // A cancelled campaign is not adopted: the next one submits both stages, and they finish.
         try Data().write(to: release)
