@@ -156,7 +156,10 @@ final class SlurmCampaignTests: XCTestCase {
         let output = try String(contentsOf: directory.appendingPathComponent(outputName), encoding: .utf8)
         let requeues = output.components(separatedBy: "requeueing itself to resume").count - 1
         XCTAssertGreaterThanOrEqual(requeues, 3, "180 s of work in runs of under 60 s: \(output)")
-        XCTAssertEqual(SlurmExecutor.exitStatus(SlurmJobScript.statusFile(task: 0, in: directory)), 0, output)
+        // The record is written by the worker; the status a moment later, by the script once the worker and its timer are done.
+        let status = SlurmJobScript.statusFile(task: 0, in: directory)
+        try TestProject.waitFor("the job's exit status") { FileManager.default.fileExists(atPath: status.path) }
+        XCTAssertEqual(SlurmExecutor.exitStatus(status), 0, output)
 
         let reference = project.cache("reference")
         let l = try project.run(["run", "--set", "long.params.stepSeconds=0", "--cache", reference.path])
