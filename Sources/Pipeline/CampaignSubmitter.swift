@@ -33,10 +33,7 @@ public struct CampaignSubmitter: Sendable {
 
     public func submit(targets: [String], force: Bool, command: String) throws -> Outcome {
         let stages = try pipeline.closure(of: targets)
-        var forced = Set<String>()
-        if force {
-            forced = Set(targets.isEmpty ? stages.map(\.name) : try targets.flatMap { try pipeline.select($0) }.map(\.name))
-        }
+        let forced = force ? try pipeline.forcedStages(targets: targets) : []
         let publisher = StagePublisher(store: store, projectDirectory: projectDirectory)
         var outcome = Outcome()
         // Up to date now: their outputs go into the keys of what follows, as in a waiting run.

@@ -66,6 +66,11 @@ public struct ResolvedPipeline: Sendable {
         return stages.filter { wanted.contains($0.name) }
     }
 
+    /// What `--force` recomputes: the targets themselves (every stage without targets), not what they need.
+    public func forcedStages(targets: [String]) throws -> Set<String> {
+        Set(targets.isEmpty ? stages.map(\.name) : try targets.flatMap { try select($0) }.map(\.name))
+    }
+
     /// A stage by exact name, or every member of a matrix group.
     public func select(_ target: String) throws -> [ResolvedStage] {
         if let s = stage(target) { return [s] }

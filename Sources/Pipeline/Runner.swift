@@ -43,10 +43,7 @@ public struct Runner: Sendable {
     public func run(_ options: RunOptions) throws -> RunSummary {
         store.removeDeadWork()
         let stages = try pipeline.closure(of: options.targets)
-        var forced = Set<String>()
-        if options.force {
-            forced = Set(options.targets.isEmpty ? stages.map(\.name) : try options.targets.flatMap { try pipeline.select($0) }.map(\.name))
-        }
+        var forced = options.force ? try pipeline.forcedStages(targets: options.targets) : []
         if options.dryRun { return dryRun(stages, forced: forced) }
         // A corrupted input found by a worker is quarantined; planning again reruns its producer. An
         // input still corrupt on the last attempt fails its stage (`schedule`), so nothing stays pending.
