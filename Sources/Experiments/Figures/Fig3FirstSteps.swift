@@ -21,7 +21,7 @@ public struct Fig3FirstSteps: FigureRecipe {
         }
         var fig = Figure(width: 13, height: 6.4, dpi: 150, rows: result.runs.count, columns: 4)
         fig.columnTitles = ["‖∇L‖ per part", "live ReLUs (share > 0)", "logits", "‖Δθ‖ / ‖θ‖ per part (median layer)"]
-        fig.rowLabels = result.runs.map { RichText(($0.normalization == .none ? "w/o BN" : $0.normalization.rawValue) + ", lr \($0.learningRate)") }
+        fig.rowLabels = result.runs.map { RichText(($0.normalization == .none ? "w/o BN" : "with BN") + ", lr \($0.learningRate)") }
         fig.title = RichText("ResNet-\(result.depth), batch \(result.batchSize), seed \(result.seed) (\(result.setup)): "
                              + "the first steps of Fig. 3's training, measured before each step")
         let config = try ResNetConfig(depth: result.depth, normalization: .none)
