@@ -71,6 +71,21 @@ final class FirstStepsStageTests: XCTestCase {
         XCTAssertTrue(t.term.isFinite)
     }
 
+    /// Claim 4 of issue 21 at quick: a net whose logits' spread across images falls by more than a decade collapsed.
+    func testTheCollapseClaimBothWays() {
+        func step(_ k: Int, spread: Double) -> StepDiagnostics {
+            StepDiagnostics(miniBatch: k, loss: 2.3, logitRMS: 1, logitSpread: spread, gradientNorm: 1, gradientNormByGroup: [],
+                            gradientNormByKind: [], positiveFraction: [], positiveFractionByLayer: [], updateRatioByLayer: nil)
+        }
+        func verdict(_ spreads: [Double]) -> Claim.Verdict? {
+            let run = FirstStepsRun(normalization: .none, learningRate: 1e-4, steps: spreads.enumerated().map { step($0.offset + 1, spread: $0.element) })
+            return FirstStepsStage.claims(FirstStepsResult(depth: 110, seed: 0, batchSize: 128, setup: "", runs: [run])).first?.verdict
+        }
+        XCTAssertEqual(verdict([8.6, 0.72, 0.29, 0.19, 0.17, 0.15, 0.14]), .fails)
+        XCTAssertEqual(verdict([8.6, 6.0, 5.0, 4.0]), .holds)
+        XCTAssertNil(verdict([8.6]), "one step shows no trend")
+    }
+
     func testTrainingTermReadsThePapersExplosionSteps() {
         XCTAssertEqual(CalibrationTraining.term(miniBatches: [4, 7], explosionSteps: [4e-3, 6e-3]), 0, accuracy: 1e-12)
         XCTAssertEqual(CalibrationTraining.term(miniBatches: [4, 7], explosionSteps: [4e-2, 6e-4]), 1, accuracy: 1e-12)

@@ -11,13 +11,13 @@ final class ReportCommandTests: XCTestCase {
 
         let withoutDot = try cache.bnrepro(["report", "--output", output.path], environment: ["PATH": "/nonexistent"])
         XCTAssertEqual(withoutDot.status, 0, withoutDot.stdout + withoutDot.stderr)
-        XCTAssertTrue(withoutDot.stdout.contains("0 of 13 figures"), withoutDot.stdout)
+        XCTAssertTrue(withoutDot.stdout.contains("0 of 14 figures"), withoutDot.stdout)
         let page = try String(contentsOf: output, encoding: .utf8)
         XCTAssertFalse(page.contains("<img"), "no image, broken or not, for figures that never ran")
         for figure in ["fig1", "fig5", "fig9", "calibration-figure", "appH", "appE", "appK"] {
             XCTAssertTrue(page.contains("<section id=\"\(figure)\""), figure)
         }
-        XCTAssertEqual(page.components(separatedBy: "<strong>Never run</strong> at profile <code>smoke</code>").count - 1, 13)
+        XCTAssertEqual(page.components(separatedBy: "<strong>Never run</strong> at profile <code>smoke</code>").count - 1, 14)
         XCTAssertTrue(page.contains("<code>bnrepro run fig2 --profile smoke --set"), "says how to draw it")
         XCTAssertTrue(page.contains("needs Graphviz's <code>dot</code>, which is not installed"), "the note about dot")
         XCTAssertTrue(page.contains("The calibration has not run at this profile"))
