@@ -10,6 +10,9 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "bnrepro", targets: ["bnrepro"]),
+        // Tests only: LD_PRELOAD=.build/release/libbnrepro-faults.so with BNREPRO_FAULT_INJECT fails the Nth
+        // file-system write of a process (Sources/CFaultInjection/fault_injection.c says what it covers).
+        .library(name: "bnrepro-faults", type: .dynamic, targets: ["CFaultInjection"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -24,6 +27,7 @@ let package = Package(
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
 
         .target(name: "AtomicIO", swiftSettings: swift5),
+        .target(name: "CFaultInjection", linkerSettings: [.linkedLibrary("dl")]),
         .target(name: "ArrayFormats", dependencies: ["AtomicIO"], swiftSettings: swift5),
         .target(name: "Tensor", dependencies: ["CBLAS", "CDNNL"], swiftSettings: swift5),
         .target(name: "NN", dependencies: ["Tensor", "CDNNL", "ArrayFormats"], exclude: ["README.md"],

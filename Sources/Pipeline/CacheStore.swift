@@ -70,7 +70,7 @@ public struct CacheStore: Sendable {
         unlink(staging.path)
         if link(url.path, staging.path) != 0 {
             do { try FileManager.default.copyItem(at: url, to: staging) } catch {
-                throw PipelineError.io(path: url.path, reason: "cannot copy into the store: \(error.localizedDescription)")
+                throw PipelineError.io(path: url.path, reason: "cannot copy into the store: \(ErrorText.describe(error))")
             }
         }
         try FileIO.fsyncFile(staging)
