@@ -40,14 +40,17 @@ final class SpawnedWorker {
         posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, outPipe[1], STDOUT_FILENO)
         posix_spawn_file_actions_adddup2(&actions, errPipe[1], STDERR_FILENO)
+        SpawnedWorker.closeInheritedDescriptors(&actions)
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
-        // Its own process group; no signal blocked, and the runner's handled signals back to default.
+        // Its own process group; no signal blocked, and the signals the runner handles back to default.
+        // SIGPIPE stays ignored, as the runner has it: a worker whose runner was killed must not die of
+        // writing its progress to the dead runner's pipe.
         var none = sigset_t(), defaults = sigset_t()
         sigemptyset(&none)
         sigemptyset(&defaults)
-        for sig in [SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGCHLD] { sigaddset(&defaults, sig) }
+        for sig in [SIGINT, SIGTERM, SIGHUP, SIGCHLD] { sigaddset(&defaults, sig) }
         posix_spawnattr_setsigmask(&attributes, &none)
         posix_spawnattr_setsigdefault(&attributes, &defaults)
         posix_spawnattr_setpgroup(&attributes, 0)
@@ -68,6 +71,21 @@ final class SpawnedWorker {
         pid = child
         output = FileHandle(fileDescriptor: outPipe[0], closeOnDealloc: true)
         errors = FileHandle(fileDescriptor: errPipe[0], closeOnDealloc: true)
+    }
+
+    /// The child gets stdin, stdout and stderr and nothing else. Descriptors the runner inherited without
+    /// close-on-exec (the socket through which Foundation's Process in a test or a shell watches the
+    /// runner) would otherwise outlive the runner in an orphaned worker, and whoever waits for the
+    /// runner's end would wait for the worker's. glibc (2.34+) closes them in the child if asked; its
+    /// Swift module does not export the call, so it is looked up. Without it, every descriptor above
+    /// stderr is marked close-on-exec in the runner, which never passes descriptors to its children.
+    private static func closeInheritedDescriptors(_ actions: inout posix_spawn_file_actions_t) {
+        typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+        if let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np"),
+           unsafeBitCast(symbol, to: CloseFrom.self)(&actions, 3) == 0 { return }
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? [] {
+            if let fd = Int32(name), fd > STDERR_FILENO { _ = fcntl(fd, F_SETFD, fcntl(fd, F_GETFD) | FD_CLOEXEC) }
+        }
     }
 
     /// Blocks until the child has exited and reaps it.

@@ -1,3 +1,4 @@
+import AtomicIO
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -39,9 +40,13 @@ final class StageLock {
             if StageLock.stillNamed(fd, url) { self.fd = fd; break }
             close(fd)
         }
+        // Who holds it, for a worker that waits; a disk too full for these bytes fails the stage here.
         let info = "pid \(getpid()) on \(ProcessInfo.processInfo.hostName), since \(ISO8601DateFormatter().string(from: Date()))"
         _ = ftruncate(fd, 0)
-        _ = info.withCString { pwrite(fd, $0, strlen($0), 0) }
+        guard info.withCString({ pwrite(fd, $0, strlen($0), 0) }) >= 0 else {
+            // Thrown with every property set: deinit unlocks and closes.
+            throw PipelineError.io(path: url.path, reason: WriteFailure.describe("cannot note the holder in the stage lock", code: errno, path: url.path, bytes: info.utf8.count))
+        }
     }
 
     /// True if `url` is the file `fd` has open (gc did not unlink it in the meantime).

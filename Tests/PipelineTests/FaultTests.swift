@@ -38,7 +38,12 @@ final class FaultTests: XCTestCase {
         let err = String(decoding: run.err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         run.process.waitUntilExit()
         XCTAssertEqual(run.process.terminationStatus, 1)
-        XCTAssertTrue(err.contains("s failed: worker killed by signal 9"), err)
+        XCTAssertTrue(err.contains("s failed: worker killed by SIGKILL (signal 9) at a peak of "), err)
+        XCTAssertTrue(err.contains("MiB resident; SIGKILL is usually the kernel's out-of-memory killer"), err)
+        // The worker could record nothing; the runner did, so `show` knows why.
+        let show = try box.run(["show", "s"]).out
+        XCTAssertTrue(show.contains("last failure at "), show)
+        XCTAssertTrue(show.contains("worker killed by SIGKILL (signal 9)"), show)
     }
 
     func testCorruptObjectIsFoundByVerifyAndRecomputed() throws {
