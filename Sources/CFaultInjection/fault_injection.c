@@ -20,6 +20,7 @@
 // Configuration, one environment variable of space-separated key=value words:
 //   BNREPRO_FAULT_INJECT="nth=5 errno=ENOSPC process=exec,<key> ops=write,fsync log=/tmp/faults.txt"
 //   nth      the 1-based operation to fail (0 or absent: fail none, only count)
+//   persist  1: every operation from the nth on fails too, as on a disk that stays full
 //   errno    ENOSPC, EIO, EDQUOT, EROFS, EACCES, or a number (default EIO)
 //   ops      the operation kinds counted (default all five)
 //   process  comma-separated words that must all appear among the process's arguments (argv[1...]);
@@ -43,6 +44,7 @@ enum { OP_OPEN = 1, OP_WRITE = 2, OP_FSYNC = 4, OP_RENAME = 8, OP_MKDIR = 16, OP
 static struct {
     int active;        // this process matches `process`
     long nth;
+    int persist;
     int error;
     int ops;
     char log[4096];
@@ -132,6 +134,7 @@ __attribute__((constructor)) static void fault_injection_init(void) {
         if (!value) continue;
         *value++ = 0;
         if (strcmp(word, "nth") == 0) config.nth = atol(value);
+        else if (strcmp(word, "persist") == 0) config.persist = atoi(value);
         else if (strcmp(word, "errno") == 0) config.error = parse_errno(value);
         else if (strcmp(word, "ops") == 0) config.ops = parse_ops(value);
         else if (strcmp(word, "log") == 0) snprintf(config.log, sizeof config.log, "%s", value);
@@ -154,7 +157,7 @@ __attribute__((destructor)) static void fault_injection_exit(void) {
 static int inject(int op, const char *path, int fd) {
     if (!config.active || !(config.ops & op)) return 0;
     long n = __atomic_add_fetch(&config.count, 1, __ATOMIC_SEQ_CST);
-    if (n != config.nth) return 0;
+    if (config.nth <= 0 || n < config.nth || (n > config.nth && !config.persist)) return 0;
     char where[4096] = "?";
     if (path) snprintf(where, sizeof where, "%s", path);
     else {
@@ -165,7 +168,7 @@ static int inject(int op, const char *path, int fd) {
     }
     char line[4300];
     snprintf(line, sizeof line, "fired %s #%ld errno %d %s\n", op_name(op), n, config.error, where);
-    append_log(line);
+    if (n == config.nth) append_log(line);
     errno = config.error;
     return 1;
 }

@@ -11,7 +11,7 @@ public enum TestKinds {
     }
 
     static func count(_ context: StageContext) {
-        guard let path = ProcessInfo.processInfo.environment["BNREPRO_TEST_COUNTER"] else { return }
+        guard let path = ProcessInfo.processInfo.environment["BNREPRO_TEST_COUNTER"], !path.isEmpty else { return }
         let fd = open(path, O_WRONLY | O_APPEND | O_CREAT, 0o644)
         guard fd >= 0 else { return }
         let line = context.stage + "\n"
