@@ -68,7 +68,8 @@ let package = Package(
         .testTarget(name: "PlotTests", dependencies: ["Plot", "Statistics"], swiftSettings: swift5),
         // The output comparisons of `audit` on files made here; the command itself is in PipelineTests.
         .testTarget(name: "AuditTests", dependencies: ["Audit", "Pipeline", "ArrayFormats", "Plot"], swiftSettings: swift5),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "BNReproCLI", "PipelineTestKinds", "bnrepro-testkinds"],
+        // The fault-injection sweep also drives the real `bnrepro` over a smoke stage.
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "BNReproCLI", "PipelineTestKinds", "bnrepro-testkinds", "bnrepro"],
                     swiftSettings: swift5),
         // Integration tests against a real Slurm (scripts/slurm-test-cluster.sh); they skip without one.
         .testTarget(name: "SlurmTests", dependencies: ["Pipeline", "PipelineTestKinds", "bnrepro-testkinds", "DatasetsTestSupport", "bnrepro"],
