@@ -11,11 +11,11 @@ struct ClaimsCommand: RegistryCommand {
         Stages that are stale or never run contribute nothing and are listed. Examples:
           bnrepro claims
           bnrepro claims --profile smoke --markdown
-          bnrepro claims --strict        # exit 1 if a claim fails or a stage has not run
+          bnrepro claims --strict        # exit 1 if a claim fails or is inconclusive, or a stage has not run
         """)
 
     @OptionGroup var options: PipelineOptions
-    @Flag(help: "Exit 1 if any claim fails, if no claim was found, or if a stage of the profile is not up to date.")
+    @Flag(help: "Exit 1 if any claim fails or is inconclusive, if no claim was found, or if a stage of the profile is not up to date.")
     var strict = false
     @Flag(help: "Print the Markdown table (README's \"paper vs ours\") instead of text.")
     var markdown = false
@@ -30,7 +30,7 @@ struct ClaimsCommand: RegistryCommand {
         if !missing.isEmpty {
             print("not up to date (no claims read): \(missing.joined(separator: ", "))")
         }
-        if strict && (!table.failing.isEmpty || table.claims.isEmpty || !missing.isEmpty) {
+        if strict && (!table.undecidedOrFailing.isEmpty || table.claims.isEmpty || !missing.isEmpty) {
             throw ExitCode(1)
         }
     }

@@ -16,6 +16,7 @@ public enum AnalysisSetup {
                       help: "final linear layer: heNormal, xavierNormal, pytorchDefault (with its bias) or asConv"),
         ParameterSpec("shortcut", .string, default: "optionA", help: "stage-transition shortcut: optionA, optionASplit or optionB"),
         ParameterSpec("convBias", .boolean, default: true, help: "whether the convs of the nets without BN have a bias"),
+        ParameterSpec("initGain", .number, default: 1.0, help: "factor on the conv layers' initial weights (1: the scheme itself)"),
         ParameterSpec("preprocessing", .string, default: "channelStandardization", help: "inputs: channelStandardization or pixelMean"),
         ParameterSpec("seed", .integer, default: 0, help: "seed of the initial weights and of the batches"),
         ParameterSpec("batchSize", .integer, default: 128, help: "mini-batch size (128 in the paper)"),
@@ -32,7 +33,7 @@ public enum AnalysisSetup {
         let linear = try context.string("linearInitialization") == "asConv" ? conv : try choice(context, "linearInitialization", Initialization.self)
         return NetworkSetup(preprocessing: try choice(context, "preprocessing", Preprocessing.self), initialization: conv,
                             linearInitialization: linear, shortcut: try choice(context, "shortcut", Shortcut.self),
-                            convBias: try context.bool("convBias"))
+                            convBias: try context.bool("convBias"), initGain: try context.double("initGain"))
     }
 
     static func choice<T: RawRepresentable & CaseIterable>(_ context: StageContext, _ name: String, _ type: T.Type) throws -> T

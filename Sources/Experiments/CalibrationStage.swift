@@ -109,10 +109,10 @@ struct SetupGrid {
         let shortcuts = try parse("shortcuts", Shortcut.self)
         // Biases start at 0 except under PyTorch's default init, so the scan keeps the configured choice;
         // the relative-loss stage's steps are where it can show (README, "Open choices").
-        let convBias = try context.bool("convBias")
+        let convBias = try context.bool("convBias"), gain = try context.double("initGain")
         var all: [NetworkSetup] = []
         for p in preprocessings { for c in convs { for l in linears { for s in shortcuts {
-            all.append(NetworkSetup(preprocessing: p, initialization: c, linearInitialization: l, shortcut: s, convBias: convBias))
+            all.append(NetworkSetup(preprocessing: p, initialization: c, linearInitialization: l, shortcut: s, convBias: convBias, initGain: gain))
         } } } }
         setups = all
     }

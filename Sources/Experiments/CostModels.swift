@@ -91,3 +91,9 @@ extension JacobianSpectrumStage {
         return depths * count(params, "seeds", 3) * value(params, "images", 32) * (1 + 2 * 10)
     }
 }
+
+extension FirstStepsStage {
+    public func imageLayerPasses(params: JSONObject) -> Double? {
+        2 * 3 * value(params, "steps", 8) * value(params, "depth", 110) * value(params, "batchSize", 128)
+    }
+}

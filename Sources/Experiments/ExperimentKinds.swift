@@ -4,7 +4,7 @@ import Pipeline
 public enum ExperimentKinds {
     /// Every figure recipe, by id.
     public static let figureRecipes: [any FigureRecipe] = [
-        Fig1Accuracy(), Fig2GradientHistograms(), Fig3RelativeLoss(), Fig4DivergingUpdate(), Fig5ChannelMoments(),
+        Fig1Accuracy(), Fig2GradientHistograms(), Fig3RelativeLoss(), Fig3FirstSteps(), Fig4DivergingUpdate(), Fig5ChannelMoments(),
         Fig6OutputGradients(), Fig7ChannelGradientMap(), Fig8RandomMatrixHistograms(), Fig9FussCatalanDensity(), CalibrationScores(),
         AppHStableRates(), AppELastLayer(), AppKConditioning(),
     ]
@@ -17,7 +17,7 @@ public enum ExperimentKinds {
             GradientCoherenceStage(), RandomMatricesStage(), CalibrationStage(),
             ProductConditioningStage(), JacobianSpectrumStage(),
             // Training and the first steps.
-            TrainStage(), MaxStableLRStage(), RelativeLossStage(), DivergingUpdateStage(),
+            TrainStage(), MaxStableLRStage(), RelativeLossStage(), FirstStepsStage(), DivergingUpdateStage(),
             ClaimsStage(),
         ])
         registry.measureSecondsPerImageLayer = { try? EngineCalibration.secondsPerImageLayer() }

@@ -18,19 +18,22 @@ public struct NetworkSetup: Codable, Sendable, Equatable, CustomStringConvertibl
     public var shortcut: Shortcut
     /// Whether the convs of the nets without BN have a bias (see `ResNetConfig.convBias`).
     public var convBias: Bool
+    /// The factor on the conv layers' initial weights (see `ResNetConfig.initGain`).
+    public var initGain: Double
 
     public init(preprocessing: Preprocessing, initialization: Initialization, linearInitialization: Initialization, shortcut: Shortcut,
-                convBias: Bool = true) {
+                convBias: Bool = true, initGain: Double = 1) {
         self.preprocessing = preprocessing
         self.initialization = initialization
         self.linearInitialization = linearInitialization
         self.shortcut = shortcut
         self.convBias = convBias
+        self.initGain = initGain
     }
 
     public var description: String {
         "\(preprocessing.rawValue), conv \(initialization.rawValue), final \(linearInitialization.rawValue), \(shortcut.rawValue)"
-            + (convBias ? "" : ", no conv bias")
+            + (initGain == 1 ? "" : ", gain \(initGain)") + (convBias ? "" : ", no conv bias")
     }
 
     /// How many choices differ from what the paper states: Xavier weights (its text), per-pixel mean
@@ -42,7 +45,7 @@ public struct NetworkSetup: Codable, Sendable, Equatable, CustomStringConvertibl
 
     public func config(depth: Int, normalization: Normalization) throws -> ResNetConfig {
         try ResNetConfig(depth: depth, normalization: normalization, initialization: initialization,
-                         linearInitialization: linearInitialization, shortcut: shortcut, convBias: convBias)
+                         linearInitialization: linearInitialization, shortcut: shortcut, convBias: convBias, initGain: initGain)
     }
 }
 

@@ -4,15 +4,22 @@ import Tensor
 /// The memory descriptors and padding of one convolution shape: activations nChw16c (the stem's input
 /// plain NCHW), weights OIHW as the caller stores them and `format_tag_any` for oneDNN to choose, and
 /// the padding. `ConvPrimitives` (training) and `InferenceConv` build their primitives from the same
-/// geometry, so both passes compute the same convolution.
+/// geometry, so both passes compute the same convolution. With `libraryLayout` the descriptors the
+/// primitives are created from leave the activations' layout to oneDNN too (`opSrc`, `opDst`), for CPUs
+/// without a kernel over nChw16c (see `ActivationStaging`).
 struct ConvGeometry {
     let src, dst, weightsUser, weightsAny, bias: dnnl_memory_desc_t
+    /// The activation descriptors the primitives are created from: `src` and `dst`, or `format_tag_any`.
+    let opSrc, opDst: dnnl_memory_desc_t
     private let strides, padLeft, padRight: dnnl_dims_t
 
-    init(batch: Int, inChannels: Int, outChannels: Int, inputSize: Int, stride: Int, kernel: Int, plainInput: Bool) throws {
+    init(batch: Int, inChannels: Int, outChannels: Int, inputSize: Int, stride: Int, kernel: Int, plainInput: Bool,
+         libraryLayout: Bool = false) throws {
         let ho = inputSize / stride
         src = try MemoryDesc.make([batch, inChannels, inputSize, inputSize], plainInput ? dnnl_nchw : dnnl_nChw16c)
         dst = try MemoryDesc.make([batch, outChannels, ho, ho], dnnl_nChw16c)
+        opSrc = libraryLayout ? try MemoryDesc.make([batch, inChannels, inputSize, inputSize], dnnl_format_tag_any) : src
+        opDst = libraryLayout ? try MemoryDesc.make([batch, outChannels, ho, ho], dnnl_format_tag_any) : dst
         weightsUser = try MemoryDesc.make([outChannels, inChannels, kernel, kernel], dnnl_oihw)
         weightsAny = try MemoryDesc.make([outChannels, inChannels, kernel, kernel], dnnl_format_tag_any)
         bias = try MemoryDesc.make([outChannels], dnnl_x)
@@ -28,7 +35,7 @@ struct ConvGeometry {
     /// descriptor tells oneDNN "no bias").
     func forwardDescriptor(_ prop: dnnl_prop_kind_t, bias withBias: Bool) throws -> dnnl_convolution_desc_t {
         var fd = dnnl_convolution_desc_t()
-        var s = src, w = weightsAny, b = withBias ? bias : dnnl_memory_desc_t(), d = dst
+        var s = opSrc, w = weightsAny, b = withBias ? bias : dnnl_memory_desc_t(), d = opDst
         try withPadding { sp, pl, pr in
             try dnnlCheck(dnnl_convolution_forward_desc_init(&fd, prop, dnnl_convolution_direct, &s, &w, &b, &d, sp, pl, pr),
                           "dnnl_convolution_forward_desc_init")
@@ -61,4 +68,18 @@ private func withDims(_ a: inout dnnl_dims_t, _ b: inout dnnl_dims_t, _ c: inout
 private func dims2(_ v: Int) -> dnnl_dims_t {
     let x = dnnl_dim_t(v)
     return (x, x, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+}
+
+extension ConvGeometry {
+    /// The geometry and forward primitive this CPU runs: over the engine's layout when oneDNN has a
+    /// kernel for it, else over the layout oneDNN chooses (`ConvLayoutChoice`). `geometry(libraryLayout)`
+    /// makes the geometry, `forward` the primitive from it.
+    static func chooseLayout(_ geometry: (Bool) throws -> ConvGeometry,
+                             forward: (ConvGeometry) throws -> DNNLPrimitive) throws -> (ConvGeometry, DNNLPrimitive) {
+        let engine = try geometry(false)
+        let primitive = try forward(engine)
+        guard ConvLayoutChoice.letLibraryChoose(referenceImplementation: primitive.implementation) else { return (engine, primitive) }
+        let library = try geometry(true)
+        return (library, try forward(library))
+    }
 }

@@ -15,8 +15,11 @@ final class ConvPrimitives {
     private let toForwardWeights: DNNLPrimitive?
     private let toBackwardWeights: DNNLPrimitive?
     private let fromDiffWeights: DNNLPrimitive?
-    private let src, dst, weightsUser, weightsForward, weightsBackward, bias: DNNLMemory
-    private let diffSrc, diffDst, diffWeights, diffWeightsUser, diffBias: DNNLMemory?
+    private let weightsUser, weightsForward, weightsBackward, bias: DNNLMemory
+    private let diffWeights, diffWeightsUser, diffBias: DNNLMemory
+    /// The activations of each pass, staged into the primitive's layout where it differs from the engine's.
+    private let forwardSrc, forwardDst, weightsSrc, weightsDiffDst: ActivationStaging
+    private let dataDiffDst, dataDiffSrc: ActivationStaging?
     private let context: DNNLContext
 
     /// Floats of scratch the caller must supply for packed weights.
@@ -27,14 +30,18 @@ final class ConvPrimitives {
         self.context = context
         self.batch = batch; self.inChannels = inChannels; self.outChannels = outChannels
         self.inputSize = inputSize; self.stride = stride; self.kernel = kernel; self.hasBias = hasBias
-        let geometry = try ConvGeometry(batch: batch, inChannels: inChannels, outChannels: outChannels, inputSize: inputSize,
-                                        stride: stride, kernel: kernel, plainInput: plainInput)
+        let (geometry, forwardPrimitive) = try ConvGeometry.chooseLayout({ library in
+            try ConvGeometry(batch: batch, inChannels: inChannels, outChannels: outChannels, inputSize: inputSize,
+                             stride: stride, kernel: kernel, plainInput: plainInput, libraryLayout: library)
+        }, forward: { g in
+            var fd = try g.forwardDescriptor(dnnl_forward_training, bias: hasBias)
+            return try DNNLPrimitive(op: &fd, context: context)
+        })
+        forward = forwardPrimitive
         let srcMD = geometry.src, dstMD = geometry.dst, wUser = geometry.weightsUser, biasMD = geometry.bias
         // A zero descriptor tells oneDNN "no bias".
         var biasArg = hasBias ? biasMD : dnnl_memory_desc_t()
-        var fd = try geometry.forwardDescriptor(dnnl_forward_training, bias: hasBias)
-        var srcV = srcMD, dstV = dstMD, wV = geometry.weightsAny
-        forward = try DNNLPrimitive(op: &fd, context: context)
+        var srcV = geometry.opSrc, dstV = geometry.opDst, wV = geometry.weightsAny
         let wFwd = forward.queryMemoryDesc(dnnl_query_weights_md)
         if needsDataGradient {
             var bd = dnnl_convolution_desc_t()
@@ -62,58 +69,74 @@ final class ConvPrimitives {
         fromDiffWeights = MemoryDesc.equal(dW, wUser) ? nil : try DNNLPrimitive.reorder(from: dW, to: wUser, context: context)
         scratchCount = max(MemoryDesc.bytes(wFwd), MemoryDesc.bytes(wBwd), MemoryDesc.bytes(dW)) / 4
 
-        src = try DNNLMemory(srcMD, context, pointer: nil)
-        dst = try DNNLMemory(dstMD, context, pointer: nil)
         weightsUser = try DNNLMemory(wUser, context, pointer: nil)
         weightsForward = try DNNLMemory(wFwd, context, pointer: nil)
         weightsBackward = try DNNLMemory(wBwd, context, pointer: nil)
         bias = try DNNLMemory(biasMD, context, pointer: nil)
-        diffSrc = needsDataGradient ? try DNNLMemory(srcMD, context, pointer: nil) : nil
-        diffDst = try DNNLMemory(dstMD, context, pointer: nil)
         diffWeights = try DNNLMemory(dW, context, pointer: nil)
         diffWeightsUser = try DNNLMemory(wUser, context, pointer: nil)
         diffBias = try DNNLMemory(biasMD, context, pointer: nil)
+        func staging(_ engine: dnnl_memory_desc_t, _ primitive: DNNLPrimitive, _ query: dnnl_query_t, reads: Bool) throws -> ActivationStaging {
+            try ActivationStaging(engine: engine, primitive: primitive.queryMemoryDesc(query), reads: reads, writes: !reads, context: context)
+        }
+        forwardSrc = try staging(srcMD, forward, dnnl_query_src_md, reads: true)
+        forwardDst = try staging(dstMD, forward, dnnl_query_dst_md, reads: false)
+        weightsSrc = try staging(srcMD, backwardWeights, dnnl_query_src_md, reads: true)
+        weightsDiffDst = try staging(dstMD, backwardWeights, dnnl_query_diff_dst_md, reads: true)
+        if let backwardData {
+            dataDiffDst = try staging(dstMD, backwardData, dnnl_query_diff_dst_md, reads: true)
+            dataDiffSrc = try staging(srcMD, backwardData, dnnl_query_diff_src_md, reads: false)
+        } else {
+            dataDiffDst = nil
+            dataDiffSrc = nil
+        }
     }
+
+    /// Whether the activations are copied into another layout around each call (a CPU without a kernel
+    /// over the engine's layout).
+    var stagesActivations: Bool { forwardSrc.isStaged || forwardDst.isStaged }
 
     /// dst[B, Co, Ho, Ho] (nChw16c) = conv(src, weights OIHW) + bias.
     func runForward(src s: UnsafeMutablePointer<Float>, weights w: UnsafeMutablePointer<Float>,
                     bias b: UnsafeMutablePointer<Float>?, dst d: UnsafeMutablePointer<Float>,
                     scratch: UnsafeMutablePointer<Float>) throws {
-        try src.setPointer(s); try dst.setPointer(d); try weightsUser.setPointer(w)
+        try weightsUser.setPointer(w)
         var wmem = weightsUser
         if let r = toForwardWeights {
             try weightsForward.setPointer(scratch)
             try r.execute(context, [(DNNLArg.from, weightsUser), (DNNLArg.to, weightsForward)])
             wmem = weightsForward
         }
-        var args = [(DNNLArg.src, src), (DNNLArg.weights, wmem), (DNNLArg.dst, dst)]
+        var args = [(DNNLArg.src, try forwardSrc.bind(s)), (DNNLArg.weights, wmem), (DNNLArg.dst, try forwardDst.bind(d))]
         if hasBias, let b { try bias.setPointer(b); args.append((DNNLArg.bias, bias)) }
         try forward.execute(context, args)
+        try forwardDst.finish()
     }
 
     /// diffSrc = convᵀ(diffDst) with the layer's weights.
     func runBackwardData(diffDst g: UnsafeMutablePointer<Float>, weights w: UnsafeMutablePointer<Float>,
                          diffSrc dx: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) throws {
-        guard let prim = backwardData, let diffSrc, let diffDst else { return }
-        try diffDst.setPointer(g); try diffSrc.setPointer(dx); try weightsUser.setPointer(w)
+        guard let prim = backwardData, let dataDiffDst, let dataDiffSrc else { return }
+        try weightsUser.setPointer(w)
         var wmem = weightsUser
         if let r = toBackwardWeights {
             try weightsBackward.setPointer(scratch)
             try r.execute(context, [(DNNLArg.from, weightsUser), (DNNLArg.to, weightsBackward)])
             wmem = weightsBackward
         }
-        try prim.execute(context, [(DNNLArg.diffDst, diffDst), (DNNLArg.weights, wmem), (DNNLArg.diffSrc, diffSrc)])
+        try prim.execute(context, [(DNNLArg.diffDst, try dataDiffDst.bind(g)), (DNNLArg.weights, wmem),
+                                   (DNNLArg.diffSrc, try dataDiffSrc.bind(dx))])
+        try dataDiffSrc.finish()
     }
 
     /// diffWeights (OIHW, overwritten) and diffBias from src and diffDst.
     func runBackwardWeights(src s: UnsafeMutablePointer<Float>, diffDst g: UnsafeMutablePointer<Float>,
                             diffWeights dw: UnsafeMutablePointer<Float>, diffBias db: UnsafeMutablePointer<Float>?,
                             scratch: UnsafeMutablePointer<Float>) throws {
-        guard let diffDst, let diffWeights, let diffWeightsUser, let diffBias else { return }
-        try src.setPointer(s); try diffDst.setPointer(g); try diffWeightsUser.setPointer(dw)
+        try diffWeightsUser.setPointer(dw)
         let target = fromDiffWeights == nil ? diffWeightsUser : diffWeights
         if fromDiffWeights != nil { try diffWeights.setPointer(scratch) }
-        var args = [(DNNLArg.src, src), (DNNLArg.diffDst, diffDst), (DNNLArg.diffWeights, target)]
+        var args = [(DNNLArg.src, try weightsSrc.bind(s)), (DNNLArg.diffDst, try weightsDiffDst.bind(g)), (DNNLArg.diffWeights, target)]
         if hasBias, let db { try diffBias.setPointer(db); args.append((DNNLArg.diffBias, diffBias)) }
         try backwardWeights.execute(context, args)
         if let r = fromDiffWeights {

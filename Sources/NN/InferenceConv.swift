@@ -15,7 +15,9 @@ final class InferenceConv {
     let primitive: DNNLPrimitive
     let epilogue: Epilogue
     private let toPrimitiveWeights: DNNLPrimitive?
-    private let src, dst, weightsUser, weightsPrimitive, bias: DNNLMemory
+    private let weightsUser, weightsPrimitive, bias: DNNLMemory
+    /// The activations, staged into the primitive's layout where it differs from the engine's.
+    private let src, dst: ActivationStaging
     private let context: DNNLContext
     /// Floats of scratch the caller must supply for the reordered weights.
     let scratchCount: Int
@@ -24,19 +26,24 @@ final class InferenceConv {
          kernel: Int = 3, plainInput: Bool, epilogue: Epilogue) throws {
         self.context = context
         self.epilogue = epilogue
-        let geometry = try ConvGeometry(batch: batch, inChannels: inChannels, outChannels: outChannels, inputSize: inputSize,
-                                        stride: stride, kernel: kernel, plainInput: plainInput)
+        let (geometry, chosen) = try ConvGeometry.chooseLayout({ library in
+            try ConvGeometry(batch: batch, inChannels: inChannels, outChannels: outChannels, inputSize: inputSize,
+                             stride: stride, kernel: kernel, plainInput: plainInput, libraryLayout: library)
+        }, forward: { g in
+            var fd = try g.forwardDescriptor(dnnl_forward_inference, bias: true)
+            return try InferenceConv.withPostOps(epilogue) { attr in try DNNLPrimitive(op: &fd, context: context, attr: attr) }
+        })
+        primitive = chosen
         let srcMD = geometry.src, dstMD = geometry.dst, wUser = geometry.weightsUser, biasMD = geometry.bias
-        var fd = try geometry.forwardDescriptor(dnnl_forward_inference, bias: true)
-        primitive = try InferenceConv.withPostOps(epilogue) { attr in
-            try DNNLPrimitive(op: &fd, context: context, attr: attr)
-        }
         let wPrim = primitive.queryMemoryDesc(dnnl_query_weights_md)
         toPrimitiveWeights = MemoryDesc.equal(wPrim, wUser) ? nil
             : try DNNLPrimitive.reorder(from: wUser, to: wPrim, context: context)
         scratchCount = MemoryDesc.bytes(wPrim) / 4
-        src = try DNNLMemory(srcMD, context, pointer: nil)
-        dst = try DNNLMemory(dstMD, context, pointer: nil)
+        src = try ActivationStaging(engine: srcMD, primitive: primitive.queryMemoryDesc(dnnl_query_src_md), reads: true, writes: false,
+                                    context: context)
+        // The residual epilogue's sum reads the shortcut already in dst.
+        dst = try ActivationStaging(engine: dstMD, primitive: primitive.queryMemoryDesc(dnnl_query_dst_md),
+                                    reads: epilogue == .residualRelu, writes: true, context: context)
         weightsUser = try DNNLMemory(wUser, context, pointer: nil)
         weightsPrimitive = try DNNLMemory(wPrim, context, pointer: nil)
         bias = try DNNLMemory(biasMD, context, pointer: nil)
@@ -62,13 +69,15 @@ final class InferenceConv {
     /// dst[B, Co, Ho, Ho] (nChw16c) = epilogue(conv(src, weights OIHW) + bias); `.residualRelu` reads dst first.
     func run(src s: UnsafeMutablePointer<Float>, weights w: UnsafeMutablePointer<Float>, bias b: UnsafeMutablePointer<Float>,
              dst d: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) throws {
-        try src.setPointer(s); try dst.setPointer(d); try weightsUser.setPointer(w); try bias.setPointer(b)
+        try weightsUser.setPointer(w); try bias.setPointer(b)
         var wmem = weightsUser
         if let r = toPrimitiveWeights {
             try weightsPrimitive.setPointer(scratch)
             try r.execute(context, [(DNNLArg.from, weightsUser), (DNNLArg.to, weightsPrimitive)])
             wmem = weightsPrimitive
         }
-        try primitive.execute(context, [(DNNLArg.src, src), (DNNLArg.weights, wmem), (DNNLArg.bias, bias), (DNNLArg.dst, dst)])
+        try primitive.execute(context, [(DNNLArg.src, try src.bind(s)), (DNNLArg.weights, wmem), (DNNLArg.bias, bias),
+                                        (DNNLArg.dst, try dst.bind(d))])
+        try dst.finish()
     }
 }

@@ -103,14 +103,16 @@ extension ResNetConfig {
                 let fanIn = e.shape.dropFirst().reduce(1, *)
                 let fanOut = e.shape[0] * e.shape.dropFirst(2).reduce(1, *)
                 let scheme = initialization(of: e.name)
+                // Gain 1 multiplies by nothing, so the draws keep their bits from before the gain existed.
+                let gain: Float? = initGain == 1 || isLinear(e.name) ? nil : Float(initGain)
                 if scheme == .pytorchDefault {
-                    let b = Float(scheme.uniformBound(fanIn: fanIn))
+                    let b = Float(scheme.uniformBound(fanIn: fanIn)) * (gain ?? 1)
                     p.replaceSubrange(e.range, with: stream.uniform(count: e.count, low: -b, high: b))
                 } else {
                     // Float arithmetic as before, not weightStd's Double: the same bits as earlier runs.
                     let std: Float = scheme == .heNormal
                         ? (2.0 / Float(fanIn)).squareRoot() : (2.0 / Float(fanIn + fanOut)).squareRoot()
-                    p.replaceSubrange(e.range, with: stream.normal(count: e.count, std: std))
+                    p.replaceSubrange(e.range, with: stream.normal(count: e.count, std: std * (gain ?? 1)))
                 }
             } else if e.name.hasSuffix("bn.weight") {
                 p.replaceSubrange(e.range, with: [Float](repeating: 1, count: e.count))
@@ -126,8 +128,10 @@ extension ResNetConfig {
 
     /// The scheme for a tensor: the linear layer's own choice, the conv layers' for everything else.
     func initialization(of name: String) -> Initialization {
-        name.hasPrefix("layer\(linearLayer).linear.") ? linearInitialization : initialization
+        isLinear(name) ? linearInitialization : initialization
     }
+
+    func isLinear(_ name: String) -> Bool { name.hasPrefix("layer\(linearLayer).linear.") }
 
     public func initialRunningStats() -> [Float] {
         let layout = runningStatsLayout

@@ -80,6 +80,10 @@ public struct ResNetConfig: Codable, Equatable, Sendable {
     /// Whether the convolutions that no BN follows (every conv of the nets without BN in the body, and
     /// option B's projections there) have a bias. A conv followed by BN never has one: BN's β takes its place.
     public var convBias: Bool
+    /// A factor on the conv layers' initial weights (the std of the normal schemes, the bound of
+    /// `pytorchDefault`), not on the final layer's: 1 is the scheme itself. A smaller gain starts the
+    /// unnormalised network cooler, as a hypothesis the paper's numbers decide (README, Fig. 3).
+    public var initGain: Double
     public var classes: Int
     public var imageSize: Int
     public var widths: [Int]
@@ -89,7 +93,7 @@ public struct ResNetConfig: Codable, Equatable, Sendable {
 
     public init(depth: Int, normalization: Normalization, initialization: Initialization = .heNormal,
                 linearInitialization: Initialization? = nil, shortcut: Shortcut = .optionA, convBias: Bool = true,
-                classes: Int = 10, imageSize: Int = 32, widths: [Int] = [16, 32, 64],
+                initGain: Double = 1, classes: Int = 10, imageSize: Int = 32, widths: [Int] = [16, 32, 64],
                 bnEpsilon: Float = 1e-5, bnMomentum: Float = 0.1) throws {
         guard depth >= 8, (depth - 2) % 6 == 0 else { throw ResNetError.invalidDepth(depth) }
         self.depth = depth
@@ -98,6 +102,7 @@ public struct ResNetConfig: Codable, Equatable, Sendable {
         self.linearInitialization = linearInitialization ?? initialization
         self.shortcut = shortcut
         self.convBias = convBias && normalization != .batchNorm
+        self.initGain = initGain
         self.classes = classes
         self.imageSize = imageSize
         self.widths = widths
@@ -154,6 +159,7 @@ extension ResNetConfig {
         linearInitialization = try c.decodeIfPresent(Initialization.self, forKey: .linearInitialization) ?? initialization
         shortcut = try c.decodeIfPresent(Shortcut.self, forKey: .shortcut) ?? .optionA
         convBias = try c.decodeIfPresent(Bool.self, forKey: .convBias) ?? (normalization != .batchNorm)
+        initGain = try c.decodeIfPresent(Double.self, forKey: .initGain) ?? 1
         classes = try c.decode(Int.self, forKey: .classes)
         imageSize = try c.decode(Int.self, forKey: .imageSize)
         widths = try c.decode([Int].self, forKey: .widths)

@@ -11,6 +11,9 @@ public struct Claim: Codable, Sendable, Equatable {
         /// A claim the budget cannot test (a plateau after 2,400 epochs at the quick profile): reported
         /// with its value, tested by the paper profile, never counted as holding.
         case deferred
+        /// The margin lies within the noise (seed spread and binomial error): neither holds nor fails.
+        /// `claims --strict` treats it as a failure to decide.
+        case inconclusive
     }
 
     /// Stable id, e.g. `fig2.std-ratio`.
@@ -82,10 +85,13 @@ public struct ClaimsTable: Sendable {
     }
 
     public var failing: [Claim] { claims.filter { $0.verdict == .fails } }
+    /// Claims `--strict` refuses: failing or undecided within their noise.
+    public var undecidedOrFailing: [Claim] { claims.filter { $0.verdict == .fails || $0.verdict == .inconclusive } }
     public func count(_ verdict: Claim.Verdict) -> Int { claims.filter { $0.verdict == verdict }.count }
 
     public var summary: String {
-        "\(claims.count) claims: \(count(.holds)) hold, \(count(.fails)) fail, \(count(.deferred)) deferred to a longer budget"
+        "\(claims.count) claims: \(count(.holds)) hold, \(count(.fails)) fail, \(count(.inconclusive)) inconclusive, "
+            + "\(count(.deferred)) deferred to a longer budget"
     }
 
     /// A GitHub-flavoured Markdown table (README's "paper vs ours" and tables/claims.md).
@@ -114,6 +120,7 @@ extension Claim {
         case .holds: return "yes"
         case .fails: return "no"
         case .deferred: return "deferred"
+        case .inconclusive: return "inconclusive"
         }
     }
 

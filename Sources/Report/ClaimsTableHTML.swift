@@ -27,6 +27,7 @@ public enum ClaimsTableHTML {
         case .holds: return "✓"
         case .fails: return "✗"
         case .deferred: return "…"
+        case .inconclusive: return "?"
         }
     }
 }

@@ -20,7 +20,7 @@ enum ReportAssets {
     tbody th { font-weight: normal; }
     th button { font: inherit; font-weight: bold; background: none; border: 0; padding: 0; cursor: pointer; text-align: left; color: inherit; }
     th[aria-sort=ascending] button::after { content: " ▲"; } th[aria-sort=descending] button::after { content: " ▼"; }
-    tr.holds .verdict { background: #dcf2d6; } tr.fails .verdict { background: #fbd5d0; } tr.deferred .verdict { background: #ececec; }
+    tr.holds .verdict { background: #dcf2d6; } tr.fails .verdict { background: #fbd5d0; } tr.deferred .verdict { background: #ececec; } tr.inconclusive .verdict { background: #fdf0c4; }
     .verdict, table.numbers td, table.numbers th { white-space: nowrap; }
     pre { white-space: pre-wrap; overflow-wrap: anywhere; background: #f6f6f6; padding: .5rem; margin: 0; font-size: .85rem; }
     code { font-size: .9em; } code.digest { overflow-wrap: anywhere; word-break: break-all; }

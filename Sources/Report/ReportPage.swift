@@ -57,7 +57,7 @@ public struct ReportPage: Sendable {
         let contents: [HTML] = figures.map { "<li><a href=\"#\($0.figure.stage.name)\">\($0.title)</a> (\($0.figure.condition.label))</li>" }
         return """
         <dl class="summary">
-        <dt>Claims</dt><dd><strong>\(table.count(.holds)) hold, \(table.count(.fails)) fail, \(table.count(.deferred)) deferred</strong> \
+        <dt>Claims</dt><dd><strong>\(table.count(.holds)) hold, \(table.count(.fails)) fail, \(table.count(.inconclusive)) inconclusive, \(table.count(.deferred)) deferred</strong> \
         (of \(table.claims.count); deferred claims need the <code>paper</code> profile's budget). <a href="#all-claims">All claims</a>.\(missing)</dd>
         <dt>Profile</dt><dd><code>\(snapshot.pipeline.profile)</code>\(assignments)</dd>
         <dt>Date</dt><dd>\(iso.string(from: snapshot.generated)) (when this report was made from the cache)</dd>

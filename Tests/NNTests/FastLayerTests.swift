@@ -15,7 +15,17 @@ final class FastLayerTests: XCTestCase {
         XCTAssertLessThan(rel, tol, name)
     }
 
-    func testConvolution() throws {
+    func testConvolution() throws { try checkConvolutions() }
+
+    /// Both activation layouts, whatever this CPU would pick: the engine's nChw16c, and the layout oneDNN
+    /// chooses with the activations staged around each call (what an AVX2 machine runs).
+    func testConvolutionInEitherActivationLayout() throws {
+        for layout in ["engine", "any"] {
+            try withConvLayout(layout) { try checkConvolutions() }
+        }
+    }
+
+    func checkConvolutions() throws {
         let ctx = try DNNLContext()
         // (Ci, Co, H, stride, bias, stem)
         for (Ci, Co, H, s, bias, stem) in [(16, 16, 6, 1, true, false), (16, 32, 6, 2, false, false),

@@ -41,6 +41,17 @@ final class InferencePathTests: XCTestCase {
         }
     }
 
+    /// The fused path in the layout oneDNN picks, with the residual epilogue's shortcut staged in (AVX2 machines).
+    func testFusedInferenceInTheLibrarysLayout() throws {
+        try withConvLayout("any") {
+            for norm in [Normalization.batchNorm, .none] {
+                let config = try ResNetConfig(depth: 14, normalization: norm, shortcut: .optionB, imageSize: 8)
+                let m = try trainedModel(config, batch: 8, seed: 21)
+                try compare(m, syntheticBatch(size: 8, imageSize: 8, seed: 99), "ResNet-14 \(norm) optionB, library layout")
+            }
+        }
+    }
+
     /// CIFAR's shapes (32 px, 128 images would be slow here; 16 keep the blocked layout's full tiles), where
     /// oneDNN may pick other kernels than at 8 px.
     func testFusedInferenceMatchesStoredPathAtCIFARShapes() throws {

@@ -66,6 +66,13 @@ final class ResNetFastVsReferenceTests: XCTestCase {
     }
 
     func testBatchNorm() throws { try check(.batchNorm) }
+    /// The layout oneDNN picks, activations staged around each conv (AVX2 machines run this).
+    func testEveryNormalizationInTheLibrarysLayout() throws {
+        try withConvLayout("any") {
+            for norm in Normalization.allCases { try check(norm) }
+            try check(try ResNetConfig(depth: 8, normalization: .none, shortcut: .optionB, imageSize: 8))
+        }
+    }
     func testNoNorm() throws { try check(.none) }
     func testLastLayerOnly() throws { try check(.lastLayerOnly) }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import Tensor
 @testable import NN
 
@@ -48,4 +49,12 @@ func unblocked(_ x: FloatBuffer, B: Int, C: Int, HW: Int) -> [Double] {
     var out = [Float](repeating: 0, count: B * C * HW)
     out.withUnsafeMutableBufferPointer { Blocked.toNCHW($0.baseAddress!, x.pointer, B: B, C: C, HW: HW) }
     return out.map(Double.init)
+}
+
+/// Runs `body` with `BNREPRO_CONV_LAYOUT` set (see `ConvLayoutChoice`), restoring it afterwards.
+func withConvLayout(_ layout: String, _ body: () throws -> Void) rethrows {
+    let previous = ProcessInfo.processInfo.environment["BNREPRO_CONV_LAYOUT"]
+    setenv("BNREPRO_CONV_LAYOUT", layout, 1)
+    defer { if let previous { setenv("BNREPRO_CONV_LAYOUT", previous, 1) } else { unsetenv("BNREPRO_CONV_LAYOUT") } }
+    try body()
 }
