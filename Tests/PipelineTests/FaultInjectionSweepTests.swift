@@ -159,14 +159,17 @@ final class FaultInjectionSweepTests: XCTestCase {
     }
 
     /// The message names the file: its path, or for a temporary file of an atomic write, the file it
-    /// was to become (`dir/.name.tmp-…` → `dir/name`).
+    /// was to become: AtomicFile's `dir/.name.tmp-…` → `dir/name`; Foundation's `dir/.dat.nosync…`,
+    /// which does not say, → some file in `dir`.
     static func names(_ text: String, _ path: String) -> Bool {
         if text.contains(path) { return true }
         let url = URL(fileURLWithPath: path)
+        let directory = url.deletingLastPathComponent().path + "/"
         var name = url.lastPathComponent
+        if name.hasPrefix(".dat.nosync") { return text.contains(directory) }
         guard name.hasPrefix("."), let tmp = name.range(of: ".tmp-") else { return false }
         name = String(name[name.index(after: name.startIndex)..<tmp.lowerBound])
-        return text.contains(url.deletingLastPathComponent().appendingPathComponent(name).path)
+        return text.contains(directory + name)
     }
 
     /// The environment of an injected run. The test kinds' execution counter is the test's
