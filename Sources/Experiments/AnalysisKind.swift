@@ -71,6 +71,7 @@ extension StageContext {
     }
 
     public func writeClaims(_ claims: [Claim]) throws {
+        let claims = CalibrationFit.marked(claims)
         try ClaimsFile(stage: stage, claims: claims).write(to: output(ClaimsFile.fileName))
         for claim in claims {
             print("claim \(claim.id): \(claim.verdict.rawValue) (paper \(claim.paper); ours \(claim.ours); \(claim.test))")

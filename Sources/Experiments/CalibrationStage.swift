@@ -1,3 +1,4 @@
+import Datasets
 import Foundation
 import NN
 import Pipeline
@@ -26,8 +27,8 @@ public struct CalibrationStage: AnalysisKind {
     public typealias Result = CalibrationResult
     public static let kindName = "calibration"
     public static let tableFile = "calibration.md"
-    /// 2: `seconds` left the result (the action record keeps the time).
-    public let version = 2
+    /// 2: `seconds` left the result (the action record keeps the time). 3: the gain refinement and the training term.
+    public let version = 3
     public let parameters = AnalysisSetup.networkParameters + [
         ParameterSpec("batches", .integer, default: 1, help: "mini-batches of 128 measured per variant (pooled)"),
         ParameterSpec("gradientLayer", .integer, default: 55, help: "Fig. 2's layer"),
@@ -37,7 +38,12 @@ public struct CalibrationStage: AnalysisKind {
                       help: "final-layer initialisations to try"),
         ParameterSpec("shortcuts", .array, default: ["optionA", "optionASplit", "optionB"], help: "stage-transition shortcuts to try"),
         ParameterSpec("logBase", .string, default: "10", help: "the pipeline's Fig. 5 log base, checked against the best variant's"),
-    ]
+        ParameterSpec("refineGains", .array, default: [0.95, 0.9, 0.85],
+                      help: "conv initialisation gains also scored on the best `refineRows` set-ups of the scan (at gain 1)"),
+        ParameterSpec("refineRows", .integer, default: 3, help: "set-ups of the scan refined with `refineGains`"),
+        ParameterSpec("trainingRows", .integer, default: 6, help: "best rows of the static score that get the training term (0: none)"),
+        ParameterSpec("trainingLr", .number, default: 1e-4, help: "the unnormalised net's rate in the training term (paper: 1e-4)"),
+    ] + AnalysisSetup.optimizerParameters
 
     public init() {}
 
@@ -46,24 +52,39 @@ public struct CalibrationStage: AnalysisKind {
         let count = try context.int("batches"), layer = try context.int("gradientLayer")
         let loaded = try AnalysisSetup.data(context)
         var variants: [CalibrationVariant] = []
-        let total = grid.setups.count
+        var batchesByPreprocessing: [Preprocessing: [ImageBatch]] = [:]
         for preprocessing in grid.preprocessings {
-            let batches = try AnalysisSetup.firstBatches(context, count: count, loaded: loaded, preprocessing: preprocessing)
-            for setup in grid.setups where setup.preprocessing == preprocessing {
-                var measured: [String: CalibrationMeasurement] = [:]
-                for variant in NetworkVariant.both {
-                    let net = try AnalysisSetup.network(context, normalization: variant.normalization, setup: setup)
-                    measured[variant.key] = try CalibrationMeasurement(net, batches: batches, gradientLayer: layer)
-                }
-                guard let bn = measured["bn"], let noBN = measured["nobn"] else { continue }
-                let v = CalibrationVariant(setup: setup, bn: bn, noBN: noBN)
-                variants.append(v)
-                print(String(format: "%@: score %.3f (Fig. 5 %.3f in log%@, Fig. 2 %.3f, Fig. 6 %.3f, logits %.3f); loss %.3g / %.3g",
-                             setup.description, v.score.total, v.score.fig5, v.score.fig5Base.rawValue, v.score.fig2, v.score.fig6,
-                             v.score.logits, bn.loss, noBN.loss))
-                context.progress("\(variants.count)/\(total) variants", fraction: Double(variants.count) / Double(total))
+            batchesByPreprocessing[preprocessing] = try AnalysisSetup.firstBatches(context, count: max(count, 7), loaded: loaded,
+                                                                                   preprocessing: preprocessing)
+        }
+        func score(_ setup: NetworkSetup, total: Int) throws {
+            let batches = Array(batchesByPreprocessing[setup.preprocessing, default: []].prefix(count))
+            var measured: [String: CalibrationMeasurement] = [:]
+            for variant in NetworkVariant.both {
+                let net = try AnalysisSetup.network(context, normalization: variant.normalization, setup: setup)
+                measured[variant.key] = try CalibrationMeasurement(net, batches: batches, gradientLayer: layer)
+            }
+            guard let bn = measured["bn"], let noBN = measured["nobn"] else { return }
+            let v = CalibrationVariant(setup: setup, bn: bn, noBN: noBN)
+            variants.append(v)
+            print(String(format: "%@: score %.3f (Fig. 5 %.3f in log%@, Fig. 2 %.3f, Fig. 6 %.3f, logits %.3f); loss %.3g / %.3g",
+                         setup.description, v.score.total, v.score.fig5, v.score.fig5Base.rawValue, v.score.fig2, v.score.fig6,
+                         v.score.logits, bn.loss, noBN.loss))
+            context.progress("\(variants.count)/\(total) variants (static)", fraction: 0.6 * Double(variants.count) / Double(total))
+        }
+        let gains = try context.doubles("refineGains"), refineRows = try context.int("refineRows")
+        let total = grid.setups.count + min(refineRows, grid.setups.count) * gains.count
+        for setup in grid.setups { try score(setup, total: total) }
+        // The gain refines the best set-ups of the scan rather than multiplying the whole grid.
+        let scanned = variants.sorted { $0.score.total < $1.score.total }.prefix(refineRows).map(\.setup)
+        for setup in scanned {
+            for gain in gains where gain != setup.initGain {
+                var refined = setup
+                refined.initGain = gain
+                try score(refined, total: total)
             }
         }
+        try Self.addTrainingTerm(&variants, context: context, batches: batchesByPreprocessing)
         guard !variants.isEmpty else {
             throw PipelineError.badParameter(stage: context.stage, parameter: "preprocessings", problem: "the grid is empty")
         }
@@ -75,6 +96,27 @@ public struct CalibrationStage: AnalysisKind {
         try Data(result.markdown.utf8).write(to: context.output(Self.tableFile), options: .atomic)
         try context.write(result, of: Self.self, claims: result.claims)
         print("best: \(variants[best].setup.description); the pipeline's set-up: \(configured.description)")
+    }
+}
+
+extension CalibrationStage {
+    /// The training term on the `trainingRows` best rows of the static score (see `CalibrationTraining`).
+    static func addTrainingTerm(_ variants: inout [CalibrationVariant], context: StageContext,
+                                batches: [Preprocessing: [ImageBatch]]) throws {
+        let rows = try context.int("trainingRows"), lr = try context.double("trainingLr")
+        let momentum = Float(try context.double("momentum")), decay = Float(try context.double("weightDecay"))
+        let best = variants.indices.sorted { (variants[$0].score.total, $0) < (variants[$1].score.total, $1) }.prefix(max(0, rows))
+        for (n, i) in best.enumerated() {
+            let setup = variants[i].setup
+            let net = try AnalysisSetup.network(context, normalization: .none, setup: setup)
+            let t = try CalibrationTraining(net, batches: batches[setup.preprocessing, default: []], probes: [4, 7], learningRate: lr,
+                                            momentum: momentum, weightDecay: decay)
+            variants[i].training = t
+            print(String(format: "%@: training term %.3f (r > 10⁶ from s = %@; |g| %.3g → %.3g, logit spread %.3g → %.3g)",
+                         setup.description, t.term, t.explosionSteps.map { $0.map { String(format: "%.2g", $0) } ?? "none" }.joined(separator: ", "),
+                         t.initialGradientNorm, t.gradientNorms.last ?? Double.nan, t.initialLogitSpread, t.logitSpreads.last ?? Double.nan))
+            context.progress("training term \(n + 1)/\(best.count)", fraction: 0.6 + 0.4 * Double(n + 1) / Double(best.count))
+        }
     }
 }
 

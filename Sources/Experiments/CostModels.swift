@@ -57,7 +57,11 @@ extension CalibrationStage {
     public func imageLayerPasses(params: JSONObject) -> Double? {
         let setups = count(params, "preprocessings", 2) * count(params, "convInitializations", 3) * count(params, "linearInitializations", 3)
             * count(params, "shortcuts", 3)
-        return setups * 2 * 4 * value(params, "depth", 110) * value(params, "batchSize", 128) * value(params, "batches", 1)
+        let refined = min(value(params, "refineRows", 3), setups) * count(params, "refineGains", 3)
+        let perImageLayer = value(params, "depth", 110) * value(params, "batchSize", 128)
+        // The training term: 7 steps (3 passes each) and, at 2 probed batches, up to 17 forwards and a recomputed step.
+        let training = value(params, "trainingRows", 6) * (7 * 3 + 2 * (17 + 3)) * perImageLayer
+        return (setups + refined) * 2 * 4 * perImageLayer * value(params, "batches", 1) + training
     }
 }
 
@@ -94,6 +98,6 @@ extension JacobianSpectrumStage {
 
 extension FirstStepsStage {
     public func imageLayerPasses(params: JSONObject) -> Double? {
-        2 * 3 * value(params, "steps", 8) * value(params, "depth", 110) * value(params, "batchSize", 128)
+        count(params, "normalizations", 2) * 3 * value(params, "steps", 8) * value(params, "depth", 110) * value(params, "batchSize", 128)
     }
 }

@@ -33,6 +33,7 @@ public struct FirstStepsStage: AnalysisKind {
         ParameterSpec("steps", .integer, default: 8, help: "SGD steps diagnosed (mini-batches 1…steps; Fig. 3 probes 1, 4, 7)"),
         ParameterSpec("lrBN", .number, default: 0.1, help: "learning rate with BN (the paper's)"),
         ParameterSpec("lrNoBN", .number, default: 1e-4, help: "learning rate without BN (the paper's)"),
+        ParameterSpec("normalizations", .array, default: ["batchNorm", "none"], help: "the networks diagnosed (batchNorm, none)"),
     ]
 
     public init() {}
@@ -44,14 +45,16 @@ public struct FirstStepsStage: AnalysisKind {
         }
         let batches = try AnalysisSetup.firstBatches(context, count: count)
         var runs: [FirstStepsRun] = []
-        for (normalization, lr) in [(Normalization.batchNorm, try context.double("lrBN")), (.none, try context.double("lrNoBN"))] {
+        let chosen = try Self.normalizations(context)
+        for normalization in chosen {
+            let lr = try context.double(normalization == .batchNorm ? "lrBN" : "lrNoBN")
             let model = try AnalysisSetup.network(context, normalization: normalization)
             let steps = try Self.diagnose(model, batches: batches, learningRate: lr, momentum: Float(try context.double("momentum")),
                                           weightDecay: Float(try context.double("weightDecay"))) { d in
                 context.progress(String(format: "%@ step %d: loss %.4g, |g| %.3g, logit spread %.3g, live ReLUs %@",
                                         normalization.rawValue, d.miniBatch, d.loss, d.gradientNorm, d.logitSpread,
                                         d.positiveFraction.map { String(format: "%.2f", $0) }.joined(separator: "/")),
-                                 fraction: (Double(runs.count) + Double(d.miniBatch) / Double(count)) / 2)
+                                 fraction: (Double(runs.count) + Double(d.miniBatch) / Double(count)) / Double(chosen.count))
             }
             runs.append(FirstStepsRun(normalization: normalization, learningRate: lr, steps: steps))
         }
@@ -84,6 +87,16 @@ public struct FirstStepsStage: AnalysisKind {
             onStep(d)
         }
         return steps
+    }
+
+    static func normalizations(_ context: StageContext) throws -> [Normalization] {
+        let names = context.params["normalizations"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        let chosen = names.compactMap { Normalization(rawValue: $0) }.filter { $0 != .lastLayerOnly }
+        guard !chosen.isEmpty, chosen.count == names.count else {
+            throw PipelineError.badParameter(stage: context.stage, parameter: "normalizations",
+                                             problem: "needs a non-empty list of batchNorm and none, got \(names)")
+        }
+        return chosen
     }
 
     static func csv(_ result: FirstStepsResult) -> String {

@@ -21,6 +21,11 @@ public enum PaperNumbers {
     /// §4 [RECALL]: outputs "of scale up to about 10²".
     public static let logitScale = 100.0
 
+    /// Fig. 3 [IMG], w/o BN, after 3 and 6 steps at 1e-4: the step along the gradient at which the relative
+    /// loss passes 10⁶ on mini-batches 4 and 7 ("exceeds 10⁶ by s ≈ 4e-3 (mini-batch 4) and ≈ 6e-3 (mini-batch 7)").
+    public static let fig3ExplosionSteps: [Int: Double] = [4: 4e-3, 7: 6e-3]
+    public static let fig3ExplosionRatio = 1e6
+
     /// Figs. 8 and 9 [INF, strongly supported]: the support edges √((M+1)^(M+1)/M^M) for M = 1, 3, 5.
     public static let singularValueEdges: [Int: Double] = [1: 2.0, 3: 3.08, 5: 3.86]
 }

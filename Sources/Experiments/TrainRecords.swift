@@ -35,8 +35,13 @@ public struct TrainMetrics: Codable, Equatable, Sendable {
     public var diverged: Bool
     public var divergenceStep: Int?
     public var divergenceLoss: Double?
+    /// After the last step of a run that did not diverge: the clean training accuracy (plateau or not)
+    /// and the accuracy on the final test set. nil for a diverged run.
+    public var endpoint: TrainEndpoint?
 
     public var final: TrainEvaluation? { evaluations.last }
+    /// Whether the run reached its plateau (false for a diverged run, or one recorded before the check existed).
+    public var reachedPlateau: Bool { endpoint?.reachedPlateau ?? false }
 }
 
 /// What `train` keeps in its partials directory so a killed run resumes where it was: weights, the

@@ -19,7 +19,8 @@ public struct TrainStage: AnalysisKind {
     /// 3: `seconds` left the metrics (the action record keeps the time).
     /// 4: test accuracy from the fused inference path (BN folded into the convs), equal to the old
     /// evaluation to float32 rounding, not to the bit.
-    public let version = 4
+    /// 5: the endpoint (clean training accuracy, the plateau, the final test set).
+    public let version = 5
     public let parameters = AnalysisSetup.networkParameters + AnalysisSetup.optimizerParameters + [
         ParameterSpec("bn", .boolean, default: true, help: "BN after every conv (true) or the unnormalised network (false)"),
         ParameterSpec("normalization", .string, default: "byBn",
@@ -31,7 +32,10 @@ public struct TrainStage: AnalysisKind {
                       help: "steps at warmupRate before the schedule starts, for runs whose lr exceeds warmupRate (He et al.: ~400 for ResNet-110 at 0.1)"),
         ParameterSpec("warmupRate", .number, default: 0.01, help: "the rate during warm-up"),
         ParameterSpec("trainPerClass", .integer, default: 0, help: "training images per class (a stratified subset); 0 = all 5,000"),
-        ParameterSpec("testPerClass", .integer, default: 0, help: "test images per class (a stratified subset); 0 = all 1,000"),
+        ParameterSpec("testPerClass", .integer, default: 0, help: "test images per class of the per-epoch curves (a stratified subset); 0 = all 1,000"),
+        ParameterSpec("finalTestPerClass", .integer, default: 0, help: "test images per class of the final accuracy; 0 = all 1,000"),
+        ParameterSpec("plateauAccuracy", .number, default: 0.95,
+                      help: "a run reached its plateau when its clean training accuracy (no augmentation, BN in inference) is at least this"),
         ParameterSpec("subsetSeed", .integer, default: 0, help: "seed of the subsets (the same for every run, so runs see the same images)"),
         ParameterSpec("evaluationsPerEpoch", .integer, default: 1, help: "evaluations per epoch (more points on short runs)"),
         ParameterSpec("threshold", .number, default: 1e3, help: "divergence: a mini-batch loss above this (paper: 10³)"),
@@ -148,7 +152,9 @@ public struct TrainStage: AnalysisKind {
             normalization: run.normalization, learningRate: run.learningRate, depth: model.config.depth,
             seed: try context.int("seed"), epochs: run.epochs, trainImages: run.assembler.indices.count,
             testImages: run.testLabels.count, stepsPerEpoch: run.stepsPerEpoch, totalSteps: run.totalSteps,
-            evaluations: evaluations, diverged: diverged != nil, divergenceStep: diverged?.step, divergenceLoss: diverged?.loss)
+            evaluations: evaluations, diverged: diverged != nil, divergenceStep: diverged?.step, divergenceLoss: diverged?.loss,
+            endpoint: diverged != nil ? nil : try TrainEndpoint.measure(model, train: run.cleanTrain, test: run.finalTest,
+                                                                          plateauAccuracy: try context.double("plateauAccuracy")))
         try write(metrics, stepLosses: stepLosses, model: model, context: context, seconds: previousSeconds + Date().timeIntervalSince(started))
     }
 
@@ -166,6 +172,10 @@ public struct TrainStage: AnalysisKind {
             print(String(format: "%d steps in %.0f s: train %.2f%% (loss %.4f), test %.2f%% (loss %.4f)", metrics.totalSteps, seconds,
                          100 * f.trainAccuracy, f.trainLoss, 100 * f.testAccuracy, f.testLoss))
         }
+        if let e = metrics.endpoint {
+            print(String(format: "endpoint: clean train %.2f%% of %d (%@ plateau %.0f%%), final test %.2f%% of %d", 100 * e.trainAccuracy, e.trainImages,
+                         e.reachedPlateau ? "reached" : "NOT at", 100 * e.plateauAccuracy, 100 * e.testAccuracy, e.testImages))
+        }
     }
 }
 
@@ -179,6 +189,8 @@ struct TrainRun {
     let schedule: LearningRateSchedule
     let assembler: BatchAssembler
     let testImages: [Float], testLabels: [Int32]
+    /// The training images without augmentation, and the final test set (the endpoint's).
+    let cleanTrain: BatchAssembler, finalTest: BatchAssembler
     let stepsPerEpoch: Int, totalSteps: Int
     /// Steps after which to evaluate: evenly spread, the last one at the end.
     let evaluationSteps: Set<Int>
@@ -230,6 +242,10 @@ struct TrainRun {
             images += batch.images; labels += batch.labels
         }
         testImages = images; testLabels = labels
+        cleanTrain = try BatchAssembler(source: data.train, indices: trainIndices, normalization: input, options: .evaluation(batchSize: batchSize))
+        let finalPerClass = try context.int("finalTestPerClass")
+        let finalIndices = finalPerClass > 0 ? try Subsets.stratified(labels: data.test.labels, perClass: finalPerClass, seed: subsetSeed) : nil
+        finalTest = try BatchAssembler(source: data.test, indices: finalIndices, normalization: input, options: .evaluation(batchSize: batchSize))
 
         let perEpoch = try context.int("evaluationsPerEpoch")
         guard perEpoch > 0 else { throw bad("evaluationsPerEpoch", "must be positive") }

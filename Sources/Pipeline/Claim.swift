@@ -31,6 +31,9 @@ public struct Claim: Codable, Sendable, Equatable {
     public var test: String
     public var verdict: Verdict
     public var note: String?
+    /// True for a claim whose numbers the set-up was chosen to fit (the calibration's scores): it can
+    /// confirm the fit, not test the paper. nil or false: out of sample.
+    public var inSample: Bool?
 
     public init(id: String, figure: String, statement: String, paper: String, source: String, ours: String,
                 test: String, verdict: Verdict, note: String? = nil) {
@@ -90,15 +93,18 @@ public struct ClaimsTable: Sendable {
     public func count(_ verdict: Claim.Verdict) -> Int { claims.filter { $0.verdict == verdict }.count }
 
     public var summary: String {
-        "\(claims.count) claims: \(count(.holds)) hold, \(count(.fails)) fail, \(count(.inconclusive)) inconclusive, "
-            + "\(count(.deferred)) deferred to a longer budget"
+        let outOfSample = claims.filter { $0.inSample != true }
+        let heldOut = outOfSample.filter { $0.verdict == .holds }.count
+        return "\(claims.count) claims: \(count(.holds)) hold, \(count(.fails)) fail, \(count(.inconclusive)) inconclusive, "
+            + "\(count(.deferred)) deferred to a longer budget; out of sample (not fit by the calibration): \(heldOut) of \(outOfSample.count) hold"
     }
 
     /// A GitHub-flavoured Markdown table (README's "paper vs ours" and tables/claims.md).
     public var markdown: String {
         var lines = ["| figure | claim | paper | ours | test | holds |", "|---|---|---|---|---|---|"]
         for c in claims {
-            let cells = [c.figure, c.statement, "\(c.paper) (\(c.source))", c.ours + (c.note.map { "; \($0)" } ?? ""), c.test, c.verdictText]
+            let cells = [c.figure, c.statement, "\(c.paper) (\(c.source))", c.ours + (c.note.map { "; \($0)" } ?? ""), c.test,
+                         c.verdictText + (c.inSample == true ? " (in-sample)" : "")]
             lines.append("| " + cells.map { $0.replacingOccurrences(of: "|", with: "\\|") }.joined(separator: " | ") + " |")
         }
         return lines.joined(separator: "\n") + "\n"
@@ -107,7 +113,8 @@ public struct ClaimsTable: Sendable {
     /// Plain text for a terminal: one block per claim.
     public var text: String {
         claims.map { c in
-            "\(c.verdictText.uppercased().padding(toLength: 8, withPad: " ", startingAt: 0)) \(c.figure): \(c.statement)\n"
+            "\(c.verdictText.uppercased().padding(toLength: 8, withPad: " ", startingAt: 0)) \(c.figure): \(c.statement)"
+                + (c.inSample == true ? " [in-sample]" : "") + "\n"
                 + "         paper: \(c.paper) [\(c.source)]\n         ours:  \(c.ours)   (test: \(c.test))"
                 + (c.note.map { "\n         note:  \($0)" } ?? "")
         }.joined(separator: "\n") + "\n"

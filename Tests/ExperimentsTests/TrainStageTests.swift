@@ -45,6 +45,28 @@ final class TrainStageTests: XCTestCase {
         XCTAssertEqual(csv.split(separator: "\n").count, 7)
     }
 
+    /// The plateau both ways: the learnable data is learnt to ≥ 95 % clean training accuracy in a few
+    /// epochs; the same run with a rate too small to move records "not at plateau". Both endpoints are
+    /// measured on every training and test image.
+    func testTheEndpointRecordsWhetherTheRunReachedItsPlateau() throws {
+        func run(_ name: String, lr: Double) throws -> TrainMetrics {
+            let ctx = try ExperimentFixtures.context(name, TrainStage(), [
+                ("depth", 8), ("batchSize", 32), ("lr", .number(lr)), ("epochs", 6), ("drops", [0.75]),
+            ], inputs: [try decode()], in: dir)
+            try TrainStage().run(ctx)
+            return try ResultJSON.read(TrainMetrics.self, from: ctx.output(TrainStage.resultFile))
+        }
+        let learnt = try run("learns", lr: 0.05), stuck = try run("stuck", lr: 1e-6)
+        let e = try XCTUnwrap(learnt.endpoint), s = try XCTUnwrap(stuck.endpoint)
+        XCTAssertEqual(e.trainImages, 320)
+        XCTAssertEqual(e.testImages, 100)
+        XCTAssertTrue(learnt.reachedPlateau, "clean train accuracy \(e.trainAccuracy)")
+        XCTAssertGreaterThanOrEqual(e.trainAccuracy, 0.95)
+        XCTAssertFalse(stuck.reachedPlateau, "clean train accuracy \(s.trainAccuracy)")
+        XCTAssertLessThan(s.trainAccuracy, 0.95)
+        XCTAssertEqual(e.plateauAccuracy, 0.95)
+    }
+
     func testANoBNRunAtAHugeRateIsRecordedAsDiverged() throws {
         let ctx = try ExperimentFixtures.context("train", TrainStage(), [
             ("depth", 8), ("batchSize", 32), ("bn", false), ("lr", 50.0), ("epochs", 2),

@@ -53,13 +53,20 @@ final class TrainingFiguresTests: XCTestCase {
     }
 
     func testFig1CaptionStatesTheBudget() {
-        let m = TrainMetrics(normalization: .batchNorm, learningRate: 0.1, depth: 20, seed: 0, epochs: 10, trainImages: 10_000,
+        var m = TrainMetrics(normalization: .batchNorm, learningRate: 0.1, depth: 20, seed: 0, epochs: 10, trainImages: 10_000,
                              testImages: 2_000, stepsPerEpoch: 78, totalSteps: 780, evaluations: [], diverged: false,
                              divergenceStep: nil, divergenceLoss: nil)
         var other = m
         other.seed = 1
         XCTAssertEqual(Fig1Accuracy.caption([m, other], drops: [[0.5, 0.75]]),
-                       "ResNet-20 on 10000 train / 2000 test images (stratified subsets), 10 epochs, lr ÷10 at 50 % and 75 %; mean ± std over 2 seeds")
+                       "ResNet-20 on 10000 train / 2000 test images (subsets), 10 epochs, lr ÷10 at 50 % and 75 %; 2 seeds, mean ± std; "
+                       + "0 of 2 runs at plateau")
+        // With endpoints: the final test set and the plateau count.
+        m.endpoint = TrainEndpoint(trainAccuracy: 0.97, trainImages: 10_000, plateauAccuracy: 0.95, testAccuracy: 0.8, testImages: 10_000)
+        other.endpoint = TrainEndpoint(trainAccuracy: 0.90, trainImages: 10_000, plateauAccuracy: 0.95, testAccuracy: 0.7, testImages: 10_000)
+        XCTAssertEqual(Fig1Accuracy.caption([m, other], drops: [[0.5, 0.75]]),
+                       "ResNet-20 on 10000 train / 2000 test images (subsets; final on 10000), 10 epochs, lr ÷10 at 50 % and 75 %; "
+                       + "2 seeds, mean ± std; 1 of 2 runs at plateau")
         XCTAssertEqual(Fig1Accuracy.rateText(0.0001), "0.0001")
         XCTAssertEqual(Fig1Accuracy.rateText(0.1), "0.1")
     }

@@ -17,7 +17,16 @@ final class ClaimsTableTests: XCTestCase {
         XCTAssertEqual(table.claims.map(\.id), ["fig1.d", "fig2.a", "fig10.b", "table1.c"])
         XCTAssertEqual(table.count(.holds), 1)
         XCTAssertEqual(table.failing.map(\.id), ["fig1.d", "fig10.b"])
-        XCTAssertEqual(table.summary, "4 claims: 1 hold, 2 fail, 1 deferred to a longer budget")
+        XCTAssertEqual(table.summary, "4 claims: 1 hold, 2 fail, 0 inconclusive, 1 deferred to a longer budget; "
+                       + "out of sample (not fit by the calibration): 1 of 4 hold")
+        // An in-sample claim is marked in the table and left out of the out-of-sample count.
+        var fitted = claim("fig2.a", "Fig. 2", .holds)
+        fitted.inSample = true
+        let marked = ClaimsTable([ClaimsFile(stage: "s", claims: [fitted, claim("fig1.z", "Fig. 1", .inconclusive)])])
+        XCTAssertEqual(marked.summary, "2 claims: 1 hold, 0 fail, 1 inconclusive, 0 deferred to a longer budget; "
+                       + "out of sample (not fit by the calibration): 0 of 1 hold")
+        XCTAssertTrue(marked.markdown.contains("| yes (in-sample) |"), marked.markdown)
+        XCTAssertEqual(marked.undecidedOrFailing.map(\.id), ["fig1.z"])
         let rows = table.markdown.split(separator: "\n")
         XCTAssertEqual(rows.count, 6)
         XCTAssertTrue(rows[2].contains("a\\|b"), String(rows[2]))

@@ -9,7 +9,7 @@ import Plot
 /// states the budget that was actually trained, read from the runs themselves.
 public struct Fig1Accuracy: FigureRecipe {
     public let id = "fig1"
-    public let version = 4
+    public let version = 5
     public let reads = [TrainStage.kindName]
 
     public init() {}
@@ -39,7 +39,7 @@ public struct Fig1Accuracy: FigureRecipe {
         // Runs of different lengths share the x-axis (% of training): the legend says each one's epochs.
         let epochs = Set(runs.values.flatMap { $0.map(\.epochs) })
 
-        var fig = Figure(width: 11, height: 4.4, dpi: 150, rows: 1, columns: 2)
+        var fig = Figure(width: 13, height: 4.6, dpi: 150, rows: 1, columns: 2)
         fig.title = RichText(Self.caption(runs.values.flatMap { $0 }, drops: drops))
         for (column, (label, accuracy)) in [("train accuracy", \TrainEvaluation.trainAccuracy),
                                             ("test accuracy", \TrainEvaluation.testAccuracy)].enumerated() {
@@ -55,7 +55,10 @@ public struct Fig1Accuracy: FigureRecipe {
                     panel.plot([], [], label: "\(name): diverged in all \(all.count) runs, not shown", color: color, dash: .dashed)
                     continue
                 }
-                let suffix = curve.left > 0 ? " (\(curve.left) of \(all.count) runs diverged, not shown)" : ""
+                var suffix = curve.left > 0 ? " (\(curve.left) of \(all.count) runs diverged, not shown)" : ""
+                // The plateau: every run of the configuration reached the clean training accuracy its params asked for.
+                let atPlateau = all.filter(\.reachedPlateau).count
+                if atPlateau < all.count { suffix += atPlateau == 0 ? ", not at plateau" : ", \(atPlateau) of \(all.count) at plateau" }
                 panel.plotWithBand(curve.percentOfTraining, mean: curve.mean, spread: curve.spread, label: name + suffix, color: color)
             }
             fig[0, column] = panel
@@ -89,7 +92,7 @@ public struct Fig1Accuracy: FigureRecipe {
         return s
     }
 
-    /// "ResNet-20 on 10000 train / 2000 test images, 10 epochs, lr ÷10 at 50 % and 75 %; mean ± std over 2 seeds".
+    /// "ResNet-20 on 10000 train / 2000 test images (subsets; final on 10000), 10 epochs, lr ÷10 at 50 % and 75 %; 2 seeds, mean ± std; 1 of 2 runs at plateau".
     static func caption(_ runs: [TrainMetrics], drops: Set<[Double]>) -> String {
         func values<T: Hashable & Comparable>(_ f: (TrainMetrics) -> T) -> [T] { Array(Set(runs.map(f))).sorted() }
         func list<T: Hashable & Comparable>(_ f: (TrainMetrics) -> T, _ show: (T) -> String) -> String {
@@ -100,9 +103,13 @@ public struct Fig1Accuracy: FigureRecipe {
             ? drops.first.map { "lr ÷10 at " + $0.map { String(format: "%g %%", 100 * $0) }.joined(separator: " and ") } ?? ""
             : "lr drops differ between runs"
         // CIFAR-10 has 50,000 training and 10,000 test images; fewer means a class-stratified subset.
-        let subset = runs.contains { $0.trainImages < 50_000 || $0.testImages < 10_000 } ? " (stratified subsets)" : ""
+        let subset = runs.contains { $0.trainImages < 50_000 || $0.testImages < 10_000 } ? "subsets" : ""
+        let finalTest = Set(runs.compactMap { $0.endpoint?.testImages }).sorted().map(String.init).joined(separator: "/")
+        let plateau = runs.filter(\.reachedPlateau).count
+        let notes = [subset, finalTest.isEmpty ? "" : "final on \(finalTest)"].filter { !$0.isEmpty }.joined(separator: "; ")
         return "ResNet-\(list({ $0.depth }, String.init)) on \(list({ $0.trainImages }, String.init)) train / "
-            + "\(list({ $0.testImages }, String.init)) test images\(subset), \(list({ $0.epochs }, String.init)) epochs, \(dropText); "
-            + "mean ± std over \(seeds) seed\(seeds == 1 ? "" : "s")"
+            + "\(list({ $0.testImages }, String.init)) test images" + (notes.isEmpty ? "" : " (\(notes))")
+            + ", \(list({ $0.epochs }, String.init)) epochs, \(dropText); "
+            + "\(seeds) seed\(seeds == 1 ? "" : "s"), mean ± std; \(plateau) of \(runs.count) runs at plateau"
     }
 }

@@ -29,6 +29,9 @@ struct TrainCurve {
 }
 
 extension TrainMetrics {
-    /// The final test accuracy, chance (10 %) for a run that diverged: it ended nowhere.
-    var finalTestAccuracyOrChance: Double { diverged ? 0.1 : (final?.testAccuracy ?? 0.1) }
+    /// The final test accuracy (on the endpoint's full test set where measured), chance (10 %) for a run
+    /// that diverged: it ended nowhere.
+    var finalTestAccuracyOrChance: Double { diverged ? 0.1 : (endpoint?.testAccuracy ?? final?.testAccuracy ?? 0.1) }
+    /// The images the final test accuracy was measured on.
+    var finalTestImages: Int { endpoint?.testImages ?? testImages }
 }
