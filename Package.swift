@@ -10,6 +10,9 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "bnrepro", targets: ["bnrepro"]),
+        // Tests only: LD_PRELOAD=.build/release/libbnrepro-faults.so with BNREPRO_FAULT_INJECT fails the Nth
+        // file-system write of a process (Sources/CFaultInjection/fault_injection.c says what it covers).
+        .library(name: "bnrepro-faults", type: .dynamic, targets: ["CFaultInjection"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -24,6 +27,7 @@ let package = Package(
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
 
         .target(name: "AtomicIO", swiftSettings: swift5),
+        .target(name: "CFaultInjection", linkerSettings: [.linkedLibrary("dl")]),
         .target(name: "ArrayFormats", dependencies: ["AtomicIO"], swiftSettings: swift5),
         .target(name: "Tensor", dependencies: ["CBLAS", "CDNNL"], swiftSettings: swift5),
         .target(name: "NN", dependencies: ["Tensor", "CDNNL", "ArrayFormats"], exclude: ["README.md"],
@@ -64,7 +68,8 @@ let package = Package(
         .testTarget(name: "PlotTests", dependencies: ["Plot", "Statistics"], swiftSettings: swift5),
         // The output comparisons of `audit` on files made here; the command itself is in PipelineTests.
         .testTarget(name: "AuditTests", dependencies: ["Audit", "Pipeline", "ArrayFormats", "Plot"], swiftSettings: swift5),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "BNReproCLI", "PipelineTestKinds", "bnrepro-testkinds"],
+        // The fault-injection sweep also drives the real `bnrepro` over a smoke stage.
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "BNReproCLI", "PipelineTestKinds", "bnrepro-testkinds", "bnrepro"],
                     swiftSettings: swift5),
         // Integration tests against a real Slurm (scripts/slurm-test-cluster.sh); they skip without one.
         .testTarget(name: "SlurmTests", dependencies: ["Pipeline", "PipelineTestKinds", "bnrepro-testkinds", "DatasetsTestSupport", "bnrepro"],

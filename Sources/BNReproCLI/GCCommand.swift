@@ -35,6 +35,7 @@ struct GCCommand: RegistryCommand {
         if !result.keptNewer.isEmpty {
             print("kept \(result.keptNewer.count) record(s) written by a newer bnrepro: \(result.keptNewer.sorted().joined(separator: ", "))")
         }
+        if result.removedLocks > 0 { print("\(verb) \(result.removedLocks) lock file(s) of stages no worker is computing") }
         if result.objectsKeptWholesale { print("no object was removed: a kept record could not be read, so what it names is unknown") }
     }
 

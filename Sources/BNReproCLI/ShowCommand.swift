@@ -48,10 +48,15 @@ struct ShowCommand: RegistryCommand {
             }
         }
         if let record { describe(record, store: store) }
-        if let failure = store.allFailureKeys().compactMap(store.failure).filter({ $0.stage == stage }).max(by: { $0.finished < $1.finished }),
-           failure.finished > (record?.finished ?? .distantPast) {
-            print("last failure (\(Format.age(failure.finished))): \(failure.error ?? "unknown")")
-            printLog(failure.log, store: store)
+        if let attempt = store.unsuccessfulAttempt(ofStage: stage, since: record?.finished) {
+            let when = ISO8601DateFormatter().string(from: attempt.finished) + " (\(Format.age(attempt.finished)))"
+            print(attempt.status == .interrupted ? "last run interrupted at \(when): \(attempt.error ?? "by a signal"); nothing of it was kept"
+                                                 : "last failure at \(when): \(attempt.error ?? "unknown")")
+            if attempt.status == .failed, attempt.log == nil {
+                print("log      (none: the worker could not store it; the error above is what it reported)")
+            } else if attempt.status == .failed {
+                printLog(attempt.log, store: store)
+            }
         }
     }
 

@@ -22,6 +22,14 @@ struct StatusCommand: RegistryCommand {
         print("profile: \(pipeline.profile)")
         if times { return StageTimes(report.states(), store: store).print() }
         let campaigns = CampaignReport(store: store)
+        let attempts = store.lastUnsuccessfulAttempts()
+        /// A stage that is not up to date: what its latest attempt since its last success came to.
+        func lastAttempt(_ stage: String) {
+            let lastSuccess = store.lastKey(ofStage: stage).flatMap(store.anyRecord)?.finished ?? .distantPast
+            guard let attempt = attempts[stage], attempt.finished > lastSuccess else { return }
+            let verb = attempt.status == .interrupted ? "interrupted" : "failed"
+            print("                - last run \(verb) \(Format.age(attempt.finished)): \(attempt.error ?? "unknown")")
+        }
         var counts = (fresh: 0, never: 0, stale: 0, unreadable: 0)
         for (stage, state) in report.states() {
             switch state {
@@ -31,11 +39,13 @@ struct StatusCommand: RegistryCommand {
             case .neverRun:
                 counts.never += 1
                 print("  never run   \(stage.name)")
+                lastAttempt(stage.name)
                 if let job = campaigns.line(for: stage.name) { print("                - \(job)") }
             case .stale(let reasons):
                 counts.stale += 1
                 print("  stale       \(stage.name)")
                 for reason in reasons { print("                - \(reason)") }
+                lastAttempt(stage.name)
                 if let job = campaigns.line(for: stage.name) { print("                - \(job)") }
             case .unreadable(let key, let reason):
                 counts.unreadable += 1

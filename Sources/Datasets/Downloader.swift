@@ -1,3 +1,4 @@
+import AtomicIO
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -124,6 +125,9 @@ public struct Downloader: Sendable {
                 throw DownloadError.httpStatus(url: url.absoluteString, status: status)
             case .transient(let message):
                 lastError = message
+            case .cannotWrite(let message):
+                // Our own disk, not the network: trying again would fail the same way (a full disk).
+                throw DownloadError.io(path: partial.path, message: message)
             }
         }
         throw DownloadError.failed(url: url.absoluteString, attempts: retries + 1, lastError: lastError)
@@ -139,7 +143,12 @@ public struct Downloader: Sendable {
 
     private func syncAndRename(_ from: URL, to: URL) throws {
         let fd = open(from.path, O_RDONLY | O_CLOEXEC)
-        if fd >= 0 { _ = fsync(fd); close(fd) }
+        if fd >= 0 {
+            defer { close(fd) }
+            guard fsync(fd) == 0 else {
+                throw DownloadError.io(path: from.path, message: WriteFailure.describe("fsync failed", code: errno, path: from.path))
+            }
+        }
         if rename(from.path, to.path) == 0 { return }
         if errno == EXDEV {
             // The partial lives on another file system: copy, then drop the partial.
@@ -152,7 +161,7 @@ public struct Downloader: Sendable {
                 throw DownloadError.io(path: to.path, message: "cannot copy the download into place: \(error)")
             }
         }
-        throw DownloadError.io(path: to.path, message: "cannot move the download into place: \(String(cString: strerror(errno)))")
+        throw DownloadError.io(path: to.path, message: WriteFailure.describe("cannot move the download into place", code: errno, path: to.path))
     }
 
     static func size(of url: URL) -> Int64 {

@@ -16,6 +16,8 @@ final class HTTPTransfer: NSObject, URLSessionDataDelegate, @unchecked Sendable 
         case transient(String)
         /// A status that retrying will not change (404, 403, ...).
         case permanent(status: Int)
+        /// The partial file could not be written (a full disk): retrying would not help either.
+        case cannotWrite(String)
     }
 
     private let file: FileHandle
@@ -58,7 +60,7 @@ final class HTTPTransfer: NSObject, URLSessionDataDelegate, @unchecked Sendable 
     }
 
     private func outcome() -> Outcome {
-        if let w = writeError { return .transient(w) }
+        if let w = writeError { return .cannotWrite(w) }
         if let f = failure { return .transient(f) }
         if status == 200 || status == 206 {
             if let expected = expectedBody, received != expected {

@@ -1,3 +1,4 @@
+import AtomicIO
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -13,7 +14,7 @@ enum LocalCopy {
         }
         defer { close(src) }
         let dst = open(partial.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard dst >= 0 else { throw DownloadError.io(path: partial.path, message: String(cString: strerror(errno))) }
+        guard dst >= 0 else { throw DownloadError.io(path: partial.path, message: WriteFailure.describe("cannot create", code: errno, path: partial.path)) }
         defer { close(dst) }
         var info = stat()
         let total: Int64? = fstat(src, &info) == 0 ? Int64(info.st_size) : nil
@@ -34,7 +35,7 @@ enum LocalCopy {
                 }
                 if w < 0 {
                     if errno == EINTR { continue }
-                    throw DownloadError.io(path: partial.path, message: String(cString: strerror(errno)))
+                    throw DownloadError.io(path: partial.path, message: WriteFailure.describe("write failed", code: errno, path: partial.path, bytes: n - written))
                 }
                 written += w
             }

@@ -73,7 +73,7 @@ public struct FigureStage: StageKind {
         var inputs = JSONObject()
         for input in context.inputs {
             var files = JSONObject()
-            for (name, url) in input.files.sorted(by: { $0.key < $1.key }) { files[name] = .string(url.lastPathComponent) }
+            for (name, url) in input.files.sorted(by: { $0.key < $1.key }) { files[name] = .string(input.storedNames[name] ?? url.lastPathComponent) }
             inputs[input.stage] = .object(files)
         }
         return [

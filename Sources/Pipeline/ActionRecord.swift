@@ -58,7 +58,10 @@ public enum StageKey {
 /// What was computed (or what failed): stored under the action's key once every object it names
 /// is in the store. It carries the action it answers, so what was asked is written down once.
 public struct ActionRecord: Codable, Sendable {
-    public enum Status: String, Codable, Sendable { case succeeded, failed }
+    /// Only `succeeded` records are results (actions/); `failed` and `interrupted` ones (failures/) say
+    /// what happened to the last attempt. `interrupted` was added without a schema bump: an older
+    /// binary finds such a record unreadable and shows no last failure, which is all it could say.
+    public enum Status: String, Codable, Sendable { case succeeded, failed, interrupted }
 
     /// The record format this binary writes. Bump it when a field changes meaning or a required field
     /// is added; `RecordFile` reports a record of a higher version as newer instead of misreading it.

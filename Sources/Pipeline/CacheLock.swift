@@ -33,7 +33,8 @@ public final class CacheLock {
         }
         held = true
         let info = "pid \(getpid()) on \(ProcessInfo.processInfo.hostName), started \(ISO8601DateFormatter().string(from: Date())): \(command)"
-        try? FileIO.atomicWrite(Data(info.utf8), to: infoURL)
+        // Who holds the cache, for a run that waits; a disk too full for this fails the run here, by name.
+        try FileIO.atomicWrite(Data(info.utf8), to: infoURL)
     }
 
     static func holderDescription(_ url: URL) -> String {

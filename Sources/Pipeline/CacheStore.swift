@@ -68,14 +68,17 @@ public struct CacheStore: Sendable {
         try FileIO.createDirectory(target.deletingLastPathComponent())
         let staging = tmpDirectory.appendingPathComponent(CacheStore.ownedName("object", String(digest.prefix(16))))
         unlink(staging.path)
+        var placed = false
+        defer { if !placed { unlink(staging.path) } }  // a failed fsync or rename leaves nothing in tmp/
         if link(url.path, staging.path) != 0 {
             do { try FileManager.default.copyItem(at: url, to: staging) } catch {
-                throw PipelineError.io(path: url.path, reason: "cannot copy into the store: \(error.localizedDescription)")
+                throw PipelineError.io(path: url.path, reason: "cannot copy into the store: \(ErrorText.describe(error))")
             }
         }
         try FileIO.fsyncFile(staging)
         chmod(staging.path, 0o444)
         try FileIO.rename(staging, to: target)
+        placed = true
         return OutputRef(digest: digest, size: size)
     }
 

@@ -10,7 +10,7 @@ extension StageExecution {
             snapshot = try PipelineSnapshot.load(url)
             spec = try snapshot.spec(of: stage, store: store)
         } catch {
-            FileHandle.standardError.write(Data("bnrepro exec: \(error)\n".utf8))
+            WorkerReport.say("\(error)")
             return .failed
         }
         let forced = snapshot.forced.contains(stage)
@@ -19,7 +19,7 @@ extension StageExecution {
             return publish(stage, snapshot: snapshot, store: store, record: record)
         }
         do { try store.writeSpec(spec) } catch {
-            FileHandle.standardError.write(Data("bnrepro exec: \(error)\n".utf8))
+            WorkerReport.say("\(error)")
             return .failed
         }
         print("bnrepro exec: stage \(stage) is key \(spec.key)")
@@ -35,7 +35,7 @@ extension StageExecution {
                 .publish(stage: stage, to: snapshot.stage(stage)?.publish, record)
             return .succeeded
         } catch {
-            FileHandle.standardError.write(Data("bnrepro exec: stage \(stage) is computed, but publishing it failed: \(error)\n".utf8))
+            WorkerReport.say("stage \(stage) is computed, but publishing it failed: \(error)")
             return .failed
         }
     }

@@ -32,17 +32,27 @@ extension Executor {
     public func prepare(_ launches: [StageLaunch], store: CacheStore) {}
 
     /// Reads what the worker left in the store, given how `bnrepro exec` exited (nil if it died
-    /// without an exit status). A forced rerun has an old record under the same key, so the exit
-    /// status decides, and the store says why.
-    public func outcome(of spec: ActionSpec, store: CacheStore, exitStatus: Int32?, fallback: String) -> ExecutionOutcome {
+    /// without an exit status) and what it said on stderr (`report`). A forced rerun has an old record
+    /// under the same key, so the exit status decides, and the store says why. When the worker wrote no
+    /// failure record for this attempt (a full disk, a kill), the runner writes one itself from what it
+    /// knows (`RunnerRecord`), and the reason says whether that worked.
+    public func outcome(of spec: ActionSpec, store: CacheStore, exitStatus: Int32?, fallback: String,
+                        report: WorkerReport = WorkerReport(), attempt: RunnerRecord? = nil) -> ExecutionOutcome {
         if exitStatus == StageExecution.Outcome.succeeded.rawValue, let record = store.record(spec.key) { return .succeeded(record) }
-        let failure = store.failure(spec.key)
+        // The worker's record is this attempt's if it said it failed and did not say the record was lost;
+        // a worker that said nothing (an older binary, a Slurm job's file) is taken at its record's word.
+        let recorded = exitStatus != nil && report.recordProblem == nil ? store.failure(spec.key) : nil
         if exitStatus == StageExecution.Outcome.corruptInput.rawValue {
-            return .corruptInput(failure?.error ?? "an input was corrupt")
+            return .corruptInput(recorded?.error ?? report.failure ?? "an input was corrupt")
         }
-        guard let failure, exitStatus != nil else { return .failed(reason: fallback, logTail: "") }
-        let tail = failure.log.flatMap { LogTail.read(object: $0, in: store) } ?? ""
-        return .failed(reason: failure.error ?? fallback, logTail: tail)
+        if let recorded, report.failure != nil || report == WorkerReport() {
+            let tail = recorded.log.flatMap { LogTail.read(object: $0, in: store) } ?? report.logTail.joined(separator: "\n")
+            return .failed(reason: recorded.error ?? report.failure ?? fallback, logTail: tail)
+        }
+        let reason = report.failure ?? fallback
+        let note = attempt.map { $0.write(spec, error: reason, workerProblem: report.recordProblem, store: store) } ?? ""
+        let logNote = report.logProblem.map { "\n(the log could not be stored: \($0))" } ?? ""
+        return .failed(reason: reason + note + logNote, logTail: report.logTail.joined(separator: "\n"))
     }
 }
 
@@ -90,40 +100,55 @@ public struct LocalExecutor: Executor {
     }
 
     public func execute(_ spec: ActionSpec, store: CacheStore, progress: @escaping @Sendable (StageProgress) -> Void) -> ExecutionOutcome {
-        let process = Process()
-        process.executableURL = worker
-        process.arguments = ["exec", spec.key, "--cache", store.root.path, "--executor", name]
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
+        let attempt = RunnerRecord(started: Date(), executor: name)
+        let child: SpawnedWorker
         do {
-            guard try workers.start(process, stage: spec.stage) else { return .interrupted(signal: workers.stopSignal ?? SIGTERM) }
+            guard let started = try workers.start(stage: spec.stage, {
+                try SpawnedWorker(executable: worker, arguments: ["exec", spec.key, "--cache", store.root.path, "--executor", name],
+                                  environment: ProcessInfo.processInfo.environment.merging(environment) { $1 })
+            }) else { return .interrupted(signal: workers.stopSignal ?? SIGTERM) }
+            child = started
         } catch {
-            return .failed(reason: "cannot start \(worker.path): \(error.localizedDescription)", logTail: "")
+            return .failed(reason: "cannot start \(worker.path): \(error)", logTail: "")
         }
         let errText = LockedText()
         let readers = DispatchGroup()
         DispatchQueue.global().async(group: readers) {
-            ProgressLines.forward(out.fileHandleForReading, to: progress)
+            ProgressLines.forward(child.output, to: progress)
         }
         DispatchQueue.global().async(group: readers) {
-            errText.set(String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
+            errText.set(String(decoding: child.errors.readDataToEndOfFile(), as: UTF8.self))
         }
-        process.waitUntilExit()
-        workers.exited(process)
+        let ending = child.wait()
+        workers.exited(child)
         readers.wait()
-        let how = process.terminationReason == .uncaughtSignal
-            ? "killed by signal \(process.terminationStatus)"
-            : "exited with status \(process.terminationStatus)"
-        let detail = errText.value.trimmingCharacters(in: .whitespacesAndNewlines)
-        let exitStatus = process.terminationReason == .exit ? process.terminationStatus : nil
-        let result = outcome(of: spec, store: store, exitStatus: exitStatus, fallback: "worker \(how)" + (detail.isEmpty ? "" : ": \(detail)"))
+        let report = WorkerReport.parse(errText.value)
+        let detail = report.otherLines.joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
+        let exitStatus: Int32?
+        let how: String
+        switch ending.termination {
+        case .exited(let status):
+            exitStatus = status
+            how = "exited with status \(status)"
+        case .signaled(let sig):
+            exitStatus = nil
+            attempt.peakMemoryBytes = ending.peakMemoryBytes
+            how = LocalExecutor.describeKill(signal: sig, peakMemoryBytes: ending.peakMemoryBytes)
+        }
         // A worker that finished before the stop keeps its result; any other end after a stop is the stop's doing.
-        if case .succeeded = result { return result }
-        if let sig = workers.stopSignal { return .interrupted(signal: sig) }
-        return result
+        if workers.stopSignal != nil, exitStatus != StageExecution.Outcome.succeeded.rawValue {
+            return .interrupted(signal: workers.stopSignal ?? SIGTERM)
+        }
+        return outcome(of: spec, store: store, exitStatus: exitStatus, fallback: "worker \(how)" + (detail.isEmpty ? "" : ": \(detail)"),
+                       report: report, attempt: attempt)
+    }
+
+    /// "killed by SIGKILL (signal 9) at a peak of 1.4 GiB resident", with a word on the OOM killer.
+    static func describeKill(signal sig: Int32, peakMemoryBytes: Int64?) -> String {
+        var text = "killed by \(InterruptSignals.name(sig)) (signal \(sig))"
+        if let peak = peakMemoryBytes { text += " at a peak of \(ByteCount.text(peak)) resident" }
+        if sig == SIGKILL { text += "; SIGKILL is usually the kernel's out-of-memory killer (see `dmesg`)" }
+        return text
     }
 }
 

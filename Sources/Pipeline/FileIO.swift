@@ -28,9 +28,14 @@ public enum FileIO {
         guard fsync(fd) == 0 else { throw ioError(url, "fsync failed") }
     }
 
+    /// `mkdir -p`, with the errno of the mkdir that failed (Foundation's error would hide it).
     public static func createDirectory(_ url: URL) throws {
-        do { try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true) } catch {
-            throw PipelineError.io(path: url.path, reason: "cannot create directory: \(error.localizedDescription)")
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue { return }
+        let parent = url.deletingLastPathComponent()
+        if parent.path != url.path { try createDirectory(parent) }
+        guard mkdir(url.path, 0o777) == 0 || errno == EEXIST else {
+            throw PipelineError.io(path: url.path, reason: errnoText("cannot create directory", path: url.path))
         }
     }
 
@@ -54,9 +59,11 @@ public enum FileIO {
     }
 
     static func ioError(_ url: URL, _ what: String) -> PipelineError {
-        PipelineError.io(path: url.path, reason: errnoText(what))
+        PipelineError.io(path: url.path, reason: errnoText(what, path: url.path))
     }
 
-    /// `what` and the current errno in words.
-    static func errnoText(_ what: String) -> String { "\(what): \(String(cString: strerror(errno)))" }
+    /// `what` and the current errno in words; for a full file system, with the space left near `path`.
+    static func errnoText(_ what: String, path: String = "/") -> String {
+        WriteFailure.describe(what, code: errno, path: path)
+    }
 }

@@ -23,6 +23,8 @@ public struct Maintenance: Sendable {
         public var keptDownstream = 0
         /// A kept record whose bytes could not be read at all: no object can be proven unreachable.
         public var objectsKeptWholesale = false
+        /// Lock files of stages no worker held (`CacheStore.removeIdleLocks`).
+        public var removedLocks = 0
     }
 
     /// Records reachable from the pipeline under any of its profiles are kept, with every object they
@@ -72,6 +74,7 @@ public struct Maintenance: Sendable {
             }
         }
         result.keptRecords = keptKeys.count
+        result.removedLocks = store.removeIdleLocks(dryRun: dryRun)
         if !result.objectsKeptWholesale {
             for object in store.allObjects() where !keepObjects.contains(object.digest) {
                 result.removedObjects.append(object)

@@ -26,34 +26,43 @@ public enum QuarantineResult: Equatable, Sendable {
 extension CacheStore {
     /// Re-hashes an object; a corrupt one is moved to quarantine/, and the result says whether it moved.
     public func check(_ digest: String) -> ObjectCheck {
-        guard Digest.isValid(digest) else { return .missing }
+        let (descriptor, result) = openVerified(digest)
+        if let descriptor { close(descriptor) }
+        return result
+    }
+
+    /// Opens an object once, never through a symlink, and hashes it through that descriptor. When it is
+    /// intact the descriptor is returned open (the caller closes it): whatever is read through it is the
+    /// file that was hashed, whatever is swapped into objects/ afterwards.
+    func openVerified(_ digest: String) -> (descriptor: Int32?, check: ObjectCheck) {
+        guard Digest.isValid(digest) else { return (nil, .missing) }
         let path = objectPath(digest)
         var st = stat()
         guard lstat(path.path, &st) == 0 else {
-            return errno == ENOENT ? .missing : .unreadable(reason: FileIO.errnoText("cannot stat"))
+            return (nil, errno == ENOENT ? .missing : .unreadable(reason: FileIO.errnoText("cannot stat")))
         }
         guard (st.st_mode & S_IFMT) == S_IFREG else {
             let what = (st.st_mode & S_IFMT) == S_IFLNK ? "a symbolic link" : "not a regular file"
-            return .corrupt(reason: what, quarantine: quarantine(digest))
+            return (nil, .corrupt(reason: what, quarantine: quarantine(digest)))
         }
-        let actual: String
+        let fd: Int32, actual: String
         do {
-            let fd = try openObject(digest)
-            defer { close(fd) }
+            fd = try openObject(digest)
             var hasher = SHA256()
-            try FileChunks.forEach(descriptor: fd, of: path) { hasher.update(bufferPointer: $0) }
+            do { try FileChunks.forEach(descriptor: fd, of: path) { hasher.update(bufferPointer: $0) } } catch { close(fd); throw error }
             actual = Digest.hex(hasher.finalize())
         } catch ObjectOpenError.notRegular(let what) {
-            return .corrupt(reason: what, quarantine: quarantine(digest))
+            return (nil, .corrupt(reason: what, quarantine: quarantine(digest)))
         } catch let f as AtomicFile.Failure {
-            return .unreadable(reason: f.message)
+            return (nil, .unreadable(reason: f.message))
         } catch PipelineError.io(_, let reason) {
-            return .unreadable(reason: reason)
+            return (nil, .unreadable(reason: reason))
         } catch {
-            return .unreadable(reason: "\(error)")
+            return (nil, .unreadable(reason: "\(error)"))
         }
-        if actual == digest { return .intact }
-        return .corrupt(reason: "its bytes hash to \(actual.prefix(16))…", quarantine: quarantine(digest))
+        if actual == digest { return (fd, .intact) }
+        close(fd)
+        return (nil, .corrupt(reason: "its bytes hash to \(actual.prefix(16))…", quarantine: quarantine(digest)))
     }
 
     /// Moves an object (or whatever stands in its place) to quarantine/.

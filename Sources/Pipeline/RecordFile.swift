@@ -52,6 +52,21 @@ extension CacheStore {
         return CacheStore.readRecord(failuresDirectory.appendingPathComponent("\(key).json")).record
     }
 
+    /// Each stage's latest unsuccessful attempt (failed or interrupted), by stage name.
+    public func lastUnsuccessfulAttempts() -> [String: ActionRecord] {
+        var latest: [String: ActionRecord] = [:]
+        for attempt in allFailureKeys().compactMap(failure) where (latest[attempt.stage]?.finished ?? .distantPast) < attempt.finished {
+            latest[attempt.stage] = attempt
+        }
+        return latest
+    }
+
+    /// The stage's latest unsuccessful attempt if it is newer than its last success: what `show` and
+    /// `status` report of a stage that is not up to date.
+    public func unsuccessfulAttempt(ofStage stage: String, since lastSuccess: Date?) -> ActionRecord? {
+        lastUnsuccessfulAttempts()[stage].flatMap { $0.finished > (lastSuccess ?? .distantPast) ? $0 : nil }
+    }
+
     static func readRecord(_ url: URL) -> RecordRead {
         var st = stat()
         guard lstat(url.path, &st) == 0 else { return errno == ENOENT ? .absent : .unreadable(reason: FileIO.errnoText("cannot stat")) }

@@ -45,6 +45,9 @@ public struct Runner: Sendable {
         let stages = try pipeline.closure(of: options.targets)
         var forced = options.force ? try pipeline.forcedStages(targets: options.targets) : []
         if options.dryRun { return dryRun(stages, forced: forced) }
+        if let problem = store.restoreReserve() {
+            console.note("warning: cannot keep the cache's reserve for failure records (\(problem)); a full disk may leave a failure unrecorded")
+        }
         // A corrupted input found by a worker is quarantined; planning again reruns its producer. An
         // input still corrupt on the last attempt fails its stage (`schedule`), so nothing stays pending.
         var ranBefore: [String] = []
@@ -142,12 +145,13 @@ public struct Runner: Sendable {
                 let stage = launch.stage, spec = launch.spec
                 DispatchQueue.global().async {
                     let outcome = exec.execute(spec, store: store) { console.progress(stage.name, $0) }
-                    completions.post((stage, outcome, Date().timeIntervalSince(started)))
+                    completions.post((stage, spec, outcome, started))
                 }
             }
             launches.removeAll()
             if state.running == 0 { break }
-            for (stage, outcome, seconds) in completions.waitForSome() {
+            for (stage, spec, outcome, started) in completions.waitForSome() {
+                let seconds = Date().timeIntervalSince(started)
                 switch outcome {
                 case .succeeded(let record):
                     state.complete(stage.name, record.outputs)
@@ -175,6 +179,9 @@ public struct Runner: Sendable {
                     summary.interrupted.append(stage.name)
                     summary.interruptedBy = sig
                     console.interrupted(stage.name, signal: InterruptSignals.name(sig))
+                    do { try RunnerRecord(started: started, executor: executor.name).writeInterruption(spec, signal: sig, store: store) } catch {
+                        console.note("\(stage.name): the interruption could not be recorded: \(error)")
+                    }
                     stop = true
                 }
             }
@@ -194,7 +201,7 @@ public struct Runner: Sendable {
 
 /// Finished stages, handed from executor threads to the scheduling thread.
 final class Completions: @unchecked Sendable {
-    typealias Entry = (stage: ResolvedStage, outcome: ExecutionOutcome, seconds: Double)
+    typealias Entry = (stage: ResolvedStage, spec: ActionSpec, outcome: ExecutionOutcome, started: Date)
     private let condition = NSCondition()
     private var entries: [Entry] = []
 

@@ -5,8 +5,11 @@ public struct StageInputs: Sendable {
     public let stage: String
     public let kind: String
     public let params: JSONObject
-    /// Output name → read-only file in the object store.
+    /// Output name → read-only file in the object store (a worker passes `/proc/self/fd/<n>` paths:
+    /// see `VerifiedInputs`).
     public let files: [String: URL]
+    /// Output name → the file's name in objects/ (for provenance: `files` may name a descriptor).
+    public var storedNames: [String: String] = [:]
 
     public func file(_ name: String, for consumer: String) throws -> URL {
         guard let url = files[name] else {

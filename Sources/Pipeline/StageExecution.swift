@@ -15,9 +15,13 @@ public enum StageExecution {
         let started = Date()
         let spec: ActionSpec
         do { spec = try store.spec(key) } catch {
-            FileHandle.standardError.write(Data("bnrepro exec: \(error)\n".utf8))
+            WorkerReport.sayFailed("\(error)")
+            WorkerReport.sayNoRecord("a record needs the action spec")
             return .failed
         }
+        var record = ActionRecord(spec: spec, status: .failed, started: started, executor: executor)
+        record.gitCommit = ProcessInfo.processInfo.environment["BNREPRO_GIT_COMMIT"]
+        record.threads = WorkerThreads.count()
         // Two workers never compute one stage at once. One that waited finds the other's result, if it
         // succeeded, and stops there: the runner asked for the stage to be computed, and it has been.
         var waited = false
@@ -27,19 +31,14 @@ public enum StageExecution {
             lock = try StageLock(store: store, key: key) { holder in
                 waited = true
                 let note = "waiting: stage \(spec.stage) is being computed by \(holder)"
-                FileHandle.standardError.write(Data("bnrepro exec: \(note)\n".utf8))
+                WorkerReport.say(note)
                 reportProgress(StageProgress(message: note, fraction: nil), to: FileHandle.standardOutput)
             }
         } catch {
-            FileHandle.standardError.write(Data("bnrepro exec: \(error)\n".utf8))
-            return .failed
+            return fail(&record, store: store, log: nil, error: "\(error)")
         }
         defer { withExtendedLifetime(lock) {} }
         if waited, store.record(key) != nil, recordIdentity(store, key) != recordBefore { return .succeeded }
-
-        var record = ActionRecord(spec: spec, status: .failed, started: started, executor: executor)
-        record.gitCommit = ProcessInfo.processInfo.environment["BNREPRO_GIT_COMMIT"]
-        record.threads = WorkerThreads.count()
         guard let kind = registry.kind(named: spec.kind) else {
             return fail(&record, store: store, log: nil, error: "this binary has no stage kind '\(spec.kind)'")
         }
@@ -50,11 +49,14 @@ public enum StageExecution {
         }
         // Inputs are re-hashed before use: a corrupted object is caught here, not in a figure. Only an
         // input that is gone from objects/ can be recomputed; one left in place fails, with the reason.
+        // Each stays open, and the stage reads it through that descriptor (`VerifiedInputs`).
+        let verified = VerifiedInputs()
+        defer { verified.close() }
         for input in spec.inputs {
             for (name, ref) in input.outputs {
                 let what = "input '\(name)' of '\(input.stage)' (object \(ref.digest))"
                 let problem: (message: String, outcome: Outcome)?
-                switch store.check(ref.digest) {
+                switch verified.open(ref.digest, in: store) {
                 case .intact: problem = nil
                 case .missing: problem = ("\(what) is missing", .corruptInput)
                 case .corrupt(let why, .moved(let to)): problem = ("\(what) is corrupt (\(why)); quarantined to \(to)", .corruptInput)
@@ -63,7 +65,6 @@ public enum StageExecution {
                 case .unreadable(let reason): problem = ("\(what) cannot be read: \(reason)", .failed)
                 }
                 if let problem {
-                    FileHandle.standardError.write(Data("bnrepro exec: \(problem.message)\n".utf8))
                     _ = fail(&record, store: store, log: nil, error: problem.message)
                     return problem.outcome
                 }
@@ -88,8 +89,10 @@ public enum StageExecution {
         let context = StageContext(
             stage: spec.stage, key: key, params: spec.params,
             inputs: spec.inputs.map { input in
-                StageInputs(stage: input.stage, kind: input.kind, params: input.params,
-                            files: input.outputs.mapValues { store.objectPath($0.digest) })
+                var inputs = StageInputs(stage: input.stage, kind: input.kind, params: input.params,
+                                         files: input.outputs.mapValues { verified.path($0.digest, in: store) })
+                inputs.storedNames = input.outputs.mapValues { store.objectPath($0.digest).lastPathComponent }
+                return inputs
             },
             outputDirectory: outputs, scratchDirectory: scratch, partialsDirectory: partials,
             progress: { p in
@@ -97,10 +100,17 @@ public enum StageExecution {
                 reportProgress(p, to: progressOut)
             })
         var error: String?
-        do { try kind.run(context) } catch let e { error = "\(e)" }
+        do { try kind.run(context) } catch let e { error = ErrorText.describe(e) }
         if let error { print("error: \(error)") }
-        capture.finish()
-        let logRef = try? store.put(file: logURL)
+        if let lost = capture.finish() { error = error ?? lost }
+        let logRef: OutputRef?
+        do { logRef = try store.put(file: logURL) } catch let logError {
+            logRef = nil
+            WorkerReport.sayNoLog("\(logError)")
+            // The log's last lines go to the runner instead, as far as they were written.
+            if let tail = LogTail.read(logURL, lines: 15), !tail.isEmpty { WorkerReport.sayLogTail(tail) }
+            error = error ?? "cannot store the log: \(logError)"
+        }
         if let error { return fail(&record, store: store, log: logRef, error: error) }
 
         do {
@@ -112,13 +122,13 @@ public enum StageExecution {
                 guard !isDir.boolValue else { throw PipelineError.stageFailed(stage: spec.stage, reason: "output '\(name)' is a directory; outputs must be files") }
                 record.outputs[name] = try store.put(file: url)
             }
-        } catch { return fail(&record, store: store, log: logRef, error: "\(error)") }
+        } catch { return fail(&record, store: store, log: logRef, error: ErrorText.describe(error)) }
         record.status = .succeeded
         finishTimes(&record, log: logRef)
         try? FileManager.default.removeItem(at: partials)
         do { try store.write(record) } catch {
-            FileHandle.standardError.write(Data("bnrepro exec: \(error)\n".utf8))
-            return .failed
+            record.outputs = [:]
+            return fail(&record, store: store, log: logRef, error: "the stage ran, but its record could not be written: \(error)")
         }
         return .succeeded
     }
@@ -137,11 +147,14 @@ public enum StageExecution {
         handle.write(Data(line.utf8))
     }
 
+    /// Records the failure and tells the runner why on stderr, and, if the record could not be
+    /// written even with the cache's reserve spent, why not: the runner then records it itself.
     private static func fail(_ record: inout ActionRecord, store: CacheStore, log: OutputRef?, error: String) -> Outcome {
         record.status = .failed
         record.error = error
         finishTimes(&record, log: log)
-        try? store.write(record)
+        WorkerReport.sayFailed(error)
+        do { try store.writeSpendingReserve(record) } catch { WorkerReport.sayNoRecord("\(error)") }
         return .failed
     }
 
@@ -174,42 +187,16 @@ public enum StageExecution {
             guard getrusage(who, &usage) == 0 else { continue }
             peak = max(peak, usage.ru_maxrss)
         }
+        return peakBytes(maxRSS: peak)
+    }
+
+    /// `ru_maxrss` in bytes: Linux counts it in kilobytes, macOS in bytes.
+    static func peakBytes(maxRSS: Int) -> Int64? {
         #if os(Linux)
-        let unit: Int64 = 1024  // Linux counts ru_maxrss in kilobytes, macOS in bytes
+        let unit: Int64 = 1024
         #else
         let unit: Int64 = 1
         #endif
-        return peak > 0 ? Int64(peak) * unit : nil
-    }
-}
-
-/// Points this process's stdout and stderr at a log file (so C libraries' output is captured too),
-/// keeping the original stdout for progress lines.
-final class LogCapture {
-    let progressHandle: FileHandle
-    private let savedOut: Int32
-    private let savedErr: Int32
-
-    init(_ url: URL) {
-        fflush(stdout)
-        savedOut = dup(STDOUT_FILENO)
-        savedErr = dup(STDERR_FILENO)
-        progressHandle = FileHandle(fileDescriptor: dup(STDOUT_FILENO), closeOnDealloc: true)
-        let fd = open(url.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o666)
-        if fd >= 0 {
-            dup2(fd, STDOUT_FILENO)
-            dup2(fd, STDERR_FILENO)
-            close(fd)
-        }
-        setvbuf(stdout, nil, _IOLBF, 0)
-    }
-
-    func finish() {
-        fflush(stdout)
-        fflush(stderr)
-        dup2(savedOut, STDOUT_FILENO)
-        dup2(savedErr, STDERR_FILENO)
-        close(savedOut)
-        close(savedErr)
+        return maxRSS > 0 ? Int64(maxRSS) * unit : nil
     }
 }

@@ -4,7 +4,7 @@ import Glibc
 #endif
 
 /// The `bnrepro exec` children of one local run, so that a signal to the runner stops them too. Each
-/// worker leads a process group of its own (Foundation starts children that way), so a terminal's
+/// worker leads a process group of its own (`SpawnedWorker` starts children that way), so a terminal's
 /// Ctrl-C reaches only the runner, and a worker left running would finish its stage after the runner
 /// released the cache lock. Starting a worker and deciding to stop them all take the same lock: no
 /// worker starts after the stop.
@@ -24,19 +24,19 @@ public final class WorkerProcesses: @unchecked Sendable {
         return stopping
     }
 
-    /// Starts `process` for `stage`, unless the run is being stopped (then it returns false).
-    func start(_ process: Process, stage: String) throws -> Bool {
+    /// Starts a worker for `stage` with `spawn`, unless the run is being stopped (then it returns nil).
+    func start(stage: String, _ spawn: () throws -> SpawnedWorker) throws -> SpawnedWorker? {
         condition.lock(); defer { condition.unlock() }
-        guard stopping == nil else { return false }
-        try process.run()
-        running[process.processIdentifier] = stage
-        return true
+        guard stopping == nil else { return nil }
+        let worker = try spawn()
+        running[worker.pid] = stage
+        return worker
     }
 
     /// Called once the worker has been reaped.
-    func exited(_ process: Process) {
+    func exited(_ worker: SpawnedWorker) {
         condition.lock(); defer { condition.unlock() }
-        running[process.processIdentifier] = nil
+        running[worker.pid] = nil
         condition.broadcast()
     }
 

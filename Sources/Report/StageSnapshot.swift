@@ -43,11 +43,7 @@ public struct StageSnapshot: Sendable {
 
     /// Reads every stage's state from the cache; a failure counts only if newer than the last success.
     public static func gather(_ states: [(stage: ResolvedStage, state: StatusReport.State)], store: CacheStore) -> [StageSnapshot] {
-        var latestFailure: [String: ActionRecord] = [:]
-        for failure in store.allFailureKeys().compactMap(store.failure) {
-            if let seen = latestFailure[failure.stage], seen.finished >= failure.finished { continue }
-            latestFailure[failure.stage] = failure
-        }
+        let latestFailure = store.lastUnsuccessfulAttempts()
         return states.map { stage, state in
             let last = store.lastKey(ofStage: stage.name).flatMap(store.record)
             switch state {

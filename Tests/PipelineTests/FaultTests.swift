@@ -38,7 +38,12 @@ final class FaultTests: XCTestCase {
         let err = String(decoding: run.err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         run.process.waitUntilExit()
         XCTAssertEqual(run.process.terminationStatus, 1)
-        XCTAssertTrue(err.contains("s failed: worker killed by signal 9"), err)
+        XCTAssertTrue(err.contains("s failed: worker killed by SIGKILL (signal 9) at a peak of "), err)
+        XCTAssertTrue(err.contains("MiB resident; SIGKILL is usually the kernel's out-of-memory killer"), err)
+        // The worker could record nothing; the runner did, so `show` knows why.
+        let show = try box.run(["show", "s"]).out
+        XCTAssertTrue(show.contains("last failure at "), show)
+        XCTAssertTrue(show.contains("worker killed by SIGKILL (signal 9)"), show)
     }
 
     func testCorruptObjectIsFoundByVerifyAndRecomputed() throws {
@@ -136,6 +141,50 @@ final class FaultTests: XCTestCase {
         try box.run(["run", "--profile", "long"])
         XCTAssertEqual(box.executions, [], "everything reachable was kept")
         XCTAssertEqual(try box.run(["verify"]).status, 0)
+    }
+
+    /// A stage reads its inputs through the descriptors its worker verified: an object swapped for a
+    /// symlink to another file after the check (while the stage runs) is not what the stage reads.
+    func testAnInputSwappedAfterTheCheckIsNotRead() throws {
+        let box = try Sandbox(Self.holdPipeline.replacingOccurrences(of: #""kind": "test-hold""#,
+                                                                       with: #""kind": "test-hold", "params": {"readInput": true}"#))
+        let run = try box.start(["run", "s"], env: box.waitEnv)
+        _ = try box.waitForWorker()
+        let object = try XCTUnwrap(box.objects().first { (try? String(contentsOf: $0, encoding: .utf8)) == "A" })
+        let planted = box.directory.appendingPathComponent("planted.txt")
+        try Data("planted".utf8).write(to: planted)
+        XCTAssertEqual(unlink(object.path), 0)
+        XCTAssertEqual(symlink(planted.path, object.path), 0)
+        box.release()
+        let err = String(decoding: run.err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        run.process.waitUntilExit()
+        XCTAssertEqual(run.process.terminationStatus, 0, err)
+        XCTAssertEqual(try box.run(["cat", "s:out.txt"]).out, "waited:A\n", "the verified bytes were read, not the planted file")
+    }
+
+    /// gc deletes the lock files of stages nobody computes, but not the one an orphaned worker still
+    /// holds (gc takes each lock before deleting its file); the orphan's stage then finishes as usual.
+    func testGarbageCollectionRemovesIdleStageLocksButNotAHeldOne() throws {
+        let box = try Sandbox(Self.holdPipeline)
+        let first = try box.start(["run"], env: box.waitEnv)
+        let orphan = try box.waitForWorker()
+        kill(first.process.processIdentifier, SIGKILL)
+        first.process.waitUntilExit()
+        let locks = box.cache.appendingPathComponent("locks")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: locks.path).count, 2, "a's and s's")
+        let gc = try box.run(["gc"])
+        XCTAssertTrue(gc.out.contains("removed 1 lock file(s) of stages no worker is computing"), gc.all)
+        let left = try FileManager.default.contentsOfDirectory(atPath: locks.path)
+        XCTAssertEqual(left.count, 1)
+        let holder = try String(contentsOf: locks.appendingPathComponent(left[0]), encoding: .utf8)
+        XCTAssertTrue(holder.hasPrefix("pid \(orphan) "), "the held lock is the orphan's: \(holder)")
+        box.release()
+        box.waitUntil("the orphan to exit") { Sandbox.isGone(orphan) }
+        let run = try box.run(["run"], env: box.waitEnv)
+        XCTAssertEqual(run.status, 0, run.all)
+        XCTAssertEqual(box.executions, ["a", "s", "t"], "s was computed once, by the orphan")
+        XCTAssertEqual(try box.run(["gc"]).status, 0)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: locks.path), [], "no stage is running: every lock file goes")
     }
 
     /// Overwrites the object holding exactly `content`, as a failing disk would.

@@ -34,7 +34,12 @@ final class InterruptTests: XCTestCase {
         XCTAssertFalse(err.contains("FAILED"), "an interrupted stage is not a failure: \(err)")
         XCTAssertTrue(err.contains("interrupted by SIGTERM: stopped s; ran 1, cached 0"), err)
         XCTAssertTrue(err.contains("the cache is consistent"), err)
-        XCTAssertTrue(try box.run(["status"]).out.contains("never run   s"))
+        let status = try box.run(["status"]).out
+        XCTAssertTrue(status.contains("never run   s\n                - last run interrupted "), status)
+        XCTAssertTrue(status.contains(": interrupted by SIGTERM"), status)
+        let show = try box.run(["show", "s"]).out
+        XCTAssertTrue(show.contains("status   never run"), "an interruption is not a result:\n\(show)")
+        XCTAssertTrue(show.contains("last run interrupted at ") && show.contains("interrupted by SIGTERM; nothing of it was kept"), show)
         box.resetExecutions()
         box.release()
         let again = try box.run(["run"], env: box.waitEnv)

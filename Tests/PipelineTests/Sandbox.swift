@@ -9,6 +9,8 @@ import XCTest
 final class Sandbox {
     let directory: URL
     let counter: URL
+    /// The CLI the sandbox runs: the test kinds' by default, the real `bnrepro` for the shipped pipeline.
+    var executable = Sandbox.binary
     var cache: URL { directory.appendingPathComponent("data/cache") }
 
     init(_ pipeline: String) throws {
@@ -57,7 +59,7 @@ final class Sandbox {
 
     func start(_ args: [String], env: [String: String] = [:]) throws -> (process: Process, out: Pipe, err: Pipe) {
         let process = Process()
-        process.executableURL = Sandbox.binary
+        process.executableURL = executable
         process.arguments = args
         process.currentDirectoryURL = directory
         var environment = ProcessInfo.processInfo.environment

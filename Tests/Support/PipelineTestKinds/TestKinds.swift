@@ -11,7 +11,7 @@ public enum TestKinds {
     }
 
     static func count(_ context: StageContext) {
-        guard let path = ProcessInfo.processInfo.environment["BNREPRO_TEST_COUNTER"] else { return }
+        guard let path = ProcessInfo.processInfo.environment["BNREPRO_TEST_COUNTER"], !path.isEmpty else { return }
         let fd = open(path, O_WRONLY | O_APPEND | O_CREAT, 0o644)
         guard fd >= 0 else { return }
         let line = context.stage + "\n"
@@ -104,13 +104,15 @@ public struct SleepKind: StageKind {
 /// Holds its stage until the test says so: writes the worker's pid to $BNREPRO_TEST_STARTED, then waits until the
 /// file named by $BNREPRO_TEST_RELEASE exists, then writes `out.txt`. Tests that kill or interrupt a
 /// stage mid-way use it instead of a stage of fixed length, so no clock decides whether they pass.
-/// `ignoreTerm` makes the worker ignore SIGTERM, as a stage stuck in a long computation might.
+/// `ignoreTerm` makes the worker ignore SIGTERM, as a stage stuck in a long computation might; with
+/// `readInput` it appends its first input's `out.txt`, read after the release.
 /// It writes nothing to stdout while it waits: a worker whose runner was killed must not die of SIGPIPE.
 public struct HoldKind: StageKind {
     public struct NeverReleased: Error, CustomStringConvertible { public let description: String }
     public let name = "test-hold"
     public let version = 1
-    public let parameters = [ParameterSpec("text", .string, default: "waited"), ParameterSpec("ignoreTerm", .boolean, default: false)]
+    public let parameters = [ParameterSpec("text", .string, default: "waited"), ParameterSpec("ignoreTerm", .boolean, default: false),
+                             ParameterSpec("readInput", .boolean, default: false)]
     public init() {}
     public func run(_ context: StageContext) throws {
         TestKinds.count(context)
@@ -126,7 +128,13 @@ public struct HoldKind: StageKind {
             if Date() > deadline { throw NeverReleased(description: "\(release) never appeared") }
             usleep(10_000)
         }
-        try Data(try context.string("text").utf8).write(to: context.output("out.txt"))
+        // `readInput`: "<text>:<first input's out.txt>", read only after the release, so that a test can
+        // swap the input's object in between.
+        var text = try context.string("text")
+        if try context.bool("readInput"), let input = context.inputs.first {
+            text += ":" + (try String(contentsOf: try input.file("out.txt", for: context.stage), encoding: .utf8))
+        }
+        try Data(text.utf8).write(to: context.output("out.txt"))
     }
 }
 
