@@ -40,6 +40,7 @@ public enum StageExecution {
         var record = ActionRecord(spec: spec, status: .failed, started: started, executor: executor)
         record.gitCommit = ProcessInfo.processInfo.environment["BNREPRO_GIT_COMMIT"]
         record.threads = WorkerThreads.count()
+        record.cpuModel = CPUModel.current
         guard let kind = registry.kind(named: spec.kind) else {
             return fail(&record, store: store, log: nil, error: "this binary has no stage kind '\(spec.kind)'")
         }

@@ -1,0 +1,121 @@
+import DatasetsTestSupport
+import Foundation
+import Pipeline
+import SmokeProjectSupport
+import XCTest
+
+/// A smoke run pushed to a real nginx (WebDAV PUT) and pulled into empty caches.
+final class RemoteRoundTripTests: XCTestCase {
+    func testPushThenPullIntoAnEmptyCacheRunsNothingAndGivesTheSameFigures() throws {
+        let origin = try RemoteFixture.origin.get()
+        let nginx = try Nginx()
+        let recordCount = try origin.records().count
+        let name = try origin.addRemote(nginx.url)
+        let push = try origin.remoteCommand(["push", "--remote", name])
+        XCTAssertEqual(push.status, 0, push.output)
+        XCTAssertTrue(push.output.contains("pushed \(recordCount) records"), push.output)
+        XCTAssertEqual(remoteFiles(nginx.root.appendingPathComponent("ac")).count, recordCount)
+        // A second push finds everything there (HEAD first) and uploads nothing.
+        let again = try origin.remoteCommand(["push", "--remote", name])
+        XCTAssertEqual(again.status, 0, again.output)
+        XCTAssertTrue(again.output.contains("pushed 0 records") && again.output.contains(": 0 objects uploaded"), again.output)
+        XCTAssertTrue(again.output.contains("\(recordCount) records already there"), again.output)
+
+        let reader = try SmokeCache.empty("bnrepro-remote-reader")
+        let readerRemote = try reader.addRemote(nginx.url)
+        let pull = try reader.remoteCommand(["pull", "--remote", readerRemote])
+        XCTAssertEqual(pull.status, 0, pull.output)
+        XCTAssertTrue(pull.output.contains("\(recordCount) stages with their objects"), pull.output)
+        let run = try reader.remoteCommand(["run"])
+        XCTAssertEqual(run.status, 0, run.output)
+        XCTAssertTrue(run.output.contains("ran 0, cached \(recordCount)"), run.output)
+        for directory in ["figures", "tables"] {
+            let made = try directoryContents(origin.directory.appendingPathComponent(directory))
+            XCTAssertFalse(made.isEmpty)
+            XCTAssertEqual(try directoryContents(reader.directory.appendingPathComponent(directory)), made, "\(directory)/ differs after the pull")
+        }
+        let show = try reader.remoteCommand(["show", "fig3"])
+        XCTAssertTrue(show.output.contains("from     remote '\(readerRemote)' (127.0.0.1: \(nginx.url))"), show.output)
+        XCTAssertTrue(show.output.contains("computed on \(ProcessInfo.processInfo.hostName)"), show.output)
+    }
+
+    func testPullingTheFiguresDownloadsNoDataSetObjectAndRunComputesNothing() throws {
+        let origin = try RemoteFixture.origin.get()
+        let nginx = try Nginx()
+        XCTAssertEqual(try origin.remoteCommand(["push", "--remote", try origin.addRemote(nginx.url)]).status, 0)
+        let pipeline = try JSONSerialization.jsonObject(with: Data(contentsOf: SmokeCache.shippedPipeline)) as? [String: Any]
+        let figures = ((pipeline?["figures"] as? [String: Any]) ?? [:]).keys.sorted()
+        XCTAssertFalse(figures.isEmpty)
+
+        let reader = try SmokeCache.empty("bnrepro-remote-figures")
+        let pull = try reader.remoteCommand(["pull", "--remote", try reader.addRemote(nginx.url)] + figures)
+        XCTAssertEqual(pull.status, 0, pull.output)
+        XCTAssertTrue(pull.output.contains("as records only"), pull.output)
+        let records = try origin.records()
+        let dataSet = ["download", "decode"].flatMap { records[$0]?.objectDigests ?? [] }
+        XCTAssertFalse(dataSet.isEmpty)
+        let readerStore = try reader.store
+        for digest in dataSet {
+            XCTAssertFalse(nginx.accessLog.contains("GET /cache/cas/\(digest)"), "the pull downloaded data-set object \(digest)")
+            XCTAssertNil(FileIO.regularFileSize(readerStore.objectPath(digest)))
+        }
+        let run = try reader.remoteCommand(["run"] + figures)
+        XCTAssertEqual(run.status, 0, run.output)
+        XCTAssertTrue(run.output.contains("ran 0,"), run.output)
+        XCTAssertEqual(try directoryContents(reader.directory.appendingPathComponent("figures")),
+                       try directoryContents(origin.directory.appendingPathComponent("figures")))
+    }
+
+    func testAnObjectCorruptedOnTheServerIsRefusedAndNamed() throws {
+        let origin = try RemoteFixture.origin.get()
+        let nginx = try Nginx()
+        XCTAssertEqual(try origin.remoteCommand(["push", "--remote", try origin.addRemote(nginx.url)]).status, 0)
+        let fig3 = try XCTUnwrap(try origin.records()["fig3"])
+        let (output, ref) = try XCTUnwrap(fig3.outputs.first { $0.key.hasSuffix(".png") })
+        try Data("not the figure".utf8).write(to: nginx.root.appendingPathComponent("cas/\(ref.digest)"))
+
+        let reader = try SmokeCache.empty("bnrepro-remote-corrupt")
+        let pull = try reader.remoteCommand(["pull", "fig3", "--remote", try reader.addRemote(nginx.url)])
+        XCTAssertEqual(pull.status, 1, pull.output)
+        XCTAssertTrue(pull.output.contains("skipped fig3: output '\(output)' (object \(ref.digest.prefix(16))…) is corrupt on the remote"), pull.output)
+        let store = try reader.store
+        XCTAssertNil(FileIO.regularFileSize(store.objectPath(ref.digest)), "a corrupt object entered the cache")
+        XCTAssertNil(store.anyRecord(fig3.key), "the record of a corrupt object entered the cache")
+    }
+
+    func testARecordWhoseObjectIsMissingOnTheServerIsSkippedAndNamed() throws {
+        let origin = try RemoteFixture.origin.get()
+        let nginx = try Nginx()
+        XCTAssertEqual(try origin.remoteCommand(["push", "--remote", try origin.addRemote(nginx.url)]).status, 0)
+        let fig5 = try XCTUnwrap(try origin.records()["fig5"])
+        let (output, ref) = try XCTUnwrap(fig5.outputs.min { $0.key < $1.key })
+        try FileManager.default.removeItem(at: nginx.root.appendingPathComponent("cas/\(ref.digest)"))
+
+        let reader = try SmokeCache.empty("bnrepro-remote-missing")
+        let pull = try reader.remoteCommand(["pull", "fig5", "--remote", try reader.addRemote(nginx.url)])
+        XCTAssertEqual(pull.status, 1, pull.output)
+        XCTAssertTrue(pull.output.contains("skipped fig5: output '\(output)' (object \(ref.digest.prefix(16))…) is missing on the remote"), pull.output)
+        XCTAssertNil(try reader.store.anyRecord(fig5.key))
+    }
+
+    func testAFileRemoteRoundTripsAndAReadOnlyRemoteRefusesPush() throws {
+        let origin = try RemoteFixture.origin.get()
+        let directory = try temporaryDirectory("bnrepro-file-remote")
+        let url = directory.absoluteString
+        let readOnly = try origin.remoteCommand(["push", "--remote", try origin.addRemote(url, readOnly: true)])
+        XCTAssertNotEqual(readOnly.status, 0)
+        XCTAssertTrue(readOnly.output.contains("is read-only"), readOnly.output)
+        XCTAssertTrue(remoteFiles(directory).isEmpty)
+
+        let push = try origin.remoteCommand(["push", "--remote", try origin.addRemote(url)])
+        XCTAssertEqual(push.status, 0, push.output)
+        try assertRecordsNameOnlyPresentObjects(directory)
+        let reader = try SmokeCache.empty("bnrepro-file-reader")
+        let pull = try reader.remoteCommand(["pull", "--remote", try reader.addRemote(url)])
+        XCTAssertEqual(pull.status, 0, pull.output)
+        let run = try reader.remoteCommand(["run"])
+        XCTAssertTrue(run.output.contains("ran 0,"), run.output)
+        XCTAssertEqual(try directoryContents(reader.directory.appendingPathComponent("figures")),
+                       try directoryContents(origin.directory.appendingPathComponent("figures")))
+    }
+}
