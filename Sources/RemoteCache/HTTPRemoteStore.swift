@@ -98,7 +98,12 @@ public struct HTTPRemoteStore: RemoteStore {
             return .untrustedCertificate(url: url, detail: "the TLS handshake failed: a certificate this system does not trust, or not TLS at all")
         case .timedOut: return .transferFailed(url: url, reason: "timed out waiting for data")
         case .networkConnectionLost: return .transferFailed(url: url, reason: "the connection was lost mid-transfer")
-        default: return .transferFailed(url: url, reason: "URL error \(e.code.rawValue)")
+        default:
+            // swift-corelibs-foundation gives most libcurl failures code -1 with curl's own words as the
+            // description ("SSL certificate problem: self-signed certificate").
+            let words = (e as NSError).userInfo[NSLocalizedDescriptionKey] as? String ?? ""
+            if words.contains("certificate") { return .untrustedCertificate(url: url, detail: words) }
+            return .transferFailed(url: url, reason: words.isEmpty ? "URL error \(e.code.rawValue)" : words)
         }
     }
 }

@@ -61,7 +61,7 @@ final class Nginx {
         let d = directory.path
         let auth = options.token.map { "if ($http_authorization != \"Bearer \($0)\") { return 401; }" } ?? ""
         let tls = options.tls ? "ssl_certificate \(d)/cert.pem; ssl_certificate_key \(d)/key.pem;" : ""
-        let zone = options.requestsPerSecond.map { "limit_req_zone $server_name zone=slow:1m rate=\($0)r/s;" } ?? ""
+        let zone = options.requestsPerSecond.map { "limit_req_zone $binary_remote_addr zone=slow:1m rate=\($0)r/s;" } ?? ""
         let limit = options.requestsPerSecond == nil ? "" : "limit_req zone=slow burst=100000;"
         return """
         daemon off;

@@ -11,10 +11,10 @@ import Glibc
 /// interrupted or a racing push does to push and pull.
 final class RemoteFailureTests: XCTestCase {
     func testAServerThatIsDownGivesAClearErrorAndRunPullComputesLocally() throws {
-        let reader = try SmokeCache.empty("bnrepro-remote-down")
+        let reader = try RemoteFixture.reader("bnrepro-remote-down")
         let url = "http://127.0.0.1:\(TestHTTPServer.closedPort())/cache"
         let name = try reader.addRemote(url)
-        let pull = try reader.remoteCommand(["pull", "--remote", name])
+        let pull = try reader.remoteCommand(["pull", "--remote", name] + RemoteFixture.figures)
         XCTAssertNotEqual(pull.status, 0)
         XCTAssertTrue(pull.output.contains("cannot reach the remote at \(url)/ac/") && pull.output.contains("connection refused"), pull.output)
         let run = try reader.remoteCommand(["run", "decode", "--pull", "--remote", name])
@@ -52,9 +52,9 @@ final class RemoteFailureTests: XCTestCase {
     }
 
     func testAnUntrustedCertificateIsAnErrorThatSaysSo() throws {
-        let reader = try SmokeCache.empty("bnrepro-remote-tls")
+        let reader = try RemoteFixture.reader("bnrepro-remote-tls")
         let nginx = try Nginx(Nginx.Options(tls: true))
-        let pull = try reader.remoteCommand(["pull", "--remote", try reader.addRemote(nginx.url)])
+        let pull = try reader.remoteCommand(["pull", "--remote", try reader.addRemote(nginx.url)] + RemoteFixture.figures)
         XCTAssertNotEqual(pull.status, 0)
         XCTAssertTrue(pull.output.contains("the TLS certificate of \(nginx.url)/ac/") && pull.output.contains("is not trusted by this system's trust store"),
                       pull.output)
@@ -92,7 +92,7 @@ final class RemoteFailureTests: XCTestCase {
     /// records, and the pusher whose record is not there says so.
     func testTwoPushersRaceAndTheLoserReportsTheConflict() throws {
         let origin = try RemoteFixture.origin.get()
-        let rival = try SmokeCache.empty("bnrepro-remote-rival")
+        let rival = try RemoteFixture.reader("bnrepro-remote-rival")
         let rivalCache = rival.directory.appendingPathComponent("data/cache")
         try? FileManager.default.removeItem(at: rivalCache)
         try FileManager.default.copyItem(at: origin.directory.appendingPathComponent("data/cache"), to: rivalCache)

@@ -7,12 +7,20 @@ import XCTest
 import Glibc
 #endif
 
-/// The smoke profile run once through the real binary: what every remote test pushes. Commands run with
-/// their own XDG_CONFIG_HOME, so a developer's own credentials never reach a test server.
+/// Three figures of the smoke profile run once through the real binary: what every remote test pushes.
+/// Fig. 6 chains through the data set (download, decode), Figs. 8 and 9 share one analysis. Commands run
+/// with their own XDG_CONFIG_HOME, so a developer's own credentials never reach a test server.
 enum RemoteFixture {
-    static let origin: Result<SmokeCache, Error> = Result { try SmokeCache.run("bnrepro-remote-origin") }
+    static let figures = ["fig6", "fig8", "fig9"]
+    static let origin: Result<SmokeCache, Error> = Result { try SmokeCache.run("bnrepro-remote-origin", targets: figures) }
 
     static let configHome: URL = (try? temporaryDirectory("bnrepro-remote-config")) ?? FileManager.default.temporaryDirectory
+
+    /// An empty project that reads the origin's archive: the download stage's key holds its URL, so a
+    /// project with its own copy elsewhere would share no key with the origin.
+    static func reader(_ label: String) throws -> SmokeCache {
+        SmokeCache(directory: try SmokeCache.empty(label).directory, arguments: try origin.get().arguments)
+    }
 
     static func environment(_ extra: [String: String] = [:]) -> [String: String] {
         var env = ProcessInfo.processInfo.environment

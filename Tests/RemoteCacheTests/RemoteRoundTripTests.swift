@@ -21,20 +21,19 @@ final class RemoteRoundTripTests: XCTestCase {
         XCTAssertTrue(again.output.contains("pushed 0 records") && again.output.contains(": 0 objects uploaded"), again.output)
         XCTAssertTrue(again.output.contains("\(recordCount) records already there"), again.output)
 
-        let reader = try SmokeCache.empty("bnrepro-remote-reader")
+        let reader = try RemoteFixture.reader("bnrepro-remote-reader")
         let readerRemote = try reader.addRemote(nginx.url)
+        // Without targets: every stage of the profile that the remote has, with its objects.
         let pull = try reader.remoteCommand(["pull", "--remote", readerRemote])
         XCTAssertEqual(pull.status, 0, pull.output)
         XCTAssertTrue(pull.output.contains("\(recordCount) stages with their objects"), pull.output)
-        let run = try reader.remoteCommand(["run"])
+        let run = try reader.remoteCommand(["run"] + RemoteFixture.figures)
         XCTAssertEqual(run.status, 0, run.output)
         XCTAssertTrue(run.output.contains("ran 0, cached \(recordCount)"), run.output)
-        for directory in ["figures", "tables"] {
-            let made = try directoryContents(origin.directory.appendingPathComponent(directory))
-            XCTAssertFalse(made.isEmpty)
-            XCTAssertEqual(try directoryContents(reader.directory.appendingPathComponent(directory)), made, "\(directory)/ differs after the pull")
-        }
-        let show = try reader.remoteCommand(["show", "fig3"])
+        let made = try directoryContents(origin.directory.appendingPathComponent("figures"))
+        XCTAssertFalse(made.isEmpty)
+        XCTAssertEqual(try directoryContents(reader.directory.appendingPathComponent("figures")), made, "figures/ differ after the pull")
+        let show = try reader.remoteCommand(["show", "fig6"])
         XCTAssertTrue(show.output.contains("from     remote '\(readerRemote)' (127.0.0.1: \(nginx.url))"), show.output)
         XCTAssertTrue(show.output.contains("computed on \(ProcessInfo.processInfo.hostName)"), show.output)
     }
@@ -43,11 +42,9 @@ final class RemoteRoundTripTests: XCTestCase {
         let origin = try RemoteFixture.origin.get()
         let nginx = try Nginx()
         XCTAssertEqual(try origin.remoteCommand(["push", "--remote", try origin.addRemote(nginx.url)]).status, 0)
-        let pipeline = try JSONSerialization.jsonObject(with: Data(contentsOf: SmokeCache.shippedPipeline)) as? [String: Any]
-        let figures = ((pipeline?["figures"] as? [String: Any]) ?? [:]).keys.sorted()
-        XCTAssertFalse(figures.isEmpty)
+        let figures = RemoteFixture.figures
 
-        let reader = try SmokeCache.empty("bnrepro-remote-figures")
+        let reader = try RemoteFixture.reader("bnrepro-remote-figures")
         let pull = try reader.remoteCommand(["pull", "--remote", try reader.addRemote(nginx.url)] + figures)
         XCTAssertEqual(pull.status, 0, pull.output)
         XCTAssertTrue(pull.output.contains("as records only"), pull.output)
@@ -70,32 +67,32 @@ final class RemoteRoundTripTests: XCTestCase {
         let origin = try RemoteFixture.origin.get()
         let nginx = try Nginx()
         XCTAssertEqual(try origin.remoteCommand(["push", "--remote", try origin.addRemote(nginx.url)]).status, 0)
-        let fig3 = try XCTUnwrap(try origin.records()["fig3"])
-        let (output, ref) = try XCTUnwrap(fig3.outputs.first { $0.key.hasSuffix(".png") })
+        let fig8 = try XCTUnwrap(try origin.records()["fig8"])
+        let (output, ref) = try XCTUnwrap(fig8.outputs.first { $0.key.hasSuffix(".png") })
         try Data("not the figure".utf8).write(to: nginx.root.appendingPathComponent("cas/\(ref.digest)"))
 
-        let reader = try SmokeCache.empty("bnrepro-remote-corrupt")
-        let pull = try reader.remoteCommand(["pull", "fig3", "--remote", try reader.addRemote(nginx.url)])
+        let reader = try RemoteFixture.reader("bnrepro-remote-corrupt")
+        let pull = try reader.remoteCommand(["pull", "fig8", "--remote", try reader.addRemote(nginx.url)])
         XCTAssertEqual(pull.status, 1, pull.output)
-        XCTAssertTrue(pull.output.contains("skipped fig3: output '\(output)' (object \(ref.digest.prefix(16))…) is corrupt on the remote"), pull.output)
+        XCTAssertTrue(pull.output.contains("skipped fig8: output '\(output)' (object \(ref.digest.prefix(16))…) is corrupt on the remote"), pull.output)
         let store = try reader.store
         XCTAssertNil(FileIO.regularFileSize(store.objectPath(ref.digest)), "a corrupt object entered the cache")
-        XCTAssertNil(store.anyRecord(fig3.key), "the record of a corrupt object entered the cache")
+        XCTAssertNil(store.anyRecord(fig8.key), "the record of a corrupt object entered the cache")
     }
 
     func testARecordWhoseObjectIsMissingOnTheServerIsSkippedAndNamed() throws {
         let origin = try RemoteFixture.origin.get()
         let nginx = try Nginx()
         XCTAssertEqual(try origin.remoteCommand(["push", "--remote", try origin.addRemote(nginx.url)]).status, 0)
-        let fig5 = try XCTUnwrap(try origin.records()["fig5"])
-        let (output, ref) = try XCTUnwrap(fig5.outputs.min { $0.key < $1.key })
+        let fig9 = try XCTUnwrap(try origin.records()["fig9"])
+        let (output, ref) = try XCTUnwrap(fig9.outputs.min { $0.key < $1.key })
         try FileManager.default.removeItem(at: nginx.root.appendingPathComponent("cas/\(ref.digest)"))
 
-        let reader = try SmokeCache.empty("bnrepro-remote-missing")
-        let pull = try reader.remoteCommand(["pull", "fig5", "--remote", try reader.addRemote(nginx.url)])
+        let reader = try RemoteFixture.reader("bnrepro-remote-missing")
+        let pull = try reader.remoteCommand(["pull", "fig9", "--remote", try reader.addRemote(nginx.url)])
         XCTAssertEqual(pull.status, 1, pull.output)
-        XCTAssertTrue(pull.output.contains("skipped fig5: output '\(output)' (object \(ref.digest.prefix(16))…) is missing on the remote"), pull.output)
-        XCTAssertNil(try reader.store.anyRecord(fig5.key))
+        XCTAssertTrue(pull.output.contains("skipped fig9: output '\(output)' (object \(ref.digest.prefix(16))…) is missing on the remote"), pull.output)
+        XCTAssertNil(try reader.store.anyRecord(fig9.key))
     }
 
     func testAFileRemoteRoundTripsAndAReadOnlyRemoteRefusesPush() throws {
@@ -110,10 +107,10 @@ final class RemoteRoundTripTests: XCTestCase {
         let push = try origin.remoteCommand(["push", "--remote", try origin.addRemote(url)])
         XCTAssertEqual(push.status, 0, push.output)
         try assertRecordsNameOnlyPresentObjects(directory)
-        let reader = try SmokeCache.empty("bnrepro-file-reader")
-        let pull = try reader.remoteCommand(["pull", "--remote", try reader.addRemote(url)])
+        let reader = try RemoteFixture.reader("bnrepro-file-reader")
+        let pull = try reader.remoteCommand(["pull", "--remote", try reader.addRemote(url)] + RemoteFixture.figures)
         XCTAssertEqual(pull.status, 0, pull.output)
-        let run = try reader.remoteCommand(["run"])
+        let run = try reader.remoteCommand(["run"] + RemoteFixture.figures)
         XCTAssertTrue(run.output.contains("ran 0,"), run.output)
         XCTAssertEqual(try directoryContents(reader.directory.appendingPathComponent("figures")),
                        try directoryContents(origin.directory.appendingPathComponent("figures")))

@@ -23,6 +23,11 @@ public struct SmokeCache: Sendable {
     public let directory: URL
     /// The `--profile smoke --set …` arguments every command on this project needs.
     public let arguments: [String]
+    public init(directory: URL, arguments: [String]) {
+        self.directory = directory
+        self.arguments = arguments
+    }
+
     public var store: CacheStore { get throws { try CacheStore(root: directory.appendingPathComponent("data/cache")) } }
 
     /// A project with the archive in place and nothing run yet.
@@ -36,10 +41,10 @@ public struct SmokeCache: Sendable {
                                                       "--set", "download.params.md5=\(md5)", "--set", "decode.params.records_per_file=240"])
     }
 
-    /// The whole smoke profile, run.
-    public static func run(_ label: String) throws -> SmokeCache {
+    /// The whole smoke profile, run (or only `targets` and what they need).
+    public static func run(_ label: String, targets: [String] = []) throws -> SmokeCache {
         let cache = try empty(label)
-        let run = try cache.bnrepro(["run", "-j", "2"])
+        let run = try cache.bnrepro(["run", "-j", "2"] + targets)
         guard run.status == 0 else { throw SmokeFailure(message: "bnrepro run failed: \(run.stdout)\(run.stderr)") }
         return cache
     }
