@@ -36,6 +36,12 @@ final class RemoteRoundTripTests: XCTestCase {
         let show = try reader.remoteCommand(["show", "fig6"])
         XCTAssertTrue(show.output.contains("from     remote '\(readerRemote)' (127.0.0.1: \(nginx.url))"), show.output)
         XCTAssertTrue(show.output.contains("computed on \(ProcessInfo.processInfo.hostName)"), show.output)
+        let report = try reader.remoteCommand(["report"])
+        XCTAssertEqual(report.status, 0, report.output)
+        let page = try String(contentsOf: reader.directory.appendingPathComponent("report/index.html"), encoding: .utf8)
+        let md5 = try XCTUnwrap(origin.arguments.first { $0.hasPrefix("download.params.md5=") }?.split(separator: "=").last)
+        XCTAssertTrue(page.contains("CIFAR-10 archive MD5 <code>\(md5)</code>"), "the report does not show the archive's MD5")
+        XCTAssertTrue(page.contains("from remote &#39;\(readerRemote)&#39;"), "the report does not say what was pulled")
     }
 
     func testPullingTheFiguresDownloadsNoDataSetObjectAndRunComputesNothing() throws {
