@@ -66,8 +66,8 @@ public struct RemotePull: Sendable {
         }
         // Records after their objects, in topological order: a record enters the cache only once every
         // object it needs here is in it, checked.
+        let problems = downloadProblems.merging(presenceProblems) { a, _ in a }
         for (stage, record, data) in fetched {
-            let problems = downloadProblems.merging(presenceProblems) { a, _ in a }
             if let bad = record.namedObjects.map(\.digest).first(where: { problems[$0] != nil }), let problem = problems[bad] {
                 outcome.skipped.append((stage.name, "\(record.objectName(bad)) (object \(bad.prefix(16))…) is \(problem)"))
                 continue

@@ -10,6 +10,8 @@ public final class RemoteRecordSource: RecordSource, @unchecked Sendable {
     let console: Console
     private let lock = NSLock()
     private var givenUp = false
+    /// Keys the remote could not serve: the runner asks again for a stage that waited for a free slot.
+    private var misses: Set<String> = []
     private(set) public var pulled: [String] = []
 
     public init(remote: Remote, store: CacheStore, transfers: Transfers = Transfers(), console: Console) {
@@ -18,8 +20,8 @@ public final class RemoteRecordSource: RecordSource, @unchecked Sendable {
     }
 
     public func fetchRecord(for spec: ActionSpec, withObjects: Bool, into store: CacheStore) -> ActionRecord? {
-        guard isUsable else { return nil }
-        return attempt(spec.stage) {
+        guard isUsable, !missed(spec.key) else { return nil }
+        let record: ActionRecord? = attempt(spec.stage) {
             switch try fetcher.lookUp(key: spec.key) {
             case .absent: return nil
             case .unusable(let why):
@@ -37,6 +39,13 @@ public final class RemoteRecordSource: RecordSource, @unchecked Sendable {
                 return record
             }
         }
+        if record == nil { lock.lock(); misses.insert(spec.key); lock.unlock() }
+        return record
+    }
+
+    private func missed(_ key: String) -> Bool {
+        lock.lock(); defer { lock.unlock() }
+        return misses.contains(key)
     }
 
     public func fetchObjects(of record: ActionRecord, into store: CacheStore) -> Bool {

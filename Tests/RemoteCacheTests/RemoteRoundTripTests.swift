@@ -69,6 +69,29 @@ final class RemoteRoundTripTests: XCTestCase {
                        try directoryContents(origin.directory.appendingPathComponent("figures")))
     }
 
+    func testRunPullTakesEveryStageFromTheRemoteAndRunPushUploadsWhatItComputed() throws {
+        let origin = try RemoteFixture.origin.get()
+        let nginx = try Nginx()
+        XCTAssertEqual(try origin.remoteCommand(["push", "--remote", try origin.addRemote(nginx.url)]).status, 0)
+        let reader = try RemoteFixture.reader("bnrepro-remote-run-pull")
+        let run = try reader.remoteCommand(["run", "--pull", "--remote", try reader.addRemote(nginx.url)] + RemoteFixture.figures)
+        XCTAssertEqual(run.status, 0, run.output)
+        let stages = try origin.records().count
+        XCTAssertTrue(run.output.contains("ran 0, cached \(stages); pulled \(stages) from"), run.output)
+        XCTAssertEqual(try directoryContents(reader.directory.appendingPathComponent("figures")),
+                       try directoryContents(origin.directory.appendingPathComponent("figures")))
+        let dataSet = ["download", "decode"].flatMap { (try? origin.records())?[$0]?.objectDigests ?? [] }
+        XCTAssertFalse(dataSet.contains { nginx.accessLog.contains("GET /cache/cas/\($0)") }, "run --pull downloaded the data set")
+
+        let empty = try Nginx()
+        let writer = try RemoteFixture.reader("bnrepro-remote-run-push")
+        let push = try writer.remoteCommand(["run", "download", "--push", "--remote", try writer.addRemote(empty.url)])
+        XCTAssertEqual(push.status, 0, push.output)
+        XCTAssertTrue(push.output.contains("ran 1, cached 0") && push.output.contains("pushed 1 record to"), push.output)
+        XCTAssertEqual(remoteFiles(empty.root.appendingPathComponent("ac")).count, 1)
+        try assertRecordsNameOnlyPresentObjects(empty.root)
+    }
+
     func testAnObjectCorruptedOnTheServerIsRefusedAndNamed() throws {
         let origin = try RemoteFixture.origin.get()
         let nginx = try Nginx()
