@@ -2,9 +2,11 @@
 SWIFT       ?= swift
 RELEASE     := -c release
 BIN         := .build/release
-# graphviz draws the report's DAG; chromium renders the report in the browser test (ReportTests).
+# graphviz draws the report's DAG; chromium renders the report in the browser test (ReportTests); nginx
+# serves a remote cache and openssl makes its self-signed certificate in RemoteCacheTests (`make figures`
+# needs no remote).
 APT_PACKAGES := libopenblas-dev libdnnl-dev libcairo2-dev libpng-dev zlib1g-dev fonts-dejavu-core pkg-config python3-numpy \
-                graphviz chromium
+                graphviz chromium nginx openssl
 
 .PHONY: deps build test test-slurm figures bench bench-torch clean
 

@@ -44,7 +44,9 @@ let package = Package(
         .target(name: "Audit", dependencies: ["Pipeline", "ArrayFormats", "CLibPNG", "Datasets"], swiftSettings: swift5),
         // The HTML report of the cache (`bnrepro report`): reads records, writes one self-contained page.
         .target(name: "Report", dependencies: ["Pipeline"], swiftSettings: swift5),
-        .target(name: "BNReproCLI", dependencies: ["Pipeline", "Audit", "Report", "ArrayFormats", "Plot", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+        // Sharing results through a remote in Bazel's HTTP cache layout (`push`, `pull`, `run --pull`).
+        .target(name: "RemoteCache", dependencies: ["Pipeline", "AtomicIO"], swiftSettings: swift5),
+        .target(name: "BNReproCLI", dependencies: ["Pipeline", "Audit", "Report", "RemoteCache", "ArrayFormats", "Plot", .product(name: "ArgumentParser", package: "swift-argument-parser")],
                 swiftSettings: swift5),
         .executableTarget(name: "bnrepro", dependencies: ["BNReproCLI", "Experiments"], swiftSettings: swift5),
 
@@ -57,6 +59,9 @@ let package = Package(
                 swiftSettings: swift5),
         // Archives with known pixels and a loopback HTTP server, for the Datasets and Experiments tests.
         .target(name: "DatasetsTestSupport", dependencies: ["CZlib"], path: "Tests/Support/DatasetsTestSupport",
+                swiftSettings: swift5),
+        // A project whose smoke profile ran through the real binary, and a process runner: ReportTests, RemoteCacheTests.
+        .target(name: "SmokeProjectSupport", dependencies: ["Pipeline", "DatasetsTestSupport"], path: "Tests/Support/SmokeProjectSupport",
                 swiftSettings: swift5),
         .executableTarget(name: "bnrepro-testkinds", dependencies: ["BNReproCLI", "PipelineTestKinds"],
                           path: "Tests/Support/bnrepro-testkinds", swiftSettings: swift5),
@@ -75,7 +80,9 @@ let package = Package(
         .testTarget(name: "SlurmTests", dependencies: ["Pipeline", "PipelineTestKinds", "bnrepro-testkinds", "DatasetsTestSupport", "bnrepro"],
                     swiftSettings: swift5),
         // The report's HTML pieces, and the page of a smoke run rendered in headless Chromium.
-        .testTarget(name: "ReportTests", dependencies: ["Report", "Pipeline", "DatasetsTestSupport", "bnrepro"], swiftSettings: swift5),
+        .testTarget(name: "ReportTests", dependencies: ["Report", "Pipeline", "DatasetsTestSupport", "SmokeProjectSupport", "bnrepro"], swiftSettings: swift5),
+        // push, pull and run --pull against a real nginx (WebDAV PUT) on loopback, and a file:// remote.
+        .testTarget(name: "RemoteCacheTests", dependencies: ["RemoteCache", "Pipeline", "DatasetsTestSupport", "SmokeProjectSupport", "bnrepro"], swiftSettings: swift5),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Pipeline", "Datasets", "DatasetsTestSupport", "bnrepro"], swiftSettings: swift5),
     ]
 )

@@ -9,8 +9,13 @@ import Pipeline
 public struct AuditSelection: Sendable {
     public let chosen: [(stage: ResolvedStage, key: String)]
     public let notUpToDate: [String]
+    /// Stages left out because their predicted CPU time did not fit what was left of `maxCPU`.
+    public let overBudget: [(stage: String, cpuSeconds: Double)]
 
-    public init(pipeline: ResolvedPipeline, store: CacheStore, targets: [String], sample: Int?, seed: UInt64) throws {
+    /// `maxCPU` caps the predicted CPU seconds of the chosen stages together; `cost` predicts them (from
+    /// `estimate`'s model), so that a sample at the paper profile cannot pick a CPU-week of training.
+    public init(pipeline: ResolvedPipeline, store: CacheStore, targets: [String], sample: Int?, seed: UInt64,
+                maxCPU: Double? = nil, cost: ([ResolvedStage]) -> [String: Double] = { _ in [:] }) throws {
         let states = StatusReport(pipeline: pipeline, store: store).states()
         var named = Set<String>()
         for target in targets { named.formUnion(try pipeline.select(target).map(\.name)) }
@@ -23,18 +28,35 @@ public struct AuditSelection: Sendable {
         guard !upToDate.isEmpty else {
             throw PipelineError.nothingToAudit(profile: pipeline.profile)
         }
-        if let sample { upToDate = AuditSelection.sample(upToDate, count: sample, seed: seed) }
-        chosen = upToDate
         notUpToDate = missing
+        guard let maxCPU else {
+            chosen = sample.map { AuditSelection.sample(upToDate, count: $0, seed: seed) } ?? upToDate
+            overBudget = []
+            return
+        }
+        // In the sample's random order (or in order, without --sample), each stage that still fits.
+        let seconds = cost(upToDate.map(\.stage))
+        let order = sample == nil ? Array(upToDate.indices) : AuditSelection.shuffledIndices(upToDate.count, seed: seed)
+        var taken: [Int] = [], left: [(String, Double)] = [], spent = 0.0
+        for i in order where taken.count < (sample ?? upToDate.count) {
+            let need = seconds[upToDate[i].stage.name] ?? 0
+            if spent + need <= maxCPU { taken.append(i); spent += need } else { left.append((upToDate[i].stage.name, need)) }
+        }
+        chosen = taken.sorted().map { upToDate[$0] }
+        overBudget = left
     }
 
     /// `count` items chosen uniformly by a seeded shuffle (the data sets' own generator, so that a seed
     /// picks the same stages on every machine and toolchain), kept in their original order.
     static func sample<T>(_ items: [T], count: Int, seed: UInt64) -> [T] {
         guard count >= 0, count < items.count else { return items }
+        return shuffledIndices(items.count, seed: seed).prefix(count).sorted().map { items[$0] }
+    }
+
+    static func shuffledIndices(_ count: Int, seed: UInt64) -> [Int] {
         var generator = SeededRNG(seed: seed)
-        var order = Array(items.indices)
+        var order = Array(0..<count)
         generator.shuffle(&order)
-        return order.prefix(count).sorted().map { items[$0] }
+        return order
     }
 }

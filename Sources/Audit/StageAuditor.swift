@@ -11,12 +11,16 @@ public struct StageAuditor: Sendable {
     /// The OpenMP thread count to recompute with; nil: the count the original ran with, so that a
     /// difference found is not the thread count's doing.
     public let threads: Int?
+    /// A kind's tolerance for results computed on another CPU (`StageKind.crossCPUTolerance`), by kind name.
+    public let tolerance: @Sendable (String) -> Double?
 
-    public init(store: CacheStore, recompute: ScratchRecompute, commit: String?, threads: Int?) {
+    public init(store: CacheStore, recompute: ScratchRecompute, commit: String?, threads: Int?,
+                tolerance: @escaping @Sendable (String) -> Double? = { _ in nil }) {
         self.store = store
         self.recompute = recompute
         self.commit = commit
         self.threads = threads
+        self.tolerance = tolerance
     }
 
     public func audit(_ record: ActionRecord, progress: @escaping @Sendable (StageProgress) -> Void = { _ in }) -> StageAudit {
@@ -27,10 +31,11 @@ public struct StageAuditor: Sendable {
         // give the same result, so the recomputation carries the original's stamp; the commit the audit
         // ran at is kept in the audit itself.
         if let original = record.gitCommit { environment["BNREPRO_GIT_COMMIT"] = original }
-        func finding(_ verdict: StageAudit.Verdict, outputs: [StageAudit.Output] = [], error: String? = nil, threads ran: Int = threads) -> StageAudit {
+        func finding(_ verdict: StageAudit.Verdict, outputs: [StageAudit.Output] = [], error: String? = nil, threads ran: Int = threads,
+                     cpu: String? = CPUModel.current) -> StageAudit {
             StageAudit(stage: record.stage, kind: record.kind, key: record.key, audited: started, commit: commit,
-                       originalThreads: record.threads, auditThreads: ran, verdict: verdict, error: error, outputs: outputs,
-                       wallSeconds: Date().timeIntervalSince(started))
+                       originalThreads: record.threads, auditThreads: ran, originalCPU: record.cpuModel, auditCPU: cpu,
+                       verdict: verdict, error: error, outputs: outputs, wallSeconds: Date().timeIntervalSince(started))
         }
         let result: ScratchRecompute.Result
         do { result = try recompute.recompute(record, environment: environment, progress: progress) } catch {
@@ -41,7 +46,10 @@ public struct StageAuditor: Sendable {
         case .succeeded(let again):
             let outputs = compare(record, with: again, in: result.scratch)
             let ran = again.threads ?? threads
-            return finding(StageAudit.verdict(outputs: outputs, originalThreads: record.threads, auditThreads: ran), outputs: outputs, threads: ran)
+            let cpu = again.cpuModel ?? CPUModel.current
+            let verdict = StageAudit.verdict(outputs: outputs, originalThreads: record.threads, auditThreads: ran,
+                                             originalCPU: record.cpuModel, auditCPU: cpu, tolerance: tolerance(record.kind))
+            return finding(verdict, outputs: outputs, threads: ran, cpu: cpu)
         case .failed(let reason, let tail):
             let last = tail.split(separator: "\n").last.map(String.init)
             let note = last.flatMap { reason.contains($0) ? nil : " (last log line: \($0))" } ?? ""
@@ -61,9 +69,10 @@ public struct StageAuditor: Sendable {
             case (let a?, let b?) where a.digest == b.digest: return StageAudit.Output(name: name, result: .identical)
             case (let a?, let b?):
                 do {
-                    let details = OutputComparison.details(name: name, cached: try store.readObject(a.digest),
-                                                           recomputed: try scratch.readObject(b.digest))
-                    return StageAudit.Output(name: name, result: .differs, details: details)
+                    let cached = try store.readObject(a.digest), recomputed = try scratch.readObject(b.digest)
+                    return StageAudit.Output(name: name, result: .differs,
+                                             details: OutputComparison.details(name: name, cached: cached, recomputed: recomputed),
+                                             largestRelative: NumericDifference.largestRelative(name: name, cached: cached, recomputed: recomputed))
                 } catch {
                     return StageAudit.Output(name: name, result: .differs, details: ["cannot compare: \(error)"])
                 }

@@ -30,6 +30,8 @@ struct AuditCommand: RegistryCommand {
 
     @Option(help: "Audit this many of the selected stages, chosen at random.") var sample: Int?
     @Option(help: "The seed that chooses the --sample stages (default: a fresh one, printed).") var seed: UInt64?
+    @Option(name: .customLong("max-cpu"), help: ArgumentHelp("Audit only stages whose predicted CPU time (bnrepro estimate's model) fits this budget together, e.g. 90s, 30m, 2h.", valueName: "time"))
+    var maxCPU: String?
     @Option(help: "OpenMP threads to recompute with (default: OMP_NUM_THREADS if set, else the original's).") var threads: Int?
     @Option(name: [.short, .customLong("jobs")], help: "Stages to recompute at once.") var jobs: Int = 1
     @Flag(name: .customLong("no-wait"), help: "Fail instead of waiting when another run holds the cache.") var noWait = false
@@ -38,6 +40,14 @@ struct AuditCommand: RegistryCommand {
         if let sample, sample < 1 { throw ValidationError("--sample must be at least 1, got \(sample)") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
         if jobs < 1 { throw ValidationError("--jobs must be at least 1, got \(jobs)") }
+        if let maxCPU, AuditCommand.seconds(maxCPU) == nil { throw ValidationError("--max-cpu takes a time such as 90s, 30m or 2h, got '\(maxCPU)'") }
+    }
+
+    /// "90", "90s", "30m", "2h", "1d" in seconds.
+    static func seconds(_ text: String) -> Double? {
+        let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
+        if let unit = text.last.flatMap({ units[$0] }) { return Double(text.dropLast()).map { $0 * unit }.flatMap { $0 >= 0 ? $0 : nil } }
+        return Double(text).flatMap { $0 >= 0 ? $0 : nil }
     }
 
     func run(registry: KindRegistry) throws {
@@ -52,15 +62,22 @@ struct AuditCommand: RegistryCommand {
         defer { withExtendedLifetime(lock) {} }
         store.removeDeadWork()
         let seed = self.seed ?? UInt64.random(in: 0...UInt64(UInt32.max))
-        let selection = try AuditSelection(pipeline: pipeline, store: store, targets: targets, sample: sample, seed: seed)
+        let selection = try AuditSelection(pipeline: pipeline, store: store, targets: targets, sample: sample, seed: seed,
+                                           maxCPU: maxCPU.flatMap(AuditCommand.seconds)) { stages in
+            Dictionary(CostEstimate(pending: stages, store: store, registry: registry).rows.map { ($0.stage, $0.cpuSeconds) }) { a, _ in a }
+        }
         if sample != nil { console.note("sampled \(selection.chosen.count) stage(s) with --seed \(seed)") }
+        if !selection.overBudget.isEmpty {
+            let named = selection.overBudget.prefix(5).map { "\($0.stage) (\(Console.duration($0.cpuSeconds)))" }.joined(separator: ", ")
+            console.note("left out \(selection.overBudget.count) stage(s) over the --max-cpu \(maxCPU ?? "") budget: \(named)\(selection.overBudget.count > 5 ? ", …" : "")")
+        }
 
         let workers = WorkerProcesses()
         let interrupts = workers.stopOnInterrupt(console: console)
         defer { withExtendedLifetime(interrupts) {} }
         let commit = GitInfo.commit(in: options.projectDirectory)
         let auditor = StageAuditor(store: store, recompute: ScratchRecompute(store: store, worker: SelfExecutable.url, workers: workers),
-                                   commit: commit, threads: threads ?? WorkerThreads.requested())
+                                   commit: commit, threads: threads ?? WorkerThreads.requested()) { registry.kind(named: $0)?.crossCPUTolerance }
         let audits = try audit(selection.chosen, auditor: auditor, store: store, console: console, workers: workers)
         if let sig = workers.stopSignal {
             store.removeDeadWork(includingOwn: true)

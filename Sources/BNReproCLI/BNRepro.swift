@@ -38,6 +38,6 @@ struct Root: ParsableCommand {
         """,
         subcommands: [RunCommand.self, StatusCommand.self, CancelCommand.self, DagCommand.self, ShowCommand.self, ListCommand.self,
                       CatCommand.self, ClaimsCommand.self, DiffCommand.self, AuditCommand.self, EstimateCommand.self, ReportCommand.self, GCCommand.self,
-                      VerifyCommand.self, CacheCommand.self, RenderSamplesCommand.self, ExecCommand.self],
+                      VerifyCommand.self, CacheCommand.self, RemoteCommand.self, PushCommand.self, PullCommand.self, RenderSamplesCommand.self, ExecCommand.self],
         defaultSubcommand: nil)
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Pipeline
+import RemoteCache
 
 struct RunCommand: RegistryCommand {
     static let configuration = CommandConfiguration(
@@ -14,6 +15,7 @@ struct RunCommand: RegistryCommand {
           bnrepro run --profile smoke --set train.params.epochs=1 --dry-run
           bnrepro run --profile paper --executor slurm --detach
                                               submit the whole campaign to Slurm and exit
+          bnrepro run --profile paper --pull  take what the default remote has, compute the rest
         """)
 
     @OptionGroup var options: PipelineOptions
@@ -31,16 +33,21 @@ struct RunCommand: RegistryCommand {
     @Flag(help: "With --executor slurm: submit every stage at once, chained by job dependencies, and exit (follow with `bnrepro status`, stop with `bnrepro cancel`).")
     var detach = false
     @OptionGroup(title: "Slurm (with --executor slurm)") var slurm: SlurmOptions
+    @Flag(help: "Before computing a stage, look its key up on the remote and take its result from there.") var pull = false
+    @Flag(help: "After the run, upload to the remote what it computed.") var push = false
+    @OptionGroup(title: "Remote (with --pull or --push)") var remoteOptions: RemoteOptions
 
     func validate() throws {
         if detach && executor != .slurm { throw ValidationError("--detach needs --executor slurm") }
         if detach && dryRun { throw ValidationError("--detach and --dry-run do not go together; --dry-run alone says what a campaign would submit") }
+        if detach && (pull || push) { throw ValidationError("--pull and --push do not go with --detach; pull first, push after the campaign") }
     }
 
     func run(registry: KindRegistry) throws {
         let pipeline = try options.resolve(registry)
         let store = try options.cacheStore()
         let console = Console()
+        let remote = pull || push ? try remoteOptions.resolve(options) : nil
         if let warning = NetworkFilesystem.warning(for: store.root) { console.note(warning) }
         var lock: CacheLock?
         if !dryRun {
@@ -60,8 +67,10 @@ struct RunCommand: RegistryCommand {
             ? try slurm.makeExecutor(pipeline: pipeline, options: options, environment: env, console: console)
             : LocalExecutor(worker: SelfExecutable.url, environment: env.merging(LocalExecutor.threadEnvironment(jobs: jobs ?? 1)) { $1 },
                             workers: workers)
-        let runner = Runner(pipeline: pipeline, store: store, executor: executor, console: console,
+        var runner = Runner(pipeline: pipeline, store: store, executor: executor, console: console,
                             projectDirectory: options.projectDirectory)
+        let source = pull && !dryRun ? remote.map { RemoteRecordSource(remote: $0, store: store, transfers: remoteOptions.transferSettings, console: console) } : nil
+        runner.source = source
         var runOptions = RunOptions()
         runOptions.targets = targets
         runOptions.force = force
@@ -81,13 +90,27 @@ struct RunCommand: RegistryCommand {
         var line = "profile \(pipeline.profile): \(verb) \(summary.ran.count), cached \(summary.cached.count)"
         if !summary.failed.isEmpty { line += ", failed \(summary.failed.count) (\(summary.failed.joined(separator: ", ")))" }
         if !summary.skipped.isEmpty { line += ", not run \(summary.skipped.count)" }
+        if let source, let remote { line += "; pulled \(source.pulled.count) from '\(remote.name)'" }
         console.note(line)
+        if push, let remote, !dryRun { try pushComputed(summary.ran, pipeline: pipeline, store: store, remote: remote, console: console) }
         if dryRun, !summary.ran.isEmpty {
             let wouldRun = Set(summary.ran)
             let estimate = CostEstimate(pending: pipeline.stages.filter { wouldRun.contains($0.name) }, store: store, registry: registry)
             console.note(EstimateTable(estimate).summary(jobs: jobs ?? 1) + " (per stage: bnrepro estimate)")
         }
         if !summary.succeeded { throw ExitCode(1) }
+    }
+
+    /// `--push`: what this run computed (the stages it ran that are now up to date).
+    private func pushComputed(_ ran: [String], pipeline: ResolvedPipeline, store: CacheStore, remote: Remote, console: Console) throws {
+        let computed = Set(ran)
+        let records = StatusReport(pipeline: pipeline, store: store).states().compactMap { stage, state -> (stage: String, record: ActionRecord)? in
+            guard computed.contains(stage.name), case .upToDate(let key) = state, let record = store.record(key) else { return nil }
+            return (stage.name, record)
+        }
+        guard !records.isEmpty else { console.note("nothing computed to push"); return }
+        let outcome = try RemotePush(remote: remote, store: store, transfers: remoteOptions.transferSettings, console: console).push(records)
+        try PushCommand.report(outcome, remote: remote, notUpToDate: 0)
     }
 
     private func submitCampaign(pipeline: ResolvedPipeline, store: CacheStore, environment: [String: String], console: Console) throws {

@@ -78,7 +78,13 @@ struct ShowCommand: RegistryCommand {
         print(String(format: "time     wall %.2fs, cpu %.2fs", r.wallSeconds, r.cpuSeconds)
               + (r.peakMemoryBytes.map { ", peak memory \(Format.bytes($0))" } ?? ""))
         print("where    \(r.host), executor \(r.executor), commit \(r.gitCommit ?? "unknown"), "
-              + (r.threads.map { "\($0) OpenMP thread\($0 == 1 ? "" : "s")" } ?? "threads not recorded"))
+              + (r.threads.map { "\($0) OpenMP thread\($0 == 1 ? "" : "s")" } ?? "threads not recorded")
+              + (r.cpuModel.map { ", CPU \($0)" } ?? ""))
+        if let origin = store.origin(ofKey: r.key) {
+            let host = URL(string: origin.url)?.host ?? origin.url
+            print("from     remote '\(origin.remote)' (\(host): \(origin.url)), pulled \(Format.age(origin.pulled)); "
+                  + "computed on \(r.host) at commit \(r.gitCommit ?? "unknown")")
+        }
         printLog(r.log, store: store)
     }
 

@@ -65,7 +65,7 @@ public struct ActionRecord: Codable, Sendable {
 
     /// The record format this binary writes. Bump it when a field changes meaning or a required field
     /// is added; `RecordFile` reports a record of a higher version as newer instead of misreading it.
-    /// `threads` and `peakMemoryBytes` were added without a bump: each is optional, absent means "not
+    /// `threads`, `peakMemoryBytes` and `cpuModel` were added without a bump: each is optional, absent means "not
     /// recorded", and a binary that does not know them reads the rest correctly, so refusing their
     /// records would only cost reruns.
     public static let currentSchemaVersion = 1
@@ -98,6 +98,9 @@ public struct ActionRecord: Codable, Sendable {
     /// The worker's peak resident memory (`StageExecution.peakMemoryBytes`): what a Slurm job's `--mem`
     /// must cover, and what `estimate` predicts a stage of the same kind needs. Nil in older records.
     public var peakMemoryBytes: Int64?
+    /// The processor the worker ran on (`CPUModel`): results computed on another CPU may differ in their
+    /// last bits, and `audit` says so instead of calling it a failure. Nil in older records.
+    public var cpuModel: String?
 
     public init(spec: ActionSpec, status: Status, started: Date, executor: String) {
         schemaVersion = ActionRecord.currentSchemaVersion
@@ -113,7 +116,7 @@ public struct ActionRecord: Codable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case schemaVersion, spec, outputs, status, error, started, finished, wallSeconds, cpuSeconds, host, gitCommit, executor, log, threads, peakMemoryBytes
+        case schemaVersion, spec, outputs, status, error, started, finished, wallSeconds, cpuSeconds, host, gitCommit, executor, log, threads, peakMemoryBytes, cpuModel
     }
 
     /// Migration: a record without `schemaVersion` is the previous format (version 0). Its fields are
@@ -137,6 +140,7 @@ public struct ActionRecord: Codable, Sendable {
         log = try c.decodeIfPresent(String.self, forKey: .log)
         threads = try c.decodeIfPresent(Int.self, forKey: .threads)
         peakMemoryBytes = try c.decodeIfPresent(Int64.self, forKey: .peakMemoryBytes)
+        cpuModel = try c.decodeIfPresent(String.self, forKey: .cpuModel)
     }
 
     /// Every object the record keeps alive.

@@ -138,6 +138,7 @@ public struct CacheStore: Sendable {
         try FileIO.atomicWrite(try RecordCoding.encoder().encode(record), to: dir.appendingPathComponent("\(record.key).json"))
         if record.status == .succeeded {
             unlink(failuresDirectory.appendingPathComponent("\(record.key).json").path)
+            removeOrigin(record.key)  // computed here now, whatever a remote once said
             try markLatest(key: record.key, ofStage: record.stage)
         }
     }

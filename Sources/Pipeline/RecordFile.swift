@@ -73,6 +73,12 @@ extension CacheStore {
         guard (st.st_mode & S_IFMT) == S_IFREG else { return .unreadable(reason: "not a regular file") }
         let data: Data
         do { data = try Data(contentsOf: url) } catch { return .unreadable(reason: "cannot read: \(error.localizedDescription)") }
+        return parseRecord(data, expectedKey: String(url.lastPathComponent.dropLast(".json".count)))
+    }
+
+    /// A record's bytes, checked as a record file is: a supported format, every digest a digest, and the
+    /// key it was stored under (a file name, or a remote's `/ac/<key>`) the key it names.
+    public static func parseRecord(_ data: Data, expectedKey: String) -> RecordRead {
         let record: ActionRecord
         do { record = try RecordCoding.decoder().decode(ActionRecord.self, from: data) } catch let newer as NewerRecordFormat {
             return .newer(schemaVersion: newer.schemaVersion)
@@ -80,7 +86,7 @@ extension CacheStore {
             return .unreadable(reason: RecordFile.describe(error))
         }
         if let bad = record.invalidDigests.first { return .unreadable(reason: "\(bad) is not a SHA-256 digest") }
-        if url.lastPathComponent != "\(record.key).json" { return .unreadable(reason: "it names key \(record.key), not its file's") }
+        if expectedKey != record.key { return .unreadable(reason: "it names key \(record.key), not its file's") }
         return .record(record)
     }
 }

@@ -31,6 +31,8 @@ public struct Runner: Sendable {
     public let console: Console
     /// Where `publish` directories are relative to (the directory of pipeline.json).
     public let projectDirectory: URL
+    /// Asked for a stage's result before it is computed (`run --pull`); nil: compute what is not cached.
+    public var source: (any RecordSource)?
 
     public init(pipeline: ResolvedPipeline, store: CacheStore, executor: any Executor, console: Console, projectDirectory: URL) {
         self.pipeline = pipeline
@@ -69,12 +71,7 @@ public struct Runner: Sendable {
 
     /// The action for a stage whose dependencies all have records, or nil while one does not.
     public func spec(for stage: ResolvedStage, outputs: [String: [String: OutputRef]]) -> ActionSpec? {
-        var inputs: [InputRef] = []
-        for dep in stage.deps {
-            guard let depOutputs = outputs[dep], let depStage = pipeline.stage(dep) else { return nil }
-            inputs.append(InputRef(stage: dep, kind: depStage.kind.name, params: depStage.params, outputs: depOutputs))
-        }
-        return ActionSpec(stage: stage, inputs: inputs)
+        pipeline.actionSpec(for: stage, outputs: outputs)
     }
 
     private func dryRun(_ stages: [ResolvedStage], forced: Set<String>) -> RunSummary {
@@ -82,7 +79,8 @@ public struct Runner: Sendable {
         var summary = RunSummary()
         let status = StatusReport(pipeline: pipeline, store: store)
         for stage in stages {
-            if let spec = spec(for: stage, outputs: outputs), !forced.contains(stage.name), let record = store.record(spec.key) {
+            if let spec = spec(for: stage, outputs: outputs), !forced.contains(stage.name),
+               let record = store.record(spec.key) ?? (stage.publish == nil ? store.pulledRecordWithoutObjects(spec.key) : nil) {
                 outputs[stage.name] = record.outputs
                 summary.cached.append(stage.name)
                 console.note("cached       \(stage.name)")
@@ -104,6 +102,8 @@ public struct Runner: Sendable {
         var stop = false
         let completions = Completions()
         var launches: [StageLaunch] = []
+        // Stages settled by a pulled record whose objects are not here (see `cachedRecord`).
+        var withoutObjects: [String: ActionRecord] = [:]
 
         while true {
             // Settle everything that can be settled without running: cache hits and skips.
@@ -117,8 +117,11 @@ public struct Runner: Sendable {
                         continue
                     }
                     guard let spec = spec(for: stage, outputs: state.outputs) else { continue }
-                    let cachedRecord = forced.contains(stage.name) ? nil : store.record(spec.key)
+                    let cachedRecord = forced.contains(stage.name) || state.mustCompute.contains(stage.name) ? nil : cachedRecord(stage, spec)
                     if let record = cachedRecord {
+                        if !record.outputs.values.allSatisfy(store.has) {
+                            withoutObjects[stage.name] = record
+                        }
                         state.complete(stage.name, record.outputs)
                         summary.cached.append(stage.name)
                         console.cached(stage.name)
@@ -126,6 +129,17 @@ public struct Runner: Sendable {
                         try publish(stage, record)
                         progressed = true
                     } else if !stop && state.running < jobs {
+                        // Its inputs were pulled as records only: fetch their bytes now, or compute them here first.
+                        let demoted = stage.deps.filter { dep in
+                            guard let record = withoutObjects.removeValue(forKey: dep) else { return false }
+                            if let source, source.fetchObjects(of: record, into: store) { return false }
+                            console.note("\(dep): only its record was pulled, and \(stage.name) reads its outputs; computing it here")
+                            state.mark(dep, .pending)
+                            state.mustCompute.insert(dep)
+                            summary.cached.removeAll { $0 == dep }
+                            return true
+                        }
+                        if !demoted.isEmpty { progressed = true; continue }
                         if let problem = store.recordState(spec.key).problem { console.note("\(stage.name): \(problem); computing it again") }
                         try store.writeSpec(spec)
                         state.mark(stage.name, .running)
@@ -194,6 +208,19 @@ public struct Runner: Sendable {
         return (summary, corrupt)
     }
 
+    /// The record that spares computing the stage: this cache's own, else a pulled one. A pulled record
+    /// whose objects were left on the remote serves as long as nothing here reads them (its digests chain
+    /// the keys of later stages), except for a stage that publishes, which needs its bytes now.
+    private func cachedRecord(_ stage: ResolvedStage, _ spec: ActionSpec) -> ActionRecord? {
+        if let record = store.record(spec.key) { return record }
+        let needsObjects = stage.publish != nil
+        if let pulled = store.pulledRecordWithoutObjects(spec.key) {
+            if !needsObjects { return pulled }
+            return source.flatMap { $0.fetchObjects(of: pulled, into: store) ? pulled : nil }
+        }
+        return source?.fetchRecord(for: spec, withObjects: needsObjects, into: store)
+    }
+
     private func publish(_ stage: ResolvedStage, _ record: ActionRecord) throws {
         try StagePublisher(store: store, projectDirectory: projectDirectory).publish(stage: stage.name, to: stage.publish, record)
     }
@@ -229,6 +256,8 @@ final class SchedulerState {
     private let stages: [ResolvedStage]
     private var statuses: [String: Status]
     private(set) var outputs: [String: [String: OutputRef]] = [:]
+    /// Stages whose pulled record is not enough: a stage that runs here reads their outputs.
+    var mustCompute: Set<String> = []
 
     init(stages: [ResolvedStage]) {
         self.stages = stages

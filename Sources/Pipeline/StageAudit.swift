@@ -15,6 +15,13 @@ public struct StageAudit: Codable, Sendable, Equatable {
         /// Outputs differ, and the audit ran with another OpenMP thread count than the original: parallel
         /// reductions sum in another order, so this is reported, not counted as a failure.
         case differsWithThreads = "differs-threads"
+        /// Outputs differ, and the original ran on another CPU (a pulled result): other instruction sets
+        /// take other float paths. Reported, not counted as a failure.
+        case differsWithCPU = "differs-cpu"
+        /// Outputs differ, the original ran on another CPU, and every difference is numeric and within the
+        /// kind's tolerance (`StageKind.crossCPUTolerance`: analyses at initialisation, which no training
+        /// step amplifies).
+        case withinTolerance = "within-tolerance"
         /// The stage could not be computed again (`error` says why).
         case couldNotRun = "could-not-run"
 
@@ -24,6 +31,8 @@ public struct StageAudit: Codable, Sendable, Equatable {
             case .identical: return "identical"
             case .differs: return "differ"
             case .differsWithThreads: return "differ only with the thread count"
+            case .differsWithCPU: return "differ only with the CPU"
+            case .withinTolerance: return "within tolerance on another CPU"
             case .couldNotRun: return "could not run"
             }
         }
@@ -47,11 +56,15 @@ public struct StageAudit: Codable, Sendable, Equatable {
         public let result: Result
         /// What differs inside it, when its format is known (largest differences, fields, pixels).
         public let details: [String]
+        /// The largest relative difference of its numbers, when every difference is numeric (arrays, JSON
+        /// numbers); nil when not, or when identical.
+        public let largestRelative: Double?
 
-        public init(name: String, result: Result, details: [String] = []) {
+        public init(name: String, result: Result, details: [String] = [], largestRelative: Double? = nil) {
             self.name = name
             self.result = result
             self.details = details
+            self.largestRelative = largestRelative
         }
     }
 
@@ -69,6 +82,9 @@ public struct StageAudit: Codable, Sendable, Equatable {
     /// OpenMP threads of the original run (nil: not recorded) and of the recomputation.
     public let originalThreads: Int?
     public let auditThreads: Int
+    /// The CPU models of the original run and of the recomputation (nil: not recorded).
+    public let originalCPU: String?
+    public let auditCPU: String?
     public let verdict: Verdict
     public let error: String?
     public let outputs: [Output]
@@ -76,8 +92,8 @@ public struct StageAudit: Codable, Sendable, Equatable {
     public let wallSeconds: Double
 
     public init(stage: String, kind: String, key: String, audited: Date, host: String = ProcessInfo.processInfo.hostName,
-                commit: String?, originalThreads: Int?, auditThreads: Int, verdict: Verdict, error: String? = nil,
-                outputs: [Output], wallSeconds: Double) {
+                commit: String?, originalThreads: Int?, auditThreads: Int, originalCPU: String? = nil, auditCPU: String? = nil,
+                verdict: Verdict, error: String? = nil, outputs: [Output], wallSeconds: Double) {
         schemaVersion = StageAudit.currentSchemaVersion
         self.stage = stage
         self.kind = kind
@@ -87,6 +103,8 @@ public struct StageAudit: Codable, Sendable, Equatable {
         self.commit = commit
         self.originalThreads = originalThreads
         self.auditThreads = auditThreads
+        self.originalCPU = originalCPU
+        self.auditCPU = auditCPU
         self.verdict = verdict
         self.error = error
         self.outputs = outputs
@@ -95,8 +113,17 @@ public struct StageAudit: Codable, Sendable, Equatable {
 
     /// The verdict for outputs compared at these thread counts: a difference is a failure unless the
     /// audit knowingly ran with another thread count than the original.
-    public static func verdict(outputs: [Output], originalThreads: Int?, auditThreads: Int) -> Verdict {
+    /// On another CPU than the original's, differences are the CPU's doing unless the kind promises a
+    /// tolerance, which every output must then keep (`tolerance`: nil for kinds whose outputs are chaotic).
+    public static func verdict(outputs: [Output], originalThreads: Int?, auditThreads: Int,
+                               originalCPU: String? = nil, auditCPU: String? = nil, tolerance: Double? = nil) -> Verdict {
         if outputs.allSatisfy({ $0.result == .identical }) { return .identical }
+        if let original = originalCPU, let audit = auditCPU, original != audit {
+            let within = tolerance.map { limit in
+                outputs.allSatisfy { $0.result == .identical || ($0.result == .differs && ($0.largestRelative ?? .infinity) <= limit) }
+            } ?? false
+            return within ? .withinTolerance : .differsWithCPU
+        }
         if let original = originalThreads, original != auditThreads { return .differsWithThreads }
         return .differs
     }
@@ -110,6 +137,10 @@ public struct StageAudit: Codable, Sendable, Equatable {
         case .identical: return "identical"
         case .differs: return originalThreads == nil ? "differs (original thread count not recorded)" : "differs"
         case .differsWithThreads: return "differs (threads \(originalThreads.map(String.init) ?? "?") vs \(auditThreads))"
+        case .differsWithCPU: return "differs (CPU \(originalCPU ?? "?") vs \(auditCPU ?? "?"))"
+        case .withinTolerance:
+            let largest = outputs.compactMap(\.largestRelative).max() ?? 0
+            return String(format: "within tolerance (CPU %@ vs %@; largest relative difference %.2g)", originalCPU ?? "?", auditCPU ?? "?", largest)
         case .couldNotRun: return "could not run"
         }
     }

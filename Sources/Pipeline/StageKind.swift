@@ -22,12 +22,18 @@ public protocol StageKind: Sendable {
     /// ResNet layer ("image-layers"; a training step costs about three per image and layer). nil for kinds
     /// that run no network, whose cost comes from their own records.
     func imageLayerPasses(params: JSONObject) -> Double?
+    /// For `audit` of a result computed on another CPU: the largest relative difference of its numbers
+    /// that still counts as the same result. Only for kinds whose outputs are not chaotic (analyses at
+    /// initialisation: a last-bit difference stays in the last bits); nil, the default, for the rest
+    /// (training amplifies any difference), whose differences are reported as "differs (CPU X vs Y)".
+    var crossCPUTolerance: Double? { get }
 }
 
 extension StageKind {
     public func version(for params: JSONObject) -> Int { version }
     public func validate(stage: String, params: JSONObject, dependencyKinds: [String]) throws {}
     public func imageLayerPasses(params: JSONObject) -> Double? { nil }
+    public var crossCPUTolerance: Double? { nil }
 }
 
 public struct ParameterSpec: Sendable {

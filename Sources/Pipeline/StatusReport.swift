@@ -68,7 +68,9 @@ public struct StatusReport: Sendable {
             }
         }
         for dep in lastInputs.keys.sorted() where !stage.deps.contains(dep) { reasons.append("dependency \(dep) removed") }
-        if reasons.isEmpty {
+        if reasons.isEmpty, store.pulledRecordWithoutObjects(lastKey) != nil {
+            reasons.append("pulled as a record only: its outputs are on the remote (`run` takes it as it is; `pull \(stage.name)` fetches them)")
+        } else if reasons.isEmpty {
             reasons.append(store.anyRecord(lastKey) != nil && store.record(lastKey) == nil
                            ? "cached outputs are missing or were quarantined" : "its last result is from another configuration")
         }

@@ -66,6 +66,7 @@ public struct ReportPage: Sendable {
         <dt>Compute</dt><dd>wall \(Console.duration(wall)), CPU \(Console.duration(cpu)): summed over the action records of the \
         \(snapshot.stages.filter(\.isCurrent).count) up-to-date stages</dd>
         <dt>Stages</dt><dd>\(counts.joined(separator: " "))</dd>
+        \(snapshot.archiveLine)\(snapshot.pulledLine)
         </dl>
         <nav aria-label="Figures"><ol>\(contents)</ol></nav>
         """

@@ -1,4 +1,5 @@
 import Foundation
+import SmokeProjectSupport
 
 /// Loads HTML pages in headless Chromium, each in an iframe of a given width inside a wrapper page,
 /// and reads back what the wrapper's script found: image decoding, overflow, claim rows, plus every

@@ -1,4 +1,5 @@
 import Foundation
+import SmokeProjectSupport
 import Report
 import XCTest
 

@@ -1,4 +1,5 @@
 import Foundation
+import SmokeProjectSupport
 import XCTest
 
 /// `bnrepro report` on a cache where nothing ran, with and without Graphviz: every figure gets a section

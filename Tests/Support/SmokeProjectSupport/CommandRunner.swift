@@ -2,15 +2,15 @@ import Foundation
 
 /// Runs a program to completion with stdout and stderr in files (chromium writes a lot to stderr; files
 /// cannot fill up and stall it the way a pipe can), killing it after `timeout` seconds.
-struct CommandRunner {
-    struct Result {
-        let status: Int32
-        let stdout: String
-        let stderr: String
-        let timedOut: Bool
+public struct CommandRunner {
+    public struct Result: Sendable {
+        public let status: Int32
+        public let stdout: String
+        public let stderr: String
+        public let timedOut: Bool
     }
 
-    static func run(_ executable: URL, _ arguments: [String], in directory: URL? = nil, environment: [String: String]? = nil,
+    public static func run(_ executable: URL, _ arguments: [String], in directory: URL? = nil, environment: [String: String]? = nil,
                     timeout: TimeInterval = 120) throws -> Result {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("report-test-run-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
@@ -43,7 +43,7 @@ struct CommandRunner {
     }
 
     /// The first executable of that name on PATH.
-    static func find(_ names: [String]) -> URL? {
+    public static func find(_ names: [String]) -> URL? {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
         for name in names {
             for dir in path.split(separator: ":") {

@@ -4,13 +4,14 @@ import Pipeline
 
 /// A project directory with the shipped pipeline.json whose smoke profile was run through the real
 /// `bnrepro` binary on a small generated CIFAR-10 archive (as SmokeEndToEndTests does), and its report.
-struct SmokeCache {
-    static var repository: URL {
+public struct SmokeCache: Sendable {
+    public static var repository: URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
     }
-    static var shippedPipeline: URL { repository.appendingPathComponent("pipeline.json") }
+    public static var shippedPipeline: URL { repository.appendingPathComponent("pipeline.json") }
 
-    static var binary: URL {
+    public static var binary: URL {
         let here = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         for candidate in [here, here.deletingLastPathComponent()] {
             let url = candidate.appendingPathComponent("bnrepro")
@@ -19,13 +20,18 @@ struct SmokeCache {
         return Bundle.main.bundleURL.appendingPathComponent("bnrepro")
     }
 
-    let directory: URL
+    public let directory: URL
     /// The `--profile smoke --set …` arguments every command on this project needs.
-    let arguments: [String]
-    var store: CacheStore { get throws { try CacheStore(root: directory.appendingPathComponent("data/cache")) } }
+    public let arguments: [String]
+    public init(directory: URL, arguments: [String]) {
+        self.directory = directory
+        self.arguments = arguments
+    }
+
+    public var store: CacheStore { get throws { try CacheStore(root: directory.appendingPathComponent("data/cache")) } }
 
     /// A project with the archive in place and nothing run yet.
-    static func empty(_ label: String) throws -> SmokeCache {
+    public static func empty(_ label: String) throws -> SmokeCache {
         let dir = try temporaryDirectory(label)
         try FileManager.default.copyItem(at: shippedPipeline, to: dir.appendingPathComponent("pipeline.json"))
         let archive = dir.appendingPathComponent("cifar.tar.gz")
@@ -35,21 +41,21 @@ struct SmokeCache {
                                                       "--set", "download.params.md5=\(md5)", "--set", "decode.params.records_per_file=240"])
     }
 
-    /// The whole smoke profile, run.
-    static func run(_ label: String) throws -> SmokeCache {
+    /// The whole smoke profile, run (or only `targets` and what they need).
+    public static func run(_ label: String, targets: [String] = []) throws -> SmokeCache {
         let cache = try empty(label)
-        let run = try cache.bnrepro(["run", "-j", "2"])
+        let run = try cache.bnrepro(["run", "-j", "2"] + targets)
         guard run.status == 0 else { throw SmokeFailure(message: "bnrepro run failed: \(run.stdout)\(run.stderr)") }
         return cache
     }
 
-    func bnrepro(_ args: [String], environment: [String: String]? = nil) throws -> CommandRunner.Result {
+    public func bnrepro(_ args: [String], environment: [String: String]? = nil) throws -> CommandRunner.Result {
         let command = args.first.map { [$0] } ?? []
         return try CommandRunner.run(Self.binary, command + arguments + args.dropFirst(), in: directory, environment: environment, timeout: 300)
     }
 
     /// Claim ids by stage, read from the cached claims.json of every record.
-    func claimIDs() throws -> [String: [String]] {
+    public func claimIDs() throws -> [String: [String]] {
         let store = try self.store
         var ids: [String: [String]] = [:]
         for key in store.allRecordKeys() {
@@ -60,7 +66,8 @@ struct SmokeCache {
     }
 }
 
-struct SmokeFailure: Error, CustomStringConvertible {
-    let message: String
-    var description: String { message }
+public struct SmokeFailure: Error, CustomStringConvertible {
+    public let message: String
+    public init(message: String) { self.message = message }
+    public var description: String { message }
 }
