@@ -64,7 +64,9 @@ public struct FileRemoteStore: RemoteStore {
         defer { unlink(temp.path) }
         do { try AtomicFile.write(data, to: temp, mode: 0o664) } catch { throw RemoteError.local(path: target.path, reason: "\(error)") }
         if link(temp.path, target.path) == 0 {
-            AtomicFile.syncDirectory(target.deletingLastPathComponent())
+            do { try AtomicFile.syncDirectory(target.deletingLastPathComponent()) } catch {
+                throw RemoteError.local(path: target.path, reason: "created, but its directory could not be synced: \(error)")
+            }
             return true
         }
         if errno == EEXIST { return false }
