@@ -166,10 +166,7 @@ final class FaultTests: XCTestCase {
     /// holds (gc takes each lock before deleting its file); the orphan's stage then finishes as usual.
     func testGarbageCollectionRemovesIdleStageLocksButNotAHeldOne() throws {
         let box = try Sandbox(Self.holdPipeline)
-        let first = try box.start(["run"], env: box.waitEnv)
-        let orphan = try box.waitForWorker()
-        kill(first.process.processIdentifier, SIGKILL)
-        first.process.waitUntilExit()
+        let orphan = try box.orphanAWorker()
         let locks = box.cache.appendingPathComponent("locks")
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: locks.path).count, 2, "a's and s's")
         let gc = try box.run(["gc"])

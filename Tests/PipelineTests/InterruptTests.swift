@@ -95,10 +95,7 @@ final class InterruptTests: XCTestCase {
     /// same stage waits for it and takes its result, so the stage is computed once.
     func testOrphanWorkerKeepsItsStageAndASecondRunWaitsForIt() throws {
         let box = try Sandbox(FaultTests.holdPipeline)
-        let first = try box.start(["run"], env: box.waitEnv)
-        let orphan = try box.waitForWorker()
-        kill(first.process.processIdentifier, SIGKILL)
-        first.process.waitUntilExit()
+        let orphan = try box.orphanAWorker()
         XCTAssertFalse(Sandbox.isGone(orphan), "SIGKILL to the runner leaves its worker running")
         let second = try box.start(["run"], env: box.waitEnv)
         var err = box.readOutput(second.err, until: "is being computed by pid \(orphan)")

@@ -84,6 +84,16 @@ final class Sandbox {
     func release() { _ = FileManager.default.createFile(atPath: releaseFile.path, contents: nil) }
 
     /// Waits for the `test-hold` stage to start; returns its worker's pid.
+    /// Starts `run` on a pipeline whose stage holds, waits for its worker and kills the runner outright
+    /// (SIGKILL): the worker is left an orphan, still computing. Returns the orphan's pid.
+    func orphanAWorker() throws -> Int32 {
+        let first = try start(["run"], env: waitEnv)
+        let orphan = try waitForWorker()
+        kill(first.process.processIdentifier, SIGKILL)
+        first.process.waitUntilExit()
+        return orphan
+    }
+
     func waitForWorker() throws -> Int32 {
         XCTAssertTrue(waitForFile(startedMarker), "the waiting stage never started")
         return try XCTUnwrap(Int32(try String(contentsOf: startedMarker, encoding: .utf8)))
