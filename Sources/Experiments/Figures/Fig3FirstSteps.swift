@@ -19,11 +19,10 @@ public struct Fig3FirstSteps: FigureRecipe {
         guard !result.runs.isEmpty else {
             throw PipelineError.badParameter(stage: context.stage, parameter: "deps", problem: "the first-steps output has no runs")
         }
-        var fig = Figure(width: 13, height: 6.4, dpi: 150, rows: result.runs.count, columns: 4)
+        var fig = Figure(width: 14, height: 6.4, dpi: 150, rows: result.runs.count, columns: 4)
         fig.columnTitles = ["‖∇L‖ per part", "live ReLUs (share > 0)", "logits", "‖Δθ‖ / ‖θ‖ per part (median layer)"]
         fig.rowLabels = result.runs.map { RichText(($0.normalization == .none ? "w/o BN" : "with BN") + ", lr \($0.learningRate)") }
-        fig.title = RichText("ResNet-\(result.depth), batch \(result.batchSize), seed \(result.seed) (\(result.setup)): "
-                             + "the first steps of Fig. 3's training, measured before each step")
+        fig.title = RichText("Fig. 3's first steps, before each: ResNet-\(result.depth), batch \(result.batchSize), seed \(result.seed), \(result.setup)")
         let config = try ResNetConfig(depth: result.depth, normalization: .none)
         for (row, run) in result.runs.enumerated() {
             let x = run.steps.map { Double($0.miniBatch) }
