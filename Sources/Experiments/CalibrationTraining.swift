@@ -39,10 +39,9 @@ public struct CalibrationTraining: Codable, Sendable, Equatable {
                 let d = try probe.measureBeforeStep(miniBatch: k, loss: loss)
                 norms.append(d.gradientNorm)
                 spreads.append(d.logitSpread)
+                // The probes only run forwards and restore θ: the gradient buffer still holds this batch's
+                // gradient for the step (the test compares the training with and without probes bit for bit).
                 steps.append(try Self.explosionStep(net, batch: batch, base: loss))
-                // The probes moved θ and back; the step needs this batch's gradient again.
-                _ = try net.forward(images: batch.images, labels: batch.labels, mode: .training)
-                try net.backward()
             }
             guard loss.isFinite else { break }
             sgd.step(net.parameters, net.gradients, learningRate: Float(learningRate))

@@ -59,8 +59,8 @@ extension CalibrationStage {
             * count(params, "shortcuts", 3)
         let refined = min(value(params, "refineRows", 3), setups) * count(params, "refineGains", 3)
         let perImageLayer = value(params, "depth", 110) * value(params, "batchSize", 128)
-        // The training term: 7 steps (3 passes each) and, at 2 probed batches, up to 17 forwards and a recomputed step.
-        let training = value(params, "trainingRows", 6) * (7 * 3 + 2 * (17 + 3)) * perImageLayer
+        // The training term: 7 steps (3 passes each) and, at 2 probed batches, up to 17 forwards.
+        let training = value(params, "trainingRows", 6) * (7 * 3 + 2 * 17) * perImageLayer
         return (setups + refined) * 2 * 4 * perImageLayer * value(params, "batches", 1) + training
     }
 }
