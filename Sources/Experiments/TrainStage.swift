@@ -20,7 +20,8 @@ public struct TrainStage: AnalysisKind {
     /// 4: test accuracy from the fused inference path (BN folded into the convs), equal to the old
     /// evaluation to float32 rounding, not to the bit.
     /// 5: the endpoint (clean training accuracy, the plateau, the final test set).
-    public let version = 5
+    /// 6: `curve` (a run Fig. 1 draws, or a probe only its claims read).
+    public let version = 6
     public let parameters = AnalysisSetup.networkParameters + AnalysisSetup.optimizerParameters + [
         ParameterSpec("bn", .boolean, default: true, help: "BN after every conv (true) or the unnormalised network (false)"),
         ParameterSpec("normalization", .string, default: "byBn",
@@ -39,6 +40,8 @@ public struct TrainStage: AnalysisKind {
         ParameterSpec("subsetSeed", .integer, default: 0, help: "seed of the subsets (the same for every run, so runs see the same images)"),
         ParameterSpec("evaluationsPerEpoch", .integer, default: 1, help: "evaluations per epoch (more points on short runs)"),
         ParameterSpec("threshold", .number, default: 1e3, help: "divergence: a mini-batch loss above this (paper: 10³)"),
+        ParameterSpec("curve", .boolean, default: true,
+                      help: "Fig. 1 draws this run as a curve (false: a probe only its claims read, e.g. ResNet-110 without BN for 200 steps at 0.1)"),
         ParameterSpec("checkpointMinutes", .number, default: 30,
                       help: "also save a resume point after this many minutes without one (0: only at evaluations and on SIGTERM)"),
     ]

@@ -37,6 +37,16 @@ final class NoisyVerdictTests: XCTestCase {
         XCTAssertEqual(NoisyVerdict.equivalent(near, ref, tolerance: 0.02), .inconclusive)
     }
 
+    func testABoundHoldsFailsAndIsInconclusive() {
+        // 11 % on 1,000 images: SE ≈ 1 point, so 11 + 2 ≤ 15 holds.
+        XCTAssertEqual(NoisyVerdict.atMost(SeededAccuracy(values: [0.11, 0.11], images: 1_000), 0.15), .holds)
+        // 20 % is beyond 15 % by more than 2 SE.
+        XCTAssertEqual(NoisyVerdict.atMost(SeededAccuracy(values: [0.20, 0.21], images: 1_000), 0.15), .fails)
+        // 14 % with seeds at 10 and 18: the spread straddles the bar.
+        XCTAssertEqual(NoisyVerdict.atMost(SeededAccuracy(values: [0.10, 0.18], images: 1_000), 0.15), .inconclusive)
+        XCTAssertEqual(NoisyVerdict.atMost(SeededAccuracy(values: [], images: 1_000), 0.15), .fails)
+    }
+
     func testNonFiniteMeasurementsFail() {
         let bad = SeededAccuracy(values: [], images: 10_000), good = SeededAccuracy(values: [0.5], images: 10_000)
         XCTAssertEqual(NoisyVerdict.greater(bad, than: good), .fails)

@@ -52,6 +52,41 @@ final class TrainingFiguresTests: XCTestCase {
         _ = try render("fig1", inputs: runs, expect: "fig1-accuracy")
     }
 
+    /// Claim 3 reads the probes (ResNet-110 at the large rate for 200 steps); the drawn net at the large
+    /// rate is judged before its first drop.
+    func testTheLargeRateClaimsReadTheProbeAndThePointBeforeTheDrop() {
+        func run(depth: Int, seed: Int, diverged: Bool, windows: [(step: Int, lr: Double, train: Double, test: Double)]) -> TrainMetrics {
+            TrainMetrics(normalization: .none, learningRate: 0.1, depth: depth, seed: seed, epochs: windows.count, trainImages: 6_400,
+                         testImages: 1_000, stepsPerEpoch: 50, totalSteps: 50 * windows.count,
+                         evaluations: windows.map { TrainEvaluation(epoch: Double($0.step) / 50, step: $0.step, percentOfTraining: 0,
+                                                                    learningRate: Double(Float($0.lr)), trainAccuracy: $0.train, trainLoss: 2.3,
+                                                                    testAccuracy: $0.test, testLoss: 2.3) },
+                         diverged: diverged, divergenceStep: diverged ? 3 : nil, divergenceLoss: diverged ? 5e4 : nil)
+        }
+        let flat = [(50, 0.1, 0.1, 0.1), (100, 0.1, 0.1, 0.1), (150, 0.1, 0.1, 0.1), (200, 0.1, 0.105, 0.1)]
+            .map { (step: $0.0, lr: $0.1, train: $0.2, test: $0.3) }
+        let learning = Array(flat.dropLast()) + [(step: 200, lr: 0.1, train: 0.25, test: 0.24)]
+        let id = "fig1.nobn-large-rate-fails"
+        func claim(_ probes: [TrainMetrics], drawn: [TrainMetrics] = []) -> [String: Claim.Verdict] {
+            let runs: [Fig1Accuracy.Configuration: [TrainMetrics]] = drawn.isEmpty ? [:] : [.init(bn: false, lr: 0.1): drawn]
+            return Dictionary(uniqueKeysWithValues: Fig1Accuracy.largeRateClaims(runs: runs, probes: probes, large: 0.1, source: "")
+                .map { ($0.id, $0.verdict) })
+        }
+        XCTAssertEqual(claim([run(depth: 110, seed: 0, diverged: true, windows: []), run(depth: 110, seed: 1, diverged: false, windows: flat)])[id], .holds)
+        XCTAssertEqual(claim([run(depth: 110, seed: 0, diverged: true, windows: []), run(depth: 110, seed: 1, diverged: false, windows: learning)])[id],
+                       .fails, "one seed that learns is enough to fail")
+        XCTAssertNil(claim([])[id], "no probe, no claim")
+
+        // The drawn net: 11 % before the drop (at 0.1), whatever it reaches after it.
+        let rescued = [(50, 0.1, 0.1, 0.11), (100, 0.1, 0.11, 0.11), (150, 0.01, 0.5, 0.5), (200, 0.001, 0.6, 0.6)]
+            .map { (step: $0.0, lr: $0.1, train: $0.2, test: $0.3) }
+        let before = "fig1.nobn-large-rate-before-drop"
+        let drawn = [run(depth: 20, seed: 0, diverged: false, windows: rescued), run(depth: 20, seed: 1, diverged: false, windows: rescued)]
+        XCTAssertEqual(claim([], drawn: drawn)[before], .holds)
+        let trains = rescued.map { (step: $0.step, lr: $0.lr, train: $0.train, test: $0.lr == 0.1 ? 0.3 : $0.test) }
+        XCTAssertEqual(claim([], drawn: [run(depth: 20, seed: 0, diverged: false, windows: trains)])[before], .fails)
+    }
+
     func testFig1CaptionStatesTheBudget() {
         var m = TrainMetrics(normalization: .batchNorm, learningRate: 0.1, depth: 20, seed: 0, epochs: 10, trainImages: 10_000,
                              testImages: 2_000, stepsPerEpoch: 78, totalSteps: 780, evaluations: [], diverged: false,

@@ -9,7 +9,7 @@ import Plot
 /// states the budget that was actually trained, read from the runs themselves.
 public struct Fig1Accuracy: FigureRecipe {
     public let id = "fig1"
-    public let version = 5
+    public let version = 6
     public let reads = [TrainStage.kindName]
 
     public init() {}
@@ -34,13 +34,13 @@ public struct Fig1Accuracy: FigureRecipe {
     }
 
     public func figures(_ context: StageContext) throws -> [(name: String, figure: Figure)] {
-        let (runs, drops, searched) = try Self.runs(context)
+        let (runs, drops, searched, probes) = try Self.runs(context)
         let order = Self.order(runs)
         // Runs of different lengths share the x-axis (% of training): the legend says each one's epochs.
         let epochs = Set(runs.values.flatMap { $0.map(\.epochs) })
 
         var fig = Figure(width: 13, height: 4.6, dpi: 150, rows: 1, columns: 2)
-        fig.title = RichText(Self.caption(runs.values.flatMap { $0 }, drops: drops))
+        fig.title = RichText(Self.caption(runs.values.flatMap { $0 }, drops: drops) + Self.probeCaption(probes))
         for (column, (label, accuracy)) in [("train accuracy", \TrainEvaluation.trainAccuracy),
                                             ("test accuracy", \TrainEvaluation.testAccuracy)].enumerated() {
             var panel = Panel(x: Axis(label: "% of training", limits: .fixed(0, 100)), y: Axis(label: RichText(label)))
@@ -66,24 +66,41 @@ public struct Fig1Accuracy: FigureRecipe {
         return [("fig1-accuracy", fig)]
     }
 
-    /// The training runs by configuration, the sets of drop fractions they used, and the configurations
-    /// whose rate a search chose.
+    /// The training runs by configuration, the sets of drop fractions they used, the configurations
+    /// whose rate a search chose, and the probes (`curve: false`), which only the claims read.
     static func runs(_ context: StageContext) throws
-        -> (runs: [Configuration: [TrainMetrics]], drops: Set<[Double]>, searched: Set<Configuration>) {
+        -> (runs: [Configuration: [TrainMetrics]], drops: Set<[Double]>, searched: Set<Configuration>, probes: [TrainMetrics]) {
         let results = try context.results(of: TrainStage.self)
         guard !results.isEmpty else {
             throw PipelineError.badParameter(stage: context.stage, parameter: "deps", problem: "fig1 needs train stages among its deps")
         }
         var runs: [Configuration: [TrainMetrics]] = [:]
-        var drops: Set<[Double]> = [], searched: Set<Configuration> = []
+        var drops: Set<[Double]> = [], searched: Set<Configuration> = [], probes: [TrainMetrics] = []
         for (input, m) in results {
+            if input.params["curve"] == .bool(false) {
+                probes.append(m)
+                continue
+            }
             let config = Configuration(bn: m.normalization == .batchNorm, lr: m.learningRate)
             runs[config, default: []].append(m)
             if let d = input.params["drops"]?.arrayValue { drops.insert(d.compactMap(\.doubleValue)) }
             if input.params["lr"] == .string("searched") { searched.insert(config) }
         }
-        return (runs, drops, searched)
+        return (runs, drops, searched, probes.sorted { ($0.depth, $0.learningRate, $0.seed) < ($1.depth, $1.learningRate, $1.seed) })
     }
+
+    /// "; ResNet-110 w/o BN at lr 0.1 for 200 steps: 2 of 2 runs diverged" (claim 3's probe, not drawn).
+    static func probeCaption(_ probes: [TrainMetrics]) -> String {
+        let groups = Dictionary(grouping: probes) { ProbeGroup(depth: $0.depth, bn: $0.normalization == .batchNorm, lr: $0.learningRate) }
+        return groups.keys.sorted { ($0.depth, $0.lr) < ($1.depth, $1.lr) }.map { g in
+            let all = groups[g] ?? [], diverged = all.filter(\.diverged).count
+            let steps = Set(all.map(\.totalSteps)).sorted().map(String.init).joined(separator: "/")
+            return "; ResNet-\(g.depth) \(g.bn ? "with" : "w/o") BN at lr \(rateText(g.lr)) for \(steps) steps (not drawn): "
+                + "\(diverged) of \(all.count) diverged"
+        }.joined()
+    }
+
+    struct ProbeGroup: Hashable { var depth: Int; var bn: Bool; var lr: Double }
 
     static func rateText(_ lr: Double) -> String {
         var s = String(format: "%.6f", lr)
