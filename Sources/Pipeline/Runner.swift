@@ -110,7 +110,7 @@ public struct Runner: Sendable {
             var progressed = true
             while progressed {
                 progressed = false
-                for stage in state.pendingReady() {
+                ready: for stage in state.pendingReady() {
                     if state.hasFailedDep(stage) {
                         state.mark(stage.name, .skipped); summary.skipped.append(stage.name); progressed = true
                         console.note("skipped \(stage.name): a stage it needs failed")
@@ -139,7 +139,9 @@ public struct Runner: Sendable {
                             summary.cached.removeAll { $0 == dep }
                             return true
                         }
-                        if !demoted.isEmpty { progressed = true; continue }
+                        // A demoted dependency is pending again: every other stage of this ready list that reads it
+                        // must wait for it too, so the list is made again.
+                        if !demoted.isEmpty { progressed = true; break ready }
                         if let problem = store.recordState(spec.key).problem { console.note("\(stage.name): \(problem); computing it again") }
                         try store.writeSpec(spec)
                         state.mark(stage.name, .running)
