@@ -9,7 +9,7 @@ import Plot
 /// states the budget that was actually trained, read from the runs themselves.
 public struct Fig1Accuracy: FigureRecipe {
     public let id = "fig1"
-    public let version = 6
+    public let version = 7
     public let reads = [TrainStage.kindName]
 
     public init() {}
@@ -40,7 +40,7 @@ public struct Fig1Accuracy: FigureRecipe {
         let epochs = Set(runs.values.flatMap { $0.map(\.epochs) })
 
         var fig = Figure(width: 13, height: 4.6, dpi: 150, rows: 1, columns: 2)
-        fig.title = RichText(Self.caption(runs.values.flatMap { $0 }, drops: drops) + Self.probeCaption(probes))
+        fig.title = RichText(Self.caption(runs.values.flatMap { $0 }, drops: drops))
         for (column, (label, accuracy)) in [("train accuracy", \TrainEvaluation.trainAccuracy),
                                             ("test accuracy", \TrainEvaluation.testAccuracy)].enumerated() {
             var panel = Panel(x: Axis(label: "% of training", limits: .fixed(0, 100)), y: Axis(label: RichText(label)))
@@ -61,6 +61,8 @@ public struct Fig1Accuracy: FigureRecipe {
                 if atPlateau < all.count { suffix += atPlateau == 0 ? ", not at plateau" : ", \(atPlateau) of \(all.count) at plateau" }
                 panel.plotWithBand(curve.percentOfTraining, mean: curve.mean, spread: curve.spread, label: name + suffix, color: color)
             }
+            // The probes are not curves: the legend names them and says how they ended, as for a run that diverged.
+            for line in Self.probeLines(probes) { panel.plot([], [], label: line, color: .gray, dash: .dotted) }
             fig[0, column] = panel
         }
         return [("fig1-accuracy", fig)]
@@ -89,15 +91,14 @@ public struct Fig1Accuracy: FigureRecipe {
         return (runs, drops, searched, probes.sorted { ($0.depth, $0.learningRate, $0.seed) < ($1.depth, $1.learningRate, $1.seed) })
     }
 
-    /// "; ResNet-110 w/o BN at lr 0.1 for 200 steps: 2 of 2 runs diverged" (claim 3's probe, not drawn).
-    static func probeCaption(_ probes: [TrainMetrics]) -> String {
+    /// "ResNet-110 w/o BN, lr=0.1, 200 steps: 2 of 2 diverged (not drawn)" (claim 3's probe), one line per group.
+    static func probeLines(_ probes: [TrainMetrics]) -> [String] {
         let groups = Dictionary(grouping: probes) { ProbeGroup(depth: $0.depth, bn: $0.normalization == .batchNorm, lr: $0.learningRate) }
         return groups.keys.sorted { ($0.depth, $0.lr) < ($1.depth, $1.lr) }.map { g in
             let all = groups[g] ?? [], diverged = all.filter(\.diverged).count
             let steps = Set(all.map(\.totalSteps)).sorted().map(String.init).joined(separator: "/")
-            return "; ResNet-\(g.depth) \(g.bn ? "with" : "w/o") BN at lr \(rateText(g.lr)) for \(steps) steps (not drawn): "
-                + "\(diverged) of \(all.count) diverged"
-        }.joined()
+            return "ResNet-\(g.depth) \(g.bn ? "with" : "w/o") BN, lr=\(rateText(g.lr)), \(steps) steps: \(diverged) of \(all.count) diverged (not drawn)"
+        }
     }
 
     struct ProbeGroup: Hashable { var depth: Int; var bn: Bool; var lr: Double }
