@@ -9,7 +9,7 @@ import Plot
 /// configuration (the searched small rate); the last-layer net trains at the rate its own search found.
 public struct AppELastLayer: FigureRecipe {
     public let id = "appE"
-    public let version = 4
+    public let version = 5
     public let reads = [TrainStage.kindName, MaxStableLRStage.kindName]
 
     public init() {}
@@ -50,7 +50,9 @@ public struct AppELastLayer: FigureRecipe {
             let epochs = Set(group.runs.map(\.epochs)).sorted().map(String.init).joined(separator: "/")
             panel.plotWithBand(curve.percentOfTraining, mean: curve.mean, spread: curve.spread, label: "\(group.label), \(epochs) ep", color: group.color)
         }
-        var fig = Figure(width: 13, height: 4.8, dpi: 150)
+        // The caption states the whole budget (issue 21), which at quick runs to about 160 characters.
+        var fig = Figure(width: 15, height: 4.8, dpi: 150)
+        fig.style.figureTitleFontSize = 11
         let all = [g.bn, g.last, g.none].compactMap { $0 }.flatMap(\.runs)
         let drops = Set(context.inputs(of: TrainStage.self).compactMap { $0.params["drops"]?.arrayValue?.compactMap(\.doubleValue) })
         fig.title = RichText(Fig1Accuracy.caption(all, drops: drops))

@@ -9,7 +9,7 @@ import Plot
 /// states the budget that was actually trained, read from the runs themselves.
 public struct Fig1Accuracy: FigureRecipe {
     public let id = "fig1"
-    public let version = 7
+    public let version = 8
     public let reads = [TrainStage.kindName]
 
     public init() {}
@@ -39,7 +39,9 @@ public struct Fig1Accuracy: FigureRecipe {
         // Runs of different lengths share the x-axis (% of training): the legend says each one's epochs.
         let epochs = Set(runs.values.flatMap { $0.map(\.epochs) })
 
-        var fig = Figure(width: 13, height: 4.6, dpi: 150, rows: 1, columns: 2)
+        // The caption states the whole budget (issue 21), which at quick runs to about 160 characters.
+        var fig = Figure(width: 15, height: 4.6, dpi: 150, rows: 1, columns: 2)
+        fig.style.figureTitleFontSize = 11
         fig.title = RichText(Self.caption(runs.values.flatMap { $0 }, drops: drops))
         for (column, (label, accuracy)) in [("train accuracy", \TrainEvaluation.trainAccuracy),
                                             ("test accuracy", \TrainEvaluation.testAccuracy)].enumerated() {
