@@ -46,6 +46,11 @@ final class SlurmCampaignTests: XCTestCase {
         XCTAssertNil(jobOf["words"]?["dependency"] as? String)
 
         try TestProject.waitFor("the campaign to finish", timeout: 90) { ((try? TestProject.records(cache).count) ?? 0) == 6 }
+        // A job writes its stage's record before it exits and its exit status is seen: the campaign's own
+        // count follows a moment later (once, "5 done, 1 running" with all 6 records there).
+        try TestProject.waitFor("the campaign to count its jobs done", timeout: 30) {
+            ((try? project.run(["status", "--cache", cache.path]))?.out ?? "").contains("campaign \(id) [profile default]: 6 done")
+        }
         let status = try project.run(["status", "--cache", cache.path])
         XCTAssertTrue(status.out.contains("6 up to date"), status.out)
         XCTAssertTrue(status.out.contains("campaign \(id) [profile default]: 6 done"), status.out)
