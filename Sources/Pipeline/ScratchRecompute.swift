@@ -61,7 +61,7 @@ public struct ScratchRecompute: Sendable {
         if FileIO.regularFileSize(target) == ref.size { return }
         if Glibc.link(source.path, target.path) == 0 { return }
         do { try FileManager.default.copyItem(at: source, to: target) } catch {
-            throw PipelineError.io(path: source.path, reason: "cannot copy \(what) into the audit's scratch cache: \(error.localizedDescription)")
+            throw PipelineError.io(path: source.path, reason: "cannot copy \(what) into the audit's scratch cache: \(ErrorText.describe(error))")
         }
     }
 }

@@ -37,8 +37,8 @@ public struct FileRemoteStore: RemoteStore {
     public func download(_ path: RemotePath, to file: URL, progress: @escaping @Sendable (Int64) -> Void) throws -> Bool {
         guard try size(of: path) != nil else { return false }
         unlink(file.path)
-        do { try FileCopy.copy(url(path), to: file) } catch {
-            throw RemoteError.local(path: url(path).path, reason: "cannot copy it to \(file.path): \(error)")
+        do { try FileManager.default.copyItem(at: url(path), to: file) } catch {
+            throw RemoteError.local(path: url(path).path, reason: "cannot copy it to \(file.path): \(ErrorText.describe(error))")
         }
         progress(FileIO.size(file) ?? 0)
         return true
@@ -48,8 +48,8 @@ public struct FileRemoteStore: RemoteStore {
         let target = url(path)
         let temp = try prepare(target)
         defer { unlink(temp.path) }
-        do { try FileCopy.copy(file, to: temp, mode: 0o664) } catch {
-            throw RemoteError.local(path: target.path, reason: "cannot copy \(file.path) there: \(error)")
+        do { try FileManager.default.copyItem(at: file, to: temp) } catch {
+            throw RemoteError.local(path: target.path, reason: "cannot copy \(file.path) there: \(ErrorText.describe(error))")
         }
         do {
             try FileIO.fsyncFile(temp)

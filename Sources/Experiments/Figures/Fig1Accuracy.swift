@@ -43,6 +43,7 @@ public struct Fig1Accuracy: FigureRecipe {
         var fig = Figure(width: 15, height: 4.6, dpi: 150, rows: 1, columns: 2)
         fig.style.figureTitleFontSize = 11
         fig.title = RichText(Self.caption(runs.values.flatMap { $0 }, drops: drops))
+        let probeLines = Self.probeLines(probes)
         for (column, (label, accuracy)) in [("train accuracy", \TrainEvaluation.trainAccuracy),
                                             ("test accuracy", \TrainEvaluation.testAccuracy)].enumerated() {
             var panel = Panel(x: Axis(label: "% of training", limits: .fixed(0, 100)), y: Axis(label: RichText(label)))
@@ -64,7 +65,7 @@ public struct Fig1Accuracy: FigureRecipe {
                 panel.plotWithBand(curve.percentOfTraining, mean: curve.mean, spread: curve.spread, label: name + suffix, color: color)
             }
             // The probes are not curves: the legend names them and says how they ended, as for a run that diverged.
-            for line in Self.probeLines(probes) { panel.plot([], [], label: line, color: .gray, dash: .dotted) }
+            for line in probeLines { panel.plot([], [], label: line, color: .gray, dash: .dotted) }
             fig[0, column] = panel
         }
         return [("fig1-accuracy", fig)]

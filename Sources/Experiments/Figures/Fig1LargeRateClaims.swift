@@ -53,8 +53,9 @@ extension Fig1Accuracy {
     /// The drawn net at the large rate, judged on its test accuracy at the last evaluation before the
     /// first rate drop (a run that diverged counts as chance): within 5 points of chance, beyond its noise.
     static func beforeDropClaim(_ drawn: [TrainMetrics], large: Double, source: String) -> Claim {
+        // An evaluation records the float32 rate of its last step: at the base rate, no drop has happened yet.
         func beforeDrop(_ m: TrainMetrics) -> (accuracy: Double, images: Int, epoch: Double?) {
-            guard !m.diverged, let e = m.evaluations.last(where: { $0.learningRate == Double(Float(m.learningRate)) })
+            guard !m.diverged, let e = m.evaluations.last(where: { Float($0.learningRate) == Float(m.learningRate) })
             else { return (chance, m.testImages, nil) }
             return (e.testAccuracy, m.testImages, e.epoch)
         }
