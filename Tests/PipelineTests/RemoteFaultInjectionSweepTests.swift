@@ -17,57 +17,54 @@ final class RemoteFaultInjectionSweepTests: XCTestCase {
 
     /// Every operation of `push`: objects copied to the remote, synced and renamed, then records linked.
     func testEveryWriteOfAPushFailsCleanly() throws {
-        let started = Date()
         let base = try project()
         XCTAssertEqual(try base.run(["run", "-j", "1"]).status, 0)
         // A record holds its run's times, so the uninjected push that sets the expected bytes starts from base too.
         let reference = try copy(base)
         XCTAssertEqual(try reference.run(Self.push).status, 0)
         let expected = try remoteContents(reference)
-
-        let count = try operations("push", from: base)
-        XCTAssertGreaterThan(count, 5, "the hook saw the push's writes")
-        for n in 1...count {
-            let errnoName = n % 2 == 1 ? "ENOSPC" : "EIO"
-            let box = try copy(base)
-            let what = "\(errnoName) at operation \(n) of push"
-            let path = try injectedRun(box, Self.push, filter: "push", nth: n, errnoName: errnoName, what: what)
-            guard let path else { continue }
-            XCTAssertTrue(path.hasPrefix(remote(box).path) || path.hasPrefix(box.cache.path), "\(what): \(path)")
-            try assertRemoteConsistent(box, what)
-            try assertCacheConsistent(box, what)
-            let again = try box.run(Self.push)
-            XCTAssertEqual(again.status, 0, "\(what): the push again failed:\n\(again.all)")
-            XCTAssertEqual(try remoteContents(box), expected, what)
+        try sweep(Self.push, from: base, firstErrno: "ENOSPC") { box, path, what in
+            XCTAssertTrue(path.hasPrefix(self.remote(box).path) || path.hasPrefix(box.cache.path), "\(what): \(path)")
+            try self.assertRemoteConsistent(box, what)
+        } after: { box, what in
+            XCTAssertEqual(try self.remoteContents(box), expected, what)
         }
-        print("fault-injection sweep, push: \(count) injection points in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
     }
 
     /// Every operation of `pull` into an empty cache: objects downloaded into tmp/, verified and stored,
     /// then records written.
     func testEveryWriteOfAPullFailsCleanly() throws {
-        let started = Date()
         let origin = try project()
         XCTAssertEqual(try origin.run(["run", "-j", "1"]).status, 0)
         XCTAssertEqual(try origin.run(Self.push).status, 0)
         let expected = try outputs(of: origin, keys: origin)
-        let base = try project(sharing: origin)
-
-        let count = try operations("pull", from: base)
-        XCTAssertGreaterThan(count, 5, "the hook saw the pull's writes")
-        for n in 1...count {
-            let errnoName = n % 2 == 1 ? "EIO" : "ENOSPC"
-            let box = try copy(base)
-            let what = "\(errnoName) at operation \(n) of pull"
-            guard let path = try injectedRun(box, Self.pull, filter: "pull", nth: n, errnoName: errnoName, what: what) else { continue }
+        try sweep(Self.pull, from: try project(sharing: origin), firstErrno: "EIO") { box, path, what in
             XCTAssertTrue(path.hasPrefix(box.directory.path), "\(what): a pull writes only into its project: \(path)")
-            try assertCacheConsistent(box, what)
-            let again = try box.run(Self.pull)
-            XCTAssertEqual(again.status, 0, "\(what): the pull again failed:\n\(again.all)")
-            XCTAssertEqual(try outputs(of: box, keys: origin), expected, what)
+        } after: { box, what in
+            XCTAssertEqual(try self.outputs(of: box, keys: origin), expected, what)
             XCTAssertTrue(try box.run(["run", "-j", "1"]).all.contains("ran 0,"), "\(what): the pulled cache is complete")
         }
-        print("fault-injection sweep, pull: \(count) injection points in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
+    }
+
+    /// Fails each operation of `command` (from a copy of `base`) in turn, the two errnos alternating; `failed`
+    /// checks what the failure left, then the cache is checked, and `after` checks the command run again.
+    private func sweep(_ command: [String], from base: Sandbox, firstErrno: String,
+                       failed: (Sandbox, String, String) throws -> Void, after: (Sandbox, String) throws -> Void) throws {
+        let started = Date(), name = command[0]
+        let count = try operations(name, from: base)
+        XCTAssertGreaterThan(count, 5, "the hook saw the \(name)'s writes")
+        for n in 1...count {
+            let errnoName = n % 2 == 1 ? firstErrno : (firstErrno == "EIO" ? "ENOSPC" : "EIO")
+            let box = try copy(base)
+            let what = "\(errnoName) at operation \(n) of \(name)"
+            guard let path = try injectedRun(box, command, filter: name, nth: n, errnoName: errnoName, what: what) else { continue }
+            try failed(box, path, what)
+            try assertCacheConsistent(box, what)
+            let again = try box.run(command)
+            XCTAssertEqual(again.status, 0, "\(what): the \(name) again failed:\n\(again.all)")
+            try after(box, what)
+        }
+        print("fault-injection sweep, \(name): \(count) injection points in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
     }
 
     // MARK: helpers
