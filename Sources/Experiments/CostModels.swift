@@ -59,8 +59,10 @@ extension CalibrationStage {
             * count(params, "shortcuts", 3)
         let refined = min(value(params, "refineRows", 3), setups) * count(params, "refineGains", 3)
         let perImageLayer = value(params, "depth", 110) * value(params, "batchSize", 128)
-        // The training term: 7 steps (3 passes each) and, at 2 probed batches, up to 17 forwards.
-        let training = value(params, "trainingRows", 6) * (7 * 3 + 2 * 17) * perImageLayer
+        // The training term: 7 steps (3 passes each) and, at 2 probed batches, up to 17 forwards, on the rows
+        // the bound reaches: a quarter of the grid at the default profiles (19 of 42 at quick).
+        let rows = (params["trainingTerm"]?.boolValue ?? true) ? (setups / 4).rounded(.up) : 0
+        let training = rows * (7 * 3 + 2 * 17) * perImageLayer
         return (setups + refined) * 2 * 4 * perImageLayer * value(params, "batches", 1) + training
     }
 }
