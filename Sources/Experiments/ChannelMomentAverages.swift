@@ -36,6 +36,7 @@ struct ChannelMomentAverages {
 struct PredictionSummary {
     var predictedPerClass: [Int]
     var maxProbabilitySum = 0.0
+    var perplexitySum = 0.0
     var maxAbsLogit = 0.0
     var images = 0
 
@@ -47,13 +48,19 @@ struct PredictionSummary {
             let row = z[(b * k)..<((b + 1) * k)]
             let top = row.max() ?? 0
             predictedPerClass[(row.firstIndex(of: top) ?? b * k) - b * k] += 1
-            maxProbabilitySum += 1 / row.map { exp($0 - top) }.reduce(0, +)
+            let weights = row.map { exp($0 - top) }, total = weights.reduce(0, +)
+            maxProbabilitySum += 1 / total
+            // Entropy of the softmax row, from the shifted logits: H = ln Σ − Σ w (z − top) / Σ.
+            perplexitySum += exp(log(total) - zip(weights, row).map { w, z in w * (z - top) }.reduce(0, +) / total)
             maxAbsLogit = max(maxAbsLogit, row.map(abs).max() ?? 0)
             images += 1
         }
     }
 
     var meanMaxProbability: Double { maxProbabilitySum / Double(max(images, 1)) }
+    /// Mean over images of exp(entropy of the softmax row): the number of classes an image's probability is
+    /// effectively spread over (1: certain of one class).
+    var meanPerplexity: Double { perplexitySum / Double(max(images, 1)) }
     var modalClass: Int { predictedPerClass.indices.max { predictedPerClass[$0] < predictedPerClass[$1] } ?? 0 }
     var modalShare: Double { Double(predictedPerClass[modalClass]) / Double(max(images, 1)) }
 }

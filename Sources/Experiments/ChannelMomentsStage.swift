@@ -28,8 +28,8 @@ import Pipeline
 public struct ChannelMomentsStage: AnalysisKind {
     public static let kindName = "channel-moments"
     public static let depthProfileCSV = "depth-profile.csv"
-    /// 4: `seconds` left the result (the action record keeps the time).
-    public let version = 4
+    /// 4: `seconds` left the result (the action record keeps the time). 5: the claim on the BN stage pattern.
+    public let version = 5
     public let parameters = AnalysisSetup.networkParameters + [
         ParameterSpec("layers", .array, default: .array([6, 18, 30, 42, 54, 66, 78, 90, 102, 110].map { .number(Double($0)) }),
                       help: "layers whose channel moments are taken (the linear layer gives the logits')"),
@@ -147,7 +147,39 @@ public struct ChannelMomentsStage: AnalysisKind {
                             paper: "all points within [−1.2, 1.0]", source: PaperNumbers.fig5Source,
                             ours: String(format: "largest |point| %.2f", worst), test: "every point within [−1.5, 1.5]",
                             verdict: Claim.verdict(!bnPoints.isEmpty && worst <= 1.5)))
+        if let pattern = stagePattern(r) { claims.append(pattern) }
         return claims
+    }
+
+    /// With BN the paper's points dip at layers 42 and 78, the first read layers of stages 2 and 3: both the
+    /// means and the stds lie below both neighbouring read layers, by 0.57–0.77 axis units. Each of our four
+    /// dips (means and stds at 42 and 78) is the gap to the lower neighbour, with the standard error of the
+    /// three channel averages (std over channels / √channels). Holds when every dip exceeds 2 SE, fails
+    /// when any point lies above a neighbour by more than 2 SE, inconclusive otherwise. Only on ResNet-110.
+    static func stagePattern(_ r: Result) -> Claim? {
+        let byLayer = Dictionary(uniqueKeysWithValues: (r.networks["bn"] ?? []).map { ($0.layer, $0) })
+        let dipLayers = [(42, 30, 54), (78, 66, 90)]
+        guard r.depth == 110, dipLayers.allSatisfy({ byLayer[$0.0] != nil && byLayer[$0.1] != nil && byLayer[$0.2] != nil }) else { return nil }
+        var dips: [(dip: Double, se: Double)] = [], described: [String] = []
+        for means in [true, false] {
+            for (at, before, after) in dipLayers {
+                func point(_ l: Int) -> (value: Double, se: Double) {
+                    let m = byLayer[l]!, s = means ? m.logAbsMean : m.logStd
+                    return (s.mean, s.std / Double(max(m.channelMeans.count, 1)).squareRoot())
+                }
+                let p = point(at), lower = [point(before), point(after)].min { $0.value < $1.value }!
+                let dip = lower.value - p.value, se = (p.se * p.se + lower.se * lower.se).squareRoot()
+                dips.append((dip, se))
+                described.append(String(format: "%@ %d: %+.2f ± %.2f", means ? "means" : "stds", at, dip, se))
+            }
+        }
+        let verdict: Claim.Verdict = dips.allSatisfy { $0.dip > 2 * $0.se } ? .holds
+            : dips.contains { $0.dip < -2 * $0.se } ? .fails : .inconclusive
+        return Claim(id: "fig5.bn-stage-pattern", figure: "Fig. 5",
+                     statement: "with BN the channel means and stds dip at layers 42 and 78, the first read layers of stages 2 and 3",
+                     paper: "dips of 0.57–0.77 below the lower neighbour", source: PaperNumbers.fig5Source,
+                     ours: "dips " + described.joined(separator: ", "),
+                     test: "every dip > 2 SE (fails: a point above a neighbour by > 2 SE)", verdict: verdict)
     }
 }
 

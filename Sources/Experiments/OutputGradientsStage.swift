@@ -15,7 +15,8 @@ public struct OutputGradientsStage: AnalysisKind {
     public static let kindName = "output-gradients"
     public static let labelsNPY = "labels.npy"
     public static func logitGradients(_ variant: NetworkVariant) -> String { "logit-gradients-\(variant.key).npy" }
-    public let version = 3
+    /// 4: the mean perplexity and the claim that reads it.
+    public let version = 4
     public let parameters = AnalysisSetup.networkParameters + [
         ParameterSpec("batch", .integer, default: 0, help: "which mini-batch of the first epoch (0-based)"),
     ]
@@ -32,6 +33,8 @@ public struct OutputGradientsStage: AnalysisKind {
         public let accuracy: Double
         /// Mean over the batch of the largest softmax probability: 1 when the net is sure of one class.
         public let meanMaxProbability: Double
+        /// Mean over the batch of exp(softmax entropy): the classes an image's probability is spread over.
+        public let meanPerplexity: Double
         /// max |logit|: the output scale ("up to about 10²").
         public let maxAbsLogit: Double
         public let minGradient: Double
@@ -102,7 +105,7 @@ public struct OutputGradientsStage: AnalysisKind {
         }
         return NetworkSummary(loss: loss, predictedPerClass: predictions.predictedPerClass, modalClass: predictions.modalClass,
                               modalShare: predictions.modalShare, accuracy: Double(correct) / Double(max(B, 1)),
-                              meanMaxProbability: predictions.meanMaxProbability, maxAbsLogit: predictions.maxAbsLogit,
+                              meanMaxProbability: predictions.meanMaxProbability, meanPerplexity: predictions.meanPerplexity, maxAbsLogit: predictions.maxAbsLogit,
                               minGradient: g.min() ?? 0, maxGradient: g.max() ?? 0, maxAbsRowSum: maxRow,
                               maxDeviationFromSoftmaxFormula: maxDev)
     }
@@ -123,6 +126,14 @@ public struct OutputGradientsStage: AnalysisKind {
             Claim(id: "fig6.bn-spread", figure: "Fig. 6", statement: "with BN the predictions are spread (mean largest softmax probability)",
                   paper: "≈ 0.5 (brightest column ≈ +0.004 = p/128)", source: source, ours: String(format: "%.3f", pBN),
                   test: "ours ≤ 0.7", verdict: Claim.verdict(pBN <= 0.7), note: bn.map { String(format: "loss %.3g, max |logit| %.3g", $0.loss, $0.maxAbsLogit) }),
+            // p̄ ≤ 0.7 also passes a net that splits every image between the same two classes. The paper's BN
+            // rows put p ≈ 0.5 on their top class and spread the rest ("positive gradients are spread across
+            // classes"): evenly over the other 9, exp(H) ≈ 6. The bar is half that; without BN exp(H) ≈ 1.
+            Claim(id: "fig6.bn-spread-classes", figure: "Fig. 6",
+                  statement: "with BN each image's probability is spread over several classes (mean over images of exp(softmax entropy))",
+                  paper: "≈ 6 (p ≈ 0.5 on the top class, the rest spread over the other 9)", source: source,
+                  ours: String(format: "%.2f (w/o BN %.2f)", bn?.meanPerplexity ?? .nan, noBN?.meanPerplexity ?? .nan),
+                  test: "ours ≥ 3", verdict: Claim.verdict((bn?.meanPerplexity ?? .nan) >= 3)),
         ]
     }
 }

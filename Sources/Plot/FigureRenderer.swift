@@ -38,7 +38,7 @@ struct FigureRenderer {
         switch mark {
         case let .line(l):
             for run in segments(l.x, l.y, t) {
-                canvas.stroke(run, l.color, width: l.width * s, dash: l.dash.pattern.map { $0 * l.width * s })
+                if l.width > 0 { canvas.stroke(run, l.color, width: l.width * s, dash: l.dash.pattern.map { $0 * l.width * s }) }
                 if l.marker != .none { for p in run { drawMarker(l.marker, p, size: l.markerSize * s, l.color, canvas) } }
             }
         case let .band(b):
@@ -153,7 +153,7 @@ struct FigureRenderer {
             let mid = [Point(h.minX, h.midY), Point(h.maxX, h.midY)]
             switch e.mark {
             case let .line(m):
-                canvas.stroke(mid, m.color, width: m.width * s, dash: m.dash.pattern.map { $0 * m.width * s })
+                if m.width > 0 { canvas.stroke(mid, m.color, width: m.width * s, dash: m.dash.pattern.map { $0 * m.width * s }) }
                 if m.marker != .none { drawMarker(m.marker, Point(h.midX, h.midY), size: m.markerSize * s, m.color, canvas) }
             case let .errorBars(m):
                 canvas.stroke(mid, m.color, width: m.width * s)

@@ -49,6 +49,14 @@ public struct Panel: Equatable, Sendable {
                                 label: label)))
     }
 
+    /// Markers without a joining line (reference points, such as a paper's read-offs).
+    public mutating func points(_ x: [Double], _ y: [Double], label: String? = nil, color: Color? = nil,
+                                marker: MarkerShape = .cross, size: Double = 5) {
+        var line = Line(x: x, y: y, color: nextColor(color), width: 0, marker: marker, label: label)
+        line.markerSize = size
+        marks.append(.line(line))
+    }
+
     /// A shaded region; unlabelled by default because it usually belongs to a line.
     public mutating func band(_ x: [Double], lower: [Double], upper: [Double], color: Color? = nil,
                               alpha: Double = 0.3, label: String? = nil) {

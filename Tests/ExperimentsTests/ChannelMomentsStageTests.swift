@@ -44,3 +44,37 @@ final class ChannelMomentsStageTests: XCTestCase {
         try fixture.renderFigure("fig5", from: fixture.outputs(of: c, kind: "channel-moments"))
     }
 }
+
+/// Fig. 5's BN stage pattern (issue 22): dips at layers 42 and 78 decided beyond their standard error.
+final class ChannelMomentsStagePatternTests: XCTestCase {
+    /// A ResNet-110 result whose BN means and stds are `values` at the paper's layers, with `spread` as the
+    /// std over 64 channels of every point (SE = spread / 8).
+    private func result(_ values: [Double], spread: Double) -> ChannelMomentsStage.Result {
+        let layers = PaperNumbers.fig5Layers
+        let entries = zip(layers, values).map { l, v -> ChannelMomentsStage.LayerMoments in
+            // Half the channels at v − spread, half at v + spread: mean v, std spread (in log₁₀).
+            let mags = (0..<64).map { pow(10, v + ($0 % 2 == 0 ? -spread : spread)) }
+            let s = ChannelMomentsStage.LogSummary(mags)
+            return ChannelMomentsStage.LayerMoments(layer: l, channelMeans: mags, channelStds: mags, logAbsMean: s, logStd: s)
+        }
+        return ChannelMomentsStage.Result(depth: 110, batches: 1, batchSize: 128, layers: layers, logBase: .ten,
+                                          networks: ["bn": entries], growth: [:])
+    }
+
+    func testThePapersOwnPointsHoldAndAFlatOrInvertedProfileDoesNot() throws {
+        let paper = try XCTUnwrap(ChannelMomentsStage.stagePattern(result(PaperNumbers.fig5StdsBN, spread: 0.5)))
+        XCTAssertEqual(paper.verdict, .holds, paper.ours)
+        // Dips of 0.05 with SE ≈ 0.09: inside the noise.
+        var flat = [Double](repeating: 0.5, count: 10)
+        flat[3] = 0.45; flat[6] = 0.45
+        XCTAssertEqual(ChannelMomentsStage.stagePattern(result(flat, spread: 0.5))?.verdict, .inconclusive)
+        // Layer 78 a full unit above its neighbours: the pattern is contradicted.
+        var inverted = PaperNumbers.fig5StdsBN
+        inverted[6] = 2
+        XCTAssertEqual(ChannelMomentsStage.stagePattern(result(inverted, spread: 0.5))?.verdict, .fails)
+        // Not the paper's network: no claim.
+        let shallow = result(PaperNumbers.fig5StdsBN, spread: 0.5)
+        XCTAssertNil(ChannelMomentsStage.stagePattern(ChannelMomentsStage.Result(depth: 56, batches: 1, batchSize: 128, layers: shallow.layers,
+                                                                                 logBase: .ten, networks: shallow.networks, growth: [:])))
+    }
+}

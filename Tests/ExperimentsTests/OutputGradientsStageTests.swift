@@ -38,3 +38,15 @@ final class OutputGradientsStageTests: XCTestCase {
         try fixture.renderFigure("fig6", from: fixture.outputs(of: c, kind: "output-gradients"))
     }
 }
+
+/// Fig. 6's spread measure: the mean over images of exp(softmax entropy).
+final class PredictionPerplexityTests: XCTestCase {
+    func testPerplexityCountsTheClassesAnImageIsSpreadOver() {
+        var s = PredictionSummary(classes: 4)
+        s.add(logits: [3, 3, 3, 3])              // uniform over 4: exp(H) = 4
+        s.add(logits: [200, 0, 0, 0])            // certain: exp(H) = 1
+        s.add(logits: [5, 5, -300, -300])        // two classes: exp(H) = 2
+        XCTAssertEqual(s.meanPerplexity, 7.0 / 3, accuracy: 1e-9)
+        XCTAssertEqual(s.meanMaxProbability, (0.25 + 1 + 0.5) / 3, accuracy: 1e-9)
+    }
+}

@@ -8,7 +8,8 @@ import Plot
 /// that overflowed are drawn above the axes, so the curve leaves the top as in the paper.
 public struct Fig3RelativeLoss: FigureRecipe {
     public let id = "fig3"
-    public let version = 2
+    /// 3: the paper's explosion steps drawn at mini-batches 4 and 7.
+    public let version = 3
     public let reads = [RelativeLossStage.kindName]
 
     public init() {}
@@ -41,6 +42,12 @@ public struct Fig3RelativeLoss: FigureRecipe {
                     panel.y.limits = .fixed(1e-2, 1e6)
                     panel.reference(.horizontal, at: curve.baseLoss > 0 ? 1e3 / curve.baseLoss : 1e3, color: .gray, dash: .dashed,
                                     label: column == 0 ? "loss = 10³ (divergence)" : nil)
+                    // Where the paper's curve passes 10⁶ (mini-batches 4 and 7 only; PaperNumbers).
+                    if let s = PaperNumbers.fig3ExplosionSteps[k] {
+                        panel.reference(.vertical, at: s, color: Color.tabRed.withAlpha(0.6), dash: .dashed,
+                                        label: String(format: "paper: r passes 10⁶ at s ≈ %g", s))
+                        panel.legend = .upperLeft
+                    }
                     if column == 0 { panel.legend = .upperLeft }
                 }
                 // An overflowed loss (inf or NaN) is off the scale: draw it far above the top.

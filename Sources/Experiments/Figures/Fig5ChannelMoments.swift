@@ -7,7 +7,8 @@ import Plot
 /// (110 sits one step after 102), so the layers are drawn at equal spacing with their numbers as labels.
 public struct Fig5ChannelMoments: FigureRecipe {
     public let id = "fig5"
-    public let version = 2
+    /// 3: the paper's read-offs drawn as crosses.
+    public let version = 3
     public let reads = [ChannelMomentsStage.kindName]
 
     public init() {}
@@ -32,6 +33,15 @@ public struct Fig5ChannelMoments: FigureRecipe {
             // A small sideways offset keeps the four error bars at one layer apart.
             p.errorBars(positions, s.map(\.mean), error: s.map(\.std), label: label, color: color, capSize: 0,
                         dodge: (Double(i) - 1.5) * 0.06)
+        }
+        // The paper's read-offs as faint crosses in the series' colours, on the paper's own axis (its base is
+        // unstated; the calibration's `fig5.log-base` claim says which base ours fits).
+        if result.layers == PaperNumbers.fig5Layers {
+            let paper = [PaperNumbers.fig5MeansBN, PaperNumbers.fig5StdsBN, PaperNumbers.fig5MeansNoBN, PaperNumbers.fig5StdsNoBN]
+            for (i, (values, (_, _, _, color))) in zip(paper, series).enumerated() {
+                p.points(positions.map { $0 + (Double(i) - 1.5) * 0.06 }, values, label: i == 0 ? "×: the paper's points (read off its figure), same colours" : nil,
+                         color: color.withAlpha(0.45), marker: .cross, size: 6)
+            }
         }
         p.legend = .upperLeft
         p.x.limits = .fixed(-0.5, Double(positions.count) - 0.5)

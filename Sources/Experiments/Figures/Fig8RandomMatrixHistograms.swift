@@ -8,7 +8,8 @@ import Plot
 /// counts Theorem 1 predicts for its bins: a check that the empirical spectra are the theoretical ones.
 public struct Fig8RandomMatrixHistograms: FigureRecipe {
     public let id = "fig8"
-    public let version = 4
+    /// 5: the paper's support edges as dotted lines.
+    public let version = 5
     public let reads = [RandomMatricesStage.kindName]
 
     public init() {}
@@ -37,9 +38,12 @@ public struct Fig8RandomMatrixHistograms: FigureRecipe {
                 p.histogram(edges: h.edges, counts: h.counts, label: Self.name(h.products), color: color, alpha: 0.5)
                 let step = Self.steps(edges: h.edges, values: h.expected)
                 p.plot(step.x, step.y, color: color, width: 1.1, dash: .dashed)
+                // The support edge the paper's histograms end at (PaperNumbers, √((M+1)^(M+1)/M^M)).
+                if let edge = PaperNumbers.singularValueEdges[h.products] { p.reference(.vertical, at: edge, color: color.withAlpha(0.7), dash: .dotted) }
             }
             // One legend entry for all dashed theory lines (a line without points draws nothing else).
             p.plot([], [], label: "Theorem 1, N → ∞ (dashed)", color: .black, width: 1.1, dash: .dashed)
+            p.plot([], [], label: "paper: support edge (dotted)", color: .black, width: 1.1, dash: .dotted)
             p.legend = .upperRight
             if c == 0 {
                 // Headroom above the highest bar keeps the legend clear of the zoom frame below it.
