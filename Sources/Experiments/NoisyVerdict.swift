@@ -76,4 +76,13 @@ extension NoisyVerdict {
         if a.mean - 2 * se > bound { return .fails }
         return .inconclusive
     }
+
+    /// "a ≥ bound": holds when mean − 2·SE ≥ bound, fails when mean + 2·SE < bound, else inconclusive.
+    public static func atLeast(_ a: SeededAccuracy, _ bound: Double) -> Claim.Verdict {
+        let se = a.standardError
+        guard a.mean.isFinite, se.isFinite else { return .fails }
+        if a.mean - 2 * se >= bound { return .holds }
+        if a.mean + 2 * se < bound { return .fails }
+        return .inconclusive
+    }
 }

@@ -45,6 +45,11 @@ final class NoisyVerdictTests: XCTestCase {
         // 14 % with seeds at 10 and 18: the spread straddles the bar.
         XCTAssertEqual(NoisyVerdict.atMost(SeededAccuracy(values: [0.10, 0.18], images: 1_000), 0.15), .inconclusive)
         XCTAssertEqual(NoisyVerdict.atMost(SeededAccuracy(values: [], images: 1_000), 0.15), .fails)
+        // The lower bound, symmetric: 65 % ± ~0.5 clears 60 %; 55 % does not reach it; 55–66 % straddles it.
+        XCTAssertEqual(NoisyVerdict.atLeast(SeededAccuracy(values: [0.65, 0.66], images: 50_000), 0.6), .holds)
+        XCTAssertEqual(NoisyVerdict.atLeast(SeededAccuracy(values: [0.55, 0.55], images: 50_000), 0.6), .fails)
+        XCTAssertEqual(NoisyVerdict.atLeast(SeededAccuracy(values: [0.55, 0.66], images: 50_000), 0.6), .inconclusive)
+        XCTAssertEqual(NoisyVerdict.atLeast(SeededAccuracy(values: [], images: 50_000), 0.6), .fails)
     }
 
     func testNonFiniteMeasurementsFail() {

@@ -54,6 +54,25 @@ final class TrainingFiguresTests: XCTestCase {
 
     /// Claim 3 reads the probes (ResNet-110 at the large rate for 200 steps); the drawn net at the large
     /// rate is judged before its first drop.
+    /// Claim 4 at the paper's scale: ResNet-110 without BN above 60 % training accuracy by 5 % of training.
+    func testTheEarlyLearningClaimReadsResNet110AtFivePercent() {
+        func run(depth: Int, seed: Int, at5: Double, diverged: Bool = false) -> TrainMetrics {
+            let points = [(2.5, 0.3), (5.0, at5), (50.0, 0.9)]
+            return TrainMetrics(normalization: .none, learningRate: 1e-4, depth: depth, seed: seed, epochs: 2400, trainImages: 50_000,
+                                testImages: 10_000, stepsPerEpoch: 390, totalSteps: 390 * 2400,
+                                evaluations: (diverged ? [] : points).map { TrainEvaluation(epoch: $0.0 * 24, step: Int($0.0 * 9360), percentOfTraining: $0.0,
+                                                                                            learningRate: 1e-4, trainAccuracy: $0.1, trainLoss: 1,
+                                                                                            testAccuracy: $0.1, testLoss: 1) },
+                                diverged: diverged, divergenceStep: diverged ? 10 : nil, divergenceLoss: diverged ? 5e4 : nil)
+        }
+        func verdict(_ runs: [TrainMetrics]) -> Claim.Verdict? { Fig1Accuracy.earlyLearningClaim(runs, small: 1e-4, source: "")?.verdict }
+        XCTAssertEqual(verdict([run(depth: 110, seed: 0, at5: 0.68), run(depth: 110, seed: 1, at5: 0.70)]), .holds)
+        XCTAssertEqual(verdict([run(depth: 110, seed: 0, at5: 0.12), run(depth: 110, seed: 1, at5: 0.11)]), .fails)
+        XCTAssertEqual(verdict([run(depth: 110, seed: 0, at5: 0.68), run(depth: 110, seed: 1, at5: 0.0, diverged: true)]), .inconclusive,
+                       "a diverged seed counts as chance, and the seeds disagree")
+        XCTAssertNil(verdict([run(depth: 20, seed: 0, at5: 0.9)]), "ResNet-20 says nothing about the paper's net")
+    }
+
     func testTheLargeRateClaimsReadTheProbeAndThePointBeforeTheDrop() {
         func run(depth: Int, seed: Int, diverged: Bool, windows: [(step: Int, lr: Double, train: Double, test: Double)]) -> TrainMetrics {
             TrainMetrics(normalization: .none, learningRate: 0.1, depth: depth, seed: seed, epochs: windows.count, trainImages: 6_400,

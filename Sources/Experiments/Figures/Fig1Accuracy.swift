@@ -9,7 +9,8 @@ import Plot
 /// states the budget that was actually trained, read from the runs themselves.
 public struct Fig1Accuracy: FigureRecipe {
     public let id = "fig1"
-    public let version = 8
+    /// 9: claim 4 at the paper's scale (`fig1.nobn-small-rate-learns`, ResNet-110 runs only).
+    public let version = 9
     public let reads = [TrainStage.kindName]
 
     public init() {}

@@ -67,6 +67,10 @@ extension Fig1Accuracy {
                                 test: "95 % interval of the difference within ±2 points, both at plateau",
                                 verdict: decided(NoisyVerdict.equivalent(bn, noBN, tolerance: 0.02), pair), note: plateauNote(pair)))
         }
+        if let small, let noBN = runs[Configuration(bn: false, lr: small)],
+           let early = Self.earlyLearningClaim(noBN, small: small, source: source) {
+            claims.append(early)
+        }
         return claims
     }
 }
