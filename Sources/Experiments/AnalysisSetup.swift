@@ -70,8 +70,9 @@ public enum AnalysisSetup {
 
     /// Mini-batches as SGD would draw them in the first epoch (shuffled with `seed`, normalised, no
     /// augmentation, so that an analysis sees the images themselves): batch k is the k-th mini-batch.
-    public static func batches(_ context: StageContext, _ loaded: LoadedData, preprocessing: Preprocessing? = nil) throws -> BatchAssembler {
-        var options = BatchOptions.training(batchSize: try context.int("batchSize"), seed: UInt64(try context.int("seed")))
+    public static func batches(_ context: StageContext, _ loaded: LoadedData, preprocessing: Preprocessing? = nil,
+                               seed: Int? = nil) throws -> BatchAssembler {
+        var options = BatchOptions.training(batchSize: try context.int("batchSize"), seed: UInt64(try seed ?? context.int("seed")))
         options.augment = false
         return try BatchAssembler(source: loaded.data.train, normalization: try input(context, loaded, preprocessing: preprocessing),
                                   options: options)
@@ -80,8 +81,8 @@ public enum AnalysisSetup {
     /// The first `count` mini-batches of the first epoch (see `batches`); an error if the training set
     /// has fewer full batches, so that every analysed batch has exactly `batchSize` images.
     public static func firstBatches(_ context: StageContext, count: Int, loaded: LoadedData? = nil,
-                                    preprocessing: Preprocessing? = nil) throws -> [ImageBatch] {
-        let assembler = try batches(context, try loaded ?? data(context), preprocessing: preprocessing)
+                                    preprocessing: Preprocessing? = nil, seed: Int? = nil) throws -> [ImageBatch] {
+        let assembler = try batches(context, try loaded ?? data(context), preprocessing: preprocessing, seed: seed)
         let full = assembler.indices.count / assembler.options.batchSize
         guard count >= 1, count <= full else {
             throw PipelineError.badParameter(stage: context.stage, parameter: "batches",
@@ -96,6 +97,18 @@ public enum AnalysisSetup {
     public static func constantRateTrainer(_ model: ResNet, learningRate: Double, context: StageContext) throws -> Trainer {
         Trainer(model: model, schedule: LearningRateSchedule(base: Float(learningRate), drops: []),
                 momentum: Float(try context.double("momentum")), weightDecay: Float(try context.double("weightDecay")))
+    }
+
+    /// For the analyses at initialisation whose claims are decided over seeds (issue 22): seeds `seed`,
+    /// `seed` + 1, … each draw fresh weights and fresh mini-batches; the figure draws the first.
+    public static let seedsParameter = ParameterSpec("seeds", .integer, default: 5,
+                                                     help: "seeds measured for the claims (seed, seed + 1, …); the figure draws the first")
+
+    /// The seeds `seedsParameter` asks for.
+    public static func seeds(_ context: StageContext) throws -> [Int] {
+        let first = try context.int("seed"), count = try context.int("seeds")
+        guard count >= 1 else { throw PipelineError.badParameter(stage: context.stage, parameter: "seeds", problem: "needs at least 1, got \(count)") }
+        return Array(first..<(first + count))
     }
 
     /// The optimiser's parameters, for kinds that take SGD steps.

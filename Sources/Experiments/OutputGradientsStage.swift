@@ -15,10 +15,11 @@ public struct OutputGradientsStage: AnalysisKind {
     public static let kindName = "output-gradients"
     public static let labelsNPY = "labels.npy"
     public static func logitGradients(_ variant: NetworkVariant) -> String { "logit-gradients-\(variant.key).npy" }
-    /// 4: the mean perplexity and the claim that reads it.
-    public let version = 4
+    /// 4: the mean perplexity and the claim that reads it. 5: every claim decided over `seeds`.
+    public let version = 5
     public let parameters = AnalysisSetup.networkParameters + [
         ParameterSpec("batch", .integer, default: 0, help: "which mini-batch of the first epoch (0-based)"),
+        AnalysisSetup.seedsParameter,
     ]
 
     public init() {}
@@ -51,36 +52,48 @@ public struct OutputGradientsStage: AnalysisKind {
         public let batchSize: Int
         public let classes: Int
         public let classNames: [String]
+        /// The figure's seed (the first).
         public let networks: [String: NetworkSummary]
+        /// Every seed's summaries, the first included, in seed order: the claims read these.
+        public let seeds: [Int]
+        public let perSeed: [[String: NetworkSummary]]
     }
 
     public func run(_ context: StageContext) throws {
         let index = try context.int("batch")
         guard index >= 0 else { throw PipelineError.badParameter(stage: context.stage, parameter: "batch", problem: "must be 0 or more") }
         let loaded = try AnalysisSetup.data(context)
-        guard let batch = try AnalysisSetup.firstBatches(context, count: index + 1, loaded: loaded).last else {
-            throw PipelineError.badParameter(stage: context.stage, parameter: "batch", problem: "no mini-batch \(index)")
+        let seeds = try AnalysisSetup.seeds(context)
+        var perSeed: [[String: NetworkSummary]] = []
+        var classes = 0, labels: [Int32] = []
+        for (n, seed) in seeds.enumerated() {
+            guard let batch = try AnalysisSetup.firstBatches(context, count: index + 1, loaded: loaded, seed: seed).last else {
+                throw PipelineError.badParameter(stage: context.stage, parameter: "batch", problem: "no mini-batch \(index)")
+            }
+            var networks: [String: NetworkSummary] = [:]
+            for (v, variant) in NetworkVariant.both.enumerated() {
+                let net = try AnalysisSetup.network(context, normalization: variant.normalization, seed: seed)
+                let loss = try net.forward(images: batch.images, labels: batch.labels)
+                let grads = try net.logitGradients(), logits = try net.logits()
+                classes = net.config.classes
+                try AnalysisIO.requireFinite(grads.data, "∂L/∂logits (\(variant.title), seed \(seed))", in: context)
+                // The figure draws the first seed's batch.
+                if n == 0 { try AnalysisIO.writeNPY(grads.data, shape: grads.shape, to: context.output(Self.logitGradients(variant))) }
+                let s = Self.summarize(logits: logits.data.map(Double.init), gradients: grads.data.map(Double.init),
+                                       labels: batch.labels.map(Int.init), classes: classes, loss: loss)
+                networks[variant.key] = s
+                context.progress("seed \(seed): \(variant.title) done", fraction: Double(2 * n + v + 1) / Double(2 * seeds.count))
+                print(String(format: "seed %d, %@: loss %.3f, predicts class %d for %.0f%% of the batch, accuracy %.1f%%, exp(H) %.2f, "
+                             + "gradients in [%.5f, %.5f], max |row sum| %.2g, max deviation from (softmax − onehot)/B %.2g",
+                             seed, variant.title, loss, s.modalClass, 100 * s.modalShare, 100 * s.accuracy, s.meanPerplexity,
+                             s.minGradient, s.maxGradient, s.maxAbsRowSum, s.maxDeviationFromSoftmaxFormula))
+            }
+            if n == 0 { labels = batch.labels }
+            perSeed.append(networks)
         }
-        var networks: [String: NetworkSummary] = [:]
-        var classes = 0
-        for (v, variant) in NetworkVariant.both.enumerated() {
-            let net = try AnalysisSetup.network(context, normalization: variant.normalization)
-            let loss = try net.forward(images: batch.images, labels: batch.labels)
-            let grads = try net.logitGradients(), logits = try net.logits()
-            classes = net.config.classes
-            try AnalysisIO.requireFinite(grads.data, "∂L/∂logits (\(variant.title))", in: context)
-            try AnalysisIO.writeNPY(grads.data, shape: grads.shape, to: context.output(Self.logitGradients(variant)))
-            let s = Self.summarize(logits: logits.data.map(Double.init), gradients: grads.data.map(Double.init),
-                                   labels: batch.labels.map(Int.init), classes: classes, loss: loss)
-            networks[variant.key] = s
-            context.progress("\(variant.title) done", fraction: Double(v + 1) / 2)
-            print(String(format: "%@: loss %.3f, predicts class %d for %.0f%% of the batch, accuracy %.1f%%, gradients in [%.5f, %.5f], "
-                         + "max |row sum| %.2g, max deviation from (softmax − onehot)/B %.2g",
-                         variant.title, loss, s.modalClass, 100 * s.modalShare, 100 * s.accuracy, s.minGradient, s.maxGradient,
-                         s.maxAbsRowSum, s.maxDeviationFromSoftmaxFormula))
-        }
-        try AnalysisIO.writeNPY(batch.labels, shape: [batch.count], to: context.output(Self.labelsNPY))
-        let result = Result(depth: try context.int("depth"), batch: index, batchSize: batch.count, classes: classes, classNames: loaded.data.classNames, networks: networks)
+        try AnalysisIO.writeNPY(labels, shape: [labels.count], to: context.output(Self.labelsNPY))
+        let result = Result(depth: try context.int("depth"), batch: index, batchSize: labels.count, classes: classes,
+                            classNames: loaded.data.classNames, networks: perSeed[0], seeds: seeds, perSeed: perSeed)
         try context.write(result, of: Self.self, claims: Self.claims(result))
     }
 
@@ -111,29 +124,35 @@ public struct OutputGradientsStage: AnalysisKind {
     }
 
     /// Fig. 6's claims (paper-notes §4, Fig. 6): without BN the net gives nearly every image to one
-    /// class with certainty (a solid column); with BN its predictions are spread.
+    /// class with certainty (a solid column); with BN its predictions are spread. Each is decided on the
+    /// mean over seeds ± 2 SE (`SeedSample`); one seed decides on its point.
     static func claims(_ r: Result) -> [Claim] {
-        let noBN = r.networks["nobn"], bn = r.networks["bn"]
+        func sample(_ key: String, _ value: (NetworkSummary) -> Double) -> SeedSample {
+            SeedSample(r.perSeed.map { $0[key].map(value) ?? .nan })
+        }
         let source = "paper-notes §4 Fig. 6 [IMG]"
-        let pNoBN = noBN?.meanMaxProbability ?? .nan, share = noBN?.modalShare ?? .nan, pBN = bn?.meanMaxProbability ?? .nan
+        let pNoBN = sample("nobn", \.meanMaxProbability), share = sample("nobn", \.modalShare), pBN = sample("bn", \.meanMaxProbability)
+        let spreadBN = sample("bn", \.meanPerplexity), spreadNoBN = sample("nobn", \.meanPerplexity)
+        let noBN = r.networks["nobn"], bn = r.networks["bn"]
         return [
             Claim(id: "fig6.nobn-certain", figure: "Fig. 6", statement: "without BN the net is certain of its prediction at initialisation (mean largest softmax probability)",
-                  paper: "≈ 1 (solid column at +1/128)", source: source, ours: String(format: "%.3f", pNoBN), test: "ours ≥ 0.95",
-                  verdict: Claim.verdict(pNoBN >= 0.95), note: noBN.map { String(format: "loss %.3g, max |logit| %.3g", $0.loss, $0.maxAbsLogit) }),
-            Claim(id: "fig6.nobn-one-class", figure: "Fig. 6", statement: "without BN almost every image is given the same class",
-                  paper: "≈ 100 % of rows", source: source, ours: String(format: "%.0f %% (class %d)", 100 * share, noBN?.modalClass ?? -1),
-                  test: "ours ≥ 90 %", verdict: Claim.verdict(share >= 0.9)),
+                  paper: "≈ 1 (solid column at +1/128)", source: source, ours: pNoBN.text(), test: "mean − 2 SE ≥ 0.95 over seeds",
+                  verdict: pNoBN.atLeast(0.95), note: noBN.map { String(format: "first seed: loss %.3g, max |logit| %.3g", $0.loss, $0.maxAbsLogit) }),
+            Claim(id: "fig6.nobn-one-class", figure: "Fig. 6", statement: "without BN almost every image is given the same class (the modal class's share)",
+                  paper: "≈ 100 % of rows", source: source, ours: share.text("%.2f") + " (first seed: class \(noBN?.modalClass ?? -1))",
+                  test: "mean − 2 SE ≥ 0.9 over seeds", verdict: share.atLeast(0.9)),
             Claim(id: "fig6.bn-spread", figure: "Fig. 6", statement: "with BN the predictions are spread (mean largest softmax probability)",
-                  paper: "≈ 0.5 (brightest column ≈ +0.004 = p/128)", source: source, ours: String(format: "%.3f", pBN),
-                  test: "ours ≤ 0.7", verdict: Claim.verdict(pBN <= 0.7), note: bn.map { String(format: "loss %.3g, max |logit| %.3g", $0.loss, $0.maxAbsLogit) }),
+                  paper: "≈ 0.5 (brightest column ≈ +0.004 = p/128)", source: source, ours: pBN.text(),
+                  test: "mean + 2 SE ≤ 0.7 over seeds", verdict: pBN.atMost(0.7),
+                  note: bn.map { String(format: "first seed: loss %.3g, max |logit| %.3g", $0.loss, $0.maxAbsLogit) }),
             // p̄ ≤ 0.7 also passes a net that splits every image between the same two classes. The paper's BN
             // rows put p ≈ 0.5 on their top class and spread the rest ("positive gradients are spread across
             // classes"): evenly over the other 9, exp(H) ≈ 6. The bar is half that; without BN exp(H) ≈ 1.
             Claim(id: "fig6.bn-spread-classes", figure: "Fig. 6",
                   statement: "with BN each image's probability is spread over several classes (mean over images of exp(softmax entropy))",
                   paper: "≈ 6 (p ≈ 0.5 on the top class, the rest spread over the other 9)", source: source,
-                  ours: String(format: "%.2f (w/o BN %.2f)", bn?.meanPerplexity ?? .nan, noBN?.meanPerplexity ?? .nan),
-                  test: "ours ≥ 3", verdict: Claim.verdict((bn?.meanPerplexity ?? .nan) >= 3)),
+                  ours: spreadBN.text("%.2f") + "; w/o BN " + spreadNoBN.text("%.2f"),
+                  test: "mean − 2 SE ≥ 3 over seeds", verdict: spreadBN.atLeast(3)),
         ]
     }
 }
