@@ -28,9 +28,10 @@ import Pipeline
 public struct ChannelMomentsStage: AnalysisKind {
     public static let kindName = "channel-moments"
     public static let depthProfileCSV = "depth-profile.csv"
-    /// 4: `seconds` left the result (the action record keeps the time). 5: the claim on the BN stage pattern.
+    /// 4: `seconds` left the result (the action record keeps the time). 5: the claim on the BN stage pattern; every claim decided over `seeds`.
     public let version = 5
     public let parameters = AnalysisSetup.networkParameters + [
+        AnalysisSetup.seedsParameter,
         ParameterSpec("layers", .array, default: .array([6, 18, 30, 42, 54, 66, 78, 90, 102, 110].map { .number(Double($0)) }),
                       help: "layers whose channel moments are taken (the linear layer gives the logits')"),
         ParameterSpec("batches", .integer, default: 1, help: "mini-batches whose per-channel moments are averaged"),
@@ -69,43 +70,54 @@ public struct ChannelMomentsStage: AnalysisKind {
         public let logBase: LogBase
         /// Network key (`bn`, `nobn`) → one entry per layer, in `layers` order.
         public let networks: [String: [LayerMoments]]
-        /// Log units gained from the first to the last layer, per network and statistic.
+        /// Log units gained from the first to the last layer, per network and statistic (first seed).
         public let growth: [String: [String: Double]]
+        /// Every seed's entries, the first (`networks`, the figure's) included, in seed order: the claims read these.
+        public let seeds: [Int]
+        public let perSeed: [[String: [LayerMoments]]]
     }
 
     public func run(_ context: StageContext) throws {
         let layers = try context.ints("layers"), count = try context.int("batches")
         let base = try LogBase(parameter: try context.string("logBase"), stage: context.stage)
-        let batches = try AnalysisSetup.firstBatches(context, count: count)
-        var networks: [String: [LayerMoments]] = [:]
+        let seeds = try AnalysisSetup.seeds(context), loaded = try AnalysisSetup.data(context)
+        var perSeed: [[String: [LayerMoments]]] = []
         var rows: [[String]] = []
-        for (v, variant) in NetworkVariant.both.enumerated() {
-            let net = try AnalysisSetup.network(context, normalization: variant.normalization)
-            if let bad = layers.first(where: { $0 < 1 || $0 > net.config.depth }) {
-                throw PipelineError.badParameter(stage: context.stage, parameter: "layers",
-                                                 problem: "layer \(bad) is not in ResNet-\(net.config.depth) (1…\(net.config.depth))")
+        for (n, seed) in seeds.enumerated() {
+            let batches = try AnalysisSetup.firstBatches(context, count: count, loaded: loaded, seed: seed)
+            var networks: [String: [LayerMoments]] = [:]
+            for (v, variant) in NetworkVariant.both.enumerated() {
+                let net = try AnalysisSetup.network(context, normalization: variant.normalization, seed: seed)
+                if let bad = layers.first(where: { $0 < 1 || $0 > net.config.depth }) {
+                    throw PipelineError.badParameter(stage: context.stage, parameter: "layers",
+                                                     problem: "layer \(bad) is not in ResNet-\(net.config.depth) (1…\(net.config.depth))")
+                }
+                var averages = ChannelMomentAverages(layers: layers)
+                for (k, batch) in batches.enumerated() {
+                    let loss = try net.forward(images: batch.images, labels: batch.labels)
+                    try averages.add(net)
+                    context.progress("seed \(seed), \(variant.title): mini-batch \(k + 1)/\(count), loss \(String(format: "%.3g", loss))",
+                                     fraction: Double((2 * n + v) * count + k + 1) / Double(2 * count * seeds.count))
+                }
+                var entries: [LayerMoments] = []
+                for (j, l) in layers.enumerated() {
+                    let (means, stds) = averages.moments(j)
+                    try AnalysisIO.requireFinite(means + stds, "channel moments of layer \(l) (\(variant.title), seed \(seed))", in: context)
+                    let e = LayerMoments(layer: l, channelMeans: means, channelStds: stds,
+                                         logAbsMean: LogSummary(means.map(abs), base: base), logStd: LogSummary(stds, base: base))
+                    entries.append(e)
+                    if n == 0 {
+                        rows.append([variant.key, "\(l)", "\(means.count)", "\(e.logAbsMean.mean)", "\(e.logAbsMean.std)",
+                                     "\(e.logStd.mean)", "\(e.logStd.std)"])
+                    }
+                    print(String(format: "seed %d, %@ layer %3d: log%@|mean| %+.2f ± %.2f, log std %+.2f ± %.2f", seed, variant.title, l, base.rawValue,
+                                 e.logAbsMean.mean, e.logAbsMean.std, e.logStd.mean, e.logStd.std))
+                }
+                networks[variant.key] = entries
             }
-            var averages = ChannelMomentAverages(layers: layers)
-            for (k, batch) in batches.enumerated() {
-                let loss = try net.forward(images: batch.images, labels: batch.labels)
-                try averages.add(net)
-                context.progress("\(variant.title): mini-batch \(k + 1)/\(count), loss \(String(format: "%.3g", loss))",
-                                 fraction: Double(v * count + k + 1) / Double(2 * count))
-            }
-            var entries: [LayerMoments] = []
-            for (j, l) in layers.enumerated() {
-                let (means, stds) = averages.moments(j)
-                try AnalysisIO.requireFinite(means + stds, "channel moments of layer \(l) (\(variant.title))", in: context)
-                let e = LayerMoments(layer: l, channelMeans: means, channelStds: stds,
-                                     logAbsMean: LogSummary(means.map(abs), base: base), logStd: LogSummary(stds, base: base))
-                entries.append(e)
-                rows.append([variant.key, "\(l)", "\(means.count)", "\(e.logAbsMean.mean)", "\(e.logAbsMean.std)",
-                             "\(e.logStd.mean)", "\(e.logStd.std)"])
-                print(String(format: "%@ layer %3d: log%@|mean| %+.2f ± %.2f, log std %+.2f ± %.2f", variant.title, l, base.rawValue,
-                             e.logAbsMean.mean, e.logAbsMean.std, e.logStd.mean, e.logStd.std))
-            }
-            networks[variant.key] = entries
+            perSeed.append(networks)
         }
+        let networks = perSeed[0]
         try AnalysisIO.writeCSV(header: ["network", "layer", "channels", "log_abs_mean", "log_abs_mean_std",
                                          "log_std", "log_std_std"], rows: rows, to: context.output(Self.depthProfileCSV))
         var growth: [String: [String: Double]] = [:]
@@ -113,64 +125,77 @@ public struct ChannelMomentsStage: AnalysisKind {
             guard let first = entries.first, let last = entries.last else { continue }
             growth[key] = ["mean": last.logAbsMean.mean - first.logAbsMean.mean, "std": last.logStd.mean - first.logStd.mean]
         }
-        let result = Result(depth: try context.int("depth"), batches: count, batchSize: try context.int("batchSize"), layers: layers, logBase: base, networks: networks, growth: growth)
+        let result = Result(depth: try context.int("depth"), batches: count, batchSize: try context.int("batchSize"), layers: layers, logBase: base,
+                            networks: networks, growth: growth, seeds: seeds, perSeed: perSeed)
         try context.write(result, of: Self.self, claims: Self.claims(result))
     }
 
-    /// Fig. 5's claims, on the paper's layers where we have them (paper-notes §4, Fig. 5).
+    /// Fig. 5's claims, on the paper's layers where we have them (paper-notes §4, Fig. 5), each decided on
+    /// the mean over seeds ± 2 SE (`SeedSample`; one seed decides on its point).
     static func claims(_ r: Result) -> [Claim] {
-        func series(_ key: String, means: Bool) -> [Int: Double] {
-            Dictionary(uniqueKeysWithValues: (r.networks[key] ?? []).map { ($0.layer, means ? $0.logAbsMean.mean : $0.logStd.mean) })
+        func series(_ networks: [String: [LayerMoments]], _ key: String, means: Bool) -> [Int: Double] {
+            Dictionary(uniqueKeysWithValues: (networks[key] ?? []).map { ($0.layer, means ? $0.logAbsMean.mean : $0.logStd.mean) })
         }
         let unit = "log\(r.logBase == .ten ? "₁₀" : " (ln)")"
         var claims: [Claim] = []
         for (means, name, paper) in [(true, "mean", PaperNumbers.fig5MeansNoBN), (false, "std", PaperNumbers.fig5StdsNoBN)] {
-            let ours = series("nobn", means: means)
-            guard let a = ours[6], let b = ours[102] else { continue }
+            let perSeed = r.perSeed.map { series($0, "nobn", means: means) }
+            guard perSeed.allSatisfy({ $0[6] != nil && $0[102] != nil }), !perSeed.isEmpty else { continue }
+            let growth = SeedSample(perSeed.map { $0[102]! - $0[6]! })
             let paperGrowth = paper[8] - paper[0]
             claims.append(Claim(id: "fig5.nobn-\(name)-growth", figure: "Fig. 5",
                                 statement: "without BN the channel \(name)s grow with depth at initialisation (layer 6 → 102, \(unit))",
                                 paper: String(format: "%+.2f", paperGrowth), source: PaperNumbers.fig5Source,
-                                ours: String(format: "%+.2f", b - a), test: "ours ≥ 4 axis units", verdict: Claim.verdict(b - a >= 4)))
-            let close = zip(PaperNumbers.fig5Layers, paper).filter { l, v in ours[l].map { abs($0 - v) <= 1.5 } ?? false }.count
-            let compared = PaperNumbers.fig5Layers.filter { ours[$0] != nil }.count
+                                ours: growth.text("%+.2f"), test: "mean − 2 SE over seeds ≥ 4 axis units", verdict: growth.atLeast(4)))
+            let compared = PaperNumbers.fig5Layers.filter { l in perSeed.allSatisfy { $0[l] != nil } }.count
+            let close = SeedSample(perSeed.map { ours in
+                Double(zip(PaperNumbers.fig5Layers, paper).filter { l, v in ours[l].map { abs($0 - v) <= 1.5 } ?? false }.count)
+            })
             claims.append(Claim(id: "fig5.nobn-\(name)-match", figure: "Fig. 5",
                                 statement: "without BN the channel \(name)s match the paper's points (\(unit))",
                                 paper: paper.map { String(format: "%.2f", $0) }.joined(separator: " "), source: PaperNumbers.fig5Source,
-                                ours: "\(close) of \(compared) layers within 1.5", test: "≥ 7 of 10 layers within 1.5",
-                                verdict: Claim.verdict(compared == 10 && close >= 7)))
+                                ours: close.text("%.1f") + " of \(compared) layers within 1.5", test: "mean − 2 SE over seeds ≥ 7 of 10 layers within 1.5",
+                                verdict: compared == 10 ? close.atLeast(7) : .fails))
         }
-        let bnPoints = [true, false].flatMap { series("bn", means: $0).values }
-        let worst = bnPoints.map(abs).max() ?? .nan
+        let worst = SeedSample(r.perSeed.map { networks in
+            [true, false].flatMap { series(networks, "bn", means: $0).values }.map(abs).max() ?? .nan
+        })
         claims.append(Claim(id: "fig5.bn-flat", figure: "Fig. 5",
                             statement: "with BN the channel means and stds stay roughly constant across depth (\(unit))",
                             paper: "all points within [−1.2, 1.0]", source: PaperNumbers.fig5Source,
-                            ours: String(format: "largest |point| %.2f", worst), test: "every point within [−1.5, 1.5]",
-                            verdict: Claim.verdict(!bnPoints.isEmpty && worst <= 1.5)))
+                            ours: "largest |point| " + worst.text("%.2f"), test: "mean + 2 SE over seeds of the largest |point| ≤ 1.5",
+                            verdict: worst.atMost(1.5)))
         if let pattern = stagePattern(r) { claims.append(pattern) }
         return claims
     }
 
     /// With BN the paper's points dip at layers 42 and 78, the first read layers of stages 2 and 3: both the
     /// means and the stds lie below both neighbouring read layers, by 0.57–0.77 axis units. Each of our four
-    /// dips (means and stds at 42 and 78) is the gap to the lower neighbour, with the standard error of the
-    /// three channel averages (std over channels / √channels). Holds when every dip exceeds 2 SE, fails
-    /// when any point lies above a neighbour by more than 2 SE, inconclusive otherwise. Only on ResNet-110.
+    /// dips (means and stds at 42 and 78) is the gap to the lower neighbour. Its standard error is the
+    /// seeds' (over several seeds) or, with one seed, that of the three channel averages (std over channels
+    /// / √channels). Holds when every dip exceeds 2 SE, fails when any point lies above a neighbour by more
+    /// than 2 SE, inconclusive otherwise. Only on ResNet-110.
     static func stagePattern(_ r: Result) -> Claim? {
-        let byLayer = Dictionary(uniqueKeysWithValues: (r.networks["bn"] ?? []).map { ($0.layer, $0) })
         let dipLayers = [(42, 30, 54), (78, 66, 90)]
-        guard r.depth == 110, dipLayers.allSatisfy({ byLayer[$0.0] != nil && byLayer[$0.1] != nil && byLayer[$0.2] != nil }) else { return nil }
+        let bySeed = r.perSeed.map { networks in Dictionary(uniqueKeysWithValues: (networks["bn"] ?? []).map { ($0.layer, $0) }) }
+        guard r.depth == 110, !bySeed.isEmpty,
+              bySeed.allSatisfy({ byLayer in dipLayers.allSatisfy { byLayer[$0.0] != nil && byLayer[$0.1] != nil && byLayer[$0.2] != nil } })
+        else { return nil }
         var dips: [(dip: Double, se: Double)] = [], described: [String] = []
         for means in [true, false] {
             for (at, before, after) in dipLayers {
-                func point(_ l: Int) -> (value: Double, se: Double) {
-                    let m = byLayer[l]!, s = means ? m.logAbsMean : m.logStd
-                    return (s.mean, s.std / Double(max(m.channelMeans.count, 1)).squareRoot())
+                let perSeed = bySeed.map { byLayer -> (dip: Double, se: Double) in
+                    func point(_ l: Int) -> (value: Double, se: Double) {
+                        let m = byLayer[l]!, s = means ? m.logAbsMean : m.logStd
+                        return (s.mean, s.std / Double(max(m.channelMeans.count, 1)).squareRoot())
+                    }
+                    let p = point(at), lower = [point(before), point(after)].min { $0.value < $1.value }!
+                    return (lower.value - p.value, (p.se * p.se + lower.se * lower.se).squareRoot())
                 }
-                let p = point(at), lower = [point(before), point(after)].min { $0.value < $1.value }!
-                let dip = lower.value - p.value, se = (p.se * p.se + lower.se * lower.se).squareRoot()
-                dips.append((dip, se))
-                described.append(String(format: "%@ %d: %+.2f ± %.2f", means ? "means" : "stds", at, dip, se))
+                let sample = SeedSample(perSeed.map(\.dip))
+                let dip = (sample.mean, perSeed.count > 1 ? sample.standardError : perSeed[0].se)
+                dips.append(dip)
+                described.append(String(format: "%@ %d: %+.2f ± %.2f", means ? "means" : "stds", at, dip.0, dip.1))
             }
         }
         let verdict: Claim.Verdict = dips.allSatisfy { $0.dip > 2 * $0.se } ? .holds
@@ -178,7 +203,7 @@ public struct ChannelMomentsStage: AnalysisKind {
         return Claim(id: "fig5.bn-stage-pattern", figure: "Fig. 5",
                      statement: "with BN the channel means and stds dip at layers 42 and 78, the first read layers of stages 2 and 3",
                      paper: "dips of 0.57–0.77 below the lower neighbour", source: PaperNumbers.fig5Source,
-                     ours: "dips " + described.joined(separator: ", "),
+                     ours: "dips " + described.joined(separator: ", ") + (bySeed.count > 1 ? " (SE over \(bySeed.count) seeds)" : " (SE over channels)"),
                      test: "every dip > 2 SE (fails: a point above a neighbour by > 2 SE)", verdict: verdict)
     }
 }
