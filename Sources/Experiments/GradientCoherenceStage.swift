@@ -23,12 +23,13 @@ import Tensor
 public struct GradientCoherenceStage: AnalysisKind {
     public static let kindName = "gradient-coherence"
     public static func channelMap(_ variant: NetworkVariant) -> String { "channel-map-\(variant.key).npy" }
-    /// 6: `seconds` left the result (the action record keeps the time).
-    public let version = 6
+    /// 6: `seconds` left the result (the action record keeps the time). 7: Table 1 over `seeds`, its two statements apart.
+    public let version = 7
     public let parameters = AnalysisSetup.networkParameters + [
         ParameterSpec("layers", .array, default: [18, 54, 90], help: "conv layers of Table 1"),
         ParameterSpec("mapLayer", .integer, default: 45, help: "conv layer of Fig. 7's in × out channel map"),
         ParameterSpec("batch", .integer, default: 0, help: "which mini-batch of the first epoch (0-based)"),
+        AnalysisSetup.seedsParameter,
     ]
 
     public init() {}
@@ -64,66 +65,86 @@ public struct GradientCoherenceStage: AnalysisKind {
         public let depth: Int
         public let batch: Int
         public let batchSize: Int
+        /// The first seed's rows (the figure's).
         public let rows: [Row]
         public let maps: [ChannelMap]
+        /// Every seed's Table 1 rows, the first included, in seed order: the table and the claims read these.
+        public let seeds: [Int]
+        public let rowsPerSeed: [[Row]]
     }
 
     public func run(_ context: StageContext) throws {
         let layers = try context.ints("layers"), mapLayer = try context.int("mapLayer"), index = try context.int("batch")
         guard index >= 0 else { throw PipelineError.badParameter(stage: context.stage, parameter: "batch", problem: "must be 0 or more") }
-        guard let batch = try AnalysisSetup.firstBatches(context, count: index + 1).last else {
-            throw PipelineError.badParameter(stage: context.stage, parameter: "batch", problem: "no mini-batch \(index)")
-        }
-        var rows: [Row] = [], maps: [ChannelMap] = []
-        for (v, variant) in NetworkVariant.both.enumerated() {
-            let net = try AnalysisSetup.network(context, normalization: variant.normalization)
-            for (l, field) in layers.map({ ($0, "layers") }) + [(mapLayer, "mapLayer")] where l < 1 || l >= net.config.depth {
-                throw PipelineError.badParameter(stage: context.stage, parameter: field,
-                                                 problem: "\(l) is not a conv layer of ResNet-\(net.config.depth) (1…\(net.config.depth - 1))")
+        let seeds = try AnalysisSetup.seeds(context), loaded = try AnalysisSetup.data(context)
+        var rowsPerSeed: [[Row]] = [], maps: [ChannelMap] = [], batchSize = 0
+        for (n, seed) in seeds.enumerated() {
+            guard let batch = try AnalysisSetup.firstBatches(context, count: index + 1, loaded: loaded, seed: seed).last else {
+                throw PipelineError.badParameter(stage: context.stage, parameter: "batch", problem: "no mini-batch \(index)")
             }
-            let loss = try net.forward(images: batch.images, labels: batch.labels)
-            let captured = try net.backward(captureOutputGradients: Set(layers))
-            for (j, l) in layers.enumerated() {
-                guard let g = captured[l] else { throw AnalysisError.nonFinite(stage: context.stage, what: "captured ∂L/∂O of layer \(l)") }
-                let spec = net.config.convLayers[l - 1]
-                let sums = Self.summandSums(input: try net.convInput(layer: l), outputGradient: g, stride: spec.stride)
-                let row = try Self.row(variant.key, layer: l, spec: spec, sums: sums, engine: try net.weightGradient(layer: l).data,
-                                       context: context)
-                rows.append(row)
-                print(String(format: "%@ layer %d: mean Σ|d| %.4g, mean |Σd| %.4g, ratio %.2f (median per entry %.2f), "
-                             + "deviation from engine gradient %.1e", variant.title, l, row.meanAbsSum, row.meanSumAbs,
-                             row.ratioOfMeans, row.medianRatio, row.maxDeviationFromEngine))
-                context.progress("\(variant.title): layer \(l)", fraction: (Double(v) + Double(j + 1) / Double(layers.count + 1)) / 2)
+            batchSize = batch.count
+            var rows: [Row] = []
+            for (v, variant) in NetworkVariant.both.enumerated() {
+                let net = try AnalysisSetup.network(context, normalization: variant.normalization, seed: seed)
+                for (l, field) in layers.map({ ($0, "layers") }) + [(mapLayer, "mapLayer")] where l < 1 || l >= net.config.depth {
+                    throw PipelineError.badParameter(stage: context.stage, parameter: field,
+                                                     problem: "\(l) is not a conv layer of ResNet-\(net.config.depth) (1…\(net.config.depth - 1))")
+                }
+                let loss = try net.forward(images: batch.images, labels: batch.labels)
+                let captured = try net.backward(captureOutputGradients: Set(layers))
+                for l in layers {
+                    guard let g = captured[l] else { throw AnalysisError.nonFinite(stage: context.stage, what: "captured ∂L/∂O of layer \(l)") }
+                    let spec = net.config.convLayers[l - 1]
+                    let sums = Self.summandSums(input: try net.convInput(layer: l), outputGradient: g, stride: spec.stride)
+                    let row = try Self.row(variant.key, layer: l, spec: spec, sums: sums, engine: try net.weightGradient(layer: l).data,
+                                           context: context)
+                    rows.append(row)
+                    print(String(format: "seed %d, %@ layer %d: mean Σ|d| %.4g, mean |Σd| %.4g, ratio %.2f (median per entry %.2f), "
+                                 + "deviation from engine gradient %.1e", seed, variant.title, l, row.meanAbsSum, row.meanSumAbs,
+                                 row.ratioOfMeans, row.medianRatio, row.maxDeviationFromEngine))
+                }
+                context.progress("seed \(seed): \(variant.title)", fraction: Double(2 * n + v + 1) / Double(2 * seeds.count))
+                // Fig. 7 draws the first seed's map.
+                guard n == 0 else { continue }
+                let spec = net.config.convLayers[mapLayer - 1]
+                let map = Self.channelMap(try net.weightGradient(layer: mapLayer).data, out: spec.outChannels, in: spec.inChannels)
+                try AnalysisIO.requireFinite(map, "layer \(mapLayer) channel map (\(variant.title))", in: context)
+                try AnalysisIO.writeNPY(map, shape: [spec.inChannels, spec.outChannels], to: context.output(Self.channelMap(variant)))
+                let sv = try singularValues(map, rows: spec.inChannels, cols: spec.outChannels)
+                let energy = sv.map { $0 * $0 }
+                let summary = ChannelMap(network: variant.key, layer: mapLayer, inChannels: spec.inChannels, outChannels: spec.outChannels,
+                                         rankOneEnergy: (energy.first ?? 0) / max(energy.reduce(0, +), .leastNormalMagnitude),
+                                         max: map.max() ?? 0, mean: map.reduce(0, +) / Double(max(map.count, 1)))
+                maps.append(summary)
+                print(String(format: "%@ (loss %.3g): layer %d map mean %.4g, max %.4g, rank-one energy %.4f", variant.title, loss, mapLayer,
+                             summary.mean, summary.max, summary.rankOneEnergy))
             }
-            let spec = net.config.convLayers[mapLayer - 1]
-            let map = Self.channelMap(try net.weightGradient(layer: mapLayer).data, out: spec.outChannels, in: spec.inChannels)
-            try AnalysisIO.requireFinite(map, "layer \(mapLayer) channel map (\(variant.title))", in: context)
-            try AnalysisIO.writeNPY(map, shape: [spec.inChannels, spec.outChannels], to: context.output(Self.channelMap(variant)))
-            let sv = try singularValues(map, rows: spec.inChannels, cols: spec.outChannels)
-            let energy = sv.map { $0 * $0 }
-            let summary = ChannelMap(network: variant.key, layer: mapLayer, inChannels: spec.inChannels, outChannels: spec.outChannels,
-                                     rankOneEnergy: (energy.first ?? 0) / max(energy.reduce(0, +), .leastNormalMagnitude),
-                                     max: map.max() ?? 0, mean: map.reduce(0, +) / Double(max(map.count, 1)))
-            maps.append(summary)
-            print(String(format: "%@ (loss %.3g): layer %d map mean %.4g, max %.4g, rank-one energy %.4f", variant.title, loss, mapLayer,
-                         summary.mean, summary.max, summary.rankOneEnergy))
+            rowsPerSeed.append(rows)
         }
-        let result = Result(depth: try context.int("depth"), batch: index, batchSize: batch.count, rows: rows, maps: maps)
-        try writeTables(rows, context: context)
+        let result = Result(depth: try context.int("depth"), batch: index, batchSize: batchSize, rows: rowsPerSeed[0], maps: maps,
+                            seeds: seeds, rowsPerSeed: rowsPerSeed)
+        try writeTables(rowsPerSeed, context: context)
         try context.write(result, of: Self.self, claims: Self.claims(result))
     }
 
-    func writeTables(_ rows: [Row], context: StageContext) throws {
+    /// table1.csv: every seed's rows; table1.md: per layer and network, the mean ± SE over seeds of the
+    /// ratio of means and of the median per-entry ratio.
+    func writeTables(_ rowsPerSeed: [[Row]], context: StageContext) throws {
         let fmt = { (x: Double) in String(format: "%.4g", x) }
-        try AnalysisIO.writeCSV(header: ["network", "layer", "in_channels", "out_channels", "mean_sum_abs_d", "mean_abs_sum_d",
+        try AnalysisIO.writeCSV(header: ["seed_index", "network", "layer", "in_channels", "out_channels", "mean_sum_abs_d", "mean_abs_sum_d",
                                          "ratio_of_means", "median_ratio", "max_deviation_from_engine"],
-                                rows: rows.map { [$0.network, "\($0.layer)", "\($0.inChannels)", "\($0.outChannels)", fmt($0.meanAbsSum),
-                                                  fmt($0.meanSumAbs), fmt($0.ratioOfMeans), fmt($0.medianRatio), fmt($0.maxDeviationFromEngine)] },
+                                rows: rowsPerSeed.enumerated().flatMap { n, rows in
+                                    rows.map { ["\(n)", $0.network, "\($0.layer)", "\($0.inChannels)", "\($0.outChannels)", fmt($0.meanAbsSum),
+                                                fmt($0.meanSumAbs), fmt($0.ratioOfMeans), fmt($0.medianRatio), fmt($0.maxDeviationFromEngine)] }
+                                },
                                 to: context.output("table1.csv"))
-        var md = "| layer | network | mean Σ\\|d\\| | mean \\|Σd\\| | ratio of means | median ratio |\n|---|---|---|---|---|---|\n"
-        for r in rows.sorted(by: { ($0.layer, $0.network) < ($1.layer, $1.network) }) {
+        var md = "Mean ± standard error over \(rowsPerSeed.count) seed(s) (fresh weights and mini-batch each).\n\n"
+            + "| layer | network | ratio of means Σ\\|d\\| / \\|Σd\\| | median per-entry ratio |\n|---|---|---|---|\n"
+        for r in (rowsPerSeed.first ?? []).sorted(by: { ($0.layer, $0.network) < ($1.layer, $1.network) }) {
             let title = r.network == NetworkVariant.withBN.key ? NetworkVariant.withBN.title : NetworkVariant.withoutBN.title
-            md += "| \(r.layer) | \(title) | \(fmt(r.meanAbsSum)) | \(fmt(r.meanSumAbs)) | \(fmt(r.ratioOfMeans)) | \(fmt(r.medianRatio)) |\n"
+            let same = rowsPerSeed.compactMap { $0.first { $0.layer == r.layer && $0.network == r.network } }
+            let ratio = SeedSample(same.map(\.ratioOfMeans)), median = SeedSample(same.map(\.medianRatio))
+            md += "| \(r.layer) | \(title) | \(ratio.text("%.3g")) | \(median.text("%.3g")) |\n"
         }
         try Data(md.utf8).write(to: context.output("table1.md"), options: .atomic)
     }
@@ -207,19 +228,34 @@ public struct GradientCoherenceStage: AnalysisKind {
         return (absSum, sum)
     }
 
-    /// Table 1's claim (paper-notes §4, Table 1 [RECALL]): without BN Σ|d| and |Σd| agree within a
-    /// factor of about 2; with BN they differ by about 10², so the BN/no-BN ratio is at least 10.
+    /// Table 1's two statements (paper-notes §4, Table 1 [RECALL]), tested apart, each at every layer, on the
+    /// ratio of means Σ|d| / |Σd| over seeds, in log₁₀ (a ratio's seeds spread multiplicatively), mean ± 2 SE:
+    /// - without BN the summands add up: the two "agree to within a factor 2 or less", so ratio ≤ 2;
+    /// - with BN they cancel: they "differ by a factor of 10²", where without BN they agree, so the BN ratio
+    ///   is at least 10 times the no-BN one (the bar the single-batch claim had; the paper's words give ≥ 50).
     static func claims(_ r: Result) -> [Claim] {
         let layers = Array(Set(r.rows.map(\.layer))).sorted()
-        let ratios = layers.map { l -> Double in
-            let bn = r.rows.first { $0.layer == l && $0.network == NetworkVariant.withBN.key }?.ratioOfMeans ?? .nan
-            let noBN = r.rows.first { $0.layer == l && $0.network == NetworkVariant.withoutBN.key }?.ratioOfMeans ?? .nan
-            return bn / noBN
+        func sample(_ network: String, _ layer: Int) -> SeedSample {
+            SeedSample(r.rowsPerSeed.map { rows in rows.first { $0.layer == layer && $0.network == network }?.ratioOfMeans ?? .nan })
         }
-        let text = zip(layers, ratios).map { String(format: "layer %d: %.3g", $0, $1) }.joined(separator: ", ")
-        return [Claim(id: "table1.coherence-ratio", figure: "Table 1",
-                      statement: "gradient summands cancel with BN and add up without it: (Σ|d|/|Σd| with BN) / (without BN) at every reported layer",
-                      paper: "≈ 10² / ≤ 2, i.e. ≥ 50", source: "paper-notes §4 Table 1 [RECALL]", ours: text,
-                      test: "≥ 10 at every layer", verdict: Claim.verdict(!ratios.isEmpty && ratios.allSatisfy { $0 >= 10 }))]
+        let noBN = layers.map { sample(NetworkVariant.withoutBN.key, $0) }, bn = layers.map { sample(NetworkVariant.withBN.key, $0) }
+        let relative = zip(bn, noBN).map { SeedSample(zip($0.values, $1.values).map { $0 / $1 }) }
+        func text(_ samples: [SeedSample]) -> String {
+            zip(layers, samples).map { "layer \($0): \($1.text("%.3g"))" }.joined(separator: "; ")
+        }
+        let seeds = "\(r.rowsPerSeed.count) seed(s)"
+        return [
+            Claim(id: "table1.nobn-adds-up", figure: "Table 1",
+                  statement: "without BN the gradient summands add up: Σ|d| and |Σd| agree within a factor 2 at every reported layer",
+                  paper: "\"within a factor 2 or less\"", source: "paper-notes §4 Table 1 [RECALL]", ours: text(noBN),
+                  test: "log₁₀ ratio mean + 2 SE over \(seeds) ≤ log₁₀ 2 at every layer",
+                  verdict: SeedSample.every(noBN.map { $0.log10.atMost(log10(2)) })),
+            Claim(id: "table1.coherence-ratio", figure: "Table 1",
+                  statement: "with BN the gradient summands cancel: (Σ|d|/|Σd| with BN) / (without BN) at every reported layer",
+                  paper: "≈ 10² / ≤ 2, i.e. ≥ 50", source: "paper-notes §4 Table 1 [RECALL]",
+                  ours: text(relative) + "; with BN alone: " + text(bn),
+                  test: "log₁₀ mean − 2 SE over \(seeds) ≥ 1 (10×) at every layer",
+                  verdict: SeedSample.every(relative.map { $0.log10.atLeast(1) })),
+        ]
     }
 }

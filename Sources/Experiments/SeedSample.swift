@@ -41,4 +41,10 @@ public struct SeedSample: Codable, Equatable, Sendable {
 
     /// The same sample in log₁₀ (for ratios and scales, whose seeds spread multiplicatively).
     public var log10: SeedSample { SeedSample(values.map { Foundation.log10($0) }) }
+
+    /// A claim made "at every layer": holds when every part holds, fails when any fails, else inconclusive.
+    public static func every(_ verdicts: [Claim.Verdict]) -> Claim.Verdict {
+        if verdicts.isEmpty || verdicts.contains(.fails) { return .fails }
+        return verdicts.allSatisfy { $0 == .holds } ? .holds : .inconclusive
+    }
 }

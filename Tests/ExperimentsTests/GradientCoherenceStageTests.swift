@@ -73,3 +73,32 @@ final class GradientCoherenceStageTests: XCTestCase {
         try fixture.renderFigure("fig7", from: fixture.outputs(of: c, kind: "gradient-coherence"))
     }
 }
+
+/// Table 1's two statements, decided apart over seeds (issue 22, item 4).
+final class Table1ClaimsTests: XCTestCase {
+    private func result(noBN: [Double], bn: [Double]) -> GradientCoherenceStage.Result {
+        func row(_ network: String, _ ratio: Double) -> GradientCoherenceStage.Row {
+            GradientCoherenceStage.Row(network: network, layer: 18, inChannels: 16, outChannels: 16, meanAbsSum: ratio, meanSumAbs: 1,
+                                       ratioOfMeans: ratio, medianRatio: ratio, maxDeviationFromEngine: 0)
+        }
+        let perSeed = zip(noBN, bn).map { [row("nobn", $0), row("bn", $1)] }
+        return GradientCoherenceStage.Result(depth: 20, batch: 0, batchSize: 128, rows: perSeed[0], maps: [],
+                                             seeds: Array(0..<perSeed.count), rowsPerSeed: perSeed)
+    }
+
+    private func verdicts(_ r: GradientCoherenceStage.Result) -> [String: Claim.Verdict] {
+        Dictionary(uniqueKeysWithValues: GradientCoherenceStage.claims(r).map { ($0.id, $0.verdict) })
+    }
+
+    func testAddingUpAndCancellingAreDecidedApart() {
+        let paperLike = verdicts(result(noBN: [1.3, 1.5, 1.4], bn: [90, 110, 100]))
+        XCTAssertEqual(paperLike["table1.nobn-adds-up"], .holds)
+        XCTAssertEqual(paperLike["table1.coherence-ratio"], .holds)
+        // Without BN the summands cancel too (ratio 5): the first statement fails, the second is 20× and holds.
+        let bothCancel = verdicts(result(noBN: [5, 5.2, 4.8], bn: [100, 105, 95]))
+        XCTAssertEqual(bothCancel["table1.nobn-adds-up"], .fails)
+        XCTAssertEqual(bothCancel["table1.coherence-ratio"], .holds)
+        // Seeds that straddle the bar decide nothing.
+        XCTAssertEqual(verdicts(result(noBN: [1.2, 3.5], bn: [100, 100]))["table1.nobn-adds-up"], .inconclusive)
+    }
+}
