@@ -60,3 +60,35 @@ final class DivergingUpdateStageTests: XCTestCase {
         }
     }
 }
+
+/// Fig. 4's claims read as the paper's linear colour bars show them (issue 22, item 2).
+final class DivergingUpdateClaimsTests: XCTestCase {
+    private func result(_ curves: [Int: [Double]], t: [Double] = [0, 0.25, 0.5, 0.75, 0.85, 0.95, 1]) -> DivergingUpdateResult {
+        DivergingUpdateResult(depth: 110, seed: 0, learningRate: 0.1, overflowedRates: [], stableSteps: 0, updateStep: 0, divergedLoss: 1e4,
+                              divergentAtInitialization: true, threshold: 1e3, lossesBefore: [], updateNorm: 1, t: t, lossAlongUpdate: t,
+                              layers: curves.keys.sorted().map { l in
+                                  LayerMoments(layer: l, channels: 1, means: curves[l]!.map { _ in [0] }, variances: curves[l]!.map { [$0] })
+                              })
+    }
+
+    private func verdicts(_ r: DivergingUpdateResult) -> [String: Claim.Verdict] {
+        Dictionary(uniqueKeysWithValues: DivergingUpdateStage.claims(r).map { ($0.id, $0.verdict) })
+    }
+
+    func testPapersShapeHoldsAndAnEarlyOrOverflowingOneFails() {
+        // Layer 8 falls (visible from t = 0), layer 44 rises from mid-step, layer 80 only in the last 15 %.
+        let paper = result([8: [1, 0.9, 0.8, 0.7, 0.65, 0.6, 0.6], 44: [0.1, 1, 10, 300, 1e3, 2e3, 3e3],
+                            80: [1, 10, 1e3, 1e6, 1e15, 1e16, 5e16]])
+        let v = verdicts(paper)
+        XCTAssertEqual(v["fig4.late-explosion"], .holds)
+        XCTAssertEqual(v["fig4.end-scale"], .holds)
+        XCTAssertEqual(v["fig4.depth-scale"], .holds)
+        // Layer 80 visible from mid-step: not late.
+        let early = result([8: [1, 1, 1, 1, 1, 1, 1], 44: [1, 1, 1, 1, 1, 1, 10], 80: [1, 1, 1e16, 2e16, 3e16, 4e16, 5e16]])
+        XCTAssertEqual(verdicts(early)["fig4.late-explosion"], .fails)
+        // Thirty decades beyond the paper's scale: the end scale fails although the ratio passes.
+        let overflowing = result([8: [1, 1, 1, 1, 1, 1, 1], 44: [1, 1, 1, 1, 1, 1, 10], 80: [1, 1, 1, 1, 1, 1, 1e46]])
+        XCTAssertEqual(verdicts(overflowing)["fig4.end-scale"], .fails)
+        XCTAssertEqual(verdicts(overflowing)["fig4.depth-scale"], .holds)
+    }
+}
