@@ -96,7 +96,8 @@ struct AuditCommand: RegistryCommand {
     /// After a signal nothing new starts, and what it stopped is not kept as an audit.
     private func audit(_ chosen: [(stage: ResolvedStage, key: String)], auditor: StageAuditor, store: CacheStore,
                        console: Console, workers: WorkerProcesses) throws -> [StageAudit] {
-        let results = AuditResults(count: chosen.count)
+        // Each audit with whether it could be kept; a stage stopped by a signal has no slot.
+        let results = ParallelSlots<(audit: StageAudit, written: Result<Void, Error>)>(count: chosen.count)
         DispatchQueue.concurrentPerform(iterations: min(jobs, chosen.count)) { _ in
             while workers.stopSignal == nil, let i = results.claim() {
                 let (stage, key) = chosen[i]
@@ -106,39 +107,13 @@ struct AuditCommand: RegistryCommand {
                 if workers.stopSignal != nil { console.interrupted(stage.name, signal: "a signal"); break }
                 console.finished(stage.name, seconds: audit.wallSeconds)
                 console.note("\(stage.name): \(audit.verdictText)")
-                results.set(i, audit, written: Result { try store.writeAudit(audit) })
+                results.set(i, (audit, Result { try store.writeAudit(audit) }))
             }
         }
-        return try results.all()
+        let done = results.values().compactMap { $0 }
+        // An audit that could not be kept is an error.
+        for case .failure(let error) in done.map(\.written) { throw error }
+        return done.map(\.audit)
     }
 }
 
-/// The audits of one command, filled in by several threads.
-private final class AuditResults: @unchecked Sendable {
-    private let lock = NSLock()
-    private var next = 0
-    private var audits: [StageAudit?]
-    private var writeError: Error?
-
-    init(count: Int) { audits = Array(repeating: nil, count: count) }
-
-    func claim() -> Int? {
-        lock.lock(); defer { lock.unlock() }
-        guard next < audits.count else { return nil }
-        next += 1
-        return next - 1
-    }
-
-    func set(_ i: Int, _ audit: StageAudit, written: Result<Void, Error>) {
-        lock.lock(); defer { lock.unlock() }
-        audits[i] = audit
-        if case .failure(let e) = written, writeError == nil { writeError = e }
-    }
-
-    /// The audits in selection order; an audit that could not be kept is an error.
-    func all() throws -> [StageAudit] {
-        lock.lock(); defer { lock.unlock() }
-        if let writeError { throw writeError }
-        return audits.compactMap { $0 }
-    }
-}

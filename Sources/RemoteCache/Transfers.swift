@@ -1,4 +1,5 @@
 import Foundation
+import Pipeline
 
 /// Runs transfers several at a time, each retried with exponential back-off when the failure may pass
 /// (a lost connection, a timeout, a 5xx, a server that is restarting). Answers like 401 or 404 are not
@@ -18,13 +19,13 @@ public struct Transfers: Sendable {
 
     /// `body` for every item, `jobs` at once; the results in the items' order.
     func each<Item: Sendable, Value: Sendable>(_ items: [Item], _ body: @escaping @Sendable (Item) throws -> Value) -> [Result<Value, Error>] {
-        let results = ResultSlots<Value>(count: items.count)
+        let results = ParallelSlots<Result<Value, Error>>(count: items.count)
         DispatchQueue.concurrentPerform(iterations: max(1, min(jobs, items.count))) { _ in
             while let i = results.claim() {
                 results.set(i, Result { try retrying { try body(items[i]) } })
             }
         }
-        return results.all()
+        return results.values().map { $0 ?? .failure(RemoteError.local(path: "", reason: "not transferred")) }
     }
 
     /// `body`, again after a pause while it fails with an error that may pass.
@@ -42,30 +43,5 @@ public struct Transfers: Sendable {
     static func mayPass(_ error: RemoteError) -> Bool {
         if case .unreachable = error { return true }
         return error.isTransient
-    }
-}
-
-/// Results filled in by several threads, each slot once.
-private final class ResultSlots<Value>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var next = 0
-    private var slots: [Result<Value, Error>?]
-
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
-
-    func claim() -> Int? {
-        lock.lock(); defer { lock.unlock() }
-        guard next < slots.count else { return nil }
-        next += 1
-        return next - 1
-    }
-
-    func set(_ i: Int, _ result: Result<Value, Error>) {
-        lock.lock(); slots[i] = result; lock.unlock()
-    }
-
-    func all() -> [Result<Value, Error>] {
-        lock.lock(); defer { lock.unlock() }
-        return slots.map { $0 ?? .failure(RemoteError.local(path: "", reason: "not transferred")) }
     }
 }
