@@ -56,8 +56,14 @@ bench: build
 # PyTorch beside the engine, in one run (not part of CI). torch is the registry's default build from PyPI
 # (no version pin: any recent torch runs bench/torch_resnet.py; the default Linux wheel is large because it
 # carries CUDA libraries, which the CPU benchmark does not use), installed into bench/.venv.
+# torch.compile on CPU generates and compiles C++: it needs a C++ compiler and the Python headers.
 TORCH_VENV := bench/.venv
+TORCH_APT_PACKAGES := g++ python3-dev python3-venv
 bench-torch: build
+	@missing=""; for p in $(TORCH_APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  else echo "missing system packages; run: sudo apt-get install -y$$missing"; exit 1; fi; fi
 	@test -x $(TORCH_VENV)/bin/python || python3 -m venv $(TORCH_VENV)
 	@$(TORCH_VENV)/bin/python -c "import torch" 2>/dev/null || $(TORCH_VENV)/bin/pip install -q torch
 	$(TORCH_VENV)/bin/python bench/compare.py $(BIN)/bnrepro-bench $(TORCH_VENV)/bin/python

@@ -1,7 +1,9 @@
 """PyTorch peer of `bnrepro-bench engine`: the same CIFAR ResNets (He et al. 2016, option-A shortcuts,
 BN after every conv or none with conv biases), the same step (forward + backward + SGD momentum 0.9,
-weight decay 1e-4), batch 128, float32, synthetic data; eager mode. Prints one JSON line per model in
-the engine benchmark's schema. Usage: torch_resnet.py --depths 20,56,110 [--bn yes|no|both] [--steps N]
+weight decay 1e-4), batch 128, float32, synthetic data; eager mode, or with --compile the model and the
+training step compiled by torch.compile (inductor on CPU; compile time excluded from the rates and printed
+as compileSeconds). Prints one JSON line per model in the engine benchmark's schema.
+Usage: torch_resnet.py --depths 20,56,110 [--bn yes|no|both] [--steps N] [--compile]
 """
 import argparse
 import json
@@ -56,35 +58,45 @@ class ResNet(nn.Module):
         return self.fc(F.adaptive_avg_pool2d(x, 1).flatten(1))
 
 
-def measure(depth, bn, batch, steps, warmup):
+def measure(depth, bn, batch, steps, warmup, compiled):
     torch.manual_seed(1)
     model = ResNet(depth, bn)
     opt = torch.optim.SGD(model.parameters(), lr=0.01 if bn else 1e-7, momentum=0.9, weight_decay=1e-4)
     x = torch.randn(batch, 3, 32, 32)
     y = torch.arange(batch) % 10
+    # The compiled module shares the eager one's parameters, so the optimiser steps both.
+    net = torch.compile(model) if compiled else model
 
     def step():
         opt.zero_grad(set_to_none=True)
-        loss = F.cross_entropy(model(x), y)
+        loss = F.cross_entropy(net(x), y)
         loss.backward()
         opt.step()
 
+    # The first calls compile (training graph, then the eval graph): timed apart, never in the rates.
+    compile_seconds = 0.0
     model.train()
+    t0 = time.perf_counter()
     for _ in range(warmup):
         step()
+    compile_seconds += time.perf_counter() - t0
     t0 = time.perf_counter()
     for _ in range(steps):
         step()
     train = steps * batch / (time.perf_counter() - t0)
     model.eval()
     with torch.no_grad():
-        model(x)
+        t0 = time.perf_counter()
+        for _ in range(max(1, warmup)):
+            net(x)
+        compile_seconds += time.perf_counter() - t0
         t0 = time.perf_counter()
         for _ in range(steps):
-            model(x)
+            net(x)
         infer = steps * batch / (time.perf_counter() - t0)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"model": f"ResNet-{depth}", "depth": depth, "bn": bn, "batch": batch,
+    return {"model": f"ResNet-{depth}", "depth": depth, "bn": bn, "batch": batch, "compiled": compiled,
+            "compileSeconds": compile_seconds if compiled else 0.0,
             "trainImagesPerSecond": train, "inferImagesPerSecond": infer, "peakRSSMiB": peak}
 
 
@@ -96,12 +108,13 @@ def main():
     ap.add_argument("--steps", type=int, default=0)
     ap.add_argument("--warmup", type=int, default=2)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--compile", action="store_true", help="torch.compile the model (inductor)")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     for depth in [int(d) for d in a.depths.split(",")]:
         for bn in {"yes": [True], "no": [False], "both": [True, False]}[a.bn]:
             steps = a.steps or max(3, 600 // depth)
-            print(json.dumps(measure(depth, bn, a.batch, steps, a.warmup)), flush=True)
+            print(json.dumps(measure(depth, bn, a.batch, steps, a.warmup, a.compile)), flush=True)
 
 
 if __name__ == "__main__":
