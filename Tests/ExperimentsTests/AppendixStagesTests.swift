@@ -69,6 +69,9 @@ final class AppendixStagesTests: XCTestCase {
         XCTAssertEqual(metrics.learningRate, try ExperimentFixtures.readResult(MaxStableLRStage.self, lastSearch).largestStableLr)
         let claims = try render("appE", runs + [last, noneSearch])
         XCTAssertEqual(claims.map(\.id), ["appe.trains-where-nobn-fails", "appe.between"])
+        // One epoch reaches no plateau: "between" compares speeds then, and decides nothing (Fig. 1's rule).
+        XCTAssertEqual(claims.last?.verdict, .inconclusive)
+        XCTAssertTrue(claims.last?.note?.contains("not at plateau") ?? false, claims.last?.note ?? "no note")
     }
 
     func testTrainRejectsLastLayerOnlyWithBNAndASearchOfAnotherDepth() throws {
