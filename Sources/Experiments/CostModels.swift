@@ -60,8 +60,8 @@ extension CalibrationStage {
         let refined = min(value(params, "refineRows", 3), setups) * count(params, "refineGains", 3)
         let perImageLayer = value(params, "depth", 110) * value(params, "batchSize", 128)
         // The training term: 7 steps (3 passes each) and, at 2 probed batches, up to 17 forwards, on the rows
-        // the bound reaches: a quarter of the grid at the default profiles (19 of 42 at quick).
-        let rows = (params["trainingTerm"]?.boolValue ?? true) ? (setups / 4).rounded(.up) : 0
+        // the bound reaches: 23 of the 63 rows (37 %) at the quick profile on 2026-12-06.
+        let rows = (params["trainingTerm"]?.boolValue ?? true) ? (0.37 * (setups + refined)).rounded(.up) : 0
         let training = rows * (7 * 3 + 2 * 17) * perImageLayer
         return (setups + refined) * 2 * 4 * perImageLayer * value(params, "batches", 1) + training
     }
@@ -69,25 +69,25 @@ extension CalibrationStage {
 
 extension ChannelMomentsStage {
     public func imageLayerPasses(params: JSONObject) -> Double? {
-        2 * value(params, "depth", 110) * value(params, "batchSize", 128) * value(params, "batches", 1)
+        2 * value(params, "depth", 110) * value(params, "batchSize", 128) * value(params, "batches", 1) * value(params, "seeds", 5)
     }
 }
 
 extension GradientHistogramStage {
     public func imageLayerPasses(params: JSONObject) -> Double? {
-        2 * 3 * value(params, "depth", 110) * value(params, "batchSize", 128) * value(params, "batches", 5)
+        2 * 3 * value(params, "depth", 110) * value(params, "batchSize", 128) * value(params, "batches", 5) * value(params, "seeds", 5)
     }
 }
 
 extension GradientCoherenceStage {
     public func imageLayerPasses(params: JSONObject) -> Double? {
-        2 * 3 * value(params, "depth", 110) * value(params, "batchSize", 128) * (1 + count(params, "layers", 3))
+        2 * 3 * value(params, "depth", 110) * value(params, "batchSize", 128) * (1 + count(params, "layers", 3)) * value(params, "seeds", 5)
     }
 }
 
 extension OutputGradientsStage {
     public func imageLayerPasses(params: JSONObject) -> Double? {
-        2 * 3 * value(params, "depth", 110) * value(params, "batchSize", 128)
+        2 * 3 * value(params, "depth", 110) * value(params, "batchSize", 128) * value(params, "seeds", 5)
     }
 }
 
