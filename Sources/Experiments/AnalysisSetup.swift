@@ -99,18 +99,6 @@ public enum AnalysisSetup {
                 momentum: Float(try context.double("momentum")), weightDecay: Float(try context.double("weightDecay")))
     }
 
-    /// For the analyses at initialisation whose claims are decided over seeds (issue 22): seeds `seed`,
-    /// `seed` + 1, … each draw fresh weights and fresh mini-batches; the figure draws the first.
-    public static let seedsParameter = ParameterSpec("seeds", .integer, default: 5,
-                                                     help: "seeds measured for the claims (seed, seed + 1, …); the figure draws the first")
-
-    /// The seeds `seedsParameter` asks for.
-    public static func seeds(_ context: StageContext) throws -> [Int] {
-        let first = try context.int("seed"), count = try context.int("seeds")
-        guard count >= 1 else { throw PipelineError.badParameter(stage: context.stage, parameter: "seeds", problem: "needs at least 1, got \(count)") }
-        return Array(first..<(first + count))
-    }
-
     /// The optimiser's parameters, for kinds that take SGD steps.
     public static let optimizerParameters = [
         ParameterSpec("momentum", .number, default: 0.9, help: "SGD momentum (0.9 in the paper)"),

@@ -29,7 +29,8 @@ public struct ChannelMomentsStage: AnalysisKind {
     public static let kindName = "channel-moments"
     public static let depthProfileCSV = "depth-profile.csv"
     /// 4: `seconds` left the result (the action record keeps the time). 5: the claim on the BN stage pattern; every claim decided over `seeds`.
-    public let version = 5
+    /// 6: `networks` is the first of `perSeed`, not stored twice.
+    public let version = 6
     public let parameters = AnalysisSetup.networkParameters + [
         AnalysisSetup.seedsParameter,
         ParameterSpec("layers", .array, default: .array([6, 18, 30, 42, 54, 66, 78, 90, 102, 110].map { .number(Double($0)) }),
@@ -68,54 +69,42 @@ public struct ChannelMomentsStage: AnalysisKind {
         public let batchSize: Int
         public let layers: [Int]
         public let logBase: LogBase
-        /// Network key (`bn`, `nobn`) → one entry per layer, in `layers` order.
-        public let networks: [String: [LayerMoments]]
         /// Log units gained from the first to the last layer, per network and statistic (first seed).
         public let growth: [String: [String: Double]]
-        /// Every seed's entries, the first (`networks`, the figure's) included, in seed order: the claims read these.
-        public let seeds: [Int]
+        /// Every seed's entries in seed order, per network key (`bn`, `nobn`): one per layer, in `layers`
+        /// order. The claims read these.
         public let perSeed: [[String: [LayerMoments]]]
+        /// The figure's seed (the first).
+        public var networks: [String: [LayerMoments]] { perSeed.first ?? [:] }
     }
 
     public func run(_ context: StageContext) throws {
         let layers = try context.ints("layers"), count = try context.int("batches")
         let base = try LogBase(parameter: try context.string("logBase"), stage: context.stage)
-        let seeds = try AnalysisSetup.seeds(context), loaded = try AnalysisSetup.data(context)
-        var perSeed: [[String: [LayerMoments]]] = []
         var rows: [[String]] = []
-        for (n, seed) in seeds.enumerated() {
-            let batches = try AnalysisSetup.firstBatches(context, count: count, loaded: loaded, seed: seed)
-            var networks: [String: [LayerMoments]] = [:]
-            for (v, variant) in NetworkVariant.both.enumerated() {
-                let net = try AnalysisSetup.network(context, normalization: variant.normalization, seed: seed)
-                if let bad = layers.first(where: { $0 < 1 || $0 > net.config.depth }) {
-                    throw PipelineError.badParameter(stage: context.stage, parameter: "layers",
-                                                     problem: "layer \(bad) is not in ResNet-\(net.config.depth) (1…\(net.config.depth))")
-                }
-                var averages = ChannelMomentAverages(layers: layers)
-                for (k, batch) in batches.enumerated() {
-                    let loss = try net.forward(images: batch.images, labels: batch.labels)
-                    try averages.add(net)
-                    context.progress("seed \(seed), \(variant.title): mini-batch \(k + 1)/\(count), loss \(String(format: "%.3g", loss))",
-                                     fraction: Double((2 * n + v) * count + k + 1) / Double(2 * count * seeds.count))
-                }
-                var entries: [LayerMoments] = []
-                for (j, l) in layers.enumerated() {
-                    let (means, stds) = averages.moments(j)
-                    try AnalysisIO.requireFinite(means + stds, "channel moments of layer \(l) (\(variant.title), seed \(seed))", in: context)
-                    let e = LayerMoments(layer: l, channelMeans: means, channelStds: stds,
-                                         logAbsMean: LogSummary(means.map(abs), base: base), logStd: LogSummary(stds, base: base))
-                    entries.append(e)
-                    if n == 0 {
-                        rows.append([variant.key, "\(l)", "\(means.count)", "\(e.logAbsMean.mean)", "\(e.logAbsMean.std)",
-                                     "\(e.logStd.mean)", "\(e.logStd.std)"])
-                    }
-                    print(String(format: "seed %d, %@ layer %3d: log%@|mean| %+.2f ± %.2f, log std %+.2f ± %.2f", seed, variant.title, l, base.rawValue,
-                                 e.logAbsMean.mean, e.logAbsMean.std, e.logStd.mean, e.logStd.std))
-                }
-                networks[variant.key] = entries
+        let perSeed = try AnalysisSetup.overSeeds(context, batches: count, loaded: try AnalysisSetup.data(context)) { run, net -> [LayerMoments] in
+            if let bad = layers.first(where: { $0 < 1 || $0 > net.config.depth }) {
+                throw PipelineError.badParameter(stage: context.stage, parameter: "layers",
+                                                 problem: "layer \(bad) is not in ResNet-\(net.config.depth) (1…\(net.config.depth))")
             }
-            perSeed.append(networks)
+            var averages = ChannelMomentAverages(layers: layers)
+            for batch in run.batches {
+                _ = try net.forward(images: batch.images, labels: batch.labels)
+                try averages.add(net)
+            }
+            return try layers.enumerated().map { j, l in
+                let (means, stds) = averages.moments(j)
+                try AnalysisIO.requireFinite(means + stds, "channel moments of layer \(l) (\(run.variant.title), seed \(run.seed))", in: context)
+                let e = LayerMoments(layer: l, channelMeans: means, channelStds: stds,
+                                     logAbsMean: LogSummary(means.map(abs), base: base), logStd: LogSummary(stds, base: base))
+                if run.isFirst {
+                    rows.append([run.variant.key, "\(l)", "\(means.count)", "\(e.logAbsMean.mean)", "\(e.logAbsMean.std)",
+                                 "\(e.logStd.mean)", "\(e.logStd.std)"])
+                }
+                print(String(format: "seed %d, %@ layer %3d: log%@|mean| %+.2f ± %.2f, log std %+.2f ± %.2f", run.seed, run.variant.title, l,
+                             base.rawValue, e.logAbsMean.mean, e.logAbsMean.std, e.logStd.mean, e.logStd.std))
+                return e
+            }
         }
         let networks = perSeed[0]
         try AnalysisIO.writeCSV(header: ["network", "layer", "channels", "log_abs_mean", "log_abs_mean_std",
@@ -126,7 +115,7 @@ public struct ChannelMomentsStage: AnalysisKind {
             growth[key] = ["mean": last.logAbsMean.mean - first.logAbsMean.mean, "std": last.logStd.mean - first.logStd.mean]
         }
         let result = Result(depth: try context.int("depth"), batches: count, batchSize: try context.int("batchSize"), layers: layers, logBase: base,
-                            networks: networks, growth: growth, seeds: seeds, perSeed: perSeed)
+                            growth: growth, perSeed: perSeed)
         try context.write(result, of: Self.self, claims: Self.claims(result))
     }
 

@@ -24,7 +24,8 @@ public struct GradientCoherenceStage: AnalysisKind {
     public static let kindName = "gradient-coherence"
     public static func channelMap(_ variant: NetworkVariant) -> String { "channel-map-\(variant.key).npy" }
     /// 6: `seconds` left the result (the action record keeps the time). 7: Table 1 over `seeds`, its two statements apart.
-    public let version = 7
+    /// 8: `rows` is the first of `rowsPerSeed`, not stored twice.
+    public let version = 8
     public let parameters = AnalysisSetup.networkParameters + [
         ParameterSpec("layers", .array, default: [18, 54, 90], help: "conv layers of Table 1"),
         ParameterSpec("mapLayer", .integer, default: 45, help: "conv layer of Fig. 7's in × out channel map"),
@@ -65,66 +66,63 @@ public struct GradientCoherenceStage: AnalysisKind {
         public let depth: Int
         public let batch: Int
         public let batchSize: Int
-        /// The first seed's rows (the figure's).
-        public let rows: [Row]
         public let maps: [ChannelMap]
-        /// Every seed's Table 1 rows, the first included, in seed order: the table and the claims read these.
-        public let seeds: [Int]
+        /// Every seed's Table 1 rows, in seed order: the table and the claims read these.
         public let rowsPerSeed: [[Row]]
+        /// The first seed's rows.
+        public var rows: [Row] { rowsPerSeed.first ?? [] }
     }
 
     public func run(_ context: StageContext) throws {
         let layers = try context.ints("layers"), mapLayer = try context.int("mapLayer"), index = try context.int("batch")
         guard index >= 0 else { throw PipelineError.badParameter(stage: context.stage, parameter: "batch", problem: "must be 0 or more") }
-        let seeds = try AnalysisSetup.seeds(context), loaded = try AnalysisSetup.data(context)
-        var rowsPerSeed: [[Row]] = [], maps: [ChannelMap] = [], batchSize = 0
-        for (n, seed) in seeds.enumerated() {
-            guard let batch = try AnalysisSetup.firstBatches(context, count: index + 1, loaded: loaded, seed: seed).last else {
+        var maps: [ChannelMap] = [], batchSize = 0
+        let perSeed = try AnalysisSetup.overSeeds(context, batches: index + 1, loaded: try AnalysisSetup.data(context)) { run, net -> [Row] in
+            guard let batch = run.batches.last else {
                 throw PipelineError.badParameter(stage: context.stage, parameter: "batch", problem: "no mini-batch \(index)")
             }
             batchSize = batch.count
-            var rows: [Row] = []
-            for (v, variant) in NetworkVariant.both.enumerated() {
-                let net = try AnalysisSetup.network(context, normalization: variant.normalization, seed: seed)
-                for (l, field) in layers.map({ ($0, "layers") }) + [(mapLayer, "mapLayer")] where l < 1 || l >= net.config.depth {
-                    throw PipelineError.badParameter(stage: context.stage, parameter: field,
-                                                     problem: "\(l) is not a conv layer of ResNet-\(net.config.depth) (1…\(net.config.depth - 1))")
-                }
-                let loss = try net.forward(images: batch.images, labels: batch.labels)
-                let captured = try net.backward(captureOutputGradients: Set(layers))
-                for l in layers {
-                    guard let g = captured[l] else { throw AnalysisError.nonFinite(stage: context.stage, what: "captured ∂L/∂O of layer \(l)") }
-                    let spec = net.config.convLayers[l - 1]
-                    let sums = Self.summandSums(input: try net.convInput(layer: l), outputGradient: g, stride: spec.stride)
-                    let row = try Self.row(variant.key, layer: l, spec: spec, sums: sums, engine: try net.weightGradient(layer: l).data,
-                                           context: context)
-                    rows.append(row)
-                    print(String(format: "seed %d, %@ layer %d: mean Σ|d| %.4g, mean |Σd| %.4g, ratio %.2f (median per entry %.2f), "
-                                 + "deviation from engine gradient %.1e", seed, variant.title, l, row.meanAbsSum, row.meanSumAbs,
-                                 row.ratioOfMeans, row.medianRatio, row.maxDeviationFromEngine))
-                }
-                context.progress("seed \(seed): \(variant.title)", fraction: Double(2 * n + v + 1) / Double(2 * seeds.count))
-                // Fig. 7 draws the first seed's map.
-                guard n == 0 else { continue }
-                let spec = net.config.convLayers[mapLayer - 1]
-                let map = Self.channelMap(try net.weightGradient(layer: mapLayer).data, out: spec.outChannels, in: spec.inChannels)
-                try AnalysisIO.requireFinite(map, "layer \(mapLayer) channel map (\(variant.title))", in: context)
-                try AnalysisIO.writeNPY(map, shape: [spec.inChannels, spec.outChannels], to: context.output(Self.channelMap(variant)))
-                let sv = try singularValues(map, rows: spec.inChannels, cols: spec.outChannels)
-                let energy = sv.map { $0 * $0 }
-                let summary = ChannelMap(network: variant.key, layer: mapLayer, inChannels: spec.inChannels, outChannels: spec.outChannels,
-                                         rankOneEnergy: (energy.first ?? 0) / max(energy.reduce(0, +), .leastNormalMagnitude),
-                                         max: map.max() ?? 0, mean: map.reduce(0, +) / Double(max(map.count, 1)))
-                maps.append(summary)
-                print(String(format: "%@ (loss %.3g): layer %d map mean %.4g, max %.4g, rank-one energy %.4f", variant.title, loss, mapLayer,
-                             summary.mean, summary.max, summary.rankOneEnergy))
+            for (l, field) in layers.map({ ($0, "layers") }) + [(mapLayer, "mapLayer")] where l < 1 || l >= net.config.depth {
+                throw PipelineError.badParameter(stage: context.stage, parameter: field,
+                                                 problem: "\(l) is not a conv layer of ResNet-\(net.config.depth) (1…\(net.config.depth - 1))")
             }
-            rowsPerSeed.append(rows)
+            let loss = try net.forward(images: batch.images, labels: batch.labels)
+            let captured = try net.backward(captureOutputGradients: Set(layers))
+            let rows = try layers.map { l -> Row in
+                guard let g = captured[l] else { throw AnalysisError.nonFinite(stage: context.stage, what: "captured ∂L/∂O of layer \(l)") }
+                let spec = net.config.convLayers[l - 1]
+                let sums = Self.summandSums(input: try net.convInput(layer: l), outputGradient: g, stride: spec.stride)
+                let row = try Self.row(run.variant.key, layer: l, spec: spec, sums: sums, engine: try net.weightGradient(layer: l).data,
+                                       context: context)
+                print(String(format: "seed %d, %@ layer %d: mean Σ|d| %.4g, mean |Σd| %.4g, ratio %.2f (median per entry %.2f), "
+                             + "deviation from engine gradient %.1e", run.seed, run.variant.title, l, row.meanAbsSum, row.meanSumAbs,
+                             row.ratioOfMeans, row.medianRatio, row.maxDeviationFromEngine))
+                return row
+            }
+            // Fig. 7 draws the first seed's map.
+            if run.isFirst { maps.append(try Self.writeChannelMap(net, layer: mapLayer, variant: run.variant, loss: loss, context: context)) }
+            return rows
         }
-        let result = Result(depth: try context.int("depth"), batch: index, batchSize: batchSize, rows: rowsPerSeed[0], maps: maps,
-                            seeds: seeds, rowsPerSeed: rowsPerSeed)
+        // Rows in network order (with BN first), as the single-seed table had them.
+        let rowsPerSeed = perSeed.map { bySeed in NetworkVariant.both.flatMap { bySeed[$0.key] ?? [] } }
+        let result = Result(depth: try context.int("depth"), batch: index, batchSize: batchSize, maps: maps, rowsPerSeed: rowsPerSeed)
         try writeTables(rowsPerSeed, context: context)
         try context.write(result, of: Self.self, claims: Self.claims(result))
+    }
+
+    /// Fig. 7's in × out map of `layer`'s weight gradient: written as an array, summarised by its rank-one energy.
+    static func writeChannelMap(_ net: ResNet, layer: Int, variant: NetworkVariant, loss: Double, context: StageContext) throws -> ChannelMap {
+        let spec = net.config.convLayers[layer - 1]
+        let map = channelMap(try net.weightGradient(layer: layer).data, out: spec.outChannels, in: spec.inChannels)
+        try AnalysisIO.requireFinite(map, "layer \(layer) channel map (\(variant.title))", in: context)
+        try AnalysisIO.writeNPY(map, shape: [spec.inChannels, spec.outChannels], to: context.output(channelMap(variant)))
+        let energy = try singularValues(map, rows: spec.inChannels, cols: spec.outChannels).map { $0 * $0 }
+        let summary = ChannelMap(network: variant.key, layer: layer, inChannels: spec.inChannels, outChannels: spec.outChannels,
+                                 rankOneEnergy: (energy.first ?? 0) / max(energy.reduce(0, +), .leastNormalMagnitude),
+                                 max: map.max() ?? 0, mean: map.reduce(0, +) / Double(max(map.count, 1)))
+        print(String(format: "%@ (loss %.3g): layer %d map mean %.4g, max %.4g, rank-one energy %.4f", variant.title, loss, layer,
+                     summary.mean, summary.max, summary.rankOneEnergy))
+        return summary
     }
 
     /// table1.csv: every seed's rows; table1.md: per layer and network, the mean ± SE over seeds of the
@@ -249,13 +247,13 @@ public struct GradientCoherenceStage: AnalysisKind {
                   statement: "without BN the gradient summands add up: Σ|d| and |Σd| agree within a factor 2 at every reported layer",
                   paper: "\"within a factor 2 or less\"", source: "paper-notes §4 Table 1 [RECALL]", ours: text(noBN),
                   test: "log₁₀ ratio mean + 2 SE over \(seeds) ≤ log₁₀ 2 at every layer",
-                  verdict: SeedSample.every(noBN.map { $0.log10.atMost(log10(2)) })),
+                  verdict: NoisyVerdict.every(noBN.map { $0.log10.atMost(log10(2)) })),
             Claim(id: "table1.coherence-ratio", figure: "Table 1",
                   statement: "with BN the gradient summands cancel: (Σ|d|/|Σd| with BN) / (without BN) at every reported layer",
                   paper: "≈ 10² / ≤ 2, i.e. ≥ 50", source: "paper-notes §4 Table 1 [RECALL]",
                   ours: text(relative) + "; with BN alone: " + text(bn),
                   test: "log₁₀ mean − 2 SE over \(seeds) ≥ 1 (10×) at every layer",
-                  verdict: SeedSample.every(relative.map { $0.log10.atLeast(1) })),
+                  verdict: NoisyVerdict.every(relative.map { $0.log10.atLeast(1) })),
         ]
     }
 }

@@ -20,7 +20,8 @@ public struct GradientHistogramStage: AnalysisKind {
     public static let kindName = "gradient-histogram"
     public static func gradients(_ variant: NetworkVariant) -> String { "gradients-\(variant.key).npy" }
     /// 6: `seconds` left the result (the action record keeps the time). 7: claims decided over `seeds`.
-    public let version = 7
+    /// 8: the result no longer repeats the seeds (they are in the params).
+    public let version = 8
     public let parameters = AnalysisSetup.networkParameters + [
         ParameterSpec("layer", .integer, default: 55, help: "conv layer whose weight gradient is histogrammed (55 in the paper)"),
         ParameterSpec("batches", .integer, default: 5, help: "mini-batches pooled (one gradient each, same initial weights)"),
@@ -48,56 +49,48 @@ public struct GradientHistogramStage: AnalysisKind {
         /// std without BN / std with BN ("almost two orders of magnitude larger").
         public let stdRatioNoBNOverBN: Double
         /// Every seed's pooled std per network, the first (the figure's) included, in seed order.
-        public let seeds: [Int]
         public let stdsPerSeed: [String: [Double]]
     }
 
     public func run(_ context: StageContext) throws {
         let layer = try context.int("layer"), count = try context.int("batches"), bins = try context.int("bins")
         guard bins >= 1 else { throw PipelineError.badParameter(stage: context.stage, parameter: "bins", problem: "must be positive") }
-        let seeds = try AnalysisSetup.seeds(context), loaded = try AnalysisSetup.data(context)
         var histograms: [String: Histogram1D] = [:], summaries: [String: SampleSummary] = [:], iqrs: [String: Double] = [:]
-        var stdsPerSeed: [String: [Double]] = [:]
         var weights = 0
-        for (n, seed) in seeds.enumerated() {
-            let batches = try AnalysisSetup.firstBatches(context, count: count, loaded: loaded, seed: seed)
-            for (v, variant) in NetworkVariant.both.enumerated() {
-                let net = try AnalysisSetup.network(context, normalization: variant.normalization, seed: seed)
-                guard layer >= 1, layer < net.config.depth else {
-                    throw PipelineError.badParameter(stage: context.stage, parameter: "layer",
-                                                     problem: "\(layer) is not a conv layer of ResNet-\(net.config.depth) (1…\(net.config.depth - 1))")
-                }
-                var pooled: [Float] = [], shape: [Int] = []
-                for (k, batch) in batches.enumerated() {
-                    let loss = try net.forward(images: batch.images, labels: batch.labels)
-                    try net.backward()
-                    let g = try net.weightGradient(layer: layer)
-                    try AnalysisIO.requireFinite(g.data, "layer \(layer) gradient (\(variant.title), seed \(seed), batch \(k), loss \(loss))", in: context)
-                    pooled += g.data
-                    shape = g.shape
-                    context.progress("seed \(seed), \(variant.title): mini-batch \(k + 1)/\(count), loss \(String(format: "%.3f", loss))",
-                                     fraction: Double((2 * n + v) * count + k + 1) / Double(2 * count * seeds.count))
-                }
-                let values = pooled.map(Double.init)
-                let s = SampleSummary(values)
-                stdsPerSeed[variant.key, default: []].append(s.std)
-                print("seed \(seed), \(variant.title): \(s.count) gradient values of layer \(layer) (\(count) × \(shape.reduce(1, *))); mean \(s.mean), "
-                      + "std \(s.std), range [\(s.min), \(s.max)], excess kurtosis \(s.excessKurtosis)")
-                // The figure draws the first seed.
-                guard n == 0 else { continue }
-                weights = shape.reduce(1, *)
-                try AnalysisIO.writeNPY(pooled, shape: [count] + shape, to: context.output(Self.gradients(variant)))
-                let h = EqualWidthBins(values, bins: bins)
-                histograms[variant.key] = Histogram1D(edges: h.edges, counts: h.counts)
-                summaries[variant.key] = s
-                iqrs[variant.key] = SampleSummary.interquartileRange(values)
+        let stds = try AnalysisSetup.overSeeds(context, batches: count, loaded: try AnalysisSetup.data(context)) { run, net -> Double in
+            guard layer >= 1, layer < net.config.depth else {
+                throw PipelineError.badParameter(stage: context.stage, parameter: "layer",
+                                                 problem: "\(layer) is not a conv layer of ResNet-\(net.config.depth) (1…\(net.config.depth - 1))")
             }
+            var pooled: [Float] = [], shape: [Int] = []
+            for (k, batch) in run.batches.enumerated() {
+                let loss = try net.forward(images: batch.images, labels: batch.labels)
+                try net.backward()
+                let g = try net.weightGradient(layer: layer)
+                try AnalysisIO.requireFinite(g.data, "layer \(layer) gradient (\(run.variant.title), seed \(run.seed), batch \(k), loss \(loss))", in: context)
+                pooled += g.data
+                shape = g.shape
+            }
+            let values = pooled.map(Double.init)
+            let s = SampleSummary(values)
+            print("seed \(run.seed), \(run.variant.title): \(s.count) gradient values of layer \(layer) (\(count) × \(shape.reduce(1, *))); mean \(s.mean), "
+                  + "std \(s.std), range [\(s.min), \(s.max)], excess kurtosis \(s.excessKurtosis)")
+            if run.isFirst {
+                weights = shape.reduce(1, *)
+                try AnalysisIO.writeNPY(pooled, shape: [count] + shape, to: context.output(Self.gradients(run.variant)))
+                let h = EqualWidthBins(values, bins: bins)
+                histograms[run.variant.key] = Histogram1D(edges: h.edges, counts: h.counts)
+                summaries[run.variant.key] = s
+                iqrs[run.variant.key] = SampleSummary.interquartileRange(values)
+            }
+            return s.std
         }
+        let stdsPerSeed = Dictionary(uniqueKeysWithValues: NetworkVariant.both.map { v in (v.key, stds.compactMap { $0[v.key] }) })
         let ratio = (summaries["nobn"]?.std ?? .nan) / (summaries["bn"]?.std ?? .nan)
         print(String(format: "std ratio w/o BN / with BN (first seed): %.1f", ratio))
         let result = Result(depth: try context.int("depth"), layer: layer, batches: count, batchSize: try context.int("batchSize"), weightsPerBatch: weights,
                             histograms: histograms, summaries: summaries, interquartileRanges: iqrs, stdRatioNoBNOverBN: ratio,
-                            seeds: seeds, stdsPerSeed: stdsPerSeed)
+                            stdsPerSeed: stdsPerSeed)
         try context.write(result, of: Self.self, claims: Self.claims(result))
     }
 

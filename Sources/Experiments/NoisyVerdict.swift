@@ -14,14 +14,10 @@ public struct SeededAccuracy: Codable, Equatable, Sendable {
         self.images = images
     }
 
-    public var mean: Double { values.isEmpty ? .nan : values.reduce(0, +) / Double(values.count) }
+    public var mean: Double { SeedSample(values).mean }
 
     /// The sample standard deviation between seeds (0 with one seed).
-    public var seedSpread: Double {
-        guard values.count > 1 else { return 0 }
-        let m = mean
-        return (values.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(values.count - 1)).squareRoot()
-    }
+    public var seedSpread: Double { SeedSample(values).spread }
 
     /// √(s²/k + Σ pᵢ(1 − pᵢ)/n / k²): the seeds' spread and each run's binomial error, for the mean of k runs.
     public var standardError: Double {
@@ -68,21 +64,29 @@ public enum NoisyVerdict {
 }
 
 extension NoisyVerdict {
+    /// A mean ± `error` against [low, high]: holds when the interval lies inside, fails when it lies wholly
+    /// outside, else inconclusive; a measurement that is not finite fails.
+    public static func within(mean: Double, error: Double, _ low: Double, _ high: Double) -> Claim.Verdict {
+        guard mean.isFinite, error.isFinite else { return .fails }
+        if mean - error >= low && mean + error <= high { return .holds }
+        if mean + error < low || mean - error > high { return .fails }
+        return .inconclusive
+    }
+
     /// "a ≤ bound": holds when mean + 2·SE ≤ bound, fails when mean − 2·SE > bound, else inconclusive.
     public static func atMost(_ a: SeededAccuracy, _ bound: Double) -> Claim.Verdict {
-        let se = a.standardError
-        guard a.mean.isFinite, se.isFinite else { return .fails }
-        if a.mean + 2 * se <= bound { return .holds }
-        if a.mean - 2 * se > bound { return .fails }
-        return .inconclusive
+        within(mean: a.mean, error: 2 * a.standardError, -.infinity, bound)
     }
 
     /// "a ≥ bound": holds when mean − 2·SE ≥ bound, fails when mean + 2·SE < bound, else inconclusive.
     public static func atLeast(_ a: SeededAccuracy, _ bound: Double) -> Claim.Verdict {
-        let se = a.standardError
-        guard a.mean.isFinite, se.isFinite else { return .fails }
-        if a.mean - 2 * se >= bound { return .holds }
-        if a.mean + 2 * se < bound { return .fails }
-        return .inconclusive
+        within(mean: a.mean, error: 2 * a.standardError, bound, .infinity)
+    }
+
+    /// A claim made of parts ("at every layer", "below and above"): holds when every part holds, fails
+    /// when any fails, else inconclusive.
+    public static func every(_ verdicts: [Claim.Verdict]) -> Claim.Verdict {
+        if verdicts.isEmpty || verdicts.contains(.fails) { return .fails }
+        return verdicts.allSatisfy { $0 == .holds } ? .holds : .inconclusive
     }
 }

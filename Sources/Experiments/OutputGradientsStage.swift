@@ -16,7 +16,8 @@ public struct OutputGradientsStage: AnalysisKind {
     public static let labelsNPY = "labels.npy"
     public static func logitGradients(_ variant: NetworkVariant) -> String { "logit-gradients-\(variant.key).npy" }
     /// 4: the mean perplexity and the claim that reads it. 5: every claim decided over `seeds`.
-    public let version = 5
+    /// 6: `networks` is the first of `perSeed`, not stored twice.
+    public let version = 6
     public let parameters = AnalysisSetup.networkParameters + [
         ParameterSpec("batch", .integer, default: 0, help: "which mini-batch of the first epoch (0-based)"),
         AnalysisSetup.seedsParameter,
@@ -52,48 +53,40 @@ public struct OutputGradientsStage: AnalysisKind {
         public let batchSize: Int
         public let classes: Int
         public let classNames: [String]
-        /// The figure's seed (the first).
-        public let networks: [String: NetworkSummary]
-        /// Every seed's summaries, the first included, in seed order: the claims read these.
-        public let seeds: [Int]
+        /// Every seed's summaries, in seed order: the claims read these.
         public let perSeed: [[String: NetworkSummary]]
+        /// The figure's seed (the first).
+        public var networks: [String: NetworkSummary] { perSeed.first ?? [:] }
     }
 
     public func run(_ context: StageContext) throws {
         let index = try context.int("batch")
         guard index >= 0 else { throw PipelineError.badParameter(stage: context.stage, parameter: "batch", problem: "must be 0 or more") }
         let loaded = try AnalysisSetup.data(context)
-        let seeds = try AnalysisSetup.seeds(context)
-        var perSeed: [[String: NetworkSummary]] = []
-        var classes = 0, labels: [Int32] = []
-        for (n, seed) in seeds.enumerated() {
-            guard let batch = try AnalysisSetup.firstBatches(context, count: index + 1, loaded: loaded, seed: seed).last else {
+        var labels: [Int32] = [], classes = 0
+        let perSeed = try AnalysisSetup.overSeeds(context, batches: index + 1, loaded: loaded) { run, net -> NetworkSummary in
+            guard let batch = run.batches.last else {
                 throw PipelineError.badParameter(stage: context.stage, parameter: "batch", problem: "no mini-batch \(index)")
             }
-            var networks: [String: NetworkSummary] = [:]
-            for (v, variant) in NetworkVariant.both.enumerated() {
-                let net = try AnalysisSetup.network(context, normalization: variant.normalization, seed: seed)
-                let loss = try net.forward(images: batch.images, labels: batch.labels)
-                let grads = try net.logitGradients(), logits = try net.logits()
-                classes = net.config.classes
-                try AnalysisIO.requireFinite(grads.data, "∂L/∂logits (\(variant.title), seed \(seed))", in: context)
-                // The figure draws the first seed's batch.
-                if n == 0 { try AnalysisIO.writeNPY(grads.data, shape: grads.shape, to: context.output(Self.logitGradients(variant))) }
-                let s = Self.summarize(logits: logits.data.map(Double.init), gradients: grads.data.map(Double.init),
-                                       labels: batch.labels.map(Int.init), classes: classes, loss: loss)
-                networks[variant.key] = s
-                context.progress("seed \(seed): \(variant.title) done", fraction: Double(2 * n + v + 1) / Double(2 * seeds.count))
-                print(String(format: "seed %d, %@: loss %.3f, predicts class %d for %.0f%% of the batch, accuracy %.1f%%, exp(H) %.2f, "
-                             + "gradients in [%.5f, %.5f], max |row sum| %.2g, max deviation from (softmax − onehot)/B %.2g",
-                             seed, variant.title, loss, s.modalClass, 100 * s.modalShare, 100 * s.accuracy, s.meanPerplexity,
-                             s.minGradient, s.maxGradient, s.maxAbsRowSum, s.maxDeviationFromSoftmaxFormula))
+            let loss = try net.forward(images: batch.images, labels: batch.labels)
+            let grads = try net.logitGradients(), logits = try net.logits()
+            classes = net.config.classes
+            try AnalysisIO.requireFinite(grads.data, "∂L/∂logits (\(run.variant.title), seed \(run.seed))", in: context)
+            if run.isFirst {
+                try AnalysisIO.writeNPY(grads.data, shape: grads.shape, to: context.output(Self.logitGradients(run.variant)))
+                labels = batch.labels
             }
-            if n == 0 { labels = batch.labels }
-            perSeed.append(networks)
+            let s = Self.summarize(logits: logits.data.map(Double.init), gradients: grads.data.map(Double.init),
+                                   labels: batch.labels.map(Int.init), classes: classes, loss: loss)
+            print(String(format: "seed %d, %@: loss %.3f, predicts class %d for %.0f%% of the batch, accuracy %.1f%%, exp(H) %.2f, "
+                         + "gradients in [%.5f, %.5f], max |row sum| %.2g, max deviation from (softmax − onehot)/B %.2g",
+                         run.seed, run.variant.title, loss, s.modalClass, 100 * s.modalShare, 100 * s.accuracy, s.meanPerplexity,
+                         s.minGradient, s.maxGradient, s.maxAbsRowSum, s.maxDeviationFromSoftmaxFormula))
+            return s
         }
         try AnalysisIO.writeNPY(labels, shape: [labels.count], to: context.output(Self.labelsNPY))
         let result = Result(depth: try context.int("depth"), batch: index, batchSize: labels.count, classes: classes,
-                            classNames: loaded.data.classNames, networks: perSeed[0], seeds: seeds, perSeed: perSeed)
+                            classNames: loaded.data.classNames, perSeed: perSeed)
         try context.write(result, of: Self.self, claims: Self.claims(result))
     }
 

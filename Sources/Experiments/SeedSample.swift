@@ -29,11 +29,7 @@ public struct SeedSample: Codable, Equatable, Sendable {
 
     /// The mean's 2-SE interval against [low, high]: holds inside, fails wholly outside, else inconclusive.
     public func within(_ low: Double, _ high: Double) -> Claim.Verdict {
-        let m = mean, e = 2 * standardError
-        guard m.isFinite, e.isFinite else { return .fails }
-        if m - e >= low && m + e <= high { return .holds }
-        if m + e < low || m - e > high { return .fails }
-        return .inconclusive
+        NoisyVerdict.within(mean: mean, error: 2 * standardError, low, high)
     }
 
     public func atLeast(_ bound: Double) -> Claim.Verdict { within(bound, .infinity) }
@@ -41,10 +37,4 @@ public struct SeedSample: Codable, Equatable, Sendable {
 
     /// The same sample in log₁₀ (for ratios and scales, whose seeds spread multiplicatively).
     public var log10: SeedSample { SeedSample(values.map { Foundation.log10($0) }) }
-
-    /// A claim made "at every layer": holds when every part holds, fails when any fails, else inconclusive.
-    public static func every(_ verdicts: [Claim.Verdict]) -> Claim.Verdict {
-        if verdicts.isEmpty || verdicts.contains(.fails) { return .fails }
-        return verdicts.allSatisfy { $0 == .holds } ? .holds : .inconclusive
-    }
 }

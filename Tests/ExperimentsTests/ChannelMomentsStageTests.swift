@@ -58,7 +58,7 @@ final class ChannelMomentsStagePatternTests: XCTestCase {
             return ChannelMomentsStage.LayerMoments(layer: l, channelMeans: mags, channelStds: mags, logAbsMean: s, logStd: s)
         }
         return ChannelMomentsStage.Result(depth: 110, batches: 1, batchSize: 128, layers: layers, logBase: .ten,
-                                          networks: ["bn": entries], growth: [:], seeds: [0], perSeed: [["bn": entries]])
+                                          growth: [:], perSeed: [["bn": entries]])
     }
 
     func testThePapersOwnPointsHoldAndAFlatOrInvertedProfileDoesNot() throws {
@@ -75,15 +75,14 @@ final class ChannelMomentsStagePatternTests: XCTestCase {
         // Over seeds the SE is the seeds': two seeds whose dips agree hold, two that disagree in sign do not.
         func seeds(_ a: [Double], _ b: [Double]) -> ChannelMomentsStage.Result {
             let ra = result(a, spread: 0.5), rb = result(b, spread: 0.5)
-            return ChannelMomentsStage.Result(depth: 110, batches: 1, batchSize: 128, layers: ra.layers, logBase: .ten, networks: ra.networks,
-                                              growth: [:], seeds: [0, 1], perSeed: ra.perSeed + rb.perSeed)
+            return ChannelMomentsStage.Result(depth: 110, batches: 1, batchSize: 128, layers: ra.layers, logBase: .ten,
+                                              growth: [:], perSeed: ra.perSeed + rb.perSeed)
         }
         XCTAssertEqual(ChannelMomentsStage.stagePattern(seeds(PaperNumbers.fig5StdsBN, PaperNumbers.fig5StdsBN.map { $0 + 0.05 }))?.verdict, .holds)
         XCTAssertEqual(ChannelMomentsStage.stagePattern(seeds(PaperNumbers.fig5StdsBN, inverted))?.verdict, .inconclusive)
         // Not the paper's network: no claim.
         let shallow = result(PaperNumbers.fig5StdsBN, spread: 0.5)
         XCTAssertNil(ChannelMomentsStage.stagePattern(ChannelMomentsStage.Result(depth: 56, batches: 1, batchSize: 128, layers: shallow.layers,
-                                                                                 logBase: .ten, networks: shallow.networks, growth: [:],
-                                                                                 seeds: [0], perSeed: shallow.perSeed)))
+                                                                                 logBase: .ten, growth: [:], perSeed: shallow.perSeed)))
     }
 }

@@ -82,8 +82,7 @@ final class Table1ClaimsTests: XCTestCase {
                                        ratioOfMeans: ratio, medianRatio: ratio, maxDeviationFromEngine: 0)
         }
         let perSeed = zip(noBN, bn).map { [row("nobn", $0), row("bn", $1)] }
-        return GradientCoherenceStage.Result(depth: 20, batch: 0, batchSize: 128, rows: perSeed[0], maps: [],
-                                             seeds: Array(0..<perSeed.count), rowsPerSeed: perSeed)
+        return GradientCoherenceStage.Result(depth: 20, batch: 0, batchSize: 128, maps: [], rowsPerSeed: perSeed)
     }
 
     private func verdicts(_ r: GradientCoherenceStage.Result) -> [String: Claim.Verdict] {

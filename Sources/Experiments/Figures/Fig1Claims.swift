@@ -7,11 +7,8 @@ extension Fig1Accuracy {
     public func claims(_ context: StageContext) throws -> [Claim] {
         let (runs, _, _, probes) = try Self.runs(context)
         let chance = Self.chance
-        func final(_ m: TrainMetrics) -> Double { m.finalTestAccuracyOrChance }
-        func mean(_ c: Configuration) -> Double? {
-            guard let all = runs[c], !all.isEmpty else { return nil }
-            return all.map(final).reduce(0, +) / Double(all.count)
-        }
+        func seeded(_ c: Configuration) -> SeededAccuracy? { runs[c].flatMap { $0.isEmpty ? nil : $0.finalTestAccuracy } }
+        func mean(_ c: Configuration) -> Double? { seeded(c)?.mean }
         let source = "paper-notes §1.3 [IMG Fig. 1], §4 Fig. 1 [RECALL caption]"
         let bnRates = runs.keys.filter(\.bn).map(\.lr).sorted()
         let noBNRates = runs.keys.filter { !$0.bn }.map(\.lr).sorted()
@@ -25,11 +22,7 @@ extension Fig1Accuracy {
 
         // Comparisons of end points, decided beyond their noise (seed spread and binomial error, NoisyVerdict),
         // and only between runs at their plateau: otherwise they compare speeds, not end points.
-        func seeded(_ c: Configuration) -> SeededAccuracy? {
-            guard let all = runs[c], !all.isEmpty else { return nil }
-            return SeededAccuracy(values: all.map(final), images: all.map(\.finalTestImages).min() ?? 0)
-        }
-        func atPlateau(_ c: Configuration) -> Bool { (runs[c] ?? []).allSatisfy(\.reachedPlateau) && !(runs[c] ?? []).isEmpty }
+        func atPlateau(_ c: Configuration) -> Bool { (runs[c] ?? []).allAtPlateau }
         func plateauNote(_ cs: [Configuration]) -> String? {
             let missing = cs.filter { !atPlateau($0) }
             return missing.isEmpty ? nil : "not at plateau: " + missing.map { "lr \(Self.rateText($0.lr)) \($0.bn ? "with" : "w/o") BN" }

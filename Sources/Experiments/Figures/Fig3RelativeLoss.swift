@@ -46,9 +46,8 @@ public struct Fig3RelativeLoss: FigureRecipe {
                     if let s = PaperNumbers.fig3ExplosionSteps[k] {
                         panel.reference(.vertical, at: s, color: Color.tabRed.withAlpha(0.6), dash: .dashed,
                                         label: String(format: "paper: r passes 10⁶ at s ≈ %g", s))
-                        panel.legend = .upperLeft
                     }
-                    if column == 0 { panel.legend = .upperLeft }
+                    if column == 0 || PaperNumbers.fig3ExplosionSteps[k] != nil { panel.legend = .upperLeft }
                 }
                 // An overflowed loss (inf or NaN) is off the scale: draw it far above the top.
                 let r = curve.relativeLoss.map { $0.isFinite ? $0 : 1e30 }

@@ -35,3 +35,14 @@ extension TrainMetrics {
     /// The images the final test accuracy was measured on.
     var finalTestImages: Int { endpoint?.testImages ?? testImages }
 }
+
+extension Array where Element == TrainMetrics {
+    /// The runs' final test accuracies (a diverged run counts as chance), with the smallest test set any
+    /// of them was measured on: what Fig. 1's and App. E's comparisons decide on.
+    var finalTestAccuracy: SeededAccuracy {
+        SeededAccuracy(values: map(\.finalTestAccuracyOrChance), images: map(\.finalTestImages).min() ?? 0)
+    }
+
+    /// Every run reached its plateau (false for no runs): only then do their end points compare.
+    var allAtPlateau: Bool { !isEmpty && allSatisfy(\.reachedPlateau) }
+}
