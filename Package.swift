@@ -38,7 +38,7 @@ let package = Package(
         .target(name: "Plot", dependencies: ["CCairo", "CLibPNG", "AtomicIO", "Statistics"], swiftSettings: swift5),
         .target(name: "Pipeline", dependencies: ["AtomicIO", .product(name: "Crypto", package: "swift-crypto")],
                 swiftSettings: swift5),
-        .target(name: "Experiments", dependencies: ["ArrayFormats", "Pipeline", "NN", "Tensor", "Datasets", "Plot", "Statistics"],
+        .target(name: "Experiments", dependencies: ["ArrayFormats", "AtomicIO", "Pipeline", "NN", "Tensor", "Datasets", "Plot", "Statistics"],
                 swiftSettings: swift5),
         // `bnrepro audit`: recompute cached stages in a scratch cache and compare outputs by format.
         .target(name: "Audit", dependencies: ["Pipeline", "ArrayFormats", "CLibPNG", "Datasets"], swiftSettings: swift5),

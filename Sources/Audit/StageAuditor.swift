@@ -31,6 +31,8 @@ public struct StageAuditor: Sendable {
         // give the same result, so the recomputation carries the original's stamp; the commit the audit
         // ran at is kept in the audit itself.
         if let original = record.gitCommit { environment["BNREPRO_GIT_COMMIT"] = original }
+        // The same engine plan as the original: a record from before plans ran with the default one.
+        environment[EngineSetup.environmentVariable] = record.enginePlan ?? "default"
         func finding(_ verdict: StageAudit.Verdict, outputs: [StageAudit.Output] = [], error: String? = nil, threads ran: Int = threads,
                      cpu: String? = CPUModel.current) -> StageAudit {
             StageAudit(stage: record.stage, kind: record.kind, key: record.key, audited: started, commit: commit,

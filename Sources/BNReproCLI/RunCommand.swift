@@ -35,12 +35,18 @@ struct RunCommand: RegistryCommand {
     @OptionGroup(title: "Slurm (with --executor slurm)") var slurm: SlurmOptions
     @Flag(help: "Before computing a stage, look its key up on the remote and take its result from there.") var pull = false
     @Flag(help: "After the run, upload to the remote what it computed.") var push = false
+    @Option(name: .customLong("engine-plan"), help: ArgumentHelp(
+        "The engine plan workers compute with: measured (this machine's, measured once and kept in ~/.cache/bnrepro/engine-plans) or default (nChw16c and oneDNN's first implementation everywhere, the engine before plans; BNREPRO_ENGINE_PLAN sets the same).",
+        valueName: "measured|default")) var enginePlan: String?
     @OptionGroup(title: "Remote (with --pull or --push)") var remoteOptions: RemoteOptions
 
     func validate() throws {
         if detach && executor != .slurm { throw ValidationError("--detach needs --executor slurm") }
         if detach && dryRun { throw ValidationError("--detach and --dry-run do not go together; --dry-run alone says what a campaign would submit") }
         if detach && (pull || push) { throw ValidationError("--pull and --push do not go with --detach; pull first, push after the campaign") }
+        if let enginePlan, !["measured", "default"].contains(enginePlan) {
+            throw ValidationError("--engine-plan is measured or default, not '\(enginePlan)'")
+        }
     }
 
     func run(registry: KindRegistry) throws {
@@ -58,6 +64,7 @@ struct RunCommand: RegistryCommand {
         defer { withExtendedLifetime(lock) {} }
         var env: [String: String] = [:]
         if let commit = GitInfo.commit(in: options.projectDirectory) { env["BNREPRO_GIT_COMMIT"] = commit }
+        if let enginePlan { env[EngineSetup.environmentVariable] = enginePlan }
         if detach { return try submitCampaign(pipeline: pipeline, store: store, environment: env, console: console) }
         // Installed once the cache lock is ours: while waiting for it, a signal simply ends the process.
         let workers = WorkerProcesses()

@@ -21,6 +21,7 @@ public enum ExperimentKinds {
             ClaimsStage(),
         ])
         registry.measureSecondsPerImageLayer = { try? EngineCalibration.secondsPerImageLayer() }
+        registry.engineSetup = EnginePlanSetup.setup
         return registry
     }
 }

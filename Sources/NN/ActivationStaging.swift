@@ -3,8 +3,8 @@ import Foundation
 import Tensor
 
 /// One activation argument of a convolution whose primitive wants another layout than the engine keeps.
-/// The engine's activations are nChw16c (16 float lanes, AVX-512's width). oneDNN 2.6 has JIT
-/// convolutions over nChw16c only on AVX-512 machines; on an AVX2 machine it falls back to its
+/// The engine's activations are blocked by 16 or 8 channels (`Blocked.block`, chosen by the engine plan).
+/// oneDNN 2.6 has JIT convolutions over nChw16c only on AVX-512 machines; on an AVX2 machine it falls back to its
 /// reference kernels (`ref:any`), about a hundred times slower. There the convolution is created with
 /// `format_tag_any` instead, oneDNN picks its AVX2 layout (nChw8c), and this stage holds a buffer in that
 /// layout plus the reorders to and from the engine's: a memory-bound copy beside a compute-bound
@@ -58,7 +58,7 @@ final class ActivationStaging {
     }
 }
 
-/// Whether oneDNN runs a convolution over the engine's nChw16c layout with a real kernel on this CPU;
+/// Whether oneDNN runs a convolution over the engine's blocked layout with a real kernel on this CPU;
 /// when it would fall back to its reference code the engine lets oneDNN choose the layout (see
 /// `ActivationStaging`). `BNREPRO_CONV_LAYOUT=engine|any` forces either (for tests and benchmarks).
 enum ConvLayoutChoice {

@@ -1,11 +1,25 @@
+import CDNNL
 import Tensor
 
-// Kernels over oneDNN's nChw16c layout, the layout activations keep from layer to layer:
-// element (b, c, p) of a [B, C, H·W] tensor lives at ((b·C/16 + c/16)·HW + p)·16 + c%16.
+// Kernels over oneDNN's blocked layout, the layout activations keep from layer to layer: with L = `block`
+// (16 or 8), element (b, c, p) of a [B, C, H·W] tensor lives at ((b·C/L + c/L)·HW + p)·L + c%L.
 // Every channel count in the network is a multiple of 16, so there is no padding.
 
 public enum Blocked {
-    public static let block = 16
+    /// Channels per block: 16 (nChw16c, AVX-512's width) or 8 (nChw8c, AVX2's), the layout whose
+    /// convolutions oneDNN runs natively on this CPU. A property of the process, like its thread count:
+    /// the engine plan sets it once before any network is built (`EnginePlan.install`).
+    public private(set) static var block = 16
+
+    /// Sets the layout of every network built from now on. Networks built before keep their buffers in
+    /// the old layout, so this is for start-up and for tests that build their networks afterwards.
+    public static func use(block: Int) {
+        precondition(block == 16 || block == 8, "the blocked layout has 8 or 16 channels per block, not \(block)")
+        Blocked.block = block
+    }
+
+    /// oneDNN's tag for the layout.
+    static var formatTag: dnnl_format_tag_t { block == 8 ? dnnl_nChw8c : dnnl_nChw16c }
 
     @inline(__always)
     public static func index(_ b: Int, _ c: Int, _ p: Int, C: Int, HW: Int) -> Int {

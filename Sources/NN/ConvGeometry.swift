@@ -1,23 +1,28 @@
 import CDNNL
 import Tensor
 
-/// The memory descriptors and padding of one convolution shape: activations nChw16c (the stem's input
+/// The memory descriptors and padding of one convolution shape: activations blocked (the stem's input
 /// plain NCHW), weights OIHW as the caller stores them and `format_tag_any` for oneDNN to choose, and
 /// the padding. `ConvPrimitives` (training) and `InferenceConv` build their primitives from the same
 /// geometry, so both passes compute the same convolution. With `libraryLayout` the descriptors the
 /// primitives are created from leave the activations' layout to oneDNN too (`opSrc`, `opDst`), for CPUs
-/// without a kernel over nChw16c (see `ActivationStaging`).
+/// without a kernel over the engine's blocked layout (see `ActivationStaging`).
 struct ConvGeometry {
     let src, dst, weightsUser, weightsAny, bias: dnnl_memory_desc_t
     /// The activation descriptors the primitives are created from: `src` and `dst`, or `format_tag_any`.
     let opSrc, opDst: dnnl_memory_desc_t
     private let strides, padLeft, padRight: dnnl_dims_t
+    let batch, inChannels, outChannels, inputSize, stride, kernel: Int
+    let plainInput, libraryLayout: Bool
 
     init(batch: Int, inChannels: Int, outChannels: Int, inputSize: Int, stride: Int, kernel: Int, plainInput: Bool,
          libraryLayout: Bool = false) throws {
         let ho = inputSize / stride
-        src = try MemoryDesc.make([batch, inChannels, inputSize, inputSize], plainInput ? dnnl_nchw : dnnl_nChw16c)
-        dst = try MemoryDesc.make([batch, outChannels, ho, ho], dnnl_nChw16c)
+        self.batch = batch; self.inChannels = inChannels; self.outChannels = outChannels
+        self.inputSize = inputSize; self.stride = stride; self.kernel = kernel
+        self.plainInput = plainInput; self.libraryLayout = libraryLayout
+        src = try MemoryDesc.make([batch, inChannels, inputSize, inputSize], plainInput ? dnnl_nchw : Blocked.formatTag)
+        dst = try MemoryDesc.make([batch, outChannels, ho, ho], Blocked.formatTag)
         opSrc = libraryLayout ? try MemoryDesc.make([batch, inChannels, inputSize, inputSize], dnnl_format_tag_any) : src
         opDst = libraryLayout ? try MemoryDesc.make([batch, outChannels, ho, ho], dnnl_format_tag_any) : dst
         weightsUser = try MemoryDesc.make([outChannels, inChannels, kernel, kernel], dnnl_oihw)
@@ -41,6 +46,13 @@ struct ConvGeometry {
                           "dnnl_convolution_forward_desc_init")
         }
         return fd
+    }
+
+    /// The engine plan's key for `pass` over this geometry (`ConvImplementation.key`).
+    func planKey(_ pass: ConvImplementation.Pass, bias: Bool, variant: [String] = []) -> String {
+        ConvImplementation.key(pass, batch: batch, inChannels: inChannels, outChannels: outChannels, inputSize: inputSize,
+                               stride: stride, kernel: kernel, bias: bias,
+                               variant: (plainInput ? ["plain"] : []) + (libraryLayout ? ["library-layout"] : []) + variant)
     }
 
     /// Calls `body` with the strides and the left and right padding, as oneDNN's descriptor initialisers take them.

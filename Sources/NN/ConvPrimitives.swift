@@ -2,7 +2,7 @@ import CDNNL
 import Tensor
 
 /// oneDNN forward, backward-data and backward-weights primitives for one convolution shape (3×3 with
-/// padding 1, or the 1×1 projection shortcut without padding), shared by every layer of that shape. Activations are nChw16c (the first layer's input is
+/// padding 1, or the 1×1 projection shortcut without padding), shared by every layer of that shape. Activations are blocked (`Blocked.block`; the first layer's input is
 /// plain NCHW); weights are stored OIHW by the caller and reordered into whatever format each primitive
 /// chose (`format_tag_any`) just before it runs; the reorder is tiny next to the convolution.
 /// Memory objects are re-pointed at each call: the arena decides where data lives.
@@ -35,7 +35,8 @@ final class ConvPrimitives {
                              stride: stride, kernel: kernel, plainInput: plainInput, libraryLayout: library)
         }, forward: { g in
             var fd = try g.forwardDescriptor(dnnl_forward_training, bias: hasBias)
-            return try DNNLPrimitive(op: &fd, context: context)
+            return try ConvImplementation.make(key: g.planKey(.forwardTraining, bias: hasBias), pass: .forwardTraining,
+                                               bias: hasBias, op: &fd, context: context)
         })
         forward = forwardPrimitive
         let srcMD = geometry.src, dstMD = geometry.dst, wUser = geometry.weightsUser, biasMD = geometry.bias
@@ -50,7 +51,8 @@ final class ConvPrimitives {
                                                                        sp, pl, pr),
                               "dnnl_convolution_backward_data_desc_init")
             }
-            backwardData = try DNNLPrimitive(op: &bd, context: context, hint: forward)
+            backwardData = try ConvImplementation.make(key: geometry.planKey(.backwardData, bias: false), pass: .backwardData,
+                                                       bias: false, op: &bd, context: context, hint: forward)
         } else {
             backwardData = nil
         }
@@ -60,7 +62,8 @@ final class ConvPrimitives {
                                                                       &biasArg, &dstV, sp, pl, pr),
                           "dnnl_convolution_backward_weights_desc_init")
         }
-        backwardWeights = try DNNLPrimitive(op: &bw, context: context, hint: forward)
+        backwardWeights = try ConvImplementation.make(key: geometry.planKey(.backwardWeights, bias: hasBias), pass: .backwardWeights,
+                                                      bias: hasBias, op: &bw, context: context, hint: forward)
         let wBwd = backwardData?.queryMemoryDesc(dnnl_query_weights_md) ?? wFwd
         let dW = backwardWeights.queryMemoryDesc(dnnl_query_diff_weights_md)
 
@@ -96,7 +99,7 @@ final class ConvPrimitives {
     /// over the engine's layout).
     var stagesActivations: Bool { forwardSrc.isStaged || forwardDst.isStaged }
 
-    /// dst[B, Co, Ho, Ho] (nChw16c) = conv(src, weights OIHW) + bias.
+    /// dst[B, Co, Ho, Ho] (blocked) = conv(src, weights OIHW) + bias.
     func runForward(src s: UnsafeMutablePointer<Float>, weights w: UnsafeMutablePointer<Float>,
                     bias b: UnsafeMutablePointer<Float>?, dst d: UnsafeMutablePointer<Float>,
                     scratch: UnsafeMutablePointer<Float>) throws {

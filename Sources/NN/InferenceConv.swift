@@ -7,7 +7,7 @@ import Tensor
 ///   dst = relu(conv(src, W) + b + dst)   `.residualRelu`  (a block's second conv: dst holds the shortcut)
 ///   dst = relu(conv(src, W) + b)         `.relu`
 ///   dst = conv(src, W) + b               `.plain`         (the option-B 1×1 shortcut)
-/// Activations are nChw16c (the stem's input plain NCHW); weights arrive OIHW and are reordered into the
+/// Activations are blocked (the stem's input plain NCHW); weights arrive OIHW and are reordered into the
 /// format oneDNN chose (`format_tag_any`) just before the call, as in `ConvPrimitives`.
 final class InferenceConv {
     enum Epilogue: Equatable { case plain, relu, residualRelu }
@@ -31,7 +31,10 @@ final class InferenceConv {
                              stride: stride, kernel: kernel, plainInput: plainInput, libraryLayout: library)
         }, forward: { g in
             var fd = try g.forwardDescriptor(dnnl_forward_inference, bias: true)
-            return try InferenceConv.withPostOps(epilogue) { attr in try DNNLPrimitive(op: &fd, context: context, attr: attr) }
+            return try InferenceConv.withPostOps(epilogue) { attr in
+                try ConvImplementation.make(key: g.planKey(.forwardInference, bias: true, variant: ["\(epilogue)"]),
+                                            pass: .forwardInference, bias: true, op: &fd, context: context, attr: attr)
+            }
         })
         primitive = chosen
         let srcMD = geometry.src, dstMD = geometry.dst, wUser = geometry.weightsUser, biasMD = geometry.bias
@@ -66,7 +69,7 @@ final class InferenceConv {
         return try body(attr)
     }
 
-    /// dst[B, Co, Ho, Ho] (nChw16c) = epilogue(conv(src, weights OIHW) + bias); `.residualRelu` reads dst first.
+    /// dst[B, Co, Ho, Ho] (blocked) = epilogue(conv(src, weights OIHW) + bias); `.residualRelu` reads dst first.
     func run(src s: UnsafeMutablePointer<Float>, weights w: UnsafeMutablePointer<Float>, bias b: UnsafeMutablePointer<Float>,
              dst d: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) throws {
         try weightsUser.setPointer(w); try bias.setPointer(b)

@@ -4,7 +4,7 @@ import Tensor
 /// Everything one batch size needs: the activation arena (carved once into named regions), the oneDNN
 /// primitives, and the forward and backward passes over them. A step allocates nothing large.
 ///
-/// Arena regions (activations nChw16c unless said otherwise), for conv layer l (index i = l − 1):
+/// Arena regions (activations blocked, `Blocked.block`, unless said otherwise), for conv layer l (index i = l − 1):
 ///   conv[i]  [B, Co, Ho, Ho]  the conv output (bias included), kept for BN backward and statistics
 ///   post[i]  [B, Co, Ho, Ho]  after BN and ReLU; for a block's second conv, relu(BN(conv) + shortcut)
 ///   mean[i], variance[i] [Co] the batch statistics BN used

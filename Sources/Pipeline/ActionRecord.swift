@@ -65,7 +65,7 @@ public struct ActionRecord: Codable, Sendable {
 
     /// The record format this binary writes. Bump it when a field changes meaning or a required field
     /// is added; `RecordFile` reports a record of a higher version as newer instead of misreading it.
-    /// `threads`, `peakMemoryBytes` and `cpuModel` were added without a bump: each is optional, absent means "not
+    /// `threads`, `peakMemoryBytes`, `cpuModel` and `enginePlan` were added without a bump: each is optional, absent means "not
     /// recorded", and a binary that does not know them reads the rest correctly, so refusing their
     /// records would only cost reruns.
     public static let currentSchemaVersion = 1
@@ -101,6 +101,10 @@ public struct ActionRecord: Codable, Sendable {
     /// The processor the worker ran on (`CPUModel`): results computed on another CPU may differ in their
     /// last bits, and `audit` says so instead of calling it a failure. Nil in older records.
     public var cpuModel: String?
+    /// The engine plan the stage's networks ran with (`EngineSetup`; JSON: the activations' layout and
+    /// each convolution's implementation), so that `audit` recomputes with the same one. Nil for a stage
+    /// that built no network, and in records from before plans, which ran with the default plan.
+    public var enginePlan: String?
 
     public init(spec: ActionSpec, status: Status, started: Date, executor: String) {
         schemaVersion = ActionRecord.currentSchemaVersion
@@ -116,7 +120,7 @@ public struct ActionRecord: Codable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case schemaVersion, spec, outputs, status, error, started, finished, wallSeconds, cpuSeconds, host, gitCommit, executor, log, threads, peakMemoryBytes, cpuModel
+        case schemaVersion, spec, outputs, status, error, started, finished, wallSeconds, cpuSeconds, host, gitCommit, executor, log, threads, peakMemoryBytes, cpuModel, enginePlan
     }
 
     /// Migration: a record without `schemaVersion` is the previous format (version 0). Its fields are
@@ -141,6 +145,7 @@ public struct ActionRecord: Codable, Sendable {
         threads = try c.decodeIfPresent(Int.self, forKey: .threads)
         peakMemoryBytes = try c.decodeIfPresent(Int64.self, forKey: .peakMemoryBytes)
         cpuModel = try c.decodeIfPresent(String.self, forKey: .cpuModel)
+        enginePlan = try c.decodeIfPresent(String.self, forKey: .enginePlan)
     }
 
     /// Every object the record keeps alive.

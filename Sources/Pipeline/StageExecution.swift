@@ -101,7 +101,11 @@ public enum StageExecution {
                 reportProgress(p, to: progressOut)
             })
         var error: String?
-        do { try kind.run(context) } catch let e { error = ErrorText.describe(e) }
+        do {
+            try registry.engineSetup?.prepare(store.root)
+            try kind.run(context)
+        } catch let e { error = ErrorText.describe(e) }
+        if error == nil, let setup = registry.engineSetup { record.enginePlan = setup.finish(store.root) }
         if let error { print("error: \(error)") }
         if let lost = capture.finish() { error = error ?? lost }
         let logRef: OutputRef?

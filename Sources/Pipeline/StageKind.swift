@@ -63,12 +63,34 @@ public struct ParameterSpec: Sendable {
     }
 }
 
+/// How a worker (`bnrepro exec`) sets up the compute engine for one stage, and what the stage's
+/// action record keeps of it. The binary that links an engine supplies it (`ExperimentKinds`).
+public struct EngineSetup: Sendable {
+    /// Before the kind runs, with the cache's root: chooses the plan (the one `audit` passes down, or the
+    /// machine's, measured where the cache has none yet). A failure fails the stage.
+    public var prepare: @Sendable (URL) throws -> Void
+    /// After a successful run: keeps what the run measured beside the cache's plan and returns the plan
+    /// as used, for the record (nil when the stage built no network).
+    public var finish: @Sendable (URL) -> String?
+
+    public init(prepare: @escaping @Sendable (URL) throws -> Void, finish: @escaping @Sendable (URL) -> String?) {
+        self.prepare = prepare
+        self.finish = finish
+    }
+
+    /// The environment variable through which a runner or `audit` hands workers a plan: "default" (the
+    /// engine before plans), "measured" (the machine's, the default) or a recorded plan's JSON.
+    public static let environmentVariable = "BNREPRO_ENGINE_PLAN"
+}
+
 /// The kinds a binary knows. `bnrepro` registers the experiments' kinds; tests register their own.
 public struct KindRegistry: Sendable {
     private var kinds: [String: any StageKind] = [:]
     /// Seconds of CPU per image-layer measured by running the engine briefly: what `estimate` uses for a
     /// network kind that has no record in the cache yet. nil where no engine is linked (the tests' kinds).
     public var measureSecondsPerImageLayer: (@Sendable () -> Double?)?
+    /// How a worker sets up the compute engine before a stage runs. nil where no engine is linked.
+    public var engineSetup: EngineSetup?
 
     public init(_ kinds: [any StageKind] = []) {
         for kind in kinds { register(kind) }

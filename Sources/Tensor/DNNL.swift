@@ -125,6 +125,12 @@ public final class DNNLMemory {
     }
 }
 
+/// The linked oneDNN's version, e.g. "2.6.3".
+public var oneDNNVersion: String {
+    guard let v = dnnl_version()?.pointee else { return "?" }
+    return "\(v.major).\(v.minor).\(v.patch)"
+}
+
 /// A primitive descriptor and its primitive. The descriptor is kept for queries (chosen formats,
 /// workspace, implementation name).
 public final class DNNLPrimitive {
@@ -153,6 +159,26 @@ public final class DNNLPrimitive {
         }, "dnnl_primitive_desc_create(\(Op.self))")
         guard let made = pd else { throw DNNLError(call: "dnnl_primitive_desc_create", status: dnnl_runtime_error) }
         try self.init(pd: made)
+    }
+
+    /// Every implementation oneDNN offers for the op descriptor, in its own order of preference (the
+    /// first is what `init(op:)` makes), without its reference kernels unless nothing else is offered.
+    public static func candidates<Op>(op: inout Op, context: DNNLContext, attr: dnnl_primitive_attr_t? = nil,
+                                      hint: DNNLPrimitive? = nil) throws -> [DNNLPrimitive] {
+        var it: dnnl_primitive_desc_iterator_t?
+        try dnnlCheck(withUnsafeMutablePointer(to: &op) { opp in
+            dnnl_primitive_desc_iterator_create(&it, UnsafeRawPointer(opp), attr, context.engine, hint?.pd)
+        }, "dnnl_primitive_desc_iterator_create(\(Op.self))")
+        guard let iterator = it else { throw DNNLError(call: "dnnl_primitive_desc_iterator_create", status: dnnl_runtime_error) }
+        defer { dnnl_primitive_desc_iterator_destroy(iterator) }
+        var all: [DNNLPrimitive] = []
+        repeat {
+            guard let pd = dnnl_primitive_desc_iterator_fetch(iterator) else { break }
+            all.append(try DNNLPrimitive(pd: pd))
+        } while dnnl_primitive_desc_iterator_next(iterator) == dnnl_success
+        let real = all.filter { !$0.implementation.hasPrefix("ref") }
+        guard !all.isEmpty else { throw DNNLError(call: "dnnl_primitive_desc_iterator_fetch", status: dnnl_unimplemented) }
+        return real.isEmpty ? all : real
     }
 
     /// A reorder from one layout to another.

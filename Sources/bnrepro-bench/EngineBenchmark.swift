@@ -6,7 +6,9 @@ import Tensor
 /// BN at batch 128, float32, on synthetic data; peak resident memory. Thread count: OMP_NUM_THREADS
 /// (oneDNN, default 2 here) and the Swift loops' 2-way split.
 /// Options: --depths 20,56,110  --bn yes|no|both  --batch 128  --steps N  --warmup N  --json (one JSON line per
-/// row)  --profile (time per phase)  --kernels (which oneDNN implementations run)
+/// row)  --profile (time per phase)  --kernels (which oneDNN implementations run)  --plan measured|default (the
+/// engine plan: measured here first, as the pipeline's workers do, or the engine before plans: nChw16c, oneDNN's
+/// first choice)
 enum EngineBenchmark {
     struct Row: Codable {
         var model: String, depth: Int, bn: Bool, batch: Int
@@ -18,7 +20,7 @@ enum EngineBenchmark {
 
     static func run(arguments: [String]) throws {
         var depths = [20, 56, 110], batch = 128, steps = 0, warmup = 2, json = false, kernels = false, profile = false
-        var norms = [true, false]
+        var norms = [true, false], planChoice = "measured"
         var it = arguments.makeIterator()
         while let a = it.next() {
             switch a {
@@ -29,6 +31,7 @@ enum EngineBenchmark {
             case "--json": json = true
             case "--kernels": kernels = true
             case "--profile": profile = true
+            case "--plan": planChoice = it.next() ?? ""
             case "--bn":
                 let v = it.next() ?? ""
                 norms = v == "yes" ? [true] : v == "no" ? [false] : [true, false]
@@ -36,12 +39,26 @@ enum EngineBenchmark {
             }
         }
         setBLASThreads(2)
+        let planLine: String
+        switch planChoice {
+        case "default":
+            ActiveEnginePlan.install(.defaults, measuring: false)
+            planLine = "engine plan: default (nChw16c, oneDNN's first implementation everywhere)"
+        case "measured":
+            let layouts = try EnginePlanMeasurement.layoutSeconds()
+            let block = EnginePlanMeasurement.chooseBlock(layouts)
+            ActiveEnginePlan.install(EnginePlan(block: block), measuring: true)
+            planLine = String(format: "engine plan: measured here; nChw%dc (a 32→32 16px conv's three passes: nChw16c %.2f ms, nChw8c %.2f ms); "
+                              + "each conv's implementation timed on first use", block, 1000 * (layouts[16] ?? 0), 1000 * (layouts[8] ?? 0))
+        default: throw BenchError.badOption("--plan \(planChoice)")
+        }
         let peak = PeakReference.measure(threads: 2)
         if !json {
             print("engine: batch \(batch), float32, OMP_NUM_THREADS=\(ProcessInfo.processInfo.environment["OMP_NUM_THREADS"] ?? "unset"); "
                   + "machine shared with other jobs, numbers are noisy")
             print(String(format: "measured float32 FMA peak, %d threads × %d lanes: %.0f GFLOP/s (the %% column's denominator)",
                          peak.threads, peak.lanes, peak.gigaflops))
+            print(planLine)
             print(try convolutionAlgorithms(batch: batch))
             print(pad("model", 12) + pad("BN", 5) + pad("train img/s", 13, right: true) + pad("infer img/s", 13, right: true)
                   + pad("GFLOP/s", 10, right: true) + pad("% peak", 10, right: true) + pad("peak MiB", 10, right: true))
@@ -162,7 +179,7 @@ enum EngineBenchmark {
     enum BenchError: Error, CustomStringConvertible {
         case badOption(String)
         var description: String {
-            switch self { case .badOption(let o): return "unknown option \(o); options: --depths 20,56,110 --bn yes|no|both --batch 128 --steps N --warmup N --json --profile --kernels" }
+            switch self { case .badOption(let o): return "unknown option \(o); options: --depths 20,56,110 --bn yes|no|both --batch 128 --steps N --warmup N --json --profile --kernels --plan measured|default" }
         }
     }
 }

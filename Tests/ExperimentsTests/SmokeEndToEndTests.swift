@@ -21,6 +21,9 @@ final class SmokeEndToEndTests: XCTestCase {
         process.executableURL = Self.binary
         process.arguments = args
         process.currentDirectoryURL = dir
+        // The machine's engine plan goes beside the project, not into the user's ~/.cache.
+        process.environment = ProcessInfo.processInfo.environment
+            .merging(["BNREPRO_ENGINE_PLANS": dir.appendingPathComponent("engine-plans").path]) { $1 }
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe
@@ -61,6 +64,24 @@ final class SmokeEndToEndTests: XCTestCase {
             checked += 1
         }
         XCTAssertGreaterThanOrEqual(checked, stages.count, "every analysis and figure stage ran and was checked")
+
+        // The machine's plan was measured once and kept; every stage that ran a network recorded the plan it
+        // ran with, and the audit below recomputes with that plan.
+        let plans = try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("engine-plans").path)
+        XCTAssertEqual(plans.filter { $0.hasSuffix(".json") }.count, 1, "\(plans)")
+        let networkKinds: Set = ["train", "relative-loss", "first-steps", "gradient-histogram"]
+        var planned = 0
+        for key in store.allRecordKeys() {
+            guard let record = store.record(key), record.status == .succeeded, networkKinds.contains(record.kind) else { continue }
+            let json = try XCTUnwrap(record.enginePlan, "\(record.stage) recorded no engine plan")
+            let plan = try JSONDecoder().decode(EnginePlanRecord.self, from: Data(json.utf8))
+            XCTAssertTrue([8, 16].contains(plan.block), json)
+            XCTAssertFalse(plan.convolutions.isEmpty, json)
+            planned += 1
+        }
+        XCTAssertGreaterThan(planned, 0)
+        XCTAssertNil(store.allRecordKeys().compactMap { store.record($0) }.first { $0.kind == "download" }?.enginePlan,
+                     "a stage without a network records no plan")
 
         // Computed again at the thread count each stage ran with, every result is the same, byte for byte.
         let audit = try bnrepro(["audit", "--profile", "smoke", "-j", "2"] + set, in: dir)
@@ -114,4 +135,10 @@ final class SmokeEndToEndTests: XCTestCase {
         }
         return examples
     }
+}
+
+/// The fields of a recorded engine plan this test reads (the record keeps it as JSON text).
+private struct EnginePlanRecord: Decodable {
+    let block: Int
+    let convolutions: [String: String]
 }

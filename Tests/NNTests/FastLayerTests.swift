@@ -221,3 +221,18 @@ final class FastLayerTests: XCTestCase {
         XCTAssertFalse(l2.isFinite)
     }
 }
+
+extension FastLayerTests {
+    /// Every fast layer in nChw8c, the layout an AVX2 machine's engine plan picks.
+    func testEveryFastLayerInNChw8c() throws {
+        try withBlock(8) {
+            try checkConvolutions()
+            try testBatchNorm()
+            try testBatchNormOnManyParts()
+            testShortcutAddReluAndPool()
+            testReluMask()
+            testHead()
+        }
+    }
+}
+

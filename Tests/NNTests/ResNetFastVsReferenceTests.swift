@@ -117,3 +117,18 @@ extension ResNetFastVsReferenceTests {
         }
     }
 }
+
+extension ResNetFastVsReferenceTests {
+    /// nChw8c, the layout an AVX2 machine's plan picks, through every normalisation and shortcut, at 8×8
+    /// and at CIFAR's 32×32.
+    func testEveryNormalizationAndShortcutInNChw8c() throws {
+        try withBlock(8) {
+            try checkAllNormalizations(shortcut: .optionA)
+            try checkAllNormalizations(shortcut: .optionASplit)
+            try checkAllNormalizations(shortcut: .optionB)
+            try check(try ResNetConfig(depth: 8, normalization: .batchNorm, initialization: .pytorchDefault, shortcut: .optionB),
+                      imageSeed: 1)
+        }
+    }
+}
+

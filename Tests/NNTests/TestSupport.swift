@@ -58,3 +58,11 @@ func withConvLayout(_ layout: String, _ body: () throws -> Void) rethrows {
     defer { if let previous { setenv("BNREPRO_CONV_LAYOUT", previous, 1) } else { unsetenv("BNREPRO_CONV_LAYOUT") } }
     try body()
 }
+
+/// Runs `body` with the activations blocked by `block` channels (8: nChw8c, AVX2's layout; 16: nChw16c),
+/// then restores the layout and the default plan. Networks built inside must not outlive it.
+func withBlock(_ block: Int, _ body: () throws -> Void) rethrows {
+    ActiveEnginePlan.install(EnginePlan(block: block), measuring: false)
+    defer { ActiveEnginePlan.install(.defaults, measuring: false) }
+    try body()
+}

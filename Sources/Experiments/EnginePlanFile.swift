@@ -1,0 +1,140 @@
+import AtomicIO
+import Foundation
+import NN
+import Pipeline
+import Tensor
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The machine's engine plan: `~/.cache/bnrepro/engine-plans/<machine>.json` (`$XDG_CACHE_HOME` if set,
+/// or the directory `BNREPRO_ENGINE_PLANS` names), one file per CPU model, oneDNN version and OpenMP
+/// thread count, since each changes which implementation is fastest. Per machine, not per pipeline cache,
+/// so that every cache on a machine computes with one plan. It is measured once (the layout when the file
+/// is made, each convolution when a stage first makes it) and read by every later worker. Deleting it
+/// makes the next run measure again; results already cached keep the plan their records name.
+public struct EnginePlanFile: Codable, Equatable {
+    public var cpu: String
+    public var oneDNN: String
+    public var threads: Int
+    public var plan: EnginePlan
+    /// Seconds of the layout measurement, by block (`EnginePlanMeasurement.layoutSeconds`).
+    public var layoutSeconds: [String: Double]
+    /// Seconds per call of each implementation timed, by convolution key.
+    public var measurements: [String: [String: Double]]
+
+    /// The file's name on this machine: what it is keyed by, in a file-system-safe spelling.
+    public static func name(cpu: String, oneDNN: String, threads: Int) -> String {
+        let raw = "\(cpu) onednn-\(oneDNN) threads-\(threads)"
+        let safe = raw.map { $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" ? $0 : "_" }
+        return String(safe) + ".json"
+    }
+
+    /// Where this machine's plans live; `cache` (a pipeline cache) only where there is no home directory.
+    public static func directory(cache: URL, environment: [String: String] = ProcessInfo.processInfo.environment) -> URL {
+        if let dir = environment["BNREPRO_ENGINE_PLANS"], !dir.isEmpty { return URL(fileURLWithPath: dir) }
+        if let xdg = environment["XDG_CACHE_HOME"], !xdg.isEmpty {
+            return URL(fileURLWithPath: xdg).appendingPathComponent("bnrepro/engine-plans")
+        }
+        if let home = environment["HOME"], !home.isEmpty {
+            return URL(fileURLWithPath: home).appendingPathComponent(".cache/bnrepro/engine-plans")
+        }
+        return cache.appendingPathComponent("engine-plans")
+    }
+
+    static var machine: (cpu: String, oneDNN: String, threads: Int) {
+        (CPUModel.current ?? "unknown CPU", oneDNNVersion, WorkerThreads.count())
+    }
+
+    public static func url(cache: URL) -> URL {
+        let m = machine
+        return directory(cache: cache).appendingPathComponent(name(cpu: m.cpu, oneDNN: m.oneDNN, threads: m.threads))
+    }
+
+    public static func read(_ url: URL) throws -> EnginePlanFile? {
+        guard FileManager.default.fileExists(atPath: url.path) else { return nil }
+        do {
+            return try JSONDecoder().decode(EnginePlanFile.self, from: Data(contentsOf: url))
+        } catch {
+            throw EnginePlanError("the engine plan \(url.path) cannot be read (\(error)); delete it and the next run measures a new one")
+        }
+    }
+
+    /// Adds what this process measured to the file, under a lock so that concurrent workers merge rather
+    /// than overwrite each other; an entry already in the file stays (the first measurement wins).
+    static func merge(into url: URL, _ make: () throws -> EnginePlanFile, measurements: [String: [String: Double]],
+                      chosen: [String: String]) throws {
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        let lockPath = url.path + ".lock"
+        let fd = open(lockPath, O_CREAT | O_RDWR, 0o666)
+        guard fd >= 0 else { throw EnginePlanError("cannot open \(lockPath): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        while flock(fd, LOCK_EX) != 0, errno == EINTR {}
+        defer { flock(fd, LOCK_UN) }
+        var file = try read(url) ?? make()
+        var changed = false
+        for (key, impl) in chosen where file.plan.convolutions[key] == nil {
+            file.plan.convolutions[key] = impl
+            file.measurements[key] = measurements[key]
+            changed = true
+        }
+        if changed || !FileManager.default.fileExists(atPath: url.path) {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try AtomicFile.write(try encoder.encode(file), to: url)
+        }
+    }
+}
+
+/// The engine set-up `bnrepro exec` runs before each stage (`EngineSetup`).
+public enum EnginePlanSetup {
+    public static let setup = EngineSetup(prepare: prepare, finish: finish)
+
+    static func prepare(cache: URL) throws {
+        let requested = ProcessInfo.processInfo.environment[EngineSetup.environmentVariable] ?? "measured"
+        switch requested {
+        case "default":
+            ActiveEnginePlan.install(.defaults, measuring: false)
+        case "measured", "":
+            let url = EnginePlanFile.url(cache: cache)
+            if let file = try EnginePlanFile.read(url) {
+                ActiveEnginePlan.install(file.plan, measuring: true)
+            } else {
+                let made = try measuredLayout()
+                try EnginePlanFile.merge(into: url, { made }, measurements: [:], chosen: [:])
+                // Another worker may have written its file first: use what the file says.
+                ActiveEnginePlan.install(try EnginePlanFile.read(url)?.plan ?? made.plan, measuring: true)
+            }
+        default:
+            do {
+                ActiveEnginePlan.install(try EnginePlan(json: requested), measuring: false)
+            } catch {
+                throw EnginePlanError("\(EngineSetup.environmentVariable) is neither \"default\", \"measured\" nor an engine plan's JSON: \(error)")
+            }
+        }
+    }
+
+    static func finish(cache: URL) -> String? {
+        guard ActiveEnginePlan.wasUsed else { return nil }
+        let plan = ActiveEnginePlan.current, measured = ActiveEnginePlan.measurements
+        if !measured.isEmpty {
+            let chosen = plan.convolutions.filter { measured[$0.key] != nil }
+            // Keeping the measurement is a convenience: the stage's result stands without it.
+            try? EnginePlanFile.merge(into: EnginePlanFile.url(cache: cache), {
+                let m = EnginePlanFile.machine
+                return EnginePlanFile(cpu: m.cpu, oneDNN: m.oneDNN, threads: m.threads, plan: EnginePlan(block: plan.block),
+                                      layoutSeconds: [:], measurements: [:])
+            }, measurements: measured, chosen: chosen)
+        }
+        return plan.json
+    }
+
+    static func measuredLayout() throws -> EnginePlanFile {
+        let seconds = try EnginePlanMeasurement.layoutSeconds()
+        let m = EnginePlanFile.machine
+        return EnginePlanFile(cpu: m.cpu, oneDNN: m.oneDNN, threads: m.threads,
+                              plan: EnginePlan(block: EnginePlanMeasurement.chooseBlock(seconds)),
+                              layoutSeconds: Dictionary(uniqueKeysWithValues: seconds.map { ("nChw\($0.key)c", $0.value) }),
+                              measurements: [:])
+    }
+}

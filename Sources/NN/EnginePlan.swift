@@ -1,0 +1,94 @@
+import Foundation
+
+/// How this process's engine computes: the activations' block (16 or 8 channels) and, for each
+/// convolution shape and pass, which of oneDNN's implementations runs it. Chosen by measurement on the
+/// machine (`EnginePlanMeasurement`), kept in a per-machine file by the caller, and recorded in each
+/// action record so that a recomputation uses the same plan and gets the same bits.
+///
+/// Every implementation a plan can name computes a direct convolution (oneDNN's JIT kernels, or its
+/// im2col + GEMM); Winograd is not a candidate (README, "Engine plan").
+public struct EnginePlan: Codable, Equatable, Sendable {
+    /// Channels per block of the activations' layout: 16 (nChw16c) or 8 (nChw8c).
+    public var block: Int
+    /// Implementation name (oneDNN's `impl_info_str`) by convolution key (`ConvKey`).
+    public var convolutions: [String: String]
+
+    public init(block: Int, convolutions: [String: String] = [:]) {
+        self.block = block
+        self.convolutions = convolutions
+    }
+
+    /// The engine before plans existed: nChw16c and oneDNN's first choice everywhere, nothing measured.
+    public static let defaults = EnginePlan(block: 16)
+
+    public var json: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return (try? encoder.encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+    }
+
+    public init(json: String) throws {
+        self = try JSONDecoder().decode(EnginePlan.self, from: Data(json.utf8))
+        guard block == 8 || block == 16 else {
+            throw EnginePlanError("an engine plan's block is 8 or 16 channels, not \(block)")
+        }
+    }
+}
+
+public struct EnginePlanError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// The plan this process runs with. `install` sets it before any network is built; with `measuring`,
+/// a convolution key the plan lacks is measured when its primitives are made and added (`chosen` then
+/// returns the grown plan, for the caller to keep and record).
+public enum ActiveEnginePlan {
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var plan = EnginePlan.defaults
+    nonisolated(unsafe) private static var measuring = false
+    /// Keys measured by this process, with each candidate's seconds per call (for the plan file).
+    nonisolated(unsafe) private static var measured: [String: [String: Double]] = [:]
+    nonisolated(unsafe) private static var consulted = false
+    /// The implementations oneDNN offered for each key made since `install`, in its order.
+    nonisolated(unsafe) private static var offeredByKey: [String: [String]] = [:]
+
+    public static func install(_ newPlan: EnginePlan, measuring measure: Bool) {
+        lock.lock(); defer { lock.unlock() }
+        plan = newPlan
+        measuring = measure
+        measured = [:]
+        consulted = false
+        offeredByKey = [:]
+        Blocked.use(block: newPlan.block)
+    }
+
+    /// The plan as it stands, with what this process measured.
+    public static var current: EnginePlan { lock.lock(); defer { lock.unlock() }; return plan }
+    public static var measurements: [String: [String: Double]] { lock.lock(); defer { lock.unlock() }; return measured }
+    public static var offered: [String: [String]] { lock.lock(); defer { lock.unlock() }; return offeredByKey }
+    /// Whether a convolution was made since `install`: the process ran a network.
+    public static var wasUsed: Bool { lock.lock(); defer { lock.unlock() }; return consulted }
+
+    /// The implementation for `key` among `candidates` (oneDNN's order, first = its own choice): the
+    /// plan's if it names one of them; else, when measuring, the fastest by `time` (added to the plan);
+    /// else oneDNN's first.
+    static func choose(key: String, candidates: [String], time: (Int) throws -> Double) rethrows -> Int {
+        lock.lock()
+        let named = plan.convolutions[key], measure = measuring
+        consulted = true
+        offeredByKey[key] = candidates
+        lock.unlock()
+        if let named, let i = candidates.firstIndex(of: named) { return i }
+        guard measure, candidates.count > 1 else { return 0 }
+        let seconds = try candidates.indices.map { try time($0) }
+        // oneDNN's own choice stays unless another is clearly faster (5 %): timings jitter by a few per cent.
+        var best = 0
+        for i in seconds.indices where seconds[i] < 0.95 * seconds[best] { best = i }
+        lock.lock()
+        plan.convolutions[key] = candidates[best]
+        measured[key] = Dictionary(uniqueKeysWithValues: zip(candidates, seconds))
+        lock.unlock()
+        return best
+    }
+}

@@ -1,0 +1,51 @@
+import Foundation
+import Tensor
+
+/// The measurement behind a new engine plan's block: which activation layout trains faster here.
+public enum EnginePlanMeasurement {
+    /// Seconds of one training step's three passes (forward, backward-data, backward-weights) of a
+    /// representative convolution (32→32 channels, 16×16, batch 64) in each layout, activation staging
+    /// included, with oneDNN's first implementation. Leaves the process's block as it found it.
+    public static func layoutSeconds() throws -> [Int: Double] {
+        let before = Blocked.block
+        defer { Blocked.use(block: before) }
+        let context = try DNNLContext()
+        var seconds: [Int: Double] = [:]
+        for block in [16, 8] {
+            Blocked.use(block: block)
+            let conv = try ConvPrimitives(context: context, batch: 64, inChannels: 32, outChannels: 32, inputSize: 16, stride: 1,
+                                          hasBias: false, plainInput: false, needsDataGradient: true)
+            let activations = 64 * 32 * 16 * 16
+            let x = buffer(activations), y = buffer(activations), g = buffer(activations), dx = buffer(activations)
+            let w = buffer(32 * 32 * 9), dw = buffer(32 * 32 * 9), scratch = buffer(max(conv.scratchCount, 16))
+            defer { [x, y, g, dx, w, dw, scratch].forEach { $0.deallocate() } }
+            func step() throws {
+                try conv.runForward(src: x, weights: w, bias: nil, dst: y, scratch: scratch)
+                try conv.runBackwardData(diffDst: g, weights: w, diffSrc: dx, scratch: scratch)
+                try conv.runBackwardWeights(src: x, diffDst: g, diffWeights: dw, diffBias: nil, scratch: scratch)
+            }
+            try step()
+            var best = Double.infinity
+            for _ in 0..<3 {
+                let start = DispatchTime.now().uptimeNanoseconds
+                for _ in 0..<4 { try step() }
+                try context.wait()
+                best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 4e9)
+            }
+            seconds[block] = best
+        }
+        return seconds
+    }
+
+    /// The block a new plan takes: 16 (the engine's layout before plans) unless 8 is at least 5 % faster.
+    public static func chooseBlock(_ seconds: [Int: Double]) -> Int {
+        guard let s16 = seconds[16], let s8 = seconds[8] else { return 16 }
+        return s8 < 0.95 * s16 ? 8 : 16
+    }
+
+    private static func buffer(_ count: Int) -> UnsafeMutablePointer<Float> {
+        let p = UnsafeMutablePointer<Float>.allocate(capacity: count)
+        for i in 0..<count { p[i] = Float(i % 13) * 0.01 - 0.06 }
+        return p
+    }
+}
