@@ -43,7 +43,7 @@ public struct EnginePlanFile: Codable, Equatable {
     }
 
     static var machine: (cpu: String, oneDNN: String, threads: Int) {
-        (CPUModel.current ?? "unknown CPU", oneDNNVersion, WorkerThreads.count())
+        (CPUModel.identity ?? "unknown CPU", oneDNNVersion, WorkerThreads.count())
     }
 
     public static func url(cache: URL) -> URL {

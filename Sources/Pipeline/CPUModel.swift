@@ -12,6 +12,30 @@ public enum CPUModel {
         return parse(cpuinfo: text)
     }()
 
+    /// The model name with the family, model number and widest vector extension, e.g. "AMD EPYC family 25
+    /// model 1 avx2": virtual machines often report a bare "AMD EPYC" for several generations, whose fastest
+    /// kernels differ (the engine plan is kept per identity).
+    public static let identity: String? = {
+        guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return nil }
+        return identity(cpuinfo: text)
+    }()
+
+    static func identity(cpuinfo: String) -> String? {
+        guard let name = parse(cpuinfo: cpuinfo) else { return nil }
+        func field(_ key: String) -> String? {
+            for line in cpuinfo.split(separator: "\n") {
+                let parts = line.split(separator: ":", maxSplits: 1)
+                guard parts.count == 2, parts[0].trimmingCharacters(in: .whitespaces) == key else { continue }
+                return parts[1].trimmingCharacters(in: .whitespaces)
+            }
+            return nil
+        }
+        let flags = Set((field("flags") ?? "").split(separator: " ").map(String.init))
+        let vector = ["avx512f", "avx2", "avx", "sse4_2"].first { flags.contains($0) }
+        return ([name] + [field("cpu family").map { "family \($0)" }, field("model").map { "model \($0)" }, vector].compactMap { $0 })
+            .joined(separator: " ")
+    }
+
     static func parse(cpuinfo: String) -> String? {
         for line in cpuinfo.split(separator: "\n") where line.hasPrefix("model name") {
             guard let colon = line.firstIndex(of: ":") else { continue }
