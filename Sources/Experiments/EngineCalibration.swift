@@ -7,7 +7,11 @@ import Tensor
 /// warm-up step.
 public enum EngineCalibration {
     public static func secondsPerImageLayer() throws -> Double {
-        try withOpenMPThreads(1) { try measure() }
+        // As a worker computes at -j 2: one thread, this machine's engine plan.
+        try withOpenMPThreads(1) {
+            try EnginePlanSetup.installMachinePlan(threads: 1)
+            return try measure()
+        }
     }
 
     static func measure() throws -> Double {

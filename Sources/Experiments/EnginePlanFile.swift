@@ -46,9 +46,9 @@ public struct EnginePlanFile: Codable, Equatable {
         (CPUModel.identity ?? "unknown CPU", oneDNNVersion, WorkerThreads.count())
     }
 
-    public static func url(cache: URL) -> URL {
+    public static func url(cache: URL, threads: Int? = nil) -> URL {
         let m = machine
-        return directory(cache: cache).appendingPathComponent(name(cpu: m.cpu, oneDNN: m.oneDNN, threads: m.threads))
+        return directory(cache: cache).appendingPathComponent(name(cpu: m.cpu, oneDNN: m.oneDNN, threads: threads ?? m.threads))
     }
 
     public static func read(_ url: URL) throws -> EnginePlanFile? {
@@ -127,6 +127,14 @@ public enum EnginePlanSetup {
             }, measurements: measured, chosen: chosen)
         }
         return plan.json
+    }
+
+    /// For a measurement outside a stage (`estimate`'s engine calibration): this machine's plan for
+    /// `threads` if one is kept, else a layout measured now; nothing is written.
+    static func installMachinePlan(threads: Int) throws {
+        let kept = try EnginePlanFile.read(EnginePlanFile.url(cache: URL(fileURLWithPath: "."), threads: threads))
+        let plan = try kept?.plan ?? EnginePlan(block: EnginePlanMeasurement.chooseBlock(EnginePlanMeasurement.layoutSeconds()))
+        ActiveEnginePlan.install(plan, measuring: true)
     }
 
     static func measuredLayout() throws -> EnginePlanFile {

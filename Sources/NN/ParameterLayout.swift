@@ -37,6 +37,25 @@ public struct ParameterLayout: Sendable {
     func offset(_ name: String) -> Int { index[name].map { entries[$0].offset } ?? -1 }
 }
 
+/// The engine's lookups of tensor offsets by name: −1 for a tensor this configuration does not have (the
+/// passes read −1 as "no bias", "no BN"). It remembers which tensors were found, so that a misspelt name,
+/// which would look like an absent tensor, shows as a tensor of the layout that nothing reads (`unread`).
+final class OffsetLookup {
+    private let layout: ParameterLayout
+    private var found = Set<String>()
+
+    init(_ layout: ParameterLayout) { self.layout = layout }
+
+    func offset(_ name: String) -> Int {
+        let o = layout.offset(name)
+        if o >= 0 { found.insert(name) }
+        return o
+    }
+
+    /// The layout's tensors no lookup found, in layout order.
+    var unread: [String] { layout.entries.map(\.name).filter { !found.contains($0) } }
+}
+
 extension ResNetConfig {
     public var parameterLayout: ParameterLayout {
         var p = ParameterLayout()

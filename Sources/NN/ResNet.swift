@@ -54,31 +54,34 @@ public final class ResNet {
         gradients = FloatBuffer(count: layout.count)
         runningStats = FloatBuffer(r)
         context = try DNNLContext()
+        let params = OffsetLookup(layout), stats = OffsetLookup(statsLayout)
         var layers: [LayerOffsets] = []
         for spec in config.convLayers {
             let l = spec.layer
-            layers.append(LayerOffsets(weight: layout.offset("layer\(l).conv.weight"), bias: layout.offset("layer\(l).conv.bias"),
-                                       gamma: layout.offset("layer\(l).bn.weight"), beta: layout.offset("layer\(l).bn.bias"),
-                                       runningMean: statsLayout.offset("layer\(l).bn.running_mean"),
-                                       runningVariance: statsLayout.offset("layer\(l).bn.running_var")))
+            layers.append(LayerOffsets(weight: params.offset("layer\(l).conv.weight"), bias: params.offset("layer\(l).conv.bias"),
+                                       gamma: params.offset("layer\(l).bn.weight"), beta: params.offset("layer\(l).bn.bias"),
+                                       runningMean: stats.offset("layer\(l).bn.running_mean"),
+                                       runningVariance: stats.offset("layer\(l).bn.running_var")))
         }
-        let fin = LayerOffsets(gamma: layout.offset("final_bn.weight"), beta: layout.offset("final_bn.bias"),
-                               runningMean: statsLayout.offset("final_bn.running_mean"),
-                               runningVariance: statsLayout.offset("final_bn.running_var"))
+        let fin = LayerOffsets(gamma: params.offset("final_bn.weight"), beta: params.offset("final_bn.bias"),
+                               runningMean: stats.offset("final_bn.running_mean"),
+                               runningVariance: stats.offset("final_bn.running_var"))
         var shortcuts: [Int: LayerOffsets] = [:]
         if config.shortcut == .optionB {
             for first in config.transitionBlocks {
                 let name = "layer\(first.layer + 1).shortcut"
                 shortcuts[first.layer] = LayerOffsets(
-                    weight: layout.offset("\(name).weight"), bias: layout.offset("\(name).bias"),
-                    gamma: layout.offset("\(name)_bn.weight"), beta: layout.offset("\(name)_bn.bias"),
-                    runningMean: statsLayout.offset("\(name)_bn.running_mean"),
-                    runningVariance: statsLayout.offset("\(name)_bn.running_var"))
+                    weight: params.offset("\(name).weight"), bias: params.offset("\(name).bias"),
+                    gamma: params.offset("\(name)_bn.weight"), beta: params.offset("\(name)_bn.bias"),
+                    runningMean: stats.offset("\(name)_bn.running_mean"),
+                    runningVariance: stats.offset("\(name)_bn.running_var"))
             }
         }
         storage = ModelStorage(parameters: parameters, gradients: gradients, runningStats: runningStats, layers: layers,
-                               finalBN: fin, linearWeight: layout.offset("layer\(config.depth).linear.weight"),
-                               linearBias: layout.offset("layer\(config.depth).linear.bias"), shortcuts: shortcuts)
+                               finalBN: fin, linearWeight: params.offset("layer\(config.depth).linear.weight"),
+                               linearBias: params.offset("layer\(config.depth).linear.bias"), shortcuts: shortcuts)
+        let unread = params.unread + stats.unread
+        guard unread.isEmpty else { throw ResNetError.unreadTensors(unread) }
     }
 
     /// The plan for a batch size, built on first use (its arena holds every activation of a step).

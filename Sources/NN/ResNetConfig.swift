@@ -56,6 +56,9 @@ public enum ResNetError: Error, CustomStringConvertible {
     case notAConvLayer(Int)
     case badBatch(String)
     case notCaptured(String)
+    /// Tensors of the layout the engine's lookups never found: a name spelt differently in the layout and
+    /// in the engine (a bug, not bad input).
+    case unreadTensors([String])
 
     public var description: String {
         switch self {
@@ -64,6 +67,8 @@ public enum ResNetError: Error, CustomStringConvertible {
         case .notAConvLayer(let l): return "layer \(l) is the linear layer, not a convolution"
         case .badBatch(let why): return "bad batch: \(why)"
         case .notCaptured(let what): return "\(what) was not captured; request it in the forward/backward options"
+        case .unreadTensors(let names):
+            return "the engine reads no offset for \(names.joined(separator: ", ")) of the parameter layout: a tensor name differs between ParameterLayout and ResNet"
         }
     }
 }

@@ -93,3 +93,27 @@ final class EngineOptionCheckpointTests: XCTestCase {
         }
     }
 }
+
+/// A tensor name spelt one way in the layout and another in the engine must not pass for an absent tensor.
+final class OffsetLookupTests: XCTestCase {
+    func testAMisspeltLookupLeavesItsTensorUnread() throws {
+        let layout = try ResNetConfig(depth: 8, normalization: .none, imageSize: 8).parameterLayout
+        let lookup = OffsetLookup(layout)
+        for entry in layout.entries where entry.name != "layer1.conv.bias" { XCTAssertGreaterThanOrEqual(lookup.offset(entry.name), 0) }
+        XCTAssertEqual(lookup.offset("layer1.conv.bais"), -1, "a misspelt name looks like an absent tensor")
+        XCTAssertEqual(lookup.offset("layer1.bn.weight"), -1, "an absent tensor")
+        XCTAssertEqual(lookup.unread, ["layer1.conv.bias"])
+        XCTAssertGreaterThanOrEqual(lookup.offset("layer1.conv.bias"), 0)
+        XCTAssertEqual(lookup.unread, [])
+    }
+
+    /// Every configuration's engine reads every tensor of its layout.
+    func testEveryConfigurationReadsItsWholeLayout() throws {
+        for norm in Normalization.allCases {
+            for shortcut in [Shortcut.optionA, .optionASplit, .optionB] {
+                XCTAssertNoThrow(try ResNet(config: try ResNetConfig(depth: 8, normalization: norm, shortcut: shortcut, imageSize: 8), seed: 1),
+                                 "\(norm) \(shortcut)")
+            }
+        }
+    }
+}
