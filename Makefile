@@ -8,7 +8,7 @@ BIN         := .build/release
 APT_PACKAGES := libopenblas-dev libdnnl-dev libcairo2-dev libpng-dev zlib1g-dev fonts-dejavu-core pkg-config python3-numpy \
                 graphviz chromium nginx openssl
 
-.PHONY: deps build test test-slurm figures bench bench-torch clean
+.PHONY: deps build test test-slurm figures bench bench-torch clean kinds-lock
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -24,6 +24,14 @@ build: deps
 test: deps
 	$(SWIFT) build $(RELEASE) --build-tests -Xswiftc -enable-testing
 	$(SWIFT) test $(RELEASE) -Xswiftc -enable-testing --skip-build
+
+# Refreshes the source lock (Sources/Experiments/KindSourceLock.swift: each kind's version and the digest of
+# the source that decides its outputs) after a change that cannot alter outputs, then rebuilds with it.
+# After one that can, bump the kind's version first. `KindSourceLockTests` says which kinds need one or the other.
+kinds-lock: deps
+	$(SWIFT) build $(RELEASE) --build-tests -Xswiftc -enable-testing
+	BNREPRO_WRITE_KIND_LOCK=1 $(SWIFT) test $(RELEASE) -Xswiftc -enable-testing --skip-build --filter KindSourceLockTests/testEveryKindsSourceMatchesTheLock
+	$(SWIFT) build $(RELEASE) --build-tests -Xswiftc -enable-testing
 
 # The Slurm executor's integration tests on a one-node cluster on this machine (as root: it installs
 # slurm-wlm and munge when missing, starts the daemons, and stops them afterwards whatever the result).

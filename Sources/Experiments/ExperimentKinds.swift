@@ -22,6 +22,7 @@ public enum ExperimentKinds {
         ])
         registry.measureSecondsPerImageLayer = { try? EngineCalibration.secondsPerImageLayer() }
         registry.engineSetup = EnginePlanSetup.setup
+        registry.sourceDigest = { kind, params in KindSourceLock.entries[KindSourceLock.key(kind: kind, params: params)]?.digest }
         return registry
     }
 }

@@ -38,10 +38,6 @@ public enum Blocked {
         } } }
     }
 
-    public static func reluInPlace(_ x: UnsafeMutablePointer<Float>, count n: Int) {
-        parallelChunks(n) { r in for i in r { x[i] = Swift.max(x[i], 0) } }
-    }
-
     /// g ← g · [y > 0]: ReLU backward from its output.
     public static func reluMask(_ g: UnsafeMutablePointer<Float>, _ y: UnsafePointer<Float>, count n: Int,
                                 threads: Int = parallelThreadCount) {

@@ -34,7 +34,7 @@ public enum Head {
             var z: Double = 0
             for k in 0..<K { z += Double(_expf(row[k] - m)) }
             let label = Int(labels[b])
-            let loss = -(Double(row[label] - m) - _logd(z))
+            let loss = -(Double(row[label] - m) - _log(z))
             losses[b] = Float(loss)
             total += loss
             for k in 0..<K {

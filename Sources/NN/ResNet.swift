@@ -93,12 +93,6 @@ public final class ResNet {
         return p
     }
 
-    /// Frees the arenas of every batch size except `keep` (evaluation at another batch size builds a second one).
-    public func releasePlans(except keep: Int? = nil) {
-        plans = plans.filter { $0.key == keep }
-        if let c = current, c.batch != keep { current = nil }
-    }
-
     /// Which oneDNN implementation runs each distinct primitive at this batch size (for benchmarks and
     /// for spotting a reference-kernel fallback).
     public func kernelReport(batch: Int) throws -> [String] {

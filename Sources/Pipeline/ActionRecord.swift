@@ -65,7 +65,7 @@ public struct ActionRecord: Codable, Sendable {
 
     /// The record format this binary writes. Bump it when a field changes meaning or a required field
     /// is added; `RecordFile` reports a record of a higher version as newer instead of misreading it.
-    /// `threads`, `peakMemoryBytes`, `cpuModel` and `enginePlan` were added without a bump: each is optional, absent means "not
+    /// `threads`, `peakMemoryBytes`, `cpuModel`, `enginePlan` and `sourceDigest` were added without a bump: each is optional, absent means "not
     /// recorded", and a binary that does not know them reads the rest correctly, so refusing their
     /// records would only cost reruns.
     public static let currentSchemaVersion = 1
@@ -105,6 +105,9 @@ public struct ActionRecord: Codable, Sendable {
     /// each convolution's implementation), so that `audit` recomputes with the same one. Nil for a stage
     /// that built no network, and in records from before plans, which ran with the default plan.
     public var enginePlan: String?
+    /// The digest of the source that decided the outputs (`KindSourceLock`, as the binary that computed
+    /// them was locked): a pulled result can be checked against the code that made it. Nil in older records.
+    public var sourceDigest: String?
 
     public init(spec: ActionSpec, status: Status, started: Date, executor: String) {
         schemaVersion = ActionRecord.currentSchemaVersion
@@ -120,7 +123,7 @@ public struct ActionRecord: Codable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case schemaVersion, spec, outputs, status, error, started, finished, wallSeconds, cpuSeconds, host, gitCommit, executor, log, threads, peakMemoryBytes, cpuModel, enginePlan
+        case schemaVersion, spec, outputs, status, error, started, finished, wallSeconds, cpuSeconds, host, gitCommit, executor, log, threads, peakMemoryBytes, cpuModel, enginePlan, sourceDigest
     }
 
     /// Migration: a record without `schemaVersion` is the previous format (version 0). Its fields are
@@ -146,6 +149,7 @@ public struct ActionRecord: Codable, Sendable {
         peakMemoryBytes = try c.decodeIfPresent(Int64.self, forKey: .peakMemoryBytes)
         cpuModel = try c.decodeIfPresent(String.self, forKey: .cpuModel)
         enginePlan = try c.decodeIfPresent(String.self, forKey: .enginePlan)
+        sourceDigest = try c.decodeIfPresent(String.self, forKey: .sourceDigest)
     }
 
     /// Every object the record keeps alive.

@@ -79,8 +79,4 @@ public struct ResolvedPipeline: Sendable {
         let names = stages.map(\.name) + Array(Set(stages.map(\.group)))
         throw PipelineError.unknownStage(name: target, suggestion: closestMatch(target, in: names))
     }
-
-    public func dependents(of name: String) -> [ResolvedStage] {
-        stages.filter { $0.deps.contains(name) }
-    }
 }

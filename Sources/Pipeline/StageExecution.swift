@@ -23,6 +23,7 @@ public enum StageExecution {
         record.gitCommit = ProcessInfo.processInfo.environment["BNREPRO_GIT_COMMIT"]
         record.threads = WorkerThreads.count()
         record.cpuModel = CPUModel.current
+        record.sourceDigest = registry.sourceDigest?(spec.kind, spec.params)
         // Two workers never compute one stage at once. One that waited finds the other's result, if it
         // succeeded, and stops there: the runner asked for the stage to be computed, and it has been.
         var waited = false

@@ -91,6 +91,9 @@ public struct KindRegistry: Sendable {
     public var measureSecondsPerImageLayer: (@Sendable () -> Double?)?
     /// How a worker sets up the compute engine before a stage runs. nil where no engine is linked.
     public var engineSetup: EngineSetup?
+    /// The digest of the source that decides a stage's outputs, as the binary's source lock records it
+    /// (by kind and params: a figure's recipe is one of the figure kind's params). nil where there is no lock.
+    public var sourceDigest: (@Sendable (_ kind: String, _ params: JSONObject) -> String?)?
 
     public init(_ kinds: [any StageKind] = []) {
         for kind in kinds { register(kind) }

@@ -7,6 +7,5 @@ import Foundation
 @inline(__always) public func _cos(_ x: Double) -> Double { Foundation.cos(x) }
 @inline(__always) public func _sin(_ x: Double) -> Double { Foundation.sin(x) }
 @inline(__always) public func _exp(_ x: Double) -> Double { Foundation.exp(x) }
-@inline(__always) public func _logd(_ x: Double) -> Double { Foundation.log(x) }
 @inline(__always) public func _expf(_ x: Float) -> Float { Foundation.expf(x) }
 @inline(__always) public func _logf(_ x: Float) -> Float { Foundation.logf(x) }

@@ -24,8 +24,6 @@ public struct Tensor: Equatable, Sendable {
         Tensor(shape: shape, data: rng.uniform(count: shape.reduce(1, *), low: low, high: high))
     }
 
-    public func reshaped(_ newShape: [Int]) -> Tensor { Tensor(shape: newShape, data: data) }
-
     public subscript(_ index: Int...) -> Float {
         get { data[offset(index)] }
         set { data[offset(index)] = newValue }
@@ -36,13 +34,6 @@ public struct Tensor: Equatable, Sendable {
         var o = 0
         for (i, n) in zip(index, shape) { o = o * n + i }
         return o
-    }
-
-    public func maxAbsDifference(_ other: Tensor) -> Float {
-        precondition(shape == other.shape, "shapes differ: \(shape) vs \(other.shape)")
-        var m: Float = 0
-        for (a, b) in zip(data, other.data) { m = Swift.max(m, abs(a - b)) }
-        return m
     }
 }
 

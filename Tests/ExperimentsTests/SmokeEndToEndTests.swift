@@ -77,6 +77,7 @@ final class SmokeEndToEndTests: XCTestCase {
             let plan = try JSONDecoder().decode(EnginePlanRecord.self, from: Data(json.utf8))
             XCTAssertTrue([8, 16].contains(plan.block), json)
             XCTAssertFalse(plan.convolutions.isEmpty, json)
+            XCTAssertEqual(record.sourceDigest?.count, 64, "\(record.stage) recorded the digest of the source that made it")
             planned += 1
         }
         XCTAssertGreaterThan(planned, 0)

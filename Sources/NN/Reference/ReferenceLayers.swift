@@ -161,7 +161,7 @@ public enum Reference {
             let m = row.max() ?? 0
             let z = row.reduce(0.0) { $0 + _exp($1 - m) }
             for k in 0..<K { probs[b * K + k] = _exp(logits[b * K + k] - m) / z }
-            losses[b] = -(logits[b * K + labels[b]] - m - _logd(z))
+            losses[b] = -(logits[b * K + labels[b]] - m - _log(z))
         }
         return losses.reduce(0, +) / Double(B)
     }
