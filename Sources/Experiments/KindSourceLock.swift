@@ -11,11 +11,11 @@ enum KindSourceLock {
         "claims": (1, "0bb4b9998ac62bf64fc4562618acd47ed9a5b1b372f9cd3e0221c86e01d8e6a1"),
         "diverging-update": (6, "7eaf1c2fe084b17f4d2bd604e5fdd7dcd484eca3f5298d6925c19e4fcc5c3971"),
         "download": (1, "0fef29074b8191501b31e1716e3c5f25f6af291cf6571d134da796369e538851"),
-        "figure:appE": (2006, "63223a99407c34c31462261fc9504e462a6d1d9139b148b994546c88b604854d"),
+        "figure:appE": (2006, "31c5c53603ea43027a195461e4377f0d55f5ac76396ac7d4caa6289d7963ce4b"),
         "figure:appH": (2001, "3568d3ae3f56cfc4dc76c7a4e8ee5101bb2a1a5ef9b1b05019ddeb8de6c8a913"),
         "figure:appK": (2001, "dd286856221236f3a19a52143d21dfa1b63239684ab29802ea550ac22067b715"),
         "figure:calibration-figure": (2002, "62d9a7bc3089fd8a62da201e0fd21a6088e7f778616235225d7cdc5f70920bcb"),
-        "figure:fig1": (2009, "d11d8fe33dc9a5a672f36fbe4d81524796f40d17ffd797c467e7c503e93722f8"),
+        "figure:fig1": (2009, "245ca0d38732e4554f7d211073a7273c77cede059566fc57830f284bb4d1c137"),
         "figure:fig2": (2002, "a29da3269e12f6171768516b9ccaa85c61773057e83c09b6bb69dfb6dfae38a1"),
         "figure:fig3": (2003, "1524d428192fc7bd13cdf2530df2a9292298beb4b88ba8b28119f4e2dfd398db"),
         "figure:fig3-steps": (2001, "a408c245e9fed481c2d50596159289b14de6f2d0b26b7fd5c574bbffd67f730d"),
@@ -35,7 +35,7 @@ enum KindSourceLock {
         "product-conditioning": (1, "8c69f7bbb84273855662e1f2b0e04230dd74cf7c45cd0bf763352da022799e19"),
         "random-matrices": (3, "463838345cd2d84b864127d1ddcfcc8b7dcdb1622fdd4277ae4fd44fe68e3fef"),
         "relative-loss": (2, "d5081ce581f4a6b2936f79cbead4a18c998164f08edb6967c076af71a83483de"),
-        "train": (6, "a244eaf17a4e64b5f5bea5cd501d3058d3755df8b1981882384e69a50eb6448e"),
+        "train": (6, "d92932ac9b65a165eb9637cbea9baac73af9515ca580c70c76d4b7aba9598c5e"),
     ]
 
     /// The entry's name: the kind's, or `figure:<id>` for a figure recipe.

@@ -73,22 +73,10 @@ public struct TrainStage: AnalysisKind {
     public func run(_ context: StageContext) throws {
         let started = Date()
         let run = try TrainRun(context)
-        var trainer: Trainer
-        var evaluations: [TrainEvaluation] = [], stepLosses: [Float] = [], previousSeconds = 0.0
-        var pending: TrainResumeState.PendingTallies?
-        if let resumed = TrainResumeState.load(key: context.key, from: context.partialsDirectory) {
-            trainer = Trainer(model: resumed.model, schedule: run.schedule,
-                              sgd: SGD(momentum: run.momentum, weightDecay: run.weightDecay, velocity: resumed.velocity),
-                              step: resumed.state.step)
-            evaluations = resumed.state.evaluations; stepLosses = resumed.state.stepLosses
-            previousSeconds = resumed.state.seconds
-            pending = resumed.state.pending
-            print("resuming from step \(trainer.step) of \(run.totalSteps) (\(evaluations.count) evaluations done)")
-        } else {
-            let model = try AnalysisSetup.network(context, normalization: run.normalization)
-            trainer = Trainer(model: model, schedule: run.schedule, momentum: run.momentum, weightDecay: run.weightDecay)
-        }
-        trainer.divergenceThreshold = run.threshold
+        let start = try TrainStart(run, context)
+        var trainer = start.trainer
+        var evaluations = start.evaluations, stepLosses = start.stepLosses
+        let previousSeconds = start.previousSeconds, pending = start.pending
         let model = trainer.model
         var diverged: (step: Int, loss: Double)?
         var seen = pending?.seen ?? 0, correct = pending?.correct ?? 0, lossSum = pending?.lossSum ?? 0.0
@@ -121,12 +109,8 @@ public struct TrainStage: AnalysisKind {
                 }
                 stepLosses.append(Float(loss))
                 if run.evaluationSteps.contains(trainer.step) {
-                    let test = try model.evaluate(images: run.testImages, labels: run.testLabels, batchSize: run.batchSize)
-                    evaluations.append(TrainEvaluation(
-                        epoch: Double(trainer.step) / Double(run.stepsPerEpoch), step: trainer.step,
-                        percentOfTraining: 100 * Double(trainer.step) / Double(run.totalSteps), learningRate: Double(lr),
-                        trainAccuracy: Double(correct) / Double(max(seen, 1)), trainLoss: lossSum / Double(max(seen, 1)),
-                        testAccuracy: test.accuracy, testLoss: test.meanLoss))
+                    evaluations.append(try run.evaluation(model, step: trainer.step, learningRate: lr,
+                                                          tallies: .init(seen: seen, correct: correct, lossSum: lossSum)))
                     seen = 0; correct = 0; lossSum = 0
                     try saveState(pending: nil)
                     let e = evaluations[evaluations.count - 1]
@@ -256,3 +240,40 @@ struct TrainRun {
         evaluationSteps = Set((1...count).map { i in max(1, Int((Double(total) * Double(i) / Double(count)).rounded())) })
     }
 }
+
+/// Where a training run starts: from initialisation, or from the resume point a stopped attempt saved.
+private struct TrainStart {
+    var trainer: Trainer
+    var evaluations: [TrainEvaluation] = [], stepLosses: [Float] = [], previousSeconds = 0.0
+    var pending: TrainResumeState.PendingTallies?
+
+    init(_ run: TrainRun, _ context: StageContext) throws {
+        if let resumed = TrainResumeState.load(key: context.key, from: context.partialsDirectory) {
+            trainer = Trainer(model: resumed.model, schedule: run.schedule,
+                              sgd: SGD(momentum: run.momentum, weightDecay: run.weightDecay, velocity: resumed.velocity),
+                              step: resumed.state.step)
+            evaluations = resumed.state.evaluations; stepLosses = resumed.state.stepLosses
+            previousSeconds = resumed.state.seconds
+            pending = resumed.state.pending
+            print("resuming from step \(trainer.step) of \(run.totalSteps) (\(evaluations.count) evaluations done)")
+        } else {
+            let model = try AnalysisSetup.network(context, normalization: run.normalization)
+            trainer = Trainer(model: model, schedule: run.schedule, momentum: run.momentum, weightDecay: run.weightDecay)
+        }
+        trainer.divergenceThreshold = run.threshold
+    }
+}
+
+extension TrainRun {
+    /// The evaluation at `step`: the test subset's accuracy and loss now, and the training tallies since
+    /// the last evaluation.
+    func evaluation(_ model: ResNet, step: Int, learningRate: Float, tallies: TrainResumeState.PendingTallies) throws -> TrainEvaluation {
+        let test = try model.evaluate(images: testImages, labels: testLabels, batchSize: batchSize)
+        return TrainEvaluation(
+            epoch: Double(step) / Double(stepsPerEpoch), step: step,
+            percentOfTraining: 100 * Double(step) / Double(totalSteps), learningRate: Double(learningRate),
+            trainAccuracy: Double(tallies.correct) / Double(max(tallies.seen, 1)), trainLoss: tallies.lossSum / Double(max(tallies.seen, 1)),
+            testAccuracy: test.accuracy, testLoss: test.meanLoss)
+    }
+}
+

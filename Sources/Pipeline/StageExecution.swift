@@ -49,58 +49,22 @@ public enum StageExecution {
                                                       found: kind.version(for: spec.params))
             return fail(&record, store: store, log: nil, error: e.description)
         }
-        // Inputs are re-hashed before use: a corrupted object is caught here, not in a figure. Only an
-        // input that is gone from objects/ can be recomputed; one left in place fails, with the reason.
-        // Each stays open, and the stage reads it through that descriptor (`VerifiedInputs`).
         let verified = VerifiedInputs()
         defer { verified.close() }
-        for input in spec.inputs {
-            for (name, ref) in input.outputs {
-                let what = "input '\(name)' of '\(input.stage)' (object \(ref.digest))"
-                let problem: (message: String, outcome: Outcome)?
-                switch verified.open(ref.digest, in: store) {
-                case .intact: problem = nil
-                case .missing: problem = ("\(what) is missing", .corruptInput)
-                case .corrupt(let why, .moved(let to)): problem = ("\(what) is corrupt (\(why)); quarantined to \(to)", .corruptInput)
-                case .corrupt(let why, .failed(let reason)):
-                    problem = ("\(what) is corrupt (\(why)) and could not be quarantined (\(reason)); remove it by hand", .failed)
-                case .unreadable(let reason): problem = ("\(what) cannot be read: \(reason)", .failed)
-                }
-                if let problem {
-                    _ = fail(&record, store: store, log: nil, error: problem.message)
-                    return problem.outcome
-                }
-            }
+        if let problem = inputProblem(spec, verified: verified, store: store) {
+            _ = fail(&record, store: store, log: nil, error: problem.message)
+            return problem.outcome
         }
-        let work: URL
-        do { work = try store.makeWorkDirectory(spec.stage) } catch {
+        let dirs: WorkDirectories
+        do { dirs = try WorkDirectories(store: store, stage: spec.stage) } catch {
             return fail(&record, store: store, log: nil, error: "\(error)")
         }
-        defer { try? FileManager.default.removeItem(at: work) }
-        let outputs = work.appendingPathComponent("out"), scratch = work.appendingPathComponent("scratch")
-        let logURL = work.appendingPathComponent("log.txt")
-        let partials = store.partialsDirectory(forStage: spec.stage)
-        do {
-            try FileIO.createDirectory(partials)
-            try FileIO.createDirectory(outputs)
-            try FileIO.createDirectory(scratch)
-        } catch { return fail(&record, store: store, log: nil, error: "\(error)") }
+        defer { try? FileManager.default.removeItem(at: dirs.work) }
+        let (outputs, scratch, logURL, partials) = (dirs.outputs, dirs.scratch, dirs.log, dirs.partials)
 
         let capture = LogCapture(logURL)
-        let progressOut = capture.progressHandle
-        let context = StageContext(
-            stage: spec.stage, key: key, params: spec.params,
-            inputs: spec.inputs.map { input in
-                var inputs = StageInputs(stage: input.stage, kind: input.kind, params: input.params,
-                                         files: input.outputs.mapValues { verified.path($0.digest, in: store) })
-                inputs.storedNames = input.outputs.mapValues { store.objectPath($0.digest).lastPathComponent }
-                return inputs
-            },
-            outputDirectory: outputs, scratchDirectory: scratch, partialsDirectory: partials,
-            progress: { p in
-                print("[progress] \(p.message)")
-                reportProgress(p, to: progressOut)
-            })
+        let context = stageContext(spec, key: key, store: store, verified: verified, outputs: outputs, scratch: scratch,
+                                   partials: partials, progressHandle: capture.progressHandle)
         var error: String?
         do {
             try registry.engineSetup?.prepare(store.root)
@@ -119,16 +83,9 @@ public enum StageExecution {
         }
         if let error { return fail(&record, store: store, log: logRef, error: error) }
 
-        do {
-            let names = try FileManager.default.contentsOfDirectory(atPath: outputs.path).sorted()
-            for name in names {
-                var isDir: ObjCBool = false
-                let url = outputs.appendingPathComponent(name)
-                FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir)
-                guard !isDir.boolValue else { throw PipelineError.stageFailed(stage: spec.stage, reason: "output '\(name)' is a directory; outputs must be files") }
-                record.outputs[name] = try store.put(file: url)
-            }
-        } catch { return fail(&record, store: store, log: logRef, error: ErrorText.describe(error)) }
+        do { record.outputs = try storeOutputs(outputs, stage: spec.stage, in: store) } catch {
+            return fail(&record, store: store, log: logRef, error: ErrorText.describe(error))
+        }
         record.status = .succeeded
         finishTimes(&record, log: logRef)
         try? FileManager.default.removeItem(at: partials)
@@ -137,6 +94,58 @@ public enum StageExecution {
             return fail(&record, store: store, log: logRef, error: "the stage ran, but its record could not be written: \(error)")
         }
         return .succeeded
+    }
+
+    /// Inputs are re-hashed before use: a corrupted object is caught here, not in a figure. Only an input
+    /// that is gone from objects/ can be recomputed; one left in place fails, with the reason. Each stays
+    /// open, and the stage reads it through that descriptor (`VerifiedInputs`).
+    private static func inputProblem(_ spec: ActionSpec, verified: VerifiedInputs, store: CacheStore) -> (message: String, outcome: Outcome)? {
+        for input in spec.inputs {
+            for (name, ref) in input.outputs {
+                let what = "input '\(name)' of '\(input.stage)' (object \(ref.digest))"
+                switch verified.open(ref.digest, in: store) {
+                case .intact: continue
+                case .missing: return ("\(what) is missing", .corruptInput)
+                case .corrupt(let why, .moved(let to)): return ("\(what) is corrupt (\(why)); quarantined to \(to)", .corruptInput)
+                case .corrupt(let why, .failed(let reason)):
+                    return ("\(what) is corrupt (\(why)) and could not be quarantined (\(reason)); remove it by hand", .failed)
+                case .unreadable(let reason): return ("\(what) cannot be read: \(reason)", .failed)
+                }
+            }
+        }
+        return nil
+    }
+
+    /// What the kind's `run` sees: its params, its verified inputs, its directories, and a progress
+    /// callback that goes to the log and, marked, to the runner.
+    private static func stageContext(_ spec: ActionSpec, key: String, store: CacheStore, verified: VerifiedInputs,
+                                     outputs: URL, scratch: URL, partials: URL, progressHandle: FileHandle) -> StageContext {
+        StageContext(
+            stage: spec.stage, key: key, params: spec.params,
+            inputs: spec.inputs.map { input in
+                var inputs = StageInputs(stage: input.stage, kind: input.kind, params: input.params,
+                                         files: input.outputs.mapValues { verified.path($0.digest, in: store) })
+                inputs.storedNames = input.outputs.mapValues { store.objectPath($0.digest).lastPathComponent }
+                return inputs
+            },
+            outputDirectory: outputs, scratchDirectory: scratch, partialsDirectory: partials,
+            progress: { p in
+                print("[progress] \(p.message)")
+                reportProgress(p, to: progressHandle)
+            })
+    }
+
+    /// Stores every file the stage wrote into its output directory, by name; a directory there is an error.
+    private static func storeOutputs(_ outputs: URL, stage: String, in store: CacheStore) throws -> [String: OutputRef] {
+        var refs: [String: OutputRef] = [:]
+        for name in try FileManager.default.contentsOfDirectory(atPath: outputs.path).sorted() {
+            var isDir: ObjCBool = false
+            let url = outputs.appendingPathComponent(name)
+            FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir)
+            guard !isDir.boolValue else { throw PipelineError.stageFailed(stage: stage, reason: "output '\(name)' is a directory; outputs must be files") }
+            refs[name] = try store.put(file: url)
+        }
+        return refs
     }
 
     /// The record file's inode and change time: an atomic write replaces both, so a record written while
@@ -206,3 +215,26 @@ public enum StageExecution {
         return maxRSS > 0 ? Int64(maxRSS) * unit : nil
     }
 }
+
+/// A stage's directories for one attempt: a fresh work directory (removed afterwards) holding its
+/// outputs, its scratch space and its log, and its partials directory, which outlives a failed attempt.
+private struct WorkDirectories {
+    let work, outputs, scratch, log, partials: URL
+
+    init(store: CacheStore, stage: String) throws {
+        work = try store.makeWorkDirectory(stage)
+        outputs = work.appendingPathComponent("out")
+        scratch = work.appendingPathComponent("scratch")
+        log = work.appendingPathComponent("log.txt")
+        partials = store.partialsDirectory(forStage: stage)
+        do {
+            try FileIO.createDirectory(partials)
+            try FileIO.createDirectory(outputs)
+            try FileIO.createDirectory(scratch)
+        } catch {
+            try? FileManager.default.removeItem(at: work)
+            throw error
+        }
+    }
+}
+
