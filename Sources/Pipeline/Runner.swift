@@ -93,6 +93,57 @@ public struct Runner: Sendable {
         return summary
     }
 
+    /// Runs one stage on the executor in the background; its outcome arrives through `completions`.
+    private func start(_ launch: StageLaunch, posting completions: Completions) {
+        let started = Date()
+        let exec = executor, store = self.store, console = self.console
+        let stage = launch.stage, spec = launch.spec
+        DispatchQueue.global().async {
+            let outcome = exec.execute(spec, store: store) { console.progress(stage.name, $0) }
+            completions.post((stage, spec, outcome, started))
+        }
+    }
+
+    /// Records what became of a finished stage: its outputs feed the stages after it, a failure stops
+    /// the run unless `keepGoing`, a corrupt input sends the run round again (unless this was the last
+    /// attempt), an interruption stops it.
+    private func settle(_ completion: (ResolvedStage, ActionSpec, ExecutionOutcome, Date), state: SchedulerState,
+                        summary: inout RunSummary, stop: inout Bool, corrupt: inout Bool, keepGoing: Bool, lastAttempt: Bool) throws {
+        let (stage, spec, outcome, started) = completion
+        switch outcome {
+        case .succeeded(let record):
+            state.complete(stage.name, record.outputs)
+            summary.ran.append(stage.name)
+            console.finished(stage.name, seconds: Date().timeIntervalSince(started))
+            try publish(stage, record)
+        case .failed(let reason, let tail):
+            state.mark(stage.name, .failed)
+            summary.failed.append(stage.name)
+            console.failed(stage.name, reason: reason, logTail: tail)
+            if !keepGoing { stop = true }
+        case .corruptInput(let reason) where lastAttempt:
+            let why = "its input is still corrupt after quarantine and \(Runner.attempts) attempts: \(reason)"
+            state.mark(stage.name, .failed)
+            summary.failed.append(stage.name)
+            console.failed(stage.name, reason: why, logTail: "")
+            if !keepGoing { stop = true }
+        case .corruptInput(let reason):
+            state.mark(stage.name, .pending)
+            corrupt = true
+            stop = true
+            console.note("\(stage.name): \(reason)")
+        case .interrupted(let sig):
+            state.mark(stage.name, .interrupted)
+            summary.interrupted.append(stage.name)
+            summary.interruptedBy = sig
+            console.interrupted(stage.name, signal: InterruptSignals.name(sig))
+            do { try RunnerRecord(started: started, executor: executor.name).writeInterruption(spec, signal: sig, store: store) } catch {
+                console.note("\(stage.name): the interruption could not be recorded: \(error)")
+            }
+            stop = true
+        }
+    }
+
     private func schedule(_ stages: [ResolvedStage], forced: Set<String>, options: RunOptions,
                           lastAttempt: Bool) throws -> (RunSummary, Bool) {
         let state = SchedulerState(stages: stages)
@@ -155,51 +206,12 @@ public struct Runner: Sendable {
                 for launch in launches { console.started(launch.stage.name) }
                 executor.prepare(launches, store: store)
             }
-            for launch in launches {
-                let started = Date()
-                let exec = executor, store = self.store, console = self.console
-                let stage = launch.stage, spec = launch.spec
-                DispatchQueue.global().async {
-                    let outcome = exec.execute(spec, store: store) { console.progress(stage.name, $0) }
-                    completions.post((stage, spec, outcome, started))
-                }
-            }
+            for launch in launches { start(launch, posting: completions) }
             launches.removeAll()
             if state.running == 0 { break }
-            for (stage, spec, outcome, started) in completions.waitForSome() {
-                let seconds = Date().timeIntervalSince(started)
-                switch outcome {
-                case .succeeded(let record):
-                    state.complete(stage.name, record.outputs)
-                    summary.ran.append(stage.name)
-                    console.finished(stage.name, seconds: seconds)
-                    try publish(stage, record)
-                case .failed(let reason, let tail):
-                    state.mark(stage.name, .failed)
-                    summary.failed.append(stage.name)
-                    console.failed(stage.name, reason: reason, logTail: tail)
-                    if !options.keepGoing { stop = true }
-                case .corruptInput(let reason) where lastAttempt:
-                    let why = "its input is still corrupt after quarantine and \(Runner.attempts) attempts: \(reason)"
-                    state.mark(stage.name, .failed)
-                    summary.failed.append(stage.name)
-                    console.failed(stage.name, reason: why, logTail: "")
-                    if !options.keepGoing { stop = true }
-                case .corruptInput(let reason):
-                    state.mark(stage.name, .pending)
-                    corrupt = true
-                    stop = true
-                    console.note("\(stage.name): \(reason)")
-                case .interrupted(let sig):
-                    state.mark(stage.name, .interrupted)
-                    summary.interrupted.append(stage.name)
-                    summary.interruptedBy = sig
-                    console.interrupted(stage.name, signal: InterruptSignals.name(sig))
-                    do { try RunnerRecord(started: started, executor: executor.name).writeInterruption(spec, signal: sig, store: store) } catch {
-                        console.note("\(stage.name): the interruption could not be recorded: \(error)")
-                    }
-                    stop = true
-                }
+            for completion in completions.waitForSome() {
+                try settle(completion, state: state, summary: &summary, stop: &stop, corrupt: &corrupt,
+                           keepGoing: options.keepGoing, lastAttempt: lastAttempt)
             }
         }
         if stop && (!corrupt || summary.interruptedBy != nil) {
