@@ -1,6 +1,15 @@
 /// The paper's numbers as read off its figures (paper-notes §4, with its tags), in one place: the
 /// claims compare against them and the calibration scores the set-up choices by them.
 public enum PaperNumbers {
+    /// Fig. 1's final accuracies (fractions), the middle of each read-off range (paper-notes §1.3 [IMG]):
+    /// ResNet-110 on 50,000 images. Roles as in `Fig1Accuracy.order`: the paper's small rate is 1e-4.
+    public static let fig1Final: [(bn: Bool, rate: String, test: Double, train: Double)] = [
+        (true, "0.003", 0.9035, 1.0), (true, "0.1", 0.9325, 1.0), (true, "1e-4", 0.813, 0.997), (false, "1e-4", 0.819, 0.997),
+    ]
+    /// Fig. 4's colour-bar ranges (linear scales; paper-notes §4 Fig. 4 [IMG]) by layer: means, variances.
+    public static let fig4Ranges: [Int: (means: String, variances: String)] = [
+        8: ("−0.7…1.4", "0…1.0"), 44: ("−3,700…2,700", "0…5.3·10⁶"), 80: ("−3·10⁸…1.8·10⁸", "0…5.5·10¹⁶"),
+    ]
     /// Fig. 5 [IMG read-offs]: layer → value on the paper's "Log [ magnitude ]" axis, whose base the
     /// paper does not state.
     public static let fig5Layers = [6, 18, 30, 42, 54, 66, 78, 90, 102, 110]

@@ -9,8 +9,9 @@ import Plot
 /// states the budget that was actually trained, read from the runs themselves.
 public struct Fig1Accuracy: FigureRecipe {
     public let id = "fig1"
-    /// 9: claim 4 at the paper's scale (`fig1.nobn-small-rate-learns`, ResNet-110 runs only).
-    public let version = 9
+    /// 9: claim 4 at the paper's scale (`fig1.nobn-small-rate-learns`, ResNet-110 runs only). 10: the
+    /// paper's final accuracies drawn at 100 %.
+    public let version = 10
     public let reads = [TrainStage.kindName]
 
     public init() {}
@@ -64,6 +65,14 @@ public struct Fig1Accuracy: FigureRecipe {
                 let atPlateau = all.filter(\.reachedPlateau).count
                 if atPlateau < all.count { suffix += atPlateau == 0 ? ", not at plateau" : ", \(atPlateau) of \(all.count) at plateau" }
                 panel.plotWithBand(curve.percentOfTraining, mean: curve.mean, spread: curve.spread, label: name + suffix, color: color)
+            }
+            // The paper's final accuracies as faint crosses at the end, in the colours of the runs playing the
+            // same role (its small rate, 1e-4, is ours the search found), so a reader compares end points.
+            let colours = [Color.tabBlue, .tabOrange, .tabGreen, .tabRed]
+            for (i, paper) in PaperNumbers.fig1Final.enumerated() {
+                panel.points([99], [100 * (column == 0 ? paper.train : paper.test)],
+                             label: i == 0 ? "×: the paper's final accuracies (ResNet-110, 50,000 images; BN 0.003, 0.1, 1e-4; w/o BN 1e-4), same colours" : nil,
+                             color: colours[i].withAlpha(0.5), marker: .cross, size: 7)
             }
             // The probes are not curves: the legend names them and says how they ended, as for a run that diverged.
             for line in probeLines { panel.plot([], [], label: line, color: .gray, dash: .dotted) }

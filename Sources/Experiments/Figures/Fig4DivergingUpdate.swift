@@ -8,7 +8,8 @@ import Plot
 /// the paper.
 public struct Fig4DivergingUpdate: FigureRecipe {
     public let id = "fig4"
-    public let version = 5
+    /// 6: each panel's title gives our range and the paper's colour-bar range.
+    public let version = 6
     public let reads = [DivergingUpdateStage.kindName]
 
     public init() {}
@@ -21,6 +22,7 @@ public struct Fig4DivergingUpdate: FigureRecipe {
         }
         var fig = Figure(width: 11, height: 6.2, dpi: 150, rows: 2, columns: result.layers.count)
         fig.columnTitles = result.layers.map { RichText("Layer \($0.layer)") }
+        fig.style.titleFontSize = 7.5
         fig.rowLabels = ["means", "variances"]
         let lr = String(format: "%.3g", result.learningRate)
         let what = result.divergentAtInitialization ? "first update at lr \(lr) (loss already above 10³)"
@@ -39,10 +41,27 @@ public struct Fig4DivergingUpdate: FigureRecipe {
                 var panel = Panel(x: Axis(label: row == 1 ? "channel" : nil),
                                   y: Axis(label: column == 0 ? "% of step" : nil, tickValues: tickRows,
                                           tickLabels: percents.map { String(Int($0)) }))
-                panel.heatmap(rows: rows, columns: layer.channels, values: grid.flatMap { $0 })
+                let values = grid.flatMap { $0 }
+                panel.heatmap(rows: rows, columns: layer.channels, values: values)
+                // The paper's colour bar beside our range: the end scales compare at a glance.
+                if let paper = PaperNumbers.fig4Ranges[layer.layer] {
+                    let finite = values.filter(\.isFinite)
+                    let ours = finite.isEmpty ? "not finite" : "\(Self.scale(finite.min() ?? 0))…\(Self.scale(finite.max() ?? 0))"
+                    panel.title = RichText("\(row == 0 ? "mean" : "var") ours \(ours), paper \(row == 0 ? paper.means : paper.variances)")
+                }
                 fig[row, column] = panel
             }
         }
         return [("fig4-diverging-update-moments", fig)]
+    }
+
+    /// A range end as the paper's colour bars print it: plain up to 10⁴, else mantissa·10^exponent.
+    static func scale(_ v: Double) -> String {
+        if abs(v) < 10 { return String(format: "%.2g", v) }
+        if abs(v) < 1e4 { return String(format: "%.0f", v) }
+        let e = Int(floor(log10(abs(v))))
+        let superscripts: [Character: Character] = ["0": "⁰", "1": "¹", "2": "²", "3": "³", "4": "⁴", "5": "⁵", "6": "⁶",
+                                                    "7": "⁷", "8": "⁸", "9": "⁹", "-": "⁻"]
+        return String(format: "%.2g·10", v / pow(10, Double(e))) + String(String(e).map { superscripts[$0] ?? $0 })
     }
 }
