@@ -71,7 +71,9 @@ public struct PipelineDocument: Sendable {
         }
         var stages: [JSONObject] = []
         var seen = Set<String>()
-        for (i, value) in (stageValues + (try figureStages(top["figures"], file: file))).enumerated() {
+        let figureValues = try figureStages(top["figures"], file: file)
+        let figureNames = figureValues.compactMap { $0["name"]?.stringValue }
+        for (i, value) in (stageValues.map { expandFigureDeps($0, figureNames) } + figureValues).enumerated() {
             let stage = try validateStage(value, index: i, file: file, directory: directory)
             let name = stage["name"]?.stringValue ?? ""
             guard seen.insert(name).inserted else { throw PipelineError.duplicateStage(file: file, name: name) }
@@ -124,6 +126,17 @@ public struct PipelineDocument: Sendable {
                                        ("params", .object(JSONObject([("figure", .string(name))]))),
                                        ("deps", .array(list)), ("publish", "figures")]))
         }
+    }
+
+    /// The dependency `"@figures"` stands for every stage of the `figures` map, in its order: a stage that
+    /// reads every figure (the claims table) needs no hand-kept list, and a new figure joins it.
+    static let everyFigure = "@figures"
+
+    private static func expandFigureDeps(_ stage: JSONValue, _ figures: [String]) -> JSONValue {
+        guard var object = stage.objectValue, let deps = object["deps"]?.arrayValue,
+              deps.contains(.string(everyFigure)) else { return stage }
+        object["deps"] = .array(deps.flatMap { $0 == .string(everyFigure) ? figures.map { JSONValue.string($0) } : [$0] })
+        return .object(object)
     }
 
     static func isSafeName(_ name: String) -> Bool {

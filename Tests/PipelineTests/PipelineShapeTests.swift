@@ -73,4 +73,16 @@ final class PipelineShapeTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("field 'figures.f'"), "\(error)")
         }
     }
+
+    /// `"@figures"` among a stage's deps stands for every figure of the map, in its order; other deps stay.
+    func testEveryFigureAsOneDependency() throws {
+        let doc = try PipelineDocument.parse(Data(#"""
+        {"stages": [{"name": "a", "kind": "test-write", "params": {"text": "x"}},
+                    {"name": "table", "kind": "test-write", "params": {"text": "y"}, "deps": ["a", "@figures"]}],
+         "figures": {"figB": ["a"], "figA": ["a"]}}
+        """#.utf8))
+        let table = try XCTUnwrap(doc.stages.first { $0["name"] == .string("table") })
+        XCTAssertEqual(table["deps"], .array([.string("a"), .string("figB"), .string("figA")]))
+    }
 }
+
