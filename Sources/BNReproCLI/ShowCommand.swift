@@ -80,12 +80,23 @@ struct ShowCommand: RegistryCommand {
         print("where    \(r.host), executor \(r.executor), commit \(r.gitCommit ?? "unknown"), "
               + (r.threads.map { "\($0) OpenMP thread\($0 == 1 ? "" : "s")" } ?? "threads not recorded")
               + (r.cpuModel.map { ", CPU \($0)" } ?? ""))
+        if let plan = r.enginePlan { print("engine   \(Self.describe(enginePlan: plan))") }
+        if let digest = r.sourceDigest { print("source   digest \(digest) (the source lock of the binary that computed it)") }
         if let origin = store.origin(ofKey: r.key) {
             let host = URL(string: origin.url)?.host ?? origin.url
             print("from     remote '\(origin.remote)' (\(host): \(origin.url)), pulled \(Format.age(origin.pulled)); "
                   + "computed on \(r.host) at commit \(r.gitCommit ?? "unknown")")
         }
         printLog(r.log, store: store)
+    }
+
+    /// "nChw8c; 14 convolutions: jit:avx2 ×12, jit_1x1:avx2 ×2" from a record's engine plan (JSON).
+    static func describe(enginePlan json: String) -> String {
+        struct Plan: Decodable { let block: Int; let convolutions: [String: String] }
+        guard let plan = try? JSONDecoder().decode(Plan.self, from: Data(json.utf8)) else { return "plan unreadable: \(json.prefix(80))" }
+        let counts = Dictionary(grouping: plan.convolutions.values, by: { $0 }).mapValues(\.count)
+        let kernels = counts.sorted { ($1.value, $0.key) < ($0.value, $1.key) }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", ")
+        return "nChw\(plan.block)c; \(plan.convolutions.count) convolution passes" + (kernels.isEmpty ? "" : ": \(kernels)")
     }
 
     private func printLog(_ digest: String?, store: CacheStore) {

@@ -78,3 +78,13 @@ final class CLITests: XCTestCase {
         }
     }
 }
+
+/// `show`'s line for a record's engine plan.
+final class ShowEnginePlanTests: XCTestCase {
+    func testThePlanLineCountsEachImplementation() {
+        let json = #"{"block":8,"convolutions":{"a":"jit:avx2","b":"jit:avx2","c":"jit_1x1:avx2"}}"#
+        XCTAssertEqual(ShowCommand.describe(enginePlan: json), "nChw8c; 3 convolution passes: jit:avx2 ×2, jit_1x1:avx2 ×1")
+        XCTAssertEqual(ShowCommand.describe(enginePlan: #"{"block":16,"convolutions":{}}"#), "nChw16c; 0 convolution passes")
+        XCTAssertTrue(ShowCommand.describe(enginePlan: "{").hasPrefix("plan unreadable"))
+    }
+}
