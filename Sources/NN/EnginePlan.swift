@@ -49,7 +49,6 @@ public enum ActiveEnginePlan {
     nonisolated(unsafe) private static var measuring = false
     /// Keys measured by this process, with each candidate's seconds per call (for the plan file).
     nonisolated(unsafe) private static var measured: [String: [String: Double]] = [:]
-    nonisolated(unsafe) private static var consulted = false
     /// The implementations oneDNN offered for each key made since `install`, in its order.
     nonisolated(unsafe) private static var offeredByKey: [String: [String]] = [:]
 
@@ -58,7 +57,6 @@ public enum ActiveEnginePlan {
         plan = newPlan
         measuring = measure
         measured = [:]
-        consulted = false
         offeredByKey = [:]
         Blocked.use(block: newPlan.block)
     }
@@ -68,7 +66,7 @@ public enum ActiveEnginePlan {
     public static var measurements: [String: [String: Double]] { lock.lock(); defer { lock.unlock() }; return measured }
     public static var offered: [String: [String]] { lock.lock(); defer { lock.unlock() }; return offeredByKey }
     /// Whether a convolution was made since `install`: the process ran a network.
-    public static var wasUsed: Bool { lock.lock(); defer { lock.unlock() }; return consulted }
+    public static var wasUsed: Bool { lock.lock(); defer { lock.unlock() }; return !offeredByKey.isEmpty }
 
     /// The implementation for `key` among `candidates` (oneDNN's order, first = its own choice): the
     /// plan's if it names one of them; else, when measuring, the fastest by `time` (added to the plan);
@@ -76,7 +74,6 @@ public enum ActiveEnginePlan {
     static func choose(key: String, candidates: [String], time: (Int) throws -> Double) rethrows -> Int {
         lock.lock()
         let named = plan.convolutions[key], measure = measuring
-        consulted = true
         offeredByKey[key] = candidates
         lock.unlock()
         if let named, let i = candidates.firstIndex(of: named) { return i }
