@@ -48,7 +48,15 @@ extension RelativeLossStage {
 
 extension DivergingUpdateStage {
     public func imageLayerPasses(params: JSONObject) -> Double? {
-        let steps = 3 * (value(params, "lrTries", 4) + value(params, "stableSteps", 0)) + value(params, "points", 101)
+        // A training step is 3 passes; each rate tried repeats the stable steps. The largest-representable
+        // rule usually diverges at its first large step and stops after one or two overflowing rates (2 of
+        // lrTries); the smallest-diverging rule walks up past rates that run maxSteps without diverging
+        // (half of lrGrid).
+        let stable = value(params, "stableSteps", 0)
+        let smallest = params["rateRule"]?.stringValue == "smallestDiverging"
+        let rates = smallest ? max(1, count(params, "lrGrid", 7) / 2) : min(2, value(params, "lrTries", 4))
+        let large = smallest ? value(params, "maxSteps", 200) : 2
+        let steps = 3 * rates * (stable + large) + rates + value(params, "points", 101)
         return value(params, "depth", 110) * value(params, "batchSize", 128) * steps
     }
 }

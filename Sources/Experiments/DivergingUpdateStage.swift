@@ -12,14 +12,29 @@ public struct LayerMoments: Codable, Equatable, Sendable {
     public var variances: [[Double]]
 }
 
+/// How a candidate protocol ended: a diverging update float32 can represent, none within `maxSteps`
+/// at any rate tried, or one whose moments overflow float32 at every rate tried.
+public enum DivergingUpdateOutcome: String, Codable, Sendable {
+    case diverged, noDivergence, overflowed
+}
+
 public struct DivergingUpdateResult: Codable, Equatable, Sendable {
     public var depth: Int
     public var seed: Int
+    /// The protocol's rule for the large rate: `largestRepresentable` or `smallestDiverging`.
+    public var rateRule: String
+    public var outcome: DivergingUpdateOutcome
+    /// The rate whose update is recorded (the last one tried when none diverged representably).
     public var learningRate: Double
-    /// Larger rates tried first whose diverging update overflowed float32 (inf or NaN moments).
+    /// Rates tried whose diverging update overflowed float32 (inf or NaN moments).
     public var overflowedRates: [Double]
-    /// Steps at the stable rate before the large one.
+    /// Rates tried that did not diverge within `maxSteps`.
+    public var nonDivergingRates: [Double]
+    /// Steps at the stable rate before the large one, and that rate.
     public var stableSteps: Int
+    public var stableLearningRate: Double
+    // The fields below describe the update only when `outcome` is `diverged`; otherwise the update
+    // fields are −1/0 and the arrays empty.
     /// The SGD step (0-based) whose update Δθ = θ_{step+1} − θ_step makes the loss exceed the threshold.
     public var updateStep: Int
     /// The loss of mini-batch `updateStep + 1` at θ_{step+1}: the first loss above the threshold (or, when
@@ -41,37 +56,50 @@ public struct DivergingUpdateResult: Codable, Equatable, Sendable {
 /// `diverging-update` (Fig. 4): trains the unnormalised network at a large rate until a mini-batch loss
 /// exceeds 10³ (paper's divergence), takes the update Δθ that got it there and, on the mini-batch that
 /// update was computed from, records per-channel means and variances of layers 8, 44 and 80 (conv outputs)
-/// at θ + tΔθ for t on an even grid over [0, 1].
+/// at θ + tΔθ for t on an even grid over [0, 1]. The paper does not say how its update was found beyond
+/// "the update responsible for divergence", so each instance is one candidate protocol (its start, its rate
+/// rule) and `diverging-update-choice` scores them against the paper's colour bars. It writes no claims:
+/// the chosen candidate's claims are the choice stage's.
 public struct DivergingUpdateStage: AnalysisKind {
     public typealias Result = DivergingUpdateResult
     public static let kindName = "diverging-update"
-    /// 6: Fig. 4's end scale bounded on both sides; "late" read as on a linear colour bar.
-    public let version = 6
+    /// 7: a candidate protocol: the smallest-diverging rate rule, outcomes recorded instead of thrown,
+    /// claims moved to `diverging-update-choice`.
+    public let version = 7
+    public static let rateRules = ["largestRepresentable", "smallestDiverging"]
     public let parameters = AnalysisSetup.networkParameters + AnalysisSetup.optimizerParameters + [
         ParameterSpec("normalization", .string, default: "none", help: "the network: none (the paper's), batchNorm or lastLayerOnly"),
-        ParameterSpec("lr", .number, default: 0.1, help: "the large learning rate that makes the network diverge (the largest tried)"),
+        ParameterSpec("rateRule", .string, default: "largestRepresentable",
+                      help: "largestRepresentable: start at lr and divide by lrFactor while the update overflows float32 (at most lrTries rates); smallestDiverging: the smallest rate of lrGrid whose training diverges within maxSteps"),
+        ParameterSpec("lr", .number, default: 0.1, help: "largestRepresentable: the large learning rate that makes the network diverge (the largest tried)"),
         ParameterSpec("lrFactor", .number, default: 3.1622776601683795,
-                      help: "when the update overflows float32, divide the rate by this (√10: half a decade) and try again"),
-        ParameterSpec("lrTries", .integer, default: 4, help: "rates tried before the last one is kept, overflow or not"),
+                      help: "largestRepresentable: when the update overflows float32, divide the rate by this (√10: half a decade) and try again"),
+        ParameterSpec("lrTries", .integer, default: 4, help: "largestRepresentable: rates tried before giving up on a representable update"),
+        ParameterSpec("lrGrid", .array, default: [1e-4, 3.1622776601683794e-4, 1e-3, 3.1622776601683794e-3, 0.01, 0.031622776601683794, 0.1],
+                      help: "smallestDiverging: the rates tried, smallest first"),
         ParameterSpec("stableSteps", .integer, default: 0,
                       help: "steps at stableLr before the large rate: gets the loss below the threshold first (0: the paper's first update)"),
         ParameterSpec("stableLr", .number, default: 1e-4, help: "the learning rate the unnormalised network trains at (paper: 1e-4)"),
         ParameterSpec("threshold", .number, default: 1e3, help: "divergence: a mini-batch loss above this (paper: 10³)"),
-        ParameterSpec("maxSteps", .integer, default: 200, help: "give up when no update diverges within this many steps"),
+        ParameterSpec("maxSteps", .integer, default: 200, help: "steps at a large rate after which it counts as not diverging"),
         ParameterSpec("layers", .array, default: [8, 44, 80], help: "layers whose channel moments are recorded"),
         ParameterSpec("points", .integer, default: 101, help: "points t on [0, 1] along the update (101: one row per percent)"),
     ]
 
     public init() {}
 
-    public enum Failure: Error, CustomStringConvertible {
-        case noDivergence(stage: String, steps: Int, learningRate: Double, lastLoss: Double)
-        public var description: String {
-            switch self {
-            case let .noDivergence(stage, steps, lr, last):
-                return "stage '\(stage)': no update diverged within \(steps) steps at learning rate \(lr) (last loss \(last)); raise 'lr' or 'maxSteps'"
-            }
+    public func validate(stage: String, params: JSONObject, dependencyKinds: [String]) throws {
+        if let rule = params["rateRule"]?.stringValue, !Self.rateRules.contains(rule) {
+            throw PipelineError.badParameter(stage: stage, parameter: "rateRule",
+                                             problem: "'\(rule)' is not one of \(Self.rateRules.joined(separator: ", "))")
         }
+    }
+
+    /// One rate's attempt: its diverging update and the moments along it, or why there is none.
+    enum Attempt {
+        case diverged(DivergingUpdate, ts: [Double], moments: [LayerMoments], loss: [Double])
+        case noDivergence(lastLoss: Double)
+        case overflowed
     }
 
     public func run(_ context: StageContext) throws {
@@ -83,46 +111,116 @@ public struct DivergingUpdateStage: AnalysisKind {
             throw PipelineError.badParameter(stage: context.stage, parameter: "layers", problem: "layer \(bad) is not a conv layer of ResNet-\(depth) (1…\(depth - 1))")
         }
         let assembler = try AnalysisSetup.batches(context, try AnalysisSetup.data(context))
-        // The largest rate whose diverging update float32 can represent: a larger update overflows to
-        // inf/NaN at the deep layers, and a figure of NaN shows nothing (the paper's colour bars are finite).
-        var lr = try context.double("lr")
-        let factor = try context.double("lrFactor"), tries = try context.int("lrTries")
-        guard factor > 1, tries >= 1 else {
-            throw PipelineError.badParameter(stage: context.stage, parameter: "lrFactor", problem: "needs lrFactor > 1 and lrTries ≥ 1")
-        }
         let threshold = try context.double("threshold")
-        func measure(at lr: Double) throws -> (found: DivergingUpdate, ts: [Double], moments: [LayerMoments], loss: [Double]) {
+        func attempt(_ lr: Double) throws -> Attempt {
             let model = try AnalysisSetup.network(context, normalization: normalization)
             var trainer = try AnalysisSetup.constantRateTrainer(model, learningRate: lr, context: context)
             trainer.divergenceThreshold = threshold
-            let found = try findDivergingUpdate(&trainer, learningRate: lr, assembler: assembler, context: context)
-            let (ts, moments, loss) = try along(found, model: model, layers: layers, points: points, context: context)
-            return (found, ts, moments, loss)
+            switch try findDivergingUpdate(&trainer, learningRate: lr, assembler: assembler, context: context) {
+            case let .failure(none): return .noDivergence(lastLoss: none.lastLoss)
+            case let .success(found):
+                // The end of the step first: an update whose moments overflow there is not representable,
+                // and the other 100 points would be spent on a figure of NaN (the paper's bars are finite).
+                guard representable(try moments(found, model: model, layers: layers, at: 1)) else { return .overflowed }
+                let (ts, moments, loss) = try along(found, model: model, layers: layers, points: points, context: context)
+                return representable(moments) ? .diverged(found, ts: ts, moments: moments, loss: loss) : .overflowed
+            }
         }
-        func representable(_ moments: [LayerMoments]) -> Bool {
-            moments.allSatisfy { m in m.means.allSatisfy { $0.allSatisfy(\.isFinite) } && m.variances.allSatisfy { $0.allSatisfy(\.isFinite) } }
+        let rule = try context.string("rateRule")
+        var overflowed: [Double] = [], notDiverging: [Double] = []
+        var last: (lr: Double, attempt: Attempt)?
+        // A smaller rate diverges no sooner, and a larger one overflows no less: the largest-representable
+        // rule walks down past overflows, the smallest-diverging rule up past rates that do not diverge.
+        let descending = rule == "largestRepresentable"
+        tries: for lr in try rates(rule, context) {
+            let a = try attempt(lr)
+            last = (lr, a)
+            switch a {
+            case .diverged:
+                break tries
+            case let .noDivergence(lastLoss):
+                print(String(format: "lr %g: no loss above %g within %d steps (last %.4g)", lr, threshold, try context.int("maxSteps"), lastLoss))
+                notDiverging.append(lr)
+                if descending { break tries }
+            case .overflowed:
+                print(String(format: "lr %g: the diverging update overflows float32 along the step", lr))
+                overflowed.append(lr)
+                if !descending { break tries }
+            }
         }
-        var overflowed: [Double] = []
-        var (found, ts, moments, lossAlong) = try measure(at: lr)
-        while !representable(moments), overflowed.count < tries - 1 {
-            print(String(format: "lr %g: the diverging update overflows float32 along the step; trying lr %g", lr, lr / factor))
-            overflowed.append(lr)
-            lr /= factor
-            (found, ts, moments, lossAlong) = try measure(at: lr)
+        guard let (lr, final) = last else {
+            throw PipelineError.badParameter(stage: context.stage, parameter: rule == "smallestDiverging" ? "lrGrid" : "lrTries", problem: "no rate to try")
         }
-        let result = DivergingUpdateResult(
-            depth: depth, seed: try context.int("seed"), learningRate: lr, overflowedRates: overflowed, stableSteps: try context.int("stableSteps"), updateStep: found.step, divergedLoss: found.divergedLoss,
-            divergentAtInitialization: found.atInitialization, threshold: threshold, lossesBefore: found.losses,
-            updateNorm: found.delta.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot(),
-            t: ts, lossAlongUpdate: lossAlong, layers: moments)
-        try context.write(result, of: Self.self, claims: Self.claims(result))
-        print("diverging update: step \(found.step) at lr \(lr); loss after it \(found.divergedLoss); losses before \(found.losses.map { String(format: "%.4g", $0) })")
-        print(String(format: "loss of the update's batch: %.4g at t = 0, %.4g at t = 1; |Δθ| = %.4g", lossAlong.first ?? .nan, lossAlong.last ?? .nan, result.updateNorm))
-        for m in moments {
+        let result = try self.result(final, lr: lr, rule: rule, overflowed: overflowed, notDiverging: notDiverging, context: context)
+        try context.write(result, of: Self.self, claims: [])
+        report(result)
+    }
+
+    /// The rates a rule tries, in its order.
+    func rates(_ rule: String, _ context: StageContext) throws -> [Double] {
+        if rule == "smallestDiverging" {
+            let grid = try context.doubles("lrGrid")
+            guard grid.allSatisfy({ $0 > 0 }) else {
+                throw PipelineError.badParameter(stage: context.stage, parameter: "lrGrid", problem: "rates must be positive")
+            }
+            return grid.sorted()
+        }
+        let start = try context.double("lr"), factor = try context.double("lrFactor"), tries = try context.int("lrTries")
+        guard start > 0, factor > 1, tries >= 1 else {
+            throw PipelineError.badParameter(stage: context.stage, parameter: "lrFactor", problem: "needs lr > 0, lrFactor > 1 and lrTries ≥ 1")
+        }
+        return (0..<tries).map { start / pow(factor, Double($0)) }
+    }
+
+    func result(_ attempt: Attempt, lr: Double, rule: String, overflowed: [Double], notDiverging: [Double],
+                context: StageContext) throws -> DivergingUpdateResult {
+        var r = DivergingUpdateResult(
+            depth: try context.int("depth"), seed: try context.int("seed"), rateRule: rule, outcome: .overflowed, learningRate: lr,
+            overflowedRates: overflowed, nonDivergingRates: notDiverging, stableSteps: try context.int("stableSteps"),
+            stableLearningRate: try context.double("stableLr"), updateStep: -1, divergedLoss: .nan, divergentAtInitialization: false, threshold: try context.double("threshold"),
+            lossesBefore: [], updateNorm: 0, t: [], lossAlongUpdate: [], layers: [])
+        switch attempt {
+        case .overflowed: break
+        case let .noDivergence(lastLoss):
+            r.outcome = .noDivergence
+            r.divergedLoss = lastLoss
+        case let .diverged(found, ts, moments, loss):
+            r.outcome = .diverged
+            r.updateStep = found.step
+            r.divergedLoss = found.divergedLoss
+            r.divergentAtInitialization = found.atInitialization
+            r.lossesBefore = found.losses
+            r.updateNorm = found.delta.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
+            (r.t, r.lossAlongUpdate, r.layers) = (ts, loss, moments)
+        }
+        return r
+    }
+
+    func report(_ r: DivergingUpdateResult) {
+        print("diverging update (\(r.rateRule)): \(r.outcome.rawValue) at lr \(r.learningRate); overflowed at \(r.overflowedRates), no divergence at \(r.nonDivergingRates)")
+        guard r.outcome == .diverged else { return }
+        print("step \(r.updateStep); loss after it \(r.divergedLoss); losses before \(r.lossesBefore.map { String(format: "%.4g", $0) })")
+        print(String(format: "loss of the update's batch: %.4g at t = 0, %.4g at t = 1; |Δθ| = %.4g",
+                     r.lossAlongUpdate.first ?? .nan, r.lossAlongUpdate.last ?? .nan, r.updateNorm))
+        for m in r.layers {
             let lastMeans = m.means.last ?? [], lastVars = m.variances.last ?? []
             print(String(format: "layer %d (%d channels): mean ∈ [%.3g, %.3g], variance max %.3g at t = 1; max |mean| at t = 0: %.3g",
                          m.layer, m.channels, lastMeans.min() ?? .nan, lastMeans.max() ?? .nan, lastVars.max() ?? .nan,
                          m.means.first?.map(abs).max() ?? .nan))
+        }
+    }
+
+    func representable(_ moments: [LayerMoments]) -> Bool {
+        moments.allSatisfy { m in m.means.allSatisfy { $0.allSatisfy(\.isFinite) } && m.variances.allSatisfy { $0.allSatisfy(\.isFinite) } }
+    }
+
+    /// The moments of `layers` (one row each) at θ + tΔθ.
+    func moments(_ found: DivergingUpdate, model: ResNet, layers: [Int], at t: Double) throws -> [LayerMoments] {
+        try model.setParameters(base: found.theta, plus: Float(t), times: found.delta)
+        _ = try model.forward(images: found.batch.images, labels: found.batch.labels, mode: .training)
+        return try layers.map { layer in
+            let m = try model.channelMoments(layer: layer, at: .convOutput)
+            return LayerMoments(layer: layer, channels: m.mean.count, means: [m.mean], variances: [m.variance])
         }
     }
 
@@ -158,10 +256,13 @@ public struct DivergingUpdateStage: AnalysisKind {
         var losses: [Double]
     }
 
+    /// Why no update was found: the last loss when none passed the threshold within `maxSteps`.
+    struct NoDivergence: Error { var lastLoss: Double }
+
     /// SGD from initialisation until the loss of the next mini-batch exceeds the threshold; returns the
     /// update that led there, with θ before it and its mini-batch.
     func findDivergingUpdate(_ trainer: inout Trainer, learningRate: Double, assembler: BatchAssembler,
-                             context: StageContext) throws -> DivergingUpdate {
+                             context: StageContext) throws -> Swift.Result<DivergingUpdate, NoDivergence> {
         let maxSteps = try context.int("maxSteps")
         let perEpoch = assembler.batchesPerEpoch
         var order = assembler.order(epoch: 0), orderEpoch = 0
@@ -182,70 +283,25 @@ public struct DivergingUpdateStage: AnalysisKind {
             losses.append(loss)
             context.progress(String(format: "steps at the stable rate: step %d, loss %.4g", step, loss))
         }
-        for step in stableSteps...(stableSteps + maxSteps) {
+        for step in stableSteps..<(stableSteps + maxSteps) {
             let current = batch(step), theta = model.parameterVector()
             // The step is taken even when its loss diverges: at the large rate's first step that update
             // is the one the figure shows; later, the update before it is (and this one is discarded).
             let loss = try trainer.forcedStep(current, learningRate: Float(learningRate))
             losses.append(loss)
-            context.progress(String(format: "searching the diverging update: step %d, loss %.4g", step, loss))
+            context.progress(String(format: "lr %g, searching the diverging update: step %d, loss %.4g", learningRate, step, loss))
             if trainer.isDivergent(loss) {
                 if step > stableSteps, let (before, used) = previous {
                     let delta = zip(theta, before).map { $0 - $1 }
-                    return DivergingUpdate(step: step - 1, theta: before, delta: delta, batch: used, divergedLoss: loss,
-                                           atInitialization: false, losses: losses)
+                    return .success(DivergingUpdate(step: step - 1, theta: before, delta: delta, batch: used, divergedLoss: loss,
+                                                    atInitialization: false, losses: losses))
                 }
                 let delta = zip(model.parameterVector(), theta).map { $0 - $1 }
-                return DivergingUpdate(step: step, theta: theta, delta: delta, batch: current, divergedLoss: loss,
-                                       atInitialization: true, losses: losses)
+                return .success(DivergingUpdate(step: step, theta: theta, delta: delta, batch: current, divergedLoss: loss,
+                                                atInitialization: true, losses: losses))
             }
             previous = (theta, current)
         }
-        throw Failure.noDivergence(stage: context.stage, steps: maxSteps, learningRate: learningRate,
-                                   lastLoss: losses.last ?? .nan)
-    }
-
-    /// Fig. 4's claims (paper-notes §4, Fig. 4): at the end of the diverging update the deep layer's
-    /// variances are many orders above the shallow one's, at the paper's scale, and they explode late in
-    /// the step, the deeper the later. The paper's colour scales are linear, so "late" is read as a linear
-    /// colour bar shows it: the first t at which a layer's largest channel variance passes 10 % of its end
-    /// value (on a linear bar, the first visible colour).
-    static func claims(_ r: DivergingUpdateResult) -> [Claim] {
-        let source = "paper-notes §4 Fig. 4 [IMG colour bars]"
-        func maxVariance(_ m: LayerMoments, _ i: Int) -> Double { m.variances[i].max() ?? .nan }
-        guard let shallow = r.layers.first, let deep = r.layers.last, deep.layer != shallow.layer, let last = r.t.indices.last else { return [] }
-        let ratio = maxVariance(deep, last) / maxVariance(shallow, last)
-        let endScale = maxVariance(deep, last)
-        let setting = "the update of step \(r.updateStep + 1)" + (r.stableSteps > 0 ? " (after \(r.stableSteps) stable steps)" : " from initialisation")
-        let visible = r.layers.map { m in firstVisible(r.t, (0...last).map { maxVariance(m, $0) }) }
-        let ordered = zip(visible, visible.dropFirst()).allSatisfy { a, b in a.map { a in b.map { a < $0 } ?? false } ?? false }
-        let deepLate = (visible.last ?? nil).map { $0 >= 0.8 } ?? false
-        let visibleText = zip(r.layers, visible).map { m, t in "layer \(m.layer): " + (t.map { String(format: "%.2f", $0) } ?? "never") }
-            .joined(separator: ", ")
-        return [
-            Claim(id: "fig4.depth-scale", figure: "Fig. 4",
-                  statement: "at the end of the diverging update, layer \(deep.layer)'s largest channel variance over layer \(shallow.layer)'s",
-                  paper: "≈ 5·10¹⁶ / 1.0", source: source, ours: String(format: "%.3g", ratio), test: "ours ≥ 10⁶",
-                  verdict: Claim.verdict(ratio.isFinite ? ratio >= 1e6 : false),
-                  note: String(format: "%@ at lr %.3g; loss after it %.3g", setting, r.learningRate, r.divergedLoss)),
-            // A bound on both sides: a net whose update overflows into any huge scale must not pass.
-            Claim(id: "fig4.end-scale", figure: "Fig. 4",
-                  statement: "at the end of the diverging update, layer \(deep.layer)'s largest channel variance is at the paper's scale",
-                  paper: "≈ 5·10¹⁶", source: source, ours: String(format: "%.3g", endScale), test: "within 10^±3 of 5·10¹⁶",
-                  verdict: Claim.verdict(endScale.isFinite && endScale >= 5e13 && endScale <= 5e19)),
-            Claim(id: "fig4.late-explosion", figure: "Fig. 4",
-                  statement: "the variances explode late in the step, deeper layers later: the first t at which a layer's largest channel variance passes 10 % of its end value",
-                  paper: "layer 80 dark until the last 10–20 % (linear colour bars)", source: source, ours: visibleText,
-                  test: "layer \(deep.layer) at t ≥ 0.8, and later for deeper layers",
-                  verdict: Claim.verdict(deepLate && ordered)),
-        ]
-    }
-
-    /// The first t at which `values` (along t) passes 10 % of its last value; nil when the last value is
-    /// not finite and positive.
-    static func firstVisible(_ t: [Double], _ values: [Double]) -> Double? {
-        guard let end = values.last, end.isFinite, end > 0 else { return nil }
-        return zip(t, values).first { $0.1 > 0.1 * end }?.0
+        return .failure(NoDivergence(lastLoss: losses.last ?? .nan))
     }
 }
-

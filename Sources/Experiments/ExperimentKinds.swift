@@ -18,6 +18,7 @@ public enum ExperimentKinds {
             ProductConditioningStage(), JacobianSpectrumStage(),
             // Training and the first steps.
             TrainStage(), MaxStableLRStage(), RelativeLossStage(), FirstStepsStage(), DivergingUpdateStage(),
+            DivergingUpdateChoiceStage(),
             ClaimsStage(),
         ])
         registry.measureSecondsPerImageLayer = { try? EngineCalibration.secondsPerImageLayer() }

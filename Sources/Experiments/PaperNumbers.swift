@@ -10,6 +10,11 @@ public enum PaperNumbers {
     public static let fig4Ranges: [Int: (means: String, variances: String)] = [
         8: ("−0.7…1.4", "0…1.0"), 44: ("−3,700…2,700", "0…5.3·10⁶"), 80: ("−3·10⁸…1.8·10⁸", "0…5.5·10¹⁶"),
     ]
+    /// The same colour bars as numbers: the largest |mean| (the larger end of the means' bar) and the
+    /// largest variance, by layer.
+    public static let fig4ColourBarMaxima: [Int: (means: Double, variances: Double)] = [
+        8: (1.4, 1.0), 44: (3_700, 5.3e6), 80: (3e8, 5.5e16),
+    ]
     /// Fig. 5 [IMG read-offs]: layer → value on the paper's "Log [ magnitude ]" axis, whose base the
     /// paper does not state.
     public static let fig5Layers = [6, 18, 30, 42, 54, 66, 78, 90, 102, 110]

@@ -50,31 +50,87 @@ final class DivergingUpdateStageTests: XCTestCase {
         XCTAssertGreaterThan(r.layers[1].variances[4].max() ?? 0, r.layers[1].variances[0].max() ?? .infinity)
     }
 
-    func testNoDivergenceIsAnErrorNamingTheRate() throws {
+    func testNoDivergenceIsRecordedWithTheRatesTried() throws {
         let decode = try ExperimentFixtures.decodeInput(try ExperimentFixtures.learnableData(train: 64, test: 10), in: dir)
         let ctx = try ExperimentFixtures.context("diverging-update", DivergingUpdateStage(), [
-            ("depth", 8), ("batchSize", 32), ("lr", 1e-6), ("layers", [2]), ("points", 3), ("maxSteps", 2),
+            ("depth", 8), ("batchSize", 32), ("lr", 1e-6), ("lrTries", 3), ("layers", [2]), ("points", 3), ("maxSteps", 2),
         ], inputs: [decode], in: dir)
-        XCTAssertThrowsError(try DivergingUpdateStage().run(ctx)) {
-            XCTAssertTrue("\($0)".contains("diverging-update") && "\($0)".contains("lr"), "\($0)")
+        try DivergingUpdateStage().run(ctx)
+        let r = try ResultJSON.read(DivergingUpdateResult.self, from: ctx.output(DivergingUpdateStage.resultFile))
+        // A smaller rate diverges no sooner: the descending rule stops at the first rate that does not diverge.
+        XCTAssertEqual(r.outcome, .noDivergence)
+        XCTAssertEqual(r.nonDivergingRates, [1e-6])
+        XCTAssertTrue(r.layers.isEmpty && r.t.isEmpty)
+    }
+
+    func testSmallestDivergingRateWalksUpTheGrid() throws {
+        let decode = try ExperimentFixtures.decodeInput(try ExperimentFixtures.learnableData(train: 160, test: 20), in: dir)
+        let ctx = try ExperimentFixtures.context("diverging-update", DivergingUpdateStage(), [
+            ("depth", 8), ("batchSize", 32), ("rateRule", "smallestDiverging"), ("lrGrid", [5.0, 1e-6]), ("layers", [2, 7]),
+            ("points", 3), ("maxSteps", 20),
+        ], inputs: [decode], in: dir)
+        try DivergingUpdateStage().run(ctx)
+        let r = try ResultJSON.read(DivergingUpdateResult.self, from: ctx.output(DivergingUpdateStage.resultFile))
+        XCTAssertEqual(r.rateRule, "smallestDiverging")
+        XCTAssertEqual(r.outcome, .diverged)
+        XCTAssertEqual(r.nonDivergingRates, [1e-6])
+        XCTAssertEqual(r.learningRate, 5.0)
+        XCTAssertEqual(r.t.count, 3)
+    }
+
+    func testAnOverflowingRateIsLoweredAndRecorded() throws {
+        let decode = try ExperimentFixtures.decodeInput(try ExperimentFixtures.learnableData(train: 160, test: 20), in: dir)
+        func run(tries: Int) throws -> DivergingUpdateResult {
+            let ctx = try ExperimentFixtures.context("diverging-update-\(tries)", DivergingUpdateStage(), [
+                ("depth", 8), ("batchSize", 32), ("lr", 5e30), ("lrFactor", 1e30), ("lrTries", .number(Double(tries))),
+                ("layers", [2, 7]), ("points", 3), ("maxSteps", 20),
+            ], inputs: [decode], in: dir)
+            try DivergingUpdateStage().run(ctx)
+            return try ResultJSON.read(DivergingUpdateResult.self, from: ctx.output(DivergingUpdateStage.resultFile))
         }
+        let once = try run(tries: 1)
+        XCTAssertEqual(once.outcome, .overflowed)
+        XCTAssertEqual(once.overflowedRates, [5e30])
+        XCTAssertTrue(once.layers.isEmpty)
+        let twice = try run(tries: 2)
+        XCTAssertEqual(twice.outcome, .diverged)
+        XCTAssertEqual(twice.overflowedRates, [5e30])
+        XCTAssertEqual(twice.learningRate, 5, accuracy: 1e-9)
+        XCTAssertTrue(twice.layers.allSatisfy { $0.variances.joined().allSatisfy(\.isFinite) })
+    }
+
+    func testAnUnknownRateRuleIsRejectedByName() {
+        XCTAssertThrowsError(try DivergingUpdateStage().validate(stage: "diverging-update", params: JSONObject([("rateRule", "largest")]), dependencyKinds: [])) {
+            XCTAssertTrue("\($0)".contains("rateRule") && "\($0)".contains("smallestDiverging"), "\($0)")
+        }
+    }
+}
+
+/// Synthetic diverging-update results: one channel per layer, its variance along t given.
+enum SyntheticDivergingUpdate {
+    static func result(_ curves: [Int: [Double]], means: [Int: Double] = [:], t: [Double] = [0, 0.25, 0.5, 0.75, 0.85, 0.95, 1],
+                       outcome: DivergingUpdateOutcome = .diverged) -> DivergingUpdateResult {
+        DivergingUpdateResult(depth: 110, seed: 0, rateRule: "largestRepresentable", outcome: outcome, learningRate: 0.1, overflowedRates: [],
+                              nonDivergingRates: [], stableSteps: 0, stableLearningRate: 1e-4, updateStep: 0, divergedLoss: 1e4,
+                              divergentAtInitialization: true, threshold: 1e3, lossesBefore: [], updateNorm: 1, t: t, lossAlongUpdate: t,
+                              layers: curves.keys.sorted().map { l in
+                                  LayerMoments(layer: l, channels: 1, means: curves[l]!.map { _ in [means[l] ?? 0] }, variances: curves[l]!.map { [$0] })
+                              })
+    }
+
+    static func choice(_ r: DivergingUpdateResult) -> DivergingUpdateChoice {
+        let c = DivergingUpdateChoiceStage.candidate(stage: "diverging-update@x", description: "test", r)
+        return DivergingUpdateChoice(candidates: [c], chosenStage: c.stage, chosenDescription: c.description, chosen: r)
     }
 }
 
 /// Fig. 4's claims read as the paper's linear colour bars show them (issue 22, item 2).
 final class DivergingUpdateClaimsTests: XCTestCase {
-    private func result(_ curves: [Int: [Double]], t: [Double] = [0, 0.25, 0.5, 0.75, 0.85, 0.95, 1]) -> DivergingUpdateResult {
-        DivergingUpdateResult(depth: 110, seed: 0, learningRate: 0.1, overflowedRates: [], stableSteps: 0, updateStep: 0, divergedLoss: 1e4,
-                              divergentAtInitialization: true, threshold: 1e3, lossesBefore: [], updateNorm: 1, t: t, lossAlongUpdate: t,
-                              layers: curves.keys.sorted().map { l in
-                                  LayerMoments(layer: l, channels: 1, means: curves[l]!.map { _ in [0] }, variances: curves[l]!.map { [$0] })
-                              })
-    }
+    private func result(_ curves: [Int: [Double]]) -> DivergingUpdateResult { SyntheticDivergingUpdate.result(curves) }
 
     private func verdicts(_ r: DivergingUpdateResult) -> [String: Claim.Verdict] {
-        Dictionary(uniqueKeysWithValues: DivergingUpdateStage.claims(r).map { ($0.id, $0.verdict) })
+        Dictionary(uniqueKeysWithValues: DivergingUpdateChoiceStage.claims(SyntheticDivergingUpdate.choice(r)).map { ($0.id, $0.verdict) })
     }
-
     func testPapersShapeHoldsAndAnEarlyOrOverflowingOneFails() {
         // Layer 8 falls (visible from t = 0), layer 44 rises from mid-step, layer 80 only in the last 15 %.
         let paper = result([8: [1, 0.9, 0.8, 0.7, 0.65, 0.6, 0.6], 44: [0.1, 1, 10, 300, 1e3, 2e3, 3e3],

@@ -36,7 +36,10 @@ final class TrainingFiguresTests: XCTestCase {
             ("depth", 8), ("batchSize", 32), ("lr", 5.0), ("layers", [2, 4, 6]), ("points", 6),
         ], inputs: [decode], in: dir)
         try DivergingUpdateStage().run(diverging)
-        _ = try render("fig4", inputs: [try ExperimentFixtures.outputs(of: diverging, kind: "diverging-update")],
+        let choice = try ExperimentFixtures.context("diverging-update-choice", DivergingUpdateChoiceStage(), [],
+                                                    inputs: [try ExperimentFixtures.outputs(of: diverging, kind: "diverging-update")], in: dir)
+        try DivergingUpdateChoiceStage().run(choice)
+        _ = try render("fig4", inputs: [try ExperimentFixtures.outputs(of: choice, kind: "diverging-update-choice")],
                        expect: "fig4-diverging-update-moments")
 
         var runs: [StageInputs] = []

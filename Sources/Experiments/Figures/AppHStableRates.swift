@@ -10,7 +10,8 @@ import Plot
 /// is below it).
 public struct AppHStableRates: FigureRecipe {
     public let id = "appH"
-    public let version = 1
+    /// 2: claims on the searches' brackets, ties declared, undetermined depths left out.
+    public let version = 2
     public let reads = [MaxStableLRStage.kindName]
 
     public init() {}
@@ -75,35 +76,50 @@ public struct AppHStableRates: FigureRecipe {
         return "Largest rate that trains (\(epochs) epochs on \(perClass)/class, \(seeds) seed\(seeds == 1 ? "" : "s"), bracket ×\(factor))"
     }
 
+    /// App. H's claims on the searches' brackets (`StableRateBracket`), not on point values: a
+    /// comparison holds only where one net trains at a rate at which the other fails, a tie at the grid's
+    /// resolution is declared, and a depth whose search is undetermined (no rate trains, none diverges)
+    /// is named and left out rather than read as "below the grid" (issue 22, item 6).
     public func claims(_ context: StageContext) throws -> [Claim] {
         let searches = try Self.searches(context)
-        func value(_ r: MaxStableLRStage.Result) -> Double { r.largestStableLr ?? 0 }  // none of the grid: below it
-        /// "0.0316", "1+" (the grid's top trained), or "none" (no rate of the grid trained).
-        func rate(_ r: MaxStableLRStage.Result) -> String {
-            guard let stable = r.largestStableLr else { return "none" }
-            return String(format: "%.3g", stable) + (r.smallestFailingLr == nil ? "+" : "")
-        }
-        func text(_ r: MaxStableLRStage.Result) -> String { "ResNet-\(r.depth): \(rate(r))" }
+        func text(_ r: MaxStableLRStage.Result) -> String { "ResNet-\(r.depth): \(StableRateBracket(r).text)" }
+        let seeds = searches.values.joined().first?.params["seeds"]?.arrayValue?.count ?? 0
+        let seedText = "\(seeds) seed\(seeds == 1 ? "" : "s"), every one must train"
         var claims: [Claim] = []
         if let none = searches[.none]?.map(\.result), none.count >= 2 {
-            let values = none.map(value)
-            let falls = zip(values, values.dropFirst()).allSatisfy { $0 >= $1 } && values.last! < values.first!
+            let determined = none.filter { !StableRateBracket($0).undetermined }
+            let left = none.filter { StableRateBracket($0).undetermined }.map { "ResNet-\($0.depth)" }
+            var verdict = Claim.Verdict.inconclusive
+            var ties: [String] = []
+            if determined.count >= 2 {
+                let brackets = determined.map(StableRateBracket.init)
+                // Deeper above shallower anywhere is a reversal; the ends must separate.
+                let reversed = zip(brackets, brackets.dropFirst()).contains { $1.above($0) == .holds }
+                ties = zip(determined, determined.dropFirst()).filter { StableRateBracket($0) == StableRateBracket($1) }
+                    .map { "ResNet-\($0.depth) and ResNet-\($1.depth) tie" }
+                let ends = brackets.first!.above(brackets.last!)
+                verdict = reversed ? .fails : ends
+            }
             claims.append(Claim(id: "apph.nobn-rate-falls-with-depth", figure: "App. H",
-                                statement: "without BN the largest stable learning rate falls with depth",
+                                statement: "without BN the largest rate that trains falls with depth",
                                 paper: "shallower nets tolerate larger rates", source: "paper-notes §1.2, §5 [TXT 395t; RECALL App. H]",
-                                ours: none.map(text).joined(separator: ", "),
-                                test: "non-increasing in depth, deepest below shallowest", verdict: Claim.verdict(falls)))
+                                ours: none.map(text).joined(separator: ", ") + (ties.isEmpty ? "" : "; " + ties.joined(separator: ", ")),
+                                test: "no deeper net trains at a rate where a shallower one fails, and the shallowest trains where the deepest fails (brackets; \(seedText))",
+                                verdict: verdict,
+                                note: left.isEmpty ? nil : "left out, undetermined: " + left.joined(separator: ", ")))
         }
         if let none = searches[.none]?.map(\.result), let bn = searches[.batchNorm]?.map(\.result) {
             let pairs = none.compactMap { n in bn.first { $0.depth == n.depth }.map { (n, $0) } }
             if !pairs.isEmpty {
-                let above = pairs.allSatisfy { value($1) > value($0) }
+                let verdicts = pairs.map { StableRateBracket($1).above(StableRateBracket($0)) }
+                let verdict: Claim.Verdict = verdicts.contains(.fails) ? .fails : verdicts.allSatisfy { $0 == .holds } ? .holds : .inconclusive
                 claims.append(Claim(id: "apph.bn-allows-larger-rates", figure: "App. H",
-                                    statement: "with BN the largest stable rate is above the unnormalised net's at every depth",
+                                    statement: "with BN the largest rate that trains is above the unnormalised net's at every depth",
                                     paper: "BN enables larger rates", source: "paper-notes §1.2 [RECALL], the paper's thesis",
-                                    ours: pairs.map { "ResNet-\($0.depth): \(rate($1)) vs \(rate($0))" }
+                                    ours: pairs.map { "ResNet-\($0.depth): \(StableRateBracket($1).text) vs \(StableRateBracket($0).text)" }
                                         .joined(separator: ", "),
-                                    test: "BN > w/o BN at each depth", verdict: Claim.verdict(above)))
+                                    test: "at each depth BN trains at a rate where w/o BN fails (brackets; a tie fails; \(seedText))",
+                                    verdict: verdict))
             }
         }
         return claims

@@ -8,15 +8,15 @@ import Plot
 /// the paper.
 public struct Fig4DivergingUpdate: FigureRecipe {
     public let id = "fig4"
-    /// 6: each panel's title gives our range and the paper's colour-bar range.
-    public let version = 6
-    public let reads = [DivergingUpdateStage.kindName]
+    /// 7: draws the protocol `diverging-update-choice` chose, and says which.
+    public let version = 7
+    public let reads = [DivergingUpdateChoiceStage.kindName]
 
     public init() {}
 
     public func figures(_ context: StageContext) throws -> [(name: String, figure: Figure)] {
-        let input = try context.input(of: DivergingUpdateStage.self)
-        let result = try context.result(of: DivergingUpdateStage.self)
+        let choice = try context.result(of: DivergingUpdateChoiceStage.self)
+        let result = choice.chosen
         guard !result.layers.isEmpty, result.t.count >= 2 else {
             throw PipelineError.badParameter(stage: context.stage, parameter: "deps", problem: "the diverging-update output has no layers")
         }
@@ -25,13 +25,13 @@ public struct Fig4DivergingUpdate: FigureRecipe {
         fig.style.titleFontSize = 7.5
         fig.rowLabels = ["means", "variances"]
         let lr = String(format: "%.3g", result.learningRate)
-        let what = result.divergentAtInitialization ? "first update at lr \(lr) (loss already above 10³)"
-            : "update of step \(result.updateStep + 1) at lr \(lr), loss after it \(String(format: "%.2g", result.divergedLoss))"
-        let stableRate = input.params["stableLr"]?.doubleValue.map { "\($0)" } ?? "the stable rate"
-        let start = result.stableSteps > 0 ? "\(result.stableSteps) steps at lr \(stableRate), then the " : "the "
+        let start = result.stableSteps > 0 ? " after \(result.stableSteps) at \(String(format: "%g", result.stableLearningRate))" : " from init."
+        let loss = result.divergentAtInitialization ? "loss already > 10³" : "loss then \(String(format: "%.2g", result.divergedLoss))"
         let overflow = result.overflowedRates.isEmpty ? ""
-            : " (at lr " + result.overflowedRates.map { String(format: "%g", $0) }.joined(separator: ", ") + " the update overflows float32)"
-        fig.title = RichText("ResNet-\(result.depth) w/o BN: \(start)\(what)\(overflow)")
+            : "; " + result.overflowedRates.map { String(format: "%g", $0) }.joined(separator: ", ") + " overflow"
+        let score = choice.candidates.first { $0.stage == choice.chosenStage }?.score.map { String(format: "%.1f", $0) } ?? "–"
+        fig.title = RichText("ResNet-\(result.depth) w/o BN, step \(result.updateStep + 1) at lr \(lr)\(start) (\(loss)\(overflow)); "
+                             + "best of \(choice.candidates.count) protocols, \(score) decades off the paper's bars")
         let rows = result.t.count
         // Row i is t_i; label the axis in % of the step at the rows nearest 0, 20, …, 100 %.
         let percents = stride(from: 0.0, through: 100.0, by: 20.0).map { $0 }
@@ -60,8 +60,6 @@ public struct Fig4DivergingUpdate: FigureRecipe {
         if abs(v) < 10 { return String(format: "%.2g", v) }
         if abs(v) < 1e4 { return String(format: "%.0f", v) }
         let e = Int(floor(log10(abs(v))))
-        let superscripts: [Character: Character] = ["0": "⁰", "1": "¹", "2": "²", "3": "³", "4": "⁴", "5": "⁵", "6": "⁶",
-                                                    "7": "⁷", "8": "⁸", "9": "⁹", "-": "⁻"]
-        return String(format: "%.2g·10", v / pow(10, Double(e))) + String(String(e).map { superscripts[$0] ?? $0 })
+        return String(format: "%.2g·", v / pow(10, Double(e))) + RichText.powerOfTen(e).plain
     }
 }
