@@ -7,6 +7,8 @@ import Plot
 public protocol FigureRecipe: Sendable {
     /// The id used in pipeline.json (`"params": {"figure": "fig3"}`) and in the file names.
     var id: String { get }
+    /// What the paper calls it ("Fig. 3", "App. H"): the report's heading.
+    var title: String { get }
     /// Bumped when the drawing changes; the figure stage's version, so it reruns this figure only.
     var version: Int { get }
     /// The kinds whose results it reads: a pipeline whose figure stage lacks one fails when it loads.
@@ -40,6 +42,10 @@ public struct FigureStage: StageKind {
     ]
 
     public init(recipes: [any FigureRecipe]) { self.recipes = recipes }
+
+    public func title(params: JSONObject) -> String? {
+        params["figure"]?.stringValue.flatMap { id in recipes.first { $0.id == id }?.title }
+    }
 
     func recipe(_ id: String?, stage: String) throws -> any FigureRecipe {
         guard let id, let recipe = recipes.first(where: { $0.id == id }) else {

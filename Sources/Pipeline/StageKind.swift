@@ -27,6 +27,8 @@ public protocol StageKind: Sendable {
     /// initialisation: a last-bit difference stays in the last bits); nil, the default, for the rest
     /// (training amplifies any difference), whose differences are reported as "differs (CPU X vs Y)".
     var crossCPUTolerance: Double? { get }
+    /// What a reader calls a stage with these params ("Fig. 4"), for the report; nil: its name.
+    func title(params: JSONObject) -> String?
 }
 
 extension StageKind {
@@ -34,6 +36,7 @@ extension StageKind {
     public func validate(stage: String, params: JSONObject, dependencyKinds: [String]) throws {}
     public func imageLayerPasses(params: JSONObject) -> Double? { nil }
     public var crossCPUTolerance: Double? { nil }
+    public func title(params: JSONObject) -> String? { nil }
 }
 
 public struct ParameterSpec: Sendable {

@@ -14,8 +14,9 @@ public struct FigureSection: Sendable {
 
     var name: String { figure.stage.name }
 
-    /// "Fig. 2" for fig2, "App. H" for appH, "Calibration figure" for calibration-figure.
+    /// The recipe's title ("Fig. 2", "App. H"); for a figure kind without one, read from the name.
     public var title: String {
+        if let own = figure.stage.kind.title(params: figure.stage.params) { return own }
         if name.hasPrefix("fig"), let n = Int(name.dropFirst(3)) { return "Fig. \(n)" }
         if name.hasPrefix("app"), name.count == 4, let letter = name.last, letter.isUppercase { return "App. \(letter)" }
         let words = name.replacingOccurrences(of: "-", with: " ")

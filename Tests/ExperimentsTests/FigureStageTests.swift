@@ -16,9 +16,64 @@ final class FigureStageTests: XCTestCase {
     struct BumpedFig3: FigureRecipe {
         let inner = Fig3RelativeLoss()
         var id: String { inner.id }
+        var title: String { inner.title }
         var version: Int { inner.version + 1 }
         var reads: [String] { inner.reads }
         func figures(_ context: StageContext) throws -> [(name: String, figure: Figure)] { try inner.figures(context) }
+    }
+
+    /// A figure added the way README's "Adding a figure" says: this recipe (registered in the one list,
+    /// here `figureRecipes + [ToyFigure()]`) and its entry in pipeline.json's `figures` map.
+    struct ToyFigure: FigureRecipe {
+        let id = "toy"
+        let title = "Fig. 42"
+        let version = 1
+        let reads = [RandomMatricesStage.kindName]
+        func figures(_ context: StageContext) throws -> [(name: String, figure: Figure)] {
+            let result = try context.result(of: RandomMatricesStage.self)
+            var panel = Panel(x: Axis(label: "M"), y: Axis(label: "largest singular value"))
+            panel.plot(result.metrics.map { Double($0.products) }, result.metrics.map(\.largestMean), label: "ours", color: .tabBlue)
+            var fig = Figure(width: 4, height: 3, dpi: 100)
+            fig[0, 0] = panel
+            return [("toy-largest-singular-value", fig)]
+        }
+        func claims(_ context: StageContext) throws -> [Claim] {
+            let result = try context.result(of: RandomMatricesStage.self)
+            let grows = zip(result.metrics, result.metrics.dropFirst()).allSatisfy { $0.largestMean < $1.largestMean }
+            return [Claim(id: "toy.grows", figure: title, statement: "the largest singular value grows with M", paper: "grows",
+                          source: "a test", ours: result.metrics.map { String(format: "%.2f", $0.largestMean) }.joined(separator: ", "),
+                          test: "strictly increasing", verdict: Claim.verdict(grows))]
+        }
+    }
+
+    func testAToyFigureAddedInTwoPlacesIsDrawnTitledAndItsClaimsGathered() throws {
+        let text = #"""
+        {"stages": [{"name": "matrices", "kind": "random-matrices", "params": {"size": 30, "repeats": 1, "theoryPoints": 50}},
+                    {"name": "claims", "kind": "claims", "deps": ["@figures"]}],
+         "figures": {"toy": ["matrices"]}}
+        """#
+        let figureKind = FigureStage(recipes: ExperimentKinds.figureRecipes + [ToyFigure()])
+        let pipeline = try ResolvedPipeline(document: try PipelineDocument.parse(Data(text.utf8)),
+                                            registry: registry(ExperimentKinds.figureRecipes + [ToyFigure()]))
+        let toy = try XCTUnwrap(pipeline.stage("toy"))
+        XCTAssertEqual(toy.kind.name, "figure")
+        XCTAssertEqual(toy.deps, ["matrices"])
+        XCTAssertEqual(try XCTUnwrap(pipeline.stage("claims")).deps, ["toy"], "the claims stage depends on every figure")
+        XCTAssertEqual(toy.kind.title(params: toy.params), "Fig. 42", "the report's heading comes from the recipe")
+
+        let dir = try ExperimentFixtures.temporaryDirectory("toy-figure")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        func run(_ stage: ResolvedStage, _ kind: any StageKind, _ inputs: [StageInputs]) throws -> StageInputs {
+            let ctx = try ExperimentFixtures.context(stage.name, kind, stage.params.pairs.map { ($0.key, $0.value) }, inputs: inputs, in: dir)
+            try kind.run(ctx)
+            return try ExperimentFixtures.outputs(of: ctx, kind: kind.name)
+        }
+        let matrices = try run(try XCTUnwrap(pipeline.stage("matrices")), RandomMatricesStage(), [])
+        let drawn = try run(toy, figureKind, [matrices])
+        XCTAssertNotNil(drawn.files["toy-largest-singular-value.png"])
+        let claims = try run(try XCTUnwrap(pipeline.stage("claims")), ClaimsStage(), [drawn])
+        let table = try String(contentsOf: try XCTUnwrap(claims.files[ClaimsStage.markdownFile]), encoding: .utf8)
+        XCTAssertTrue(table.contains("| Fig. 42 | the largest singular value grows with M |"), table)
     }
 
     func registry(_ recipes: [any FigureRecipe]) -> KindRegistry {

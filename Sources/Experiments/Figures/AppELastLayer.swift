@@ -9,6 +9,7 @@ import Plot
 /// configuration (the searched small rate); the last-layer net trains at the rate its own search found.
 public struct AppELastLayer: FigureRecipe {
     public let id = "appE"
+    public let title = "App. E"
     /// 6: "between" decided by Fig. 1's rule (beyond 2 SE, all at plateau).
     public let version = 6
     public let reads = [TrainStage.kindName, MaxStableLRStage.kindName]

@@ -10,6 +10,7 @@ import Plot
 /// is below it).
 public struct AppHStableRates: FigureRecipe {
     public let id = "appH"
+    public let title = "App. H"
     /// 2: claims on the searches' brackets, ties declared, undetermined depths left out.
     public let version = 2
     public let reads = [MaxStableLRStage.kindName]

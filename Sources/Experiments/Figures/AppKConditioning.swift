@@ -8,6 +8,7 @@ import Plot
 /// singular value of the unnormalised ResNet's Jacobian at initialisation against depth.
 public struct AppKConditioning: FigureRecipe {
     public let id = "appK"
+    public let title = "App. K"
     public let version = 1
     public let reads = [ProductConditioningStage.kindName, JacobianSpectrumStage.kindName]
 

@@ -8,6 +8,7 @@ import Plot
 /// title; infinite scores (a network that overflowed) are drawn at the top of the colour range.
 public struct CalibrationScores: FigureRecipe {
     public let id = "calibration-figure"
+    public let title = "Set-up calibration"
     public let version = 2
     public let reads = [CalibrationStage.kindName]
 

@@ -9,6 +9,7 @@ import Plot
 /// states the budget that was actually trained, read from the runs themselves.
 public struct Fig1Accuracy: FigureRecipe {
     public let id = "fig1"
+    public let title = "Fig. 1"
     /// 9: claim 4 at the paper's scale (`fig1.nobn-small-rate-learns`, ResNet-110 runs only). 10: the
     /// paper's final accuracies drawn at 100 %.
     public let version = 10

@@ -6,6 +6,7 @@ import Plot
 /// (right), each on its own x-scale, as the paper's two panels. Counts come from `gradient-histogram`.
 public struct Fig2GradientHistograms: FigureRecipe {
     public let id = "fig2"
+    public let title = "Fig. 2"
     public let version = 2
     public let reads = [GradientHistogramStage.kindName]
 

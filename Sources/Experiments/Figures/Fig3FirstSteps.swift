@@ -9,6 +9,7 @@ import Plot
 /// to its weights. A collapsed net shows a vanishing logit spread and gradient.
 public struct Fig3FirstSteps: FigureRecipe {
     public let id = "fig3-steps"
+    public let title = "Fig. 3's first steps"
     public let version = 1
     public let reads = [FirstStepsStage.kindName]
 

@@ -8,6 +8,7 @@ import Plot
 /// that overflowed are drawn above the axes, so the curve leaves the top as in the paper.
 public struct Fig3RelativeLoss: FigureRecipe {
     public let id = "fig3"
+    public let title = "Fig. 3"
     /// 3: the paper's explosion steps drawn at mini-batches 4 and 7.
     public let version = 3
     public let reads = [RelativeLossStage.kindName]

@@ -8,6 +8,7 @@ import Plot
 /// the paper.
 public struct Fig4DivergingUpdate: FigureRecipe {
     public let id = "fig4"
+    public let title = "Fig. 4"
     /// 7: draws the protocol `diverging-update-choice` chose, and says which.
     public let version = 7
     public let reads = [DivergingUpdateChoiceStage.kindName]

@@ -7,6 +7,7 @@ import Plot
 /// (110 sits one step after 102), so the layers are drawn at equal spacing with their numbers as labels.
 public struct Fig5ChannelMoments: FigureRecipe {
     public let id = "fig5"
+    public let title = "Fig. 5"
     /// 3: the paper's read-offs drawn as crosses.
     public let version = 3
     public let reads = [ChannelMomentsStage.kindName]

@@ -7,6 +7,7 @@ import Plot
 /// that zero has the same colour on both sides.
 public struct Fig6OutputGradients: FigureRecipe {
     public let id = "fig6"
+    public let title = "Fig. 6"
     public let version = 2
     public let reads = [OutputGradientsStage.kindName]
 

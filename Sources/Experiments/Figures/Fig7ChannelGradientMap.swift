@@ -9,6 +9,7 @@ import Plot
 /// ‖M‖²_F left outside M's best rank-one approximation (small: low-rank).
 public struct Fig7ChannelGradientMap: FigureRecipe {
     public let id = "fig7"
+    public let title = "Fig. 7 and Table 1"
     public let version = 3
     public let reads = [GradientCoherenceStage.kindName]
 

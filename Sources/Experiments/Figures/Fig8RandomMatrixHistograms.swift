@@ -8,6 +8,7 @@ import Plot
 /// counts Theorem 1 predicts for its bins: a check that the empirical spectra are the theoretical ones.
 public struct Fig8RandomMatrixHistograms: FigureRecipe {
     public let id = "fig8"
+    public let title = "Fig. 8"
     /// 5: the paper's support edges as dotted lines.
     public let version = 5
     public let reads = [RandomMatricesStage.kindName]

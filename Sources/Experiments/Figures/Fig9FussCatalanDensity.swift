@@ -9,6 +9,7 @@ import Plot
 /// end (M+1)^{M+1}/M^M grows with M.
 public struct Fig9FussCatalanDensity: FigureRecipe {
     public let id = "fig9"
+    public let title = "Fig. 9"
     public let version = 1
     public let reads = [RandomMatricesStage.kindName]
 
