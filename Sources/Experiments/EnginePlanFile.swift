@@ -30,8 +30,9 @@ public struct EnginePlanFile: Codable, Equatable {
         return String(safe) + ".json"
     }
 
-    /// Where this machine's plans live; `cache` (a pipeline cache) only where there is no home directory.
-    public static func directory(cache: URL, environment: [String: String] = ProcessInfo.processInfo.environment) -> URL {
+    /// Where this machine's plans live; `cache` (a pipeline cache) only where there is no home directory,
+    /// and nowhere when there is neither.
+    public static func directory(cache: URL?, environment: [String: String] = ProcessInfo.processInfo.environment) -> URL? {
         if let dir = environment["BNREPRO_ENGINE_PLANS"], !dir.isEmpty { return URL(fileURLWithPath: dir) }
         if let xdg = environment["XDG_CACHE_HOME"], !xdg.isEmpty {
             return URL(fileURLWithPath: xdg).appendingPathComponent("bnrepro/engine-plans")
@@ -39,16 +40,16 @@ public struct EnginePlanFile: Codable, Equatable {
         if let home = environment["HOME"], !home.isEmpty {
             return URL(fileURLWithPath: home).appendingPathComponent(".cache/bnrepro/engine-plans")
         }
-        return cache.appendingPathComponent("engine-plans")
+        return cache?.appendingPathComponent("engine-plans")
     }
 
     static var machine: (cpu: String, oneDNN: String, threads: Int) {
         (CPUModel.identity ?? "unknown CPU", oneDNNVersion, WorkerThreads.count())
     }
 
-    public static func url(cache: URL, threads: Int? = nil) -> URL {
+    public static func url(cache: URL?, threads: Int? = nil) -> URL? {
         let m = machine
-        return directory(cache: cache).appendingPathComponent(name(cpu: m.cpu, oneDNN: m.oneDNN, threads: threads ?? m.threads))
+        return directory(cache: cache)?.appendingPathComponent(name(cpu: m.cpu, oneDNN: m.oneDNN, threads: threads ?? m.threads))
     }
 
     public static func read(_ url: URL) throws -> EnginePlanFile? {
@@ -96,7 +97,10 @@ public enum EnginePlanSetup {
         case "default":
             ActiveEnginePlan.install(.defaults, measuring: false)
         case "measured", "":
-            let url = EnginePlanFile.url(cache: cache)
+            guard let url = EnginePlanFile.url(cache: cache) else {
+                ActiveEnginePlan.install(try measuredLayout().plan, measuring: true)
+                break
+            }
             if let file = try EnginePlanFile.read(url) {
                 ActiveEnginePlan.install(file.plan, measuring: true)
             } else {
@@ -117,10 +121,10 @@ public enum EnginePlanSetup {
     static func finish(cache: URL) -> String? {
         guard ActiveEnginePlan.wasUsed else { return nil }
         let plan = ActiveEnginePlan.current, measured = ActiveEnginePlan.measurements
-        if !measured.isEmpty {
+        if !measured.isEmpty, let url = EnginePlanFile.url(cache: cache) {
             let chosen = plan.convolutions.filter { measured[$0.key] != nil }
             // Keeping the measurement is a convenience: the stage's result stands without it.
-            try? EnginePlanFile.merge(into: EnginePlanFile.url(cache: cache), {
+            try? EnginePlanFile.merge(into: url, {
                 let m = EnginePlanFile.machine
                 return EnginePlanFile(cpu: m.cpu, oneDNN: m.oneDNN, threads: m.threads, plan: EnginePlan(block: plan.block),
                                       layoutSeconds: [:], measurements: [:])
@@ -132,7 +136,8 @@ public enum EnginePlanSetup {
     /// For a measurement outside a stage (`estimate`'s engine calibration): this machine's plan for
     /// `threads` if one is kept, else a layout measured now; nothing is written.
     static func installMachinePlan(threads: Int) throws {
-        let kept = try EnginePlanFile.read(EnginePlanFile.url(cache: URL(fileURLWithPath: "."), threads: threads))
+        // Outside a pipeline there is no cache to fall back on: without a home directory, measure.
+        let kept = try EnginePlanFile.url(cache: nil, threads: threads).flatMap(EnginePlanFile.read)
         let plan = try kept?.plan ?? EnginePlan(block: EnginePlanMeasurement.chooseBlock(EnginePlanMeasurement.layoutSeconds()))
         ActiveEnginePlan.install(plan, measuring: true)
     }

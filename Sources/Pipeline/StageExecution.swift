@@ -66,11 +66,13 @@ public enum StageExecution {
         let context = stageContext(spec, key: key, store: store, verified: verified, outputs: outputs, scratch: scratch,
                                    partials: partials, progressHandle: capture.progressHandle)
         var error: String?
+        // Only a kind that runs a network needs the engine's plan (measuring one costs a fraction of a second).
+        let engineSetup = kind.imageLayerPasses(params: spec.params) == nil ? nil : registry.engineSetup
         do {
-            try registry.engineSetup?.prepare(store.root)
+            try engineSetup?.prepare(store.root)
             try kind.run(context)
         } catch let e { error = ErrorText.describe(e) }
-        if error == nil, let setup = registry.engineSetup { record.enginePlan = setup.finish(store.root) }
+        if error == nil, let engineSetup { record.enginePlan = engineSetup.finish(store.root) }
         if let error { print("error: \(error)") }
         if let lost = capture.finish() { error = error ?? lost }
         let logRef: OutputRef?

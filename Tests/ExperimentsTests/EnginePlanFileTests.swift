@@ -12,11 +12,12 @@ final class EnginePlanFileTests: XCTestCase {
 
     func testThePlansLiveInTheUsersCacheUnlessTold() {
         let cache = URL(fileURLWithPath: "/p/data/cache")
-        XCTAssertEqual(EnginePlanFile.directory(cache: cache, environment: ["HOME": "/home/u"]).path, "/home/u/.cache/bnrepro/engine-plans")
-        XCTAssertEqual(EnginePlanFile.directory(cache: cache, environment: ["HOME": "/home/u", "XDG_CACHE_HOME": "/x"]).path,
+        XCTAssertEqual(EnginePlanFile.directory(cache: cache, environment: ["HOME": "/home/u"])?.path, "/home/u/.cache/bnrepro/engine-plans")
+        XCTAssertEqual(EnginePlanFile.directory(cache: cache, environment: ["HOME": "/home/u", "XDG_CACHE_HOME": "/x"])?.path,
                        "/x/bnrepro/engine-plans")
-        XCTAssertEqual(EnginePlanFile.directory(cache: cache, environment: ["HOME": "/home/u", "BNREPRO_ENGINE_PLANS": "/plans"]).path, "/plans")
-        XCTAssertEqual(EnginePlanFile.directory(cache: cache, environment: [:]).path, "/p/data/cache/engine-plans")
+        XCTAssertEqual(EnginePlanFile.directory(cache: cache, environment: ["HOME": "/home/u", "BNREPRO_ENGINE_PLANS": "/plans"])?.path, "/plans")
+        XCTAssertEqual(EnginePlanFile.directory(cache: cache, environment: [:])?.path, "/p/data/cache/engine-plans")
+        XCTAssertNil(EnginePlanFile.directory(cache: nil, environment: [:]), "outside a pipeline, without a home directory, nowhere")
     }
 
     /// Two workers that measured the same convolution: the first to write keeps its choice, and what
