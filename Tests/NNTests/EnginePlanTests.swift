@@ -13,48 +13,26 @@ final class EnginePlanTests: XCTestCase {
         var checked = 0
         for block in [16, 8] {
             // (Ci, Co, H, stride): the three stages' convolutions and the two transitions.
-            for (Ci, Co, H, s) in [(16, 16, 32, 1), (16, 32, 32, 2), (32, 32, 16, 1), (64, 64, 8, 1)] {
-                let B = 2, Ho = H / s
+            for c in [ConvolutionCase(16, 16, 32, stride: 1, bias: true), ConvolutionCase(16, 32, 32, stride: 2, bias: true),
+                      ConvolutionCase(32, 32, 16, stride: 1, bias: true), ConvolutionCase(64, 64, 8, stride: 1, bias: true)] {
                 // The plan lists every implementation offered for each pass as it makes them.
                 ActiveEnginePlan.install(EnginePlan(block: block), measuring: false)
-                _ = try ConvPrimitives(context: ctx, batch: B, inChannels: Ci, outChannels: Co, inputSize: H, stride: s,
-                                       hasBias: true, plainInput: false, needsDataGradient: true)
-                let offered = ActiveEnginePlan.offered
-                let x = randomDoubles(B * Ci * H * H, seed: 1), w = randomDoubles(Co * Ci * 9, seed: 2, scale: 0.2)
-                let b = randomDoubles(Co, seed: 3), dy = randomDoubles(B * Co * Ho * Ho, seed: 4)
-                var yRef: [Double] = [], dxRef: [Double] = [], dwRef: [Double] = [], dbRef: [Double] = []
-                Reference.convForward(&yRef, x, w, b, B, Ci, H, H, Co, s)
-                Reference.convBackward(&dxRef, &dwRef, &dbRef, dy, x, w, B, Ci, H, H, Co, s)
-                for (key, candidates) in offered.sorted(by: { $0.key < $1.key }) {
+                _ = try c.primitives(ctx)
+                for (key, candidates) in ActiveEnginePlan.offered.sorted(by: { $0.key < $1.key }) {
                     // oneDNN's reference kernel is offered only where it has nothing else, over a layout the
                     // engine then leaves for the library's (`ConvLayoutChoice`), so it never runs.
                     for name in candidates where !name.hasPrefix("ref") {
                         ActiveEnginePlan.install(EnginePlan(block: block, convolutions: [key: name]), measuring: false)
-                        let prim = try ConvPrimitives(context: ctx, batch: B, inChannels: Ci, outChannels: Co, inputSize: H,
-                                                      stride: s, hasBias: true, plainInput: false, needsDataGradient: true)
-                        let xb = blocked(x, B: B, C: Ci, HW: H * H), wb = FloatBuffer(w.map(Float.init)), bb = FloatBuffer(b.map(Float.init))
-                        let dyb = blocked(dy, B: B, C: Co, HW: Ho * Ho), scratch = FloatBuffer(count: max(prim.scratchCount, 1))
+                        let prim = try c.primitives(ctx)
                         let tag = "nChw\(block)c \(key) \(name)"
-                        let errors: [(String, [Double], [Double])]
-                        if key.hasPrefix("fwd") {
-                            XCTAssertEqual(prim.forward.implementation, name, tag)
-                            let yb = FloatBuffer(count: B * Co * Ho * Ho)
-                            try prim.runForward(src: xb.pointer, weights: wb.pointer, bias: bb.pointer, dst: yb.pointer, scratch: scratch.pointer)
-                            errors = [("forward", unblocked(yb, B: B, C: Co, HW: Ho * Ho), yRef)]
-                        } else if key.hasPrefix("bwd-data") {
-                            XCTAssertEqual(prim.backwardData?.implementation, name, tag)
-                            let dxb = FloatBuffer(count: x.count)
-                            try prim.runBackwardData(diffDst: dyb.pointer, weights: wb.pointer, diffSrc: dxb.pointer, scratch: scratch.pointer)
-                            errors = [("backward-data", unblocked(dxb, B: B, C: Ci, HW: H * H), dxRef)]
-                        } else {
-                            XCTAssertEqual(prim.backwardWeights.implementation, name, tag)
-                            let dwb = FloatBuffer(count: w.count), dbb = FloatBuffer(count: Co)
-                            try prim.runBackwardWeights(src: xb.pointer, diffDst: dyb.pointer, diffWeights: dwb.pointer,
-                                                        diffBias: dbb.pointer, scratch: scratch.pointer)
-                            errors = [("backward-weights", dwb.array.map(Double.init), dwRef), ("backward-bias", dbb.array.map(Double.init), dbRef)]
+                        let pass: ConvolutionCase.Pass = key.hasPrefix("fwd") ? .forward : key.hasPrefix("bwd-data") ? .backwardData : .backwardWeights
+                        let used = switch pass {
+                        case .forward: prim.forward.implementation
+                        case .backwardData: prim.backwardData?.implementation
+                        case .backwardWeights: prim.backwardWeights.implementation
                         }
-                        withExtendedLifetime((xb, wb, bb, dyb, scratch)) {}
-                        for (what, fast, ref) in errors {
+                        XCTAssertEqual(used, name, tag)
+                        for (what, fast, ref) in try c.run(pass, on: prim) {
                             let rel = maxAbsDiff(fast, ref) / max(maxAbs(ref), 1e-6)
                             print("IMPLEMENTATION OK \(tag) \(what): relative error \(rel)")
                             XCTAssertLessThan(rel, 1e-5, "\(tag) \(what)")

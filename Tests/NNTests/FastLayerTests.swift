@@ -27,35 +27,11 @@ final class FastLayerTests: XCTestCase {
 
     func checkConvolutions() throws {
         let ctx = try DNNLContext()
-        // (Ci, Co, H, stride, bias, stem)
-        for (Ci, Co, H, s, bias, stem) in [(16, 16, 6, 1, true, false), (16, 32, 6, 2, false, false),
-                                           (32, 64, 4, 2, true, false), (3, 16, 5, 1, true, true)] {
-            let B = 2, Ho = H / s
-            let prim = try ConvPrimitives(context: ctx, batch: B, inChannels: Ci, outChannels: Co, inputSize: H, stride: s,
-                                          hasBias: bias, plainInput: stem, needsDataGradient: !stem)
-            let x = randomDoubles(B * Ci * H * H, seed: 1), w = randomDoubles(Co * Ci * 9, seed: 2, scale: 0.2)
-            let b = randomDoubles(Co, seed: 3), dy = randomDoubles(B * Co * Ho * Ho, seed: 4)
-            let xb = stem ? FloatBuffer(x.map(Float.init)) : blocked(x, B: B, C: Ci, HW: H * H)
-            let wb = FloatBuffer(w.map(Float.init)), bb = FloatBuffer(b.map(Float.init))
-            let yb = FloatBuffer(count: B * Co * Ho * Ho), scratch = FloatBuffer(count: prim.scratchCount)
-            try prim.runForward(src: hold(xb), weights: hold(wb), bias: bias ? hold(bb) : nil, dst: hold(yb), scratch: hold(scratch))
-            var yRef: [Double] = []
-            Reference.convForward(&yRef, x, w, bias ? b : nil, B, Ci, H, H, Co, s)
-            let tag = "conv \(Ci)→\(Co) s\(s)\(bias ? " bias" : "")\(stem ? " plain input" : "")"
-            check("\(tag) forward", unblocked(yb, B: B, C: Co, HW: Ho * Ho), yRef)
-
-            var dxRef: [Double] = [], dwRef: [Double] = [], dbRef: [Double] = []
-            Reference.convBackward(&dxRef, &dwRef, &dbRef, dy, x, w, B, Ci, H, H, Co, s)
-            let dyb = blocked(dy, B: B, C: Co, HW: Ho * Ho)
-            let dwb = FloatBuffer(count: w.count), dbb = FloatBuffer(count: Co)
-            try prim.runBackwardWeights(src: hold(xb), diffDst: hold(dyb), diffWeights: hold(dwb),
-                                        diffBias: bias ? hold(dbb) : nil, scratch: hold(scratch))
-            check("\(tag) backward-weights", dwb.array.map(Double.init), dwRef)
-            if bias { check("\(tag) backward-bias", dbb.array.map(Double.init), dbRef) }
-            if !stem {
-                let dxb = FloatBuffer(count: x.count)
-                try prim.runBackwardData(diffDst: hold(dyb), weights: hold(wb), diffSrc: hold(dxb), scratch: hold(scratch))
-                check("\(tag) backward-data", unblocked(dxb, B: B, C: Ci, HW: H * H), dxRef)
+        for c in [ConvolutionCase(16, 16, 6, stride: 1, bias: true), ConvolutionCase(16, 32, 6, stride: 2, bias: false),
+                  ConvolutionCase(32, 64, 4, stride: 2, bias: true), ConvolutionCase(3, 16, 5, stride: 1, bias: true, stem: true)] {
+            let prim = try c.primitives(ctx)
+            for pass in c.passes {
+                for (what, fast, ref) in try c.run(pass, on: prim) { check("\(c.tag) \(what)", fast, ref) }
             }
         }
     }
