@@ -20,7 +20,7 @@ enum KindSourceLock {
         "figure:fig2": (2002, "0d0499898dd7e6d0e01500c5c9f935c4ceaaaa618c03bc893247e9aa855fecc1"),
         "figure:fig3": (2003, "3ce871e2cb58eabade4f665a01ff07b857cd4e6851d9b8b1f2f001040909e550"),
         "figure:fig3-steps": (2001, "52e806fb3e637fda77e590a9fce7f3cdc878c4d620275c5f7a85efa5f493a49e"),
-        "figure:fig4": (2007, "62874b56002165bac60a3b778bfb1b6c926783375b3418586d440c5d08d7cf0b"),
+        "figure:fig4": (2008, "2319f7ae7465e75f8dc3aa4f7dbfadacd588ec3442c0d5793204aa3bf5cc5fa9"),
         "figure:fig5": (2003, "4decd89e071b656e13616f669321bcc7285371b3b4035301e4d8c3e701b81470"),
         "figure:fig6": (2002, "38bb360884c42e3aaa843d3d342e8887ba9856e945f7b1c68f116107a13bbe5f"),
         "figure:fig7": (2003, "92328c268e4c0e73f0e5c168d46c13ab671ae632c0d2743c2b330ba8658858dd"),

@@ -86,3 +86,15 @@ final class DivergingUpdateChoiceTests: XCTestCase {
         }
     }
 }
+
+/// Fig. 4's panel titles print range ends as the paper's colour bars do.
+final class Fig4ScaleTextTests: XCTestCase {
+    func testRangeEndsArePlainInTheMiddleAndPowersOfTenOutside() {
+        XCTAssertEqual(Fig4DivergingUpdate.scale(-0.69), "−0.69")
+        XCTAssertEqual(Fig4DivergingUpdate.scale(3_700), "3700")
+        XCTAssertEqual(Fig4DivergingUpdate.scale(-1.8e4), "−1.8·10⁴")
+        XCTAssertEqual(Fig4DivergingUpdate.scale(5.5e16), "5.5·10¹⁶")
+        XCTAssertEqual(Fig4DivergingUpdate.scale(2.2e-6), "2.2·10⁻⁶")
+        XCTAssertEqual(Fig4DivergingUpdate.scale(0), "0")
+    }
+}

@@ -9,8 +9,8 @@ import Plot
 public struct Fig4DivergingUpdate: FigureRecipe {
     public let id = "fig4"
     public let title = "Fig. 4"
-    /// 7: draws the protocol `diverging-update-choice` chose, and says which.
-    public let version = 7
+    /// 8: draws the protocol `diverging-update-choice` chose, and says which; minus signs in the titles.
+    public let version = 8
     public let reads = [DivergingUpdateChoiceStage.kindName]
 
     public init() {}
@@ -56,11 +56,18 @@ public struct Fig4DivergingUpdate: FigureRecipe {
         return [("fig4-diverging-update-moments", fig)]
     }
 
-    /// A range end as the paper's colour bars print it: plain up to 10⁴, else mantissa·10^exponent.
+    /// A range end as the paper's colour bars print it: plain from 10⁻³ up to 10⁴, else mantissa·10^exponent.
     static func scale(_ v: Double) -> String {
-        if abs(v) < 10 { return String(format: "%.2g", v) }
-        if abs(v) < 1e4 { return String(format: "%.0f", v) }
-        let e = Int(floor(log10(abs(v))))
-        return String(format: "%.2g·", v / pow(10, Double(e))) + RichText.powerOfTen(e).plain
+        let text: String
+        if v == 0 || (abs(v) >= 1e-3 && abs(v) < 10) {
+            text = String(format: "%.2g", v)
+        } else if abs(v) >= 10 && abs(v) < 1e4 {
+            text = String(format: "%.0f", v)
+        } else {
+            let e = Int(floor(log10(abs(v))))
+            text = String(format: "%.2g·", v / pow(10, Double(e))) + RichText.powerOfTen(e).plain
+        }
+        // The paper's colour bars (and ours beside them) print a minus sign, not a hyphen.
+        return text.replacingOccurrences(of: "-", with: "−")
     }
 }
