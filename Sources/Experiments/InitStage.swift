@@ -47,7 +47,7 @@ public struct InitStage: AnalysisKind {
             ])
             var checks: [LayerCheck] = []
             for spec in net.config.convLayers {
-                guard let w = net.parameter("layer\(spec.layer).conv.weight") else { continue }
+                guard let w = net.parameter(TensorName(.conv(spec.layer), .weight)) else { continue }
                 let target = net.config.initialization.weightStd(fanIn: spec.inChannels * 9, fanOut: spec.outChannels * 9)
                 checks.append(LayerCheck(layer: spec.layer, weights: w.count, std: SampleSummary(w.data).std, targetStd: target))
             }

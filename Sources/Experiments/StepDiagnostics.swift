@@ -49,15 +49,12 @@ public enum ParameterKind: String, Codable, CaseIterable, Sendable {
     case finalBias = "final bias"
 
     /// The kind of a tensor of the parameter layout (see `ParameterLayout`).
-    init(tensor name: String, linearLayer: Int) {
-        if name.hasPrefix("layer\(linearLayer).linear.") {
-            self = name.hasSuffix(".weight") ? .finalWeights : .finalBias
-        } else if name.contains(".shortcut.") {
-            self = .shortcut
-        } else if name.contains("bn.") {
-            self = .batchNorm
-        } else {
-            self = name.hasSuffix(".weight") ? .convWeights : .convBiases
+    init(_ tensor: TensorName) {
+        switch tensor.owner {
+        case .linear: self = tensor.part == .weight ? .finalWeights : .finalBias
+        case .shortcut: self = .shortcut
+        case .bn, .finalBN, .shortcutBN: self = .batchNorm
+        case .conv: self = tensor.part == .weight ? .convWeights : .convBiases
         }
     }
 }
@@ -93,7 +90,7 @@ struct StepProbe {
         for entry in layout.entries {
             let sq = g[entry.range].reduce(0.0) { $0 + Double($1) * Double($1) }
             byGroup[StepDiagnostics.group(layer: entry.layer(linearLayer: config.linearLayer), config: config)] += sq
-            let kind = ParameterKind(tensor: entry.name, linearLayer: config.linearLayer)
+            let kind = ParameterKind(entry.tensor)
             byKind[ParameterKind.allCases.firstIndex(of: kind) ?? 0] += sq
         }
         var positiveByLayer: [Double] = [], positive = [Double](repeating: 0, count: 4), units = positive

@@ -14,7 +14,9 @@ import Tensor
 // then layer{l}.shortcut_bn.running_mean / .running_var (option B, BN net).
 
 public struct ParameterEntry: Equatable, Sendable {
-    public let name: String
+    public let tensor: TensorName
+    /// The checkpoint's spelling of `tensor`.
+    public var name: String { tensor.description }
     public let shape: [Int]
     public let offset: Int
     public var count: Int { shape.reduce(1, *) }
@@ -26,15 +28,17 @@ public struct ParameterLayout: Sendable {
     public private(set) var count = 0
     private var index: [String: Int] = [:]
 
-    mutating func add(_ name: String, _ shape: [Int]) {
-        index[name] = entries.count
-        entries.append(ParameterEntry(name: name, shape: shape, offset: count))
+    mutating func add(_ tensor: TensorName, _ shape: [Int]) {
+        index[tensor.description] = entries.count
+        entries.append(ParameterEntry(tensor: tensor, shape: shape, offset: count))
         count += shape.reduce(1, *)
     }
 
+    /// A tensor by its checkpoint name (as read from a file).
     public subscript(_ name: String) -> ParameterEntry? { index[name].map { entries[$0] } }
+    public subscript(_ tensor: TensorName) -> ParameterEntry? { self[tensor.description] }
 
-    func offset(_ name: String) -> Int { index[name].map { entries[$0].offset } ?? -1 }
+    func offset(_ tensor: TensorName) -> Int { self[tensor]?.offset ?? -1 }
 }
 
 /// The engine's lookups of tensor offsets by name: −1 for a tensor this configuration does not have (the
@@ -42,45 +46,45 @@ public struct ParameterLayout: Sendable {
 /// which would look like an absent tensor, shows as a tensor of the layout that nothing reads (`unread`).
 final class OffsetLookup {
     private let layout: ParameterLayout
-    private var found = Set<String>()
+    private var found = Set<TensorName>()
 
     init(_ layout: ParameterLayout) { self.layout = layout }
 
-    func offset(_ name: String) -> Int {
-        let o = layout.offset(name)
-        if o >= 0 { found.insert(name) }
+    func offset(_ tensor: TensorName) -> Int {
+        let o = layout.offset(tensor)
+        if o >= 0 { found.insert(tensor) }
         return o
     }
 
     /// The layout's tensors no lookup found, in layout order.
-    var unread: [String] { layout.entries.map(\.name).filter { !found.contains($0) } }
+    var unread: [String] { layout.entries.filter { !found.contains($0.tensor) }.map(\.name) }
 }
 
 extension ResNetConfig {
     public var parameterLayout: ParameterLayout {
         var p = ParameterLayout()
         for spec in convLayers {
-            p.add("layer\(spec.layer).conv.weight", [spec.outChannels, spec.inChannels, 3, 3])
-            if convBias { p.add("layer\(spec.layer).conv.bias", [spec.outChannels]) }
+            p.add(TensorName(.conv(spec.layer), .weight), [spec.outChannels, spec.inChannels, 3, 3])
+            if convBias { p.add(TensorName(.conv(spec.layer), .bias), [spec.outChannels]) }
             if convBatchNorm {
-                p.add("layer\(spec.layer).bn.weight", [spec.outChannels])
-                p.add("layer\(spec.layer).bn.bias", [spec.outChannels])
+                p.add(TensorName(.bn(spec.layer), .weight), [spec.outChannels])
+                p.add(TensorName(.bn(spec.layer), .bias), [spec.outChannels])
             }
         }
         if normalization == .lastLayerOnly {
-            p.add("final_bn.weight", [featureChannels])
-            p.add("final_bn.bias", [featureChannels])
+            p.add(TensorName(.finalBN, .weight), [featureChannels])
+            p.add(TensorName(.finalBN, .bias), [featureChannels])
         }
-        p.add("layer\(linearLayer).linear.weight", [classes, featureChannels])
-        p.add("layer\(linearLayer).linear.bias", [classes])
+        p.add(TensorName(.linear(linearLayer), .weight), [classes, featureChannels])
+        p.add(TensorName(.linear(linearLayer), .bias), [classes])
         if shortcut == .optionB {
             for first in transitionBlocks {
                 let l = first.layer + 1
-                p.add("layer\(l).shortcut.weight", [first.outChannels, first.inChannels, 1, 1])
-                if convBias { p.add("layer\(l).shortcut.bias", [first.outChannels]) }
+                p.add(TensorName(.shortcut(l), .weight), [first.outChannels, first.inChannels, 1, 1])
+                if convBias { p.add(TensorName(.shortcut(l), .bias), [first.outChannels]) }
                 if convBatchNorm {
-                    p.add("layer\(l).shortcut_bn.weight", [first.outChannels])
-                    p.add("layer\(l).shortcut_bn.bias", [first.outChannels])
+                    p.add(TensorName(.shortcutBN(l), .weight), [first.outChannels])
+                    p.add(TensorName(.shortcutBN(l), .bias), [first.outChannels])
                 }
             }
         }
@@ -91,18 +95,18 @@ extension ResNetConfig {
         var p = ParameterLayout()
         if convBatchNorm {
             for spec in convLayers {
-                p.add("layer\(spec.layer).bn.running_mean", [spec.outChannels])
-                p.add("layer\(spec.layer).bn.running_var", [spec.outChannels])
+                p.add(TensorName(.bn(spec.layer), .runningMean), [spec.outChannels])
+                p.add(TensorName(.bn(spec.layer), .runningVariance), [spec.outChannels])
             }
         }
         if normalization == .lastLayerOnly {
-            p.add("final_bn.running_mean", [featureChannels])
-            p.add("final_bn.running_var", [featureChannels])
+            p.add(TensorName(.finalBN, .runningMean), [featureChannels])
+            p.add(TensorName(.finalBN, .runningVariance), [featureChannels])
         }
         if shortcut == .optionB && convBatchNorm {
             for first in transitionBlocks {
-                p.add("layer\(first.layer + 1).shortcut_bn.running_mean", [first.outChannels])
-                p.add("layer\(first.layer + 1).shortcut_bn.running_var", [first.outChannels])
+                p.add(TensorName(.shortcutBN(first.layer + 1), .runningMean), [first.outChannels])
+                p.add(TensorName(.shortcutBN(first.layer + 1), .runningVariance), [first.outChannels])
             }
         }
         return p
@@ -118,12 +122,12 @@ extension ResNetConfig {
         let rng = Philox(seed: seed)
         for (i, e) in layout.entries.enumerated() {
             let stream = rng.substream(UInt64(i))
-            if e.name.hasSuffix(".weight") && e.shape.count >= 2 {
+            if e.tensor.part == .weight && e.shape.count >= 2 {
                 let fanIn = e.shape.dropFirst().reduce(1, *)
                 let fanOut = e.shape[0] * e.shape.dropFirst(2).reduce(1, *)
-                let scheme = initialization(of: e.name)
+                let scheme = initialization(of: e.tensor)
                 // Gain 1 multiplies by nothing, so the draws keep their bits from before the gain existed.
-                let gain: Float? = initGain == 1 || isLinear(e.name) ? nil : Float(initGain)
+                let gain: Float? = initGain == 1 || e.tensor.isLinear ? nil : Float(initGain)
                 if scheme == .pytorchDefault {
                     let b = Float(scheme.uniformBound(fanIn: fanIn)) * (gain ?? 1)
                     p.replaceSubrange(e.range, with: stream.uniform(count: e.count, low: -b, high: b))
@@ -133,10 +137,10 @@ extension ResNetConfig {
                         ? (2.0 / Float(fanIn)).squareRoot() : (2.0 / Float(fanIn + fanOut)).squareRoot()
                     p.replaceSubrange(e.range, with: stream.normal(count: e.count, std: std * (gain ?? 1)))
                 }
-            } else if e.name.hasSuffix("bn.weight") {
+            } else if e.tensor.part == .weight, e.tensor.isNormalization {
                 p.replaceSubrange(e.range, with: [Float](repeating: 1, count: e.count))
-            } else if e.name.hasSuffix(".bias"), let w = layout[String(e.name.dropLast(5)) + ".weight"],
-                      w.shape.count >= 2, initialization(of: e.name) == .pytorchDefault {
+            } else if e.tensor.part == .bias, let w = layout[TensorName(e.tensor.owner, .weight)],
+                      w.shape.count >= 2, initialization(of: e.tensor) == .pytorchDefault {
                 // A conv or linear bias (BN's β has a 1-D "weight" γ and stays 0).
                 let b = Float(Initialization.pytorchDefault.uniformBound(fanIn: w.shape.dropFirst().reduce(1, *)))
                 p.replaceSubrange(e.range, with: stream.uniform(count: e.count, low: -b, high: b))
@@ -146,16 +150,14 @@ extension ResNetConfig {
     }
 
     /// The scheme for a tensor: the linear layer's own choice, the conv layers' for everything else.
-    func initialization(of name: String) -> Initialization {
-        isLinear(name) ? linearInitialization : initialization
+    func initialization(of tensor: TensorName) -> Initialization {
+        tensor.isLinear ? linearInitialization : initialization
     }
-
-    func isLinear(_ name: String) -> Bool { name.hasPrefix("layer\(linearLayer).linear.") }
 
     public func initialRunningStats() -> [Float] {
         let layout = runningStatsLayout
         var r = [Float](repeating: 0, count: layout.count)
-        for e in layout.entries where e.name.hasSuffix("running_var") {
+        for e in layout.entries where e.tensor.part == .runningVariance {
             r.replaceSubrange(e.range, with: [Float](repeating: 1, count: e.count))
         }
         return r

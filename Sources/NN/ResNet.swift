@@ -58,28 +58,28 @@ public final class ResNet {
         var layers: [LayerOffsets] = []
         for spec in config.convLayers {
             let l = spec.layer
-            layers.append(LayerOffsets(weight: params.offset("layer\(l).conv.weight"), bias: params.offset("layer\(l).conv.bias"),
-                                       gamma: params.offset("layer\(l).bn.weight"), beta: params.offset("layer\(l).bn.bias"),
-                                       runningMean: stats.offset("layer\(l).bn.running_mean"),
-                                       runningVariance: stats.offset("layer\(l).bn.running_var")))
+            layers.append(LayerOffsets(weight: params.offset(TensorName(.conv(l), .weight)), bias: params.offset(TensorName(.conv(l), .bias)),
+                                       gamma: params.offset(TensorName(.bn(l), .weight)), beta: params.offset(TensorName(.bn(l), .bias)),
+                                       runningMean: stats.offset(TensorName(.bn(l), .runningMean)),
+                                       runningVariance: stats.offset(TensorName(.bn(l), .runningVariance))))
         }
-        let fin = LayerOffsets(gamma: params.offset("final_bn.weight"), beta: params.offset("final_bn.bias"),
-                               runningMean: stats.offset("final_bn.running_mean"),
-                               runningVariance: stats.offset("final_bn.running_var"))
+        let fin = LayerOffsets(gamma: params.offset(TensorName(.finalBN, .weight)), beta: params.offset(TensorName(.finalBN, .bias)),
+                               runningMean: stats.offset(TensorName(.finalBN, .runningMean)),
+                               runningVariance: stats.offset(TensorName(.finalBN, .runningVariance)))
         var shortcuts: [Int: LayerOffsets] = [:]
         if config.shortcut == .optionB {
             for first in config.transitionBlocks {
-                let name = "layer\(first.layer + 1).shortcut"
+                let l = first.layer + 1
                 shortcuts[first.layer] = LayerOffsets(
-                    weight: params.offset("\(name).weight"), bias: params.offset("\(name).bias"),
-                    gamma: params.offset("\(name)_bn.weight"), beta: params.offset("\(name)_bn.bias"),
-                    runningMean: stats.offset("\(name)_bn.running_mean"),
-                    runningVariance: stats.offset("\(name)_bn.running_var"))
+                    weight: params.offset(TensorName(.shortcut(l), .weight)), bias: params.offset(TensorName(.shortcut(l), .bias)),
+                    gamma: params.offset(TensorName(.shortcutBN(l), .weight)), beta: params.offset(TensorName(.shortcutBN(l), .bias)),
+                    runningMean: stats.offset(TensorName(.shortcutBN(l), .runningMean)),
+                    runningVariance: stats.offset(TensorName(.shortcutBN(l), .runningVariance)))
             }
         }
         storage = ModelStorage(parameters: parameters, gradients: gradients, runningStats: runningStats, layers: layers,
-                               finalBN: fin, linearWeight: params.offset("layer\(config.depth).linear.weight"),
-                               linearBias: params.offset("layer\(config.depth).linear.bias"), shortcuts: shortcuts)
+                               finalBN: fin, linearWeight: params.offset(TensorName(.linear(config.depth), .weight)),
+                               linearBias: params.offset(TensorName(.linear(config.depth), .bias)), shortcuts: shortcuts)
         let unread = params.unread + stats.unread
         guard unread.isEmpty else { throw ResNetError.unreadTensors(unread) }
     }
@@ -151,19 +151,18 @@ public final class ResNet {
     }
 
     /// A named tensor of the parameter vector (names as in `ParameterLayout`).
-    public func parameter(_ name: String) -> Tensor? {
-        layout[name].map { Tensor(shape: $0.shape, data: Array(parameters.buffer[$0.range])) }
+    public func parameter(_ tensor: TensorName) -> Tensor? {
+        layout[tensor].map { Tensor(shape: $0.shape, data: Array(parameters.buffer[$0.range])) }
     }
 
-    public func gradient(_ name: String) -> Tensor? {
-        layout[name].map { Tensor(shape: $0.shape, data: Array(gradients.buffer[$0.range])) }
+    public func gradient(_ tensor: TensorName) -> Tensor? {
+        layout[tensor].map { Tensor(shape: $0.shape, data: Array(gradients.buffer[$0.range])) }
     }
 
     /// ∂L/∂W of layer l after `backward`: [out, in, 3, 3] for conv layers, [classes, 64] for the linear layer.
     public func weightGradient(layer l: Int) throws -> Tensor {
         guard l >= 1, l <= config.depth else { throw ResNetError.noSuchLayer(l, depth: config.depth) }
-        let name = l == config.depth ? "layer\(l).linear.weight" : "layer\(l).conv.weight"
-        guard let t = gradient(name) else { throw ResNetError.noSuchLayer(l, depth: config.depth) }
+        guard let t = gradient(TensorName(l == config.depth ? .linear(l) : .conv(l), .weight)) else { throw ResNetError.noSuchLayer(l, depth: config.depth) }
         return t
     }
 

@@ -121,7 +121,7 @@ final class AppendixStagesTests: XCTestCase {
         let classes = model.config.classes
         let base = try model.logits().data
         let parameters = model.parameterVector()
-        let biasName = "layer1.conv.bias"
+        let biasName = TensorName(.conv(1), .bias)
         let biasOffset = model.layout.offset(biasName)
         XCTAssertGreaterThanOrEqual(biasOffset, 0, "no \(biasName)")
         let lossGradients = try model.logitGradients().data

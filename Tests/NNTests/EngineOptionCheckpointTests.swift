@@ -48,7 +48,7 @@ final class EngineOptionCheckpointTests: XCTestCase {
         // Layer 4 = stage 2's first conv; its input is the shortcut's input. Running stats after one update:
         // 0.9·(0, 1) + 0.1·(batch mean, unbiased batch variance) of the 1×1 conv output.
         let x = try m.convInput(layer: 4).data.map(Double.init)
-        let w = try XCTUnwrap(m.parameter("layer5.shortcut.weight")).data.map(Double.init)
+        let w = try XCTUnwrap(m.parameter(TensorName(.shortcut(5), .weight))).data.map(Double.init)
         var s: [Double] = []
         Reference.projectionForward(&s, x, w, nil, 8, 16, 8, 8, 32, 2)
         let stats = m.runningStatsVector(), layout = config.runningStatsLayout
@@ -94,16 +94,19 @@ final class EngineOptionCheckpointTests: XCTestCase {
     }
 }
 
-/// A tensor name spelt one way in the layout and another in the engine must not pass for an absent tensor.
+/// A lookup of the wrong tensor (names are typed, so a misspelling no longer compiles, but a wrong owner
+/// or part does) must not pass for an absent tensor.
 final class OffsetLookupTests: XCTestCase {
-    func testAMisspeltLookupLeavesItsTensorUnread() throws {
+    func testAWrongLookupLeavesItsTensorUnread() throws {
         let layout = try ResNetConfig(depth: 8, normalization: .none, imageSize: 8).parameterLayout
         let lookup = OffsetLookup(layout)
-        for entry in layout.entries where entry.name != "layer1.conv.bias" { XCTAssertGreaterThanOrEqual(lookup.offset(entry.name), 0) }
-        XCTAssertEqual(lookup.offset("layer1.conv.bais"), -1, "a misspelt name looks like an absent tensor")
-        XCTAssertEqual(lookup.offset("layer1.bn.weight"), -1, "an absent tensor")
+        let bias = TensorName(.conv(1), .bias)
+        XCTAssertEqual(bias.description, "layer1.conv.bias", "the checkpoint's spelling")
+        for entry in layout.entries where entry.tensor != bias { XCTAssertGreaterThanOrEqual(lookup.offset(entry.tensor), 0) }
+        XCTAssertEqual(lookup.offset(TensorName(.shortcut(1), .bias)), -1, "the wrong owner looks like an absent tensor")
+        XCTAssertEqual(lookup.offset(TensorName(.bn(1), .weight)), -1, "an absent tensor")
         XCTAssertEqual(lookup.unread, ["layer1.conv.bias"])
-        XCTAssertGreaterThanOrEqual(lookup.offset("layer1.conv.bias"), 0)
+        XCTAssertGreaterThanOrEqual(lookup.offset(bias), 0)
         XCTAssertEqual(lookup.unread, [])
     }
 

@@ -27,8 +27,8 @@ public struct ReferenceResNet {
     public func run(parameters p: [Double], images: [Double], labels: [Int], batch B: Int,
                     computeGradients: Bool = true) -> Output {
         let layout = config.parameterLayout
-        func view(_ name: String) -> [Double] {
-            guard let e = layout[name] else { return [] }
+        func view(_ tensor: TensorName) -> [Double] {
+            guard let e = layout[tensor] else { return [] }
             return Array(p[e.range])
         }
         let specs = config.convLayers
@@ -38,12 +38,12 @@ public struct ReferenceResNet {
         func convAndNorm(_ spec: ConvLayerSpec, _ input: [Double]) -> ConvSave {
             var s = ConvSave()
             s.input = input
-            let bias = config.convBias ? view("layer\(spec.layer).conv.bias") : nil
-            Reference.convForward(&s.conv, input, view("layer\(spec.layer).conv.weight"), bias, B, spec.inChannels,
+            let bias = config.convBias ? view(TensorName(.conv(spec.layer), .bias)) : nil
+            Reference.convForward(&s.conv, input, view(TensorName(.conv(spec.layer), .weight)), bias, B, spec.inChannels,
                                   spec.inputSize, spec.inputSize, spec.outChannels, spec.stride)
             if config.convBatchNorm {
-                Reference.batchNormForward(&s.normed, &s.mean, &s.rstd, s.conv, view("layer\(spec.layer).bn.weight"),
-                                           view("layer\(spec.layer).bn.bias"), B, spec.outChannels,
+                Reference.batchNormForward(&s.normed, &s.mean, &s.rstd, s.conv, view(TensorName(.bn(spec.layer), .weight)),
+                                           view(TensorName(.bn(spec.layer), .bias)), B, spec.outChannels,
                                            spec.outputSize * spec.outputSize, eps)
             } else {
                 s.normed = s.conv
@@ -66,12 +66,13 @@ public struct ReferenceResNet {
                 Reference.shortcutForward(&s.normed, input, B, Ci, H, H, Co, st, offset: paddingOffset(first))
                 return (s.normed, s)
             }
-            let name = "layer\(first.layer + 1).shortcut"
-            Reference.projectionForward(&s.conv, input, view("\(name).weight"), config.convBias ? view("\(name).bias") : nil,
+            let l = first.layer + 1
+            Reference.projectionForward(&s.conv, input, view(TensorName(.shortcut(l), .weight)),
+                                        config.convBias ? view(TensorName(.shortcut(l), .bias)) : nil,
                                         B, Ci, H, H, Co, st)
             if config.convBatchNorm {
-                Reference.batchNormForward(&s.normed, &s.mean, &s.rstd, s.conv, view("\(name)_bn.weight"),
-                                           view("\(name)_bn.bias"), B, Co, first.outputSize * first.outputSize, eps)
+                Reference.batchNormForward(&s.normed, &s.mean, &s.rstd, s.conv, view(TensorName(.shortcutBN(l), .weight)),
+                                           view(TensorName(.shortcutBN(l), .bias)), B, Co, first.outputSize * first.outputSize, eps)
             } else {
                 s.normed = s.conv
             }
@@ -97,14 +98,14 @@ public struct ReferenceResNet {
         let C = config.featureChannels, HW = specs[specs.count - 1].outputSize * specs[specs.count - 1].outputSize
         var features = x, fMean: [Double] = [], fRstd: [Double] = []
         if config.normalization == .lastLayerOnly {
-            Reference.batchNormForward(&features, &fMean, &fRstd, x, view("final_bn.weight"), view("final_bn.bias"),
+            Reference.batchNormForward(&features, &fMean, &fRstd, x, view(TensorName(.finalBN, .weight)), view(TensorName(.finalBN, .bias)),
                                        B, C, HW, eps)
         }
         var pooled: [Double] = [], out = Output()
         Reference.poolForward(&pooled, features, B, C, HW)
         let K = config.classes, L = config.linearLayer
-        let wl = view("layer\(L).linear.weight")
-        Reference.linearForward(&out.logits, pooled, wl, view("layer\(L).linear.bias"), B, C, K)
+        let wl = view(TensorName(.linear(L), .weight))
+        Reference.linearForward(&out.logits, pooled, wl, view(TensorName(.linear(L), .bias)), B, C, K)
         var probs: [Double] = []
         out.loss = Reference.crossEntropyForward(&out.losses, &probs, out.logits, labels, B, K)
         Reference.crossEntropyBackward(&out.dlogits, probs, labels, B, K)
@@ -114,8 +115,8 @@ public struct ReferenceResNet {
 
         // Backward.
         var g = [Double](repeating: 0, count: layout.count)
-        func put(_ name: String, _ v: [Double]) {
-            guard let e = layout[name] else { return }
+        func put(_ tensor: TensorName, _ v: [Double]) {
+            guard let e = layout[tensor] else { return }
             for (j, value) in v.enumerated() { g[e.offset + j] += value }
         }
         // ∂L/∂(block input) through the shortcut from dout = ∂L/∂(shortcut output); parameter gradients into `g`.
@@ -126,31 +127,31 @@ public struct ReferenceResNet {
                 Reference.shortcutBackward(&dinp, dout, B, Ci, H, H, Co, st, offset: paddingOffset(first))
                 return dinp
             }
-            let name = "layer\(first.layer + 1).shortcut"
+            let l = first.layer + 1
             var dconv = dout
             if config.convBatchNorm {
                 var dg: [Double] = [], db: [Double] = []
-                Reference.batchNormBackward(&dconv, &dg, &db, dout, s.conv, view("\(name)_bn.weight"), s.mean, s.rstd,
+                Reference.batchNormBackward(&dconv, &dg, &db, dout, s.conv, view(TensorName(.shortcutBN(l), .weight)), s.mean, s.rstd,
                                             B, Co, first.outputSize * first.outputSize)
-                put("\(name)_bn.weight", dg); put("\(name)_bn.bias", db)
+                put(TensorName(.shortcutBN(l), .weight), dg); put(TensorName(.shortcutBN(l), .bias), db)
             }
             var dw: [Double] = [], dbias: [Double] = []
-            Reference.projectionBackward(&dinp, &dw, &dbias, dconv, s.input, view("\(name).weight"), B, Ci, H, H, Co, st)
-            put("\(name).weight", dw)
-            if config.convBias { put("\(name).bias", dbias) }
+            Reference.projectionBackward(&dinp, &dw, &dbias, dconv, s.input, view(TensorName(.shortcut(l), .weight)), B, Ci, H, H, Co, st)
+            put(TensorName(.shortcut(l), .weight), dw)
+            if config.convBias { put(TensorName(.shortcut(l), .bias), dbias) }
             return dinp
         }
 
         var dpooled: [Double] = [], dwl: [Double] = [], dbl: [Double] = []
         Reference.linearBackward(&dpooled, &dwl, &dbl, out.dlogits, pooled, wl, B, C, K)
-        put("layer\(L).linear.weight", dwl); put("layer\(L).linear.bias", dbl)
+        put(TensorName(.linear(L), .weight), dwl); put(TensorName(.linear(L), .bias), dbl)
         var dfeat: [Double] = []
         Reference.poolBackward(&dfeat, dpooled, B, C, HW)
         var dx = dfeat
         if config.normalization == .lastLayerOnly {
             var dg: [Double] = [], db: [Double] = []
-            Reference.batchNormBackward(&dx, &dg, &db, dfeat, x, view("final_bn.weight"), fMean, fRstd, B, C, HW)
-            put("final_bn.weight", dg); put("final_bn.bias", db)
+            Reference.batchNormBackward(&dx, &dg, &db, dfeat, x, view(TensorName(.finalBN, .weight)), fMean, fRstd, B, C, HW)
+            put(TensorName(.finalBN, .weight), dg); put(TensorName(.finalBN, .bias), db)
         }
         var pendingShortcut: [Int: [Double]] = [:]  // gradient for the input of block-first conv i
         for i in stride(from: specs.count - 1, through: 0, by: -1) {
@@ -163,15 +164,15 @@ public struct ReferenceResNet {
             var dconv = dnormed
             if config.convBatchNorm {
                 var dg: [Double] = [], db: [Double] = []
-                Reference.batchNormBackward(&dconv, &dg, &db, dnormed, s.conv, view("layer\(spec.layer).bn.weight"),
+                Reference.batchNormBackward(&dconv, &dg, &db, dnormed, s.conv, view(TensorName(.bn(spec.layer), .weight)),
                                             s.mean, s.rstd, B, spec.outChannels, spec.outputSize * spec.outputSize)
-                put("layer\(spec.layer).bn.weight", dg); put("layer\(spec.layer).bn.bias", db)
+                put(TensorName(.bn(spec.layer), .weight), dg); put(TensorName(.bn(spec.layer), .bias), db)
             }
             var dinp: [Double] = [], dw: [Double] = [], dbias: [Double] = []
-            Reference.convBackward(&dinp, &dw, &dbias, dconv, s.input, view("layer\(spec.layer).conv.weight"), B,
+            Reference.convBackward(&dinp, &dw, &dbias, dconv, s.input, view(TensorName(.conv(spec.layer), .weight)), B,
                                    spec.inChannels, spec.inputSize, spec.inputSize, spec.outChannels, spec.stride)
-            put("layer\(spec.layer).conv.weight", dw)
-            if config.convBias { put("layer\(spec.layer).conv.bias", dbias) }
+            put(TensorName(.conv(spec.layer), .weight), dw)
+            if config.convBias { put(TensorName(.conv(spec.layer), .bias), dbias) }
             if let sc = pendingShortcut[i] { dinp = zip(dinp, sc).map { $0 + $1 } }
             dx = dinp
         }
