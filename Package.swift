@@ -40,13 +40,15 @@ let package = Package(
                 swiftSettings: swift5),
         .target(name: "Experiments", dependencies: ["ArrayFormats", "AtomicIO", "Pipeline", "NN", "Tensor", "Datasets", "Plot", "Statistics"],
                 swiftSettings: swift5),
+        // Slurm: the executor that submits stages as jobs, and campaigns (a run submitted whole, monitored later).
+        .target(name: "Cluster", dependencies: ["Pipeline", "AtomicIO"], swiftSettings: swift5),
         // `bnrepro audit`: recompute cached stages in a scratch cache and compare outputs by format.
         .target(name: "Audit", dependencies: ["Pipeline", "ArrayFormats", "CLibPNG", "Datasets"], swiftSettings: swift5),
         // The HTML report of the cache (`bnrepro report`): reads records, writes one self-contained page.
         .target(name: "Report", dependencies: ["Pipeline"], swiftSettings: swift5),
         // Sharing results through a remote in Bazel's HTTP cache layout (`push`, `pull`, `run --pull`).
         .target(name: "RemoteCache", dependencies: ["Pipeline", "AtomicIO"], swiftSettings: swift5),
-        .target(name: "BNReproCLI", dependencies: ["Pipeline", "Audit", "Report", "RemoteCache", "ArrayFormats", "Plot", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+        .target(name: "BNReproCLI", dependencies: ["Pipeline", "Cluster", "Audit", "Report", "RemoteCache", "ArrayFormats", "Plot", .product(name: "ArgumentParser", package: "swift-argument-parser")],
                 swiftSettings: swift5),
         .executableTarget(name: "bnrepro", dependencies: ["BNReproCLI", "Experiments"], swiftSettings: swift5),
 
@@ -74,10 +76,10 @@ let package = Package(
         // The output comparisons of `audit` on files made here; the command itself is in PipelineTests.
         .testTarget(name: "AuditTests", dependencies: ["Audit", "Pipeline", "ArrayFormats", "Plot"], swiftSettings: swift5),
         // The fault-injection sweep also drives the real `bnrepro` over a smoke stage.
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "BNReproCLI", "PipelineTestKinds", "bnrepro-testkinds", "bnrepro"],
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Cluster", "BNReproCLI", "PipelineTestKinds", "bnrepro-testkinds", "bnrepro"],
                     swiftSettings: swift5),
         // Integration tests against a real Slurm (scripts/slurm-test-cluster.sh); they skip without one.
-        .testTarget(name: "SlurmTests", dependencies: ["Pipeline", "PipelineTestKinds", "bnrepro-testkinds", "DatasetsTestSupport", "bnrepro"],
+        .testTarget(name: "SlurmTests", dependencies: ["Pipeline", "Cluster", "PipelineTestKinds", "bnrepro-testkinds", "DatasetsTestSupport", "bnrepro"],
                     swiftSettings: swift5),
         // The report's HTML pieces, and the page of a smoke run rendered in headless Chromium.
         .testTarget(name: "ReportTests", dependencies: ["Report", "Pipeline", "DatasetsTestSupport", "SmokeProjectSupport", "bnrepro"], swiftSettings: swift5),

@@ -1,4 +1,5 @@
 import Foundation
+import Cluster
 import Pipeline
 
 /// What `status` says of detached campaigns: for each stage that is not up to date, how its latest

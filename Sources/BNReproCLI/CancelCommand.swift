@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Cluster
 import Pipeline
 
 struct CancelCommand: ParsableCommand {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Cluster
 import Pipeline
 
 enum ExecutorChoice: String, ExpressibleByArgument, CaseIterable {
@@ -65,7 +66,7 @@ struct SlurmOptions: ParsableArguments {
     }
 
     func configuration(pipeline: ResolvedPipeline) throws -> SlurmExecutor.Configuration {
-        guard SlurmClient.locate("sbatch") != nil else { throw SlurmError.toolMissing("sbatch") }
+        guard ExecutablePath.locate("sbatch") != nil else { throw SlurmError.toolMissing("sbatch") }
         var config = SlurmExecutor.Configuration(worker: worker.map { URL(fileURLWithPath: $0).standardizedFileURL } ?? SelfExecutable.url)
         config.resources = StageResources.table(of: pipeline)
         config.commandLine = StageResources(cpus: cpus, mem: mem, time: time, partition: partition, sbatchArgs: sbatchArgs)

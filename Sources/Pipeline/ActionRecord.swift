@@ -11,6 +11,10 @@ public struct InputRef: Codable, Sendable, Equatable {
     public let kind: String
     public let params: JSONObject
     public let outputs: [String: OutputRef]
+
+    public init(stage: String, kind: String, params: JSONObject, outputs: [String: OutputRef]) {
+        (self.stage, self.kind, self.params, self.outputs) = (stage, kind, params, outputs)
+    }
 }
 
 /// What to compute: everything a worker needs to run a stage, and everything its key is made of.

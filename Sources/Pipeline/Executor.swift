@@ -153,10 +153,12 @@ public struct LocalExecutor: Executor {
 }
 
 /// A worker's output as it arrives, in chunks that may split lines: passes on the progress lines.
-struct ProgressLines {
+public struct ProgressLines {
     private var partial = Data()
 
-    mutating func feed(_ chunk: Data, to progress: (StageProgress) -> Void) {
+    public init() {}
+
+    public mutating func feed(_ chunk: Data, to progress: (StageProgress) -> Void) {
         partial.append(chunk)
         while let newline = partial.firstIndex(of: 0x0A) {
             let line = String(decoding: partial[partial.startIndex..<newline], as: UTF8.self)
@@ -166,7 +168,7 @@ struct ProgressLines {
     }
 
     /// Reads `handle` to its end.
-    static func forward(_ handle: FileHandle, to progress: (StageProgress) -> Void) {
+    public static func forward(_ handle: FileHandle, to progress: (StageProgress) -> Void) {
         var lines = ProgressLines()
         while true {
             let chunk = handle.availableData
@@ -184,9 +186,11 @@ extension StageProgress {
     }
 }
 
-final class LockedText: @unchecked Sendable {
+/// A string one thread writes and another reads.
+public final class LockedText: @unchecked Sendable {
     private let lock = NSLock()
     private var text = ""
-    func set(_ s: String) { lock.lock(); text = s; lock.unlock() }
-    var value: String { lock.lock(); defer { lock.unlock() }; return text }
+    public init() {}
+    public func set(_ s: String) { lock.lock(); text = s; lock.unlock() }
+    public var value: String { lock.lock(); defer { lock.unlock() }; return text }
 }

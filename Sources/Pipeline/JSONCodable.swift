@@ -42,14 +42,14 @@ extension JSONObject: Codable {
 }
 
 /// JSON coding of the store's records: sorted keys so files diff cleanly, dates as ISO 8601.
-enum RecordCoding {
-    static func encoder() -> JSONEncoder {
+public enum RecordCoding {
+    public static func encoder() -> JSONEncoder {
         let e = JSONEncoder()
         e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         e.dateEncodingStrategy = .iso8601
         return e
     }
-    static func decoder() -> JSONDecoder {
+    public static func decoder() -> JSONDecoder {
         let d = JSONDecoder()
         d.dateDecodingStrategy = .iso8601
         return d

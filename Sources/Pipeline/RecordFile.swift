@@ -91,9 +91,9 @@ extension CacheStore {
     }
 }
 
-enum RecordFile {
+public enum RecordFile {
     /// A decoding error in a line a user can act on ("missing field 'spec'"), not Foundation's dump.
-    static func describe(_ error: Error) -> String {
+    public static func describe(_ error: Error) -> String {
         func path(_ codingPath: [CodingKey]) -> String {
             codingPath.isEmpty ? "the top level" : "field '" + codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".") + "'"
         }

@@ -95,9 +95,10 @@ public struct StatusReport: Sendable {
 }
 
 /// An executor that runs nothing: for planning-only uses of `Runner`.
-struct NoExecutor: Executor {
-    let name = "none"
-    func execute(_ spec: ActionSpec, store: CacheStore, progress: @escaping @Sendable (StageProgress) -> Void) -> ExecutionOutcome {
+public struct NoExecutor: Executor {
+    public let name = "none"
+    public init() {}
+    public func execute(_ spec: ActionSpec, store: CacheStore, progress: @escaping @Sendable (StageProgress) -> Void) -> ExecutionOutcome {
         .failed(reason: "planning only", logTail: "")
     }
 }

@@ -27,7 +27,7 @@ public struct WorkerReport: Equatable, Sendable {
     // MARK: the worker's side
 
     /// A line on stderr, ignoring a failure to write it (stderr is the last place left to say anything).
-    static func say(_ text: String) {
+    public static func say(_ text: String) {
         try? FileHandle.standardError.write(contentsOf: Data((prefix + text + "\n").utf8))
     }
 

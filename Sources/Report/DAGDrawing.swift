@@ -67,7 +67,7 @@ public struct DAGDrawing: Sendable {
     }
 
     static func findDot() -> URL? {
-        SlurmClient.locate("dot")
+        ExecutablePath.locate("dot")
     }
 
     /// Runs `dot -Tsvg`. dot reads all of its input before it writes, so writing first and reading

@@ -1,5 +1,6 @@
 import DatasetsTestSupport
 import Foundation
+import Cluster
 import Pipeline
 import XCTest
 

@@ -1,4 +1,5 @@
 import Foundation
+import Cluster
 import Pipeline
 import XCTest
 

@@ -1,4 +1,5 @@
 import Foundation
+import Cluster
 import Pipeline
 import XCTest
 
@@ -15,7 +16,7 @@ enum TestCluster {
             let conf = dir + "/slurm.conf"
             if FileManager.default.fileExists(atPath: conf) { env["SLURM_CONF"] = conf }
         }
-        guard SlurmClient.locate("sbatch") != nil, SlurmClient(environment: env).controllerReachable() else {
+        guard ExecutablePath.locate("sbatch") != nil, SlurmClient(environment: env).controllerReachable() else {
             throw skipUnlessRequired("no Slurm controller answers (SLURM_CONF=\(env["SLURM_CONF"] ?? "unset")); start one with "
                                      + "`scripts/slurm-test-cluster.sh start`, or set SLURM_CONF")
         }

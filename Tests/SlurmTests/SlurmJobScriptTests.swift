@@ -1,4 +1,5 @@
 import Foundation
+@testable import Cluster
 @testable import Pipeline
 import PipelineTestKinds
 import XCTest

@@ -1,4 +1,5 @@
 import Foundation
+import Pipeline
 
 /// Finds the tasks of detached campaigns that are still pending or running, so that neither a new
 /// campaign nor a waiting run submits their stages a second time: they wait for those tasks instead.

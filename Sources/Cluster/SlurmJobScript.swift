@@ -1,4 +1,5 @@
 import Foundation
+import Pipeline
 
 /// The batch script of one submission, a job array whose task i runs one stage: `bnrepro exec <key>`
 /// when the submitting run knows the key (it waits for the job), or `bnrepro exec --campaign … --stage

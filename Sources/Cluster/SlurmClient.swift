@@ -1,4 +1,5 @@
 import Foundation
+import Pipeline
 
 /// One array task as `squeue` shows it.
 public struct SlurmQueueEntry: Sendable, Equatable {
@@ -40,16 +41,9 @@ public struct SlurmClient: Sendable {
         }
     }
 
-    /// The tool's path on $PATH, if any.
-    public static func locate(_ tool: String, environment: [String: String] = ProcessInfo.processInfo.environment) -> URL? {
-        let dirs = (environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":").map(String.init)
-        return dirs.map { URL(fileURLWithPath: $0).appendingPathComponent(tool) }
-            .first { FileManager.default.isExecutableFile(atPath: $0.path) }
-    }
-
     public func run(_ tool: String, _ arguments: [String]) throws -> Result {
         let env = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        guard let url = SlurmClient.locate(tool, environment: env) else { throw SlurmError.toolMissing(tool) }
+        guard let url = ExecutablePath.locate(tool, environment: env) else { throw SlurmError.toolMissing(tool) }
         let process = Process()
         process.executableURL = url
         process.arguments = arguments

@@ -94,15 +94,6 @@ public struct StageResources: Sendable, Equatable {
                        partition: other.partition ?? partition, sbatchArgs: sbatchArgs + other.sbatchArgs)
     }
 
-    public var sbatchOptions: [String] {
-        var options: [String] = []
-        if let cpus { options.append("--cpus-per-task=\(cpus)") }
-        if let mem { options.append("--mem=\(mem)") }
-        if let time { options.append("--time=\(time)") }
-        if let partition { options.append("--partition=\(partition)") }
-        return options + sbatchArgs
-    }
-
     /// The resources of every pipeline.json entry (a matrix shares its entry's), keyed by entry name,
     /// as the resolved pipeline has them (profile and `--set` overrides already applied there, once).
     public static func table(of pipeline: ResolvedPipeline) -> [String: StageResources] {

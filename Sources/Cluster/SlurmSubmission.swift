@@ -1,4 +1,5 @@
 import Foundation
+import Pipeline
 
 /// One sbatch call: a job directory, its script, the exact command kept beside it, and the job id.
 /// Both the waiting executor and a detached campaign submit through here.

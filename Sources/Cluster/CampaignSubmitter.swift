@@ -1,4 +1,5 @@
 import Foundation
+import Pipeline
 
 /// `run --executor slurm --detach`: submits every stage the targets need that is not cached, all at
 /// once, each job array waiting for the jobs of its inputs (`--dependency=afterok:<job>_<task>`), and

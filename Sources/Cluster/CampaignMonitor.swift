@@ -1,4 +1,5 @@
 import Foundation
+import Pipeline
 
 /// How a campaign's task stands, read from what the job left (its status file) and, while it has not
 /// ended, from squeue; sacct, when accounting works, says how a task that vanished ended.
@@ -62,7 +63,7 @@ public struct CampaignMonitor: Sendable {
         }
         guard !open.isEmpty else { return result }
         // squeue may be missing where status only reads the cache (a laptop with the cache mounted).
-        let queue = SlurmClient.locate("squeue", environment: ProcessInfo.processInfo.environment.merging(client.environment) { $1 }) == nil
+        let queue = ExecutablePath.locate("squeue", environment: ProcessInfo.processInfo.environment.merging(client.environment) { $1 }) == nil
             ? nil : client.queue(jobIDs: Array(Set(open.map(\.jobID))).sorted())
         for task in open {
             // A status file may have appeared while squeue ran.

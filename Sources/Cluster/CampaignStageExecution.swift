@@ -1,4 +1,5 @@
 import Foundation
+import Pipeline
 
 extension StageExecution {
     /// A detached campaign's job: resolves the stage's key from the campaign's snapshot and the records

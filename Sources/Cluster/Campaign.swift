@@ -1,4 +1,5 @@
 import Foundation
+import Pipeline
 
 /// A detached submission (`run --executor slurm --detach`): every stage the targets needed went to
 /// Slurm at once, chained by `--dependency=afterok`, and the submitting process exited. Kept under
