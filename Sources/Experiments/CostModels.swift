@@ -18,7 +18,7 @@ private func images(_ params: JSONObject, perClass name: String, all: Double) ->
 }
 
 extension TrainStage {
-    public func imageLayerPasses(params: JSONObject) -> Double? {
+    public func workUnits(params: JSONObject) -> Double? {
         let depth = value(params, "depth", 110), epochs = value(params, "epochs", 165)
         let train = images(params, perClass: "trainPerClass", all: 50_000), test = images(params, perClass: "testPerClass", all: 10_000)
         return depth * epochs * (3 * train + value(params, "evaluationsPerEpoch", 1) * test)
@@ -29,7 +29,7 @@ extension MaxStableLRStage {
     /// The search's trials are not known in advance: every grid rate plus the bisections is the upper
     /// bound, and 60 % of it is what the quick profile's searches used (trials that diverge stop within a
     /// few steps, and a failing seed ends its rate).
-    public func imageLayerPasses(params: JSONObject) -> Double? {
+    public func workUnits(params: JSONObject) -> Double? {
         let grid = params["grid"]?.arrayValue?.compactMap(\.doubleValue) ?? []
         let factor = value(params, "factor", 1.25)
         let widest = zip(grid, grid.dropFirst()).map { $1 / $0 }.max() ?? 1
@@ -41,13 +41,13 @@ extension MaxStableLRStage {
 }
 
 extension RelativeLossStage {
-    public func imageLayerPasses(params: JSONObject) -> Double? {
+    public func workUnits(params: JSONObject) -> Double? {
         value(params, "depth", 110) * value(params, "batchSize", 128) * count(params, "miniBatches", 3) * 2 * (value(params, "stepCount", 36) + 3)
     }
 }
 
 extension DivergingUpdateStage {
-    public func imageLayerPasses(params: JSONObject) -> Double? {
+    public func workUnits(params: JSONObject) -> Double? {
         // A training step is 3 passes; each rate tried repeats the stable steps. The largest-representable
         // rule usually diverges at its first large step and stops after one or two overflowing rates (2 of
         // lrTries); the smallest-diverging rule walks up past rates that run maxSteps without diverging
@@ -62,7 +62,7 @@ extension DivergingUpdateStage {
 }
 
 extension CalibrationStage {
-    public func imageLayerPasses(params: JSONObject) -> Double? {
+    public func workUnits(params: JSONObject) -> Double? {
         let setups = count(params, "preprocessings", 2) * count(params, "convInitializations", 3) * count(params, "linearInitializations", 3)
             * count(params, "shortcuts", 3)
         let refined = min(value(params, "refineRows", 3), setups) * count(params, "refineGains", 3)
@@ -76,38 +76,38 @@ extension CalibrationStage {
 }
 
 extension ChannelMomentsStage {
-    public func imageLayerPasses(params: JSONObject) -> Double? {
+    public func workUnits(params: JSONObject) -> Double? {
         2 * value(params, "depth", 110) * value(params, "batchSize", 128) * value(params, "batches", 1) * value(params, "seeds", 5)
     }
 }
 
 extension GradientHistogramStage {
-    public func imageLayerPasses(params: JSONObject) -> Double? {
+    public func workUnits(params: JSONObject) -> Double? {
         2 * 3 * value(params, "depth", 110) * value(params, "batchSize", 128) * value(params, "batches", 5) * value(params, "seeds", 5)
     }
 }
 
 extension GradientCoherenceStage {
-    public func imageLayerPasses(params: JSONObject) -> Double? {
+    public func workUnits(params: JSONObject) -> Double? {
         2 * 3 * value(params, "depth", 110) * value(params, "batchSize", 128) * (1 + count(params, "layers", 3)) * value(params, "seeds", 5)
     }
 }
 
 extension OutputGradientsStage {
-    public func imageLayerPasses(params: JSONObject) -> Double? {
+    public func workUnits(params: JSONObject) -> Double? {
         2 * 3 * value(params, "depth", 110) * value(params, "batchSize", 128) * value(params, "seeds", 5)
     }
 }
 
 extension JacobianSpectrumStage {
-    public func imageLayerPasses(params: JSONObject) -> Double? {
+    public func workUnits(params: JSONObject) -> Double? {
         let depths = params["depths"]?.arrayValue?.compactMap(\.doubleValue).reduce(0, +) ?? 226
         return depths * count(params, "seeds", 3) * value(params, "images", 32) * (1 + 2 * 10)
     }
 }
 
 extension FirstStepsStage {
-    public func imageLayerPasses(params: JSONObject) -> Double? {
+    public func workUnits(params: JSONObject) -> Double? {
         count(params, "normalizations", 2) * 3 * value(params, "steps", 8) * value(params, "depth", 110) * value(params, "batchSize", 128)
     }
 }

@@ -2,10 +2,9 @@ import Foundation
 
 /// `bnrepro estimate`: what the stages that are not cached will cost, before they run.
 ///
-/// A stage's CPU time is its kind's work (`imageLayerPasses`) times seconds per image-layer, calibrated
-/// per kind from the cache's own action records (the median over that kind's records of CPU seconds
-/// per image-layer), else from every network kind's records, else from a short run of the engine. A kind
-/// that runs no network takes the median CPU time of its own records, else `unknownSeconds`. Stages run
+/// A stage's CPU time is its kind's work (`workUnits`) times seconds per unit, calibrated per kind from
+/// the cache's own action records (the median over that kind's records of CPU seconds per unit), else
+/// from every engine kind's records, else from a short run of the engine. A kind that runs no engine takes the median CPU time of its own records, else `unknownSeconds`. Stages run
 /// one thread each (`-j` = cores), so a stage's wall time is its CPU time; the wall time of the whole
 /// run is a list-scheduling simulation on `jobs` slots, and the critical path bounds it on an unlimited
 /// cluster.
@@ -83,7 +82,7 @@ public struct CostEstimate: Sendable {
             if let peak = record.peakMemoryBytes {
                 peaks[record.kind, default: []].append((JSONValue.object(record.params).canonicalText, peak))
             }
-            if let work = kind.imageLayerPasses(params: record.params), work > 0 {
+            if let work = kind.workUnits(params: record.params), work > 0 {
                 perKind[record.kind, default: []].append(record.cpuSeconds / work)
                 network.append(record.cpuSeconds / work)
             } else {
@@ -94,14 +93,14 @@ public struct CostEstimate: Sendable {
         let pendingNames = Set(pending.map(\.name))
         let timed = pending.map { stage -> Row in
             let deps = stage.deps.filter { pendingNames.contains($0) }
-            if let work = stage.kind.imageLayerPasses(params: stage.params) {
+            if let work = stage.kind.workUnits(params: stage.params) {
                 if let own = perKind[stage.kind.name] {
                     return Row(stage: stage.name, kind: stage.kind.name, cpuSeconds: work * Self.median(own), basis: "records (\(own.count))", deps: deps)
                 }
                 if !network.isEmpty {
                     return Row(stage: stage.name, kind: stage.kind.name, cpuSeconds: work * Self.median(network), basis: "all records", deps: deps)
                 }
-                if measured == nil { measured = registry.measureSecondsPerImageLayer?() ?? nil }
+                if measured == nil { measured = registry.measureSecondsPerWorkUnit?() ?? nil }
                 if let measured {
                     return Row(stage: stage.name, kind: stage.kind.name, cpuSeconds: work * measured, basis: "engine run", deps: deps)
                 }

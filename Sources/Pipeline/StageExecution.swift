@@ -66,8 +66,8 @@ public enum StageExecution {
         let context = stageContext(spec, key: key, store: store, verified: verified, outputs: outputs, scratch: scratch,
                                    partials: partials, progressHandle: capture.progressHandle)
         var error: String?
-        // Only a kind that runs a network needs the engine's plan (measuring one costs a fraction of a second).
-        let engineSetup = kind.imageLayerPasses(params: spec.params) == nil ? nil : registry.engineSetup
+        // Only a kind that runs the engine needs its plan (measuring one costs a fraction of a second).
+        let engineSetup = kind.workUnits(params: spec.params) == nil ? nil : registry.engineSetup
         do {
             try engineSetup?.prepare(store.root)
             try kind.run(context)

@@ -18,10 +18,11 @@ public protocol StageKind: Sendable {
     func validate(stage: String, params: JSONObject, dependencyKinds: [String]) throws
     /// Computes the outputs into `context.outputDirectory`.
     func run(_ context: StageContext) throws
-    /// For `estimate`: the work of a stage with these params in forward passes of one image through one
-    /// ResNet layer ("image-layers"; a training step costs about three per image and layer). nil for kinds
-    /// that run no network, whose cost comes from their own records.
-    func imageLayerPasses(params: JSONObject) -> Double?
+    /// For `estimate`: the work of a stage with these params, in the compute engine's unit (the experiments
+    /// count image-layers: one image forward through one ResNet layer; a training step costs about three).
+    /// nil for kinds that do not run the engine, whose cost comes from their own records; a worker sets the
+    /// engine up only for kinds that give a number.
+    func workUnits(params: JSONObject) -> Double?
     /// For `audit` of a result computed on another CPU: the largest relative difference of its numbers
     /// that still counts as the same result. Only for kinds whose outputs are not chaotic (analyses at
     /// initialisation: a last-bit difference stays in the last bits); nil, the default, for the rest
@@ -34,7 +35,7 @@ public protocol StageKind: Sendable {
 extension StageKind {
     public func version(for params: JSONObject) -> Int { version }
     public func validate(stage: String, params: JSONObject, dependencyKinds: [String]) throws {}
-    public func imageLayerPasses(params: JSONObject) -> Double? { nil }
+    public func workUnits(params: JSONObject) -> Double? { nil }
     public var crossCPUTolerance: Double? { nil }
     public func title(params: JSONObject) -> String? { nil }
 }
@@ -89,9 +90,9 @@ public struct EngineSetup: Sendable {
 /// The kinds a binary knows. `bnrepro` registers the experiments' kinds; tests register their own.
 public struct KindRegistry: Sendable {
     private var kinds: [String: any StageKind] = [:]
-    /// Seconds of CPU per image-layer measured by running the engine briefly: what `estimate` uses for a
-    /// network kind that has no record in the cache yet. nil where no engine is linked (the tests' kinds).
-    public var measureSecondsPerImageLayer: (@Sendable () -> Double?)?
+    /// Seconds of CPU per work unit measured by running the engine briefly: what `estimate` uses for an
+    /// engine kind that has no record in the cache yet. nil where no engine is linked (the tests' kinds).
+    public var measureSecondsPerWorkUnit: (@Sendable () -> Double?)?
     /// How a worker sets up the compute engine before a stage runs. nil where no engine is linked.
     public var engineSetup: EngineSetup?
     /// The digest of the source that decides a stage's outputs, as the binary's source lock records it

@@ -201,7 +201,7 @@ public struct SpinKind: StageKind {
     public let version = 1
     public let parameters = [ParameterSpec("work", .number, default: 1)]
     public init() {}
-    public func imageLayerPasses(params: JSONObject) -> Double? { params["work"]?.doubleValue }
+    public func workUnits(params: JSONObject) -> Double? { params["work"]?.doubleValue }
     public func run(_ context: StageContext) throws {
         var x = 1.0
         for i in 0..<Int(try context.double("work") * 20_000_000) { x = x * 1.000000001 + Double(i & 1) * 1e-9 }
