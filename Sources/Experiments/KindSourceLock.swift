@@ -13,7 +13,7 @@ enum KindSourceLock {
         "diverging-update-choice": (1, "f5d77b2d1d0190dd058fddf6ebd86226a4aa8726be54a88d9b10af28a53d770a"),
         "download": (1, "0fef29074b8191501b31e1716e3c5f25f6af291cf6571d134da796369e538851"),
         "figure:appE": (2006, "aaa2eaf04efba0ad5eebf51cc0dcdf4d44b23b9c14d245917013b9160ef3d22d"),
-        "figure:appH": (2002, "c02c79f92b29a725d89fde891ce331c3cef249ad26b26a42389d744f7bf5b8bb"),
+        "figure:appH": (2003, "d3ac26621e795cabd1014abdd6a88143eee7e9d13fb4971a6729dec5580fb898"),
         "figure:appK": (2001, "8d6ce5c1ef2dca1ac864db19506767cb5ad8e343d81cb780e288b017abe12efd"),
         "figure:calibration-figure": (2002, "f02bf72bdb029f558100392a9e8e917ccaf0c5182db8cb2ac9b7fd44ca413372"),
         "figure:fig1": (2010, "922b67357ebaa27bc6f2b688d30f9d827f9921e72e5636166bccc9c3818a467b"),

@@ -6,13 +6,14 @@ import Plot
 /// Appendix H (recalled): the largest learning rate at which a ResNet trains, against depth, one line
 /// per normalisation, from the `max-stable-lr` searches. A circle is a rate the search bracketed (the
 /// shaded band reaches up to the smallest rate that failed); a triangle is the grid's top rate, which
-/// trained (the answer is at least it); a cross is the grid's bottom, where no rate trained (the answer
-/// is below it).
+/// trained (the answer is at least it); a cross is the grid's bottom, where no rate trained and the lowest
+/// diverged (the answer is below it); a square is the grid's bottom where no rate trained and none
+/// diverged (slow learning: undetermined, see `StableRateBracket`).
 public struct AppHStableRates: FigureRecipe {
     public let id = "appH"
     public let title = "App. H"
-    /// 2: claims on the searches' brackets, ties declared, undetermined depths left out.
-    public let version = 2
+    /// 3: claims on the searches' brackets, ties declared, undetermined depths left out and drawn apart.
+    public let version = 3
     public let reads = [MaxStableLRStage.kindName]
 
     public init() {}
@@ -34,7 +35,7 @@ public struct AppHStableRates: FigureRecipe {
         let searches = try Self.searches(context)
         var panel = Panel(x: Axis(label: "depth (ResNet-n)"), y: Axis(label: "largest stable learning rate", scale: .log))
         panel.legend = .none
-        var censoredAbove = false, censoredBelow = false
+        var censoredAbove = false, censoredBelow = false, undetermined = false
         for (norm, label, color) in Self.order {
             guard let runs = searches[norm], !runs.isEmpty else { continue }
             // One point per depth: the largest rate that trained, or the grid's bottom when none did.
@@ -43,7 +44,7 @@ public struct AppHStableRates: FigureRecipe {
                 switch (r.result.largestStableLr, r.result.smallestFailingLr) {
                 case let (stable?, _?): return (Double(r.result.depth), stable, 0)
                 case let (stable?, nil): return (Double(r.result.depth), stable, 1)
-                default: return (Double(r.result.depth), bottom, 2)
+                default: return (Double(r.result.depth), bottom, StableRateBracket(r.result).undetermined ? 3 : 2)
                 }
             }
             let bracketed = runs.filter { $0.result.largestStableLr != nil && $0.result.smallestFailingLr != nil }
@@ -52,16 +53,20 @@ public struct AppHStableRates: FigureRecipe {
                            upper: bracketed.map { $0.result.smallestFailingLr! }, color: color, alpha: 0.15)
             }
             panel.plot(points.map(\.depth), points.map(\.rate), label: label, color: color)
-            for (kind, shape) in [(0, MarkerShape.circle), (1, .triangle), (2, .cross)] {
+            for (kind, shape) in [(0, MarkerShape.circle), (1, .triangle), (2, .cross), (3, .square)] {
                 let some = points.filter { $0.kind == kind }
                 guard !some.isEmpty else { continue }
                 panel.plot(some.map(\.depth), some.map(\.rate), color: color, width: 0, marker: shape)
                 censoredAbove = censoredAbove || kind == 1
                 censoredBelow = censoredBelow || kind == 2
+                undetermined = undetermined || kind == 3
             }
         }
         if censoredAbove { panel.plot([], [], label: "the grid's top rate trains (answer ≥)", color: .gray, width: 0, marker: .triangle) }
-        if censoredBelow { panel.plot([], [], label: "no rate of the grid trains (answer <)", color: .gray, width: 0, marker: .cross) }
+        if censoredBelow { panel.plot([], [], label: "no rate of the grid trains, the lowest diverges (answer <)", color: .gray, width: 0, marker: .cross) }
+        if undetermined {
+            panel.plot([], [], label: "no rate trains, none diverges: slow learning, undetermined", color: .gray, width: 0, marker: .square)
+        }
         panel.plot([], [], label: "band: up to the smallest rate that failed", color: .gray.withAlpha(0.3), width: 6)
         var fig = Figure(width: 10, height: 5, dpi: 150)
         fig.sharedLegend = true
