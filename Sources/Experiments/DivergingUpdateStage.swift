@@ -121,7 +121,7 @@ public struct DivergingUpdateStage: AnalysisKind {
             case let .success(found):
                 // The end of the step first: an update whose moments overflow there is not representable,
                 // and the other 100 points would be spent on a figure of NaN (the paper's bars are finite).
-                guard representable(try moments(found, model: model, layers: layers, at: 1)) else { return .overflowed }
+                guard representable(try moments(found, model: model, layers: layers, at: 1).rows) else { return .overflowed }
                 let (ts, moments, loss) = try along(found, model: model, layers: layers, points: points, context: context)
                 return representable(moments) ? .diverged(found, ts: ts, moments: moments, loss: loss) : .overflowed
             }
@@ -214,14 +214,14 @@ public struct DivergingUpdateStage: AnalysisKind {
         moments.allSatisfy { m in m.means.allSatisfy { $0.allSatisfy(\.isFinite) } && m.variances.allSatisfy { $0.allSatisfy(\.isFinite) } }
     }
 
-    /// The moments of `layers` (one row each) at θ + tΔθ.
-    func moments(_ found: DivergingUpdate, model: ResNet, layers: [Int], at t: Double) throws -> [LayerMoments] {
+    /// The batch loss and the moments of `layers` (one row each) at θ + tΔθ.
+    func moments(_ found: DivergingUpdate, model: ResNet, layers: [Int], at t: Double) throws -> (loss: Double, rows: [LayerMoments]) {
         try model.setParameters(base: found.theta, plus: Float(t), times: found.delta)
-        _ = try model.forward(images: found.batch.images, labels: found.batch.labels, mode: .training)
-        return try layers.map { layer in
+        let loss = try model.forward(images: found.batch.images, labels: found.batch.labels, mode: .training)
+        return (loss, try layers.map { layer in
             let m = try model.channelMoments(layer: layer, at: .convOutput)
             return LayerMoments(layer: layer, channels: m.mean.count, means: [m.mean], variances: [m.variance])
-        }
+        })
     }
 
     /// Per-channel moments of `layers` and the batch loss at θ + tΔθ for `points` values of t in [0, 1].
@@ -231,16 +231,15 @@ public struct DivergingUpdateStage: AnalysisKind {
         var moments = layers.map { LayerMoments(layer: $0, channels: 0, means: [], variances: []) }
         var lossAlong: [Double] = []
         for (i, t) in ts.enumerated() {
-            try model.setParameters(base: found.theta, plus: Float(t), times: found.delta)
-            lossAlong.append(try model.forward(images: found.batch.images, labels: found.batch.labels, mode: .training))
+            let (loss, rows) = try self.moments(found, model: model, layers: layers, at: t)
+            lossAlong.append(loss)
             for j in layers.indices {
-                let m = try model.channelMoments(layer: layers[j], at: .convOutput)
-                moments[j].channels = m.mean.count
-                moments[j].means.append(m.mean)
-                moments[j].variances.append(m.variance)
+                moments[j].channels = rows[j].channels
+                moments[j].means += rows[j].means
+                moments[j].variances += rows[j].variances
             }
             if i % 10 == 0 || i == points - 1 {
-                context.progress(String(format: "t = %.2f: loss %.4g", t, lossAlong[i]), fraction: Double(i + 1) / Double(points))
+                context.progress(String(format: "t = %.2f: loss %.4g", t, loss), fraction: Double(i + 1) / Double(points))
             }
         }
         return (ts, moments, lossAlong)

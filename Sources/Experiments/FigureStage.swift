@@ -33,8 +33,7 @@ public struct FigureStage: StageKind {
     public let version = 2
     /// Each figure's own version inside the shared one: changing one recipe reruns one figure.
     public func version(for params: JSONObject) -> Int {
-        let recipe = params["figure"]?.stringValue.flatMap { id in recipes.first { $0.id == id } }
-        return 1000 * version + (recipe?.version ?? 0)
+        1000 * version + (recipe(params)?.version ?? 0)
     }
     public let parameters = [
         ParameterSpec("figure", .string, help: "which figure to draw (fig1 … fig9, table1)"),
@@ -43,8 +42,11 @@ public struct FigureStage: StageKind {
 
     public init(recipes: [any FigureRecipe]) { self.recipes = recipes }
 
-    public func title(params: JSONObject) -> String? {
-        params["figure"]?.stringValue.flatMap { id in recipes.first { $0.id == id }?.title }
+    public func title(params: JSONObject) -> String? { recipe(params)?.title }
+
+    /// The recipe a stage's `figure` param names, if there is one.
+    func recipe(_ params: JSONObject) -> (any FigureRecipe)? {
+        params["figure"]?.stringValue.flatMap { id in recipes.first { $0.id == id } }
     }
 
     func recipe(_ id: String?, stage: String) throws -> any FigureRecipe {
