@@ -33,6 +33,25 @@ public enum Subsets {
         return chosen.sorted()
     }
 
+    /// `perClass` indices of each class drawn, as `stratified` does, from the images not in `excluded`:
+    /// a validation split held out of what a run trained on.
+    public static func stratified(labels: [UInt8], perClass: Int, excluding excluded: Set<Int>, classes: Int = 10,
+                                  seed: UInt64) throws -> [Int] {
+        var byClass = [[Int]](repeating: [], count: classes)
+        for (i, l) in labels.enumerated() where Int(l) < classes && !excluded.contains(i) { byClass[Int(l)].append(i) }
+        var chosen: [Int] = []
+        for (label, members) in byClass.enumerated() {
+            guard members.count >= perClass else {
+                throw Error.notEnough(label: label, available: members.count, wanted: perClass)
+            }
+            var pool = members
+            var rng = SeededRNG(seed: seed, 0x7A11D, UInt64(label))
+            rng.shuffle(&pool)
+            chosen += pool.prefix(perClass)
+        }
+        return chosen.sorted()
+    }
+
     /// The same fraction of every class (rounded down, at least one image per class).
     public static func stratified(labels: [UInt8], fraction: Double, classes: Int = 10, seed: UInt64) throws -> [Int] {
         guard fraction > 0, fraction <= 1 else { throw Error.badFraction(fraction) }

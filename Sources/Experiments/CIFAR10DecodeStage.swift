@@ -5,18 +5,19 @@ import Pipeline
 /// `cifar10-decode`: reads the archive of its `download` dependency (streaming gunzip and tar, nothing
 /// extracted) and writes train/test images (uint8 N×3×32×32) and labels (uint8) as .npy, the class names,
 /// the training set's per-channel mean/std, and a summary with counts per class.
-public struct CIFAR10DecodeStage: StageKind {
+public struct CIFAR10DecodeStage: ParameterizedKind {
     public let name = "cifar10-decode"
     public let version = 1
-    public let parameters = [
-        ParameterSpec("records_per_file", .integer, default: 10_000,
-                      help: "records in each batch file; 10,000 in the CIFAR-10 release (smaller only in tests)"),
-    ]
+    public struct Params: StageParams {
+        @Param("records in each batch file; 10,000 in the CIFAR-10 release (smaller only in tests)") public var records_per_file = 10_000
+
+        public init() {}
+    }
 
     public init() {}
 
-    public func run(_ context: StageContext) throws {
-        let records = try context.int("records_per_file")
+    public func run(_ context: StageContext, _ params: Params) throws {
+        let records = params.records_per_file
         guard records > 0 else {
             throw PipelineError.badParameter(stage: context.stage, parameter: "records_per_file", problem: "must be positive")
         }

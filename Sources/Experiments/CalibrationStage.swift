@@ -23,47 +23,59 @@ import Pipeline
 ///
 /// Outputs: `calibration.json` (every variant's measurements and scores, the best), `calibration.md`
 /// (published to tables/), `claims.json` (whether the pipeline's set-up is the best-scoring one).
-public struct CalibrationStage: AnalysisKind {
+public struct CalibrationStage: AnalysisKind, ParameterizedKind {
     public typealias Result = CalibrationResult
     public static let kindName = "calibration"
     public static let tableFile = "calibration.md"
     /// 2: `seconds` left the result (the action record keeps the time). 3: the gain refinement and the training term.
     /// 4: the training term reaches every row that could still be chosen (`trainingTerm` replaces `trainingRows`).
     public let version = 4
-    public let parameters = AnalysisSetup.networkParameters + [
-        ParameterSpec("batches", .integer, default: 1, help: "mini-batches of 128 measured per variant (pooled)"),
-        ParameterSpec("gradientLayer", .integer, default: 55, help: "Fig. 2's layer"),
-        ParameterSpec("preprocessings", .array, default: ["channelStandardization", "pixelMean"], help: "input preprocessings to try"),
-        ParameterSpec("convInitializations", .array, default: ["xavierNormal", "heNormal", "pytorchDefault"], help: "conv initialisations to try"),
-        ParameterSpec("linearInitializations", .array, default: ["xavierNormal", "heNormal", "pytorchDefault"],
-                      help: "final-layer initialisations to try"),
-        ParameterSpec("shortcuts", .array, default: ["optionA", "optionASplit", "optionB"], help: "stage-transition shortcuts to try"),
-        ParameterSpec("logBase", .string, default: "10", help: "the pipeline's Fig. 5 log base, checked against the best variant's"),
-        ParameterSpec("refineGains", .array, default: [0.95, 0.9, 0.85],
-                      help: "conv initialisation gains also scored on the best `refineRows` set-ups of the scan (at gain 1)"),
-        ParameterSpec("refineRows", .integer, default: 3, help: "set-ups of the scan refined with `refineGains`"),
-        ParameterSpec("trainingTerm", .boolean, default: true,
-                      help: "train rows in static-score order until no row left untrained could be chosen (false: static score only)"),
-        ParameterSpec("trainingLr", .number, default: 1e-4, help: "the unnormalised net's rate in the training term (paper: 1e-4)"),
-    ] + AnalysisSetup.optimizerParameters
+    public struct Params: StageParams {
+        @ParamGroup public var network = NetworkParams()
+        @Param("mini-batches of 128 measured per variant (pooled)") public var batches = 1
+        @Param("Fig. 2's layer") public var gradientLayer = 55
+        @Param("input preprocessings to try") public var preprocessings: [Preprocessing] = [.channelStandardization, .pixelMean]
+        @Param("conv initialisations to try") public var convInitializations: [Initialization] = [.xavierNormal, .heNormal, .pytorchDefault]
+        @Param("final-layer initialisations to try")
+        public var linearInitializations: [Initialization] = [.xavierNormal, .heNormal, .pytorchDefault]
+        @Param("stage-transition shortcuts to try") public var shortcuts: [Shortcut] = [.optionA, .optionASplit, .optionB]
+        @Param("the pipeline's Fig. 5 log base, checked against the best variant's") public var logBase = LogBase.ten
+        @Param("conv initialisation gains also scored on the best `refineRows` set-ups of the scan (at gain 1)")
+        public var refineGains = [0.95, 0.9, 0.85]
+        @Param("set-ups of the scan refined with `refineGains`") public var refineRows = 3
+        @Param("train rows in static-score order until no row left untrained could be chosen (false: static score only)")
+        public var trainingTerm = true
+        @Param("the unnormalised net's rate in the training term (paper: 1e-4)") public var trainingLr = 1e-4
+        @ParamGroup public var optimizer = OptimizerParams()
+
+        public init() {}
+    }
 
     public init() {}
 
-    public func run(_ context: StageContext) throws {
-        let grid = try SetupGrid(context)
-        let count = try context.int("batches"), layer = try context.int("gradientLayer")
+    public func validate(_ params: Params, stage: String, dependencyKinds: [String]) throws {
+        for (name, count) in [("preprocessings", params.preprocessings.count), ("convInitializations", params.convInitializations.count),
+                              ("linearInitializations", params.linearInitializations.count), ("shortcuts", params.shortcuts.count)]
+        where count == 0 {
+            throw PipelineError.badParameter(stage: stage, parameter: name, problem: "needs a non-empty array of names")
+        }
+    }
+
+    public func run(_ context: StageContext, _ params: Params) throws {
+        let grid = SetupGrid(params)
+        let count = params.batches, layer = params.gradientLayer
         let loaded = try AnalysisSetup.data(context)
         var variants: [CalibrationVariant] = []
         var batchesByPreprocessing: [Preprocessing: [ImageBatch]] = [:]
         for preprocessing in grid.preprocessings {
-            batchesByPreprocessing[preprocessing] = try AnalysisSetup.firstBatches(context, count: max(count, 7), loaded: loaded,
+            batchesByPreprocessing[preprocessing] = try AnalysisSetup.firstBatches(context, params.network, count: max(count, 7), loaded: loaded,
                                                                                    preprocessing: preprocessing)
         }
         func score(_ setup: NetworkSetup, total: Int) throws {
             let batches = Array(batchesByPreprocessing[setup.preprocessing, default: []].prefix(count))
             var measured: [String: CalibrationMeasurement] = [:]
             for variant in NetworkVariant.both {
-                let net = try AnalysisSetup.network(context, normalization: variant.normalization, setup: setup)
+                let net = try AnalysisSetup.network(params.network, normalization: variant.normalization, setup: setup)
                 measured[variant.key] = try CalibrationMeasurement(net, batches: batches, gradientLayer: layer)
             }
             guard let bn = measured["bn"], let noBN = measured["nobn"] else { return }
@@ -74,7 +86,7 @@ public struct CalibrationStage: AnalysisKind {
                          v.score.logits, bn.loss, noBN.loss))
             context.progress("\(variants.count)/\(total) variants (static)", fraction: 0.6 * Double(variants.count) / Double(total))
         }
-        let gains = try context.doubles("refineGains"), refineRows = try context.int("refineRows")
+        let gains = params.refineGains, refineRows = params.refineRows
         let total = grid.setups.count + min(refineRows, grid.setups.count) * gains.count
         for setup in grid.setups { try score(setup, total: total) }
         // The gain refines the best set-ups of the scan rather than multiplying the whole grid.
@@ -86,15 +98,14 @@ public struct CalibrationStage: AnalysisKind {
                 try score(refined, total: total)
             }
         }
-        try Self.addTrainingTerm(&variants, context: context, batches: batchesByPreprocessing)
+        try Self.addTrainingTerm(&variants, params: params, context: context, batches: batchesByPreprocessing)
         guard !variants.isEmpty else {
             throw PipelineError.badParameter(stage: context.stage, parameter: "preprocessings", problem: "the grid is empty")
         }
         let best = CalibrationVariant.choose(variants)
-        let configured = try AnalysisSetup.setup(context)
-        let result = CalibrationResult(depth: try context.int("depth"), batches: count, batchSize: try context.int("batchSize"),
-                                       variants: variants, best: best, configured: configured,
-                                       configuredLogBase: try LogBase(parameter: try context.string("logBase"), stage: context.stage))
+        let configured = params.network.setup.setup
+        let result = CalibrationResult(depth: params.network.depth, batches: count, batchSize: params.network.batchSize,
+                                       variants: variants, best: best, configured: configured, configuredLogBase: params.logBase)
         try Data(result.markdown.utf8).write(to: context.output(Self.tableFile), options: .atomic)
         try context.write(result, of: Self.self, claims: result.claims)
         print("best: \(variants[best].setup.description); the pipeline's set-up: \(configured.description)")
@@ -104,17 +115,17 @@ public struct CalibrationStage: AnalysisKind {
 extension CalibrationStage {
     /// The training term (see `CalibrationTraining`) on every row that could still be chosen once it has
     /// its term: rows in static order, until `CalibrationVariant.rowsToTrain` proves the rest out of reach.
-    static func addTrainingTerm(_ variants: inout [CalibrationVariant], context: StageContext,
+    static func addTrainingTerm(_ variants: inout [CalibrationVariant], params: Params, context: StageContext,
                                 batches: [Preprocessing: [ImageBatch]]) throws {
-        guard try context.bool("trainingTerm") else { return }
-        let lr = try context.double("trainingLr")
-        let momentum = Float(try context.double("momentum")), decay = Float(try context.double("weightDecay"))
+        guard params.trainingTerm else { return }
+        let lr = params.trainingLr
+        let momentum = Float(params.optimizer.momentum), decay = Float(params.optimizer.weightDecay)
         let statics = variants.map(\.score.total)
         var n = 0
         try CalibrationVariant.rowsToTrain(statics: statics) { i in
             n += 1
             let setup = variants[i].setup
-            let net = try AnalysisSetup.network(context, normalization: .none, setup: setup)
+            let net = try AnalysisSetup.network(params.network, normalization: .none, setup: setup)
             let t = try CalibrationTraining(net, batches: batches[setup.preprocessing, default: []], probes: [4, 7], learningRate: lr,
                                             momentum: momentum, weightDecay: decay)
             variants[i].training = t
@@ -133,33 +144,12 @@ struct SetupGrid {
     let preprocessings: [Preprocessing]
     let setups: [NetworkSetup]
 
-    init(_ context: StageContext) throws {
-        func strings(_ name: String) throws -> [String] {
-            guard let items = context.params[name]?.arrayValue, !items.isEmpty else {
-                throw PipelineError.badParameter(stage: context.stage, parameter: name, problem: "needs a non-empty array of names")
-            }
-            return try items.map { item in
-                guard let s = item.stringValue else {
-                    throw PipelineError.badParameter(stage: context.stage, parameter: name, problem: "expected names, got \(item.canonicalText)")
-                }
-                return s
-            }
-        }
-        func parse<T: RawRepresentable>(_ name: String, _ type: T.Type) throws -> [T] where T.RawValue == String {
-            try strings(name).map { raw in
-                guard let value = T(rawValue: raw) else {
-                    throw PipelineError.badParameter(stage: context.stage, parameter: name, problem: "unknown choice '\(raw)'")
-                }
-                return value
-            }
-        }
-        preprocessings = try parse("preprocessings", Preprocessing.self)
-        let convs = try parse("convInitializations", Initialization.self)
-        let linears = try parse("linearInitializations", Initialization.self)
-        let shortcuts = try parse("shortcuts", Shortcut.self)
+    init(_ params: CalibrationStage.Params) {
+        preprocessings = params.preprocessings
+        let convs = params.convInitializations, linears = params.linearInitializations, shortcuts = params.shortcuts
         // Biases start at 0 except under PyTorch's default init, so the scan keeps the configured choice;
         // the relative-loss stage's steps are where it can show (README, "Open choices").
-        let convBias = try context.bool("convBias"), gain = try context.double("initGain")
+        let convBias = params.network.setup.convBias, gain = params.network.setup.initGain
         var all: [NetworkSetup] = []
         for p in preprocessings { for c in convs { for l in linears { for s in shortcuts {
             all.append(NetworkSetup(preprocessing: p, initialization: c, linearInitialization: l, shortcut: s, convBias: convBias, initGain: gain))

@@ -25,19 +25,23 @@ import Pipeline
 ///
 /// Outputs: `channel-moments.json` (per network and layer: the channels' means and stds and the two
 /// log summaries in the chosen base), `depth-profile.csv` (the plotted numbers), `claims.json`.
-public struct ChannelMomentsStage: AnalysisKind {
+public struct ChannelMomentsStage: AnalysisKind, ParameterizedKind {
     public static let kindName = "channel-moments"
     public static let depthProfileCSV = "depth-profile.csv"
     /// 4: `seconds` left the result (the action record keeps the time). 5: the claim on the BN stage pattern; every claim decided over `seeds`.
     /// 6: `networks` is the first of `perSeed`, not stored twice.
     public let version = 6
-    public let parameters = AnalysisSetup.networkParameters + [
-        AnalysisSetup.seedsParameter,
-        ParameterSpec("layers", .array, default: .array([6, 18, 30, 42, 54, 66, 78, 90, 102, 110].map { .number(Double($0)) }),
-                      help: "layers whose channel moments are taken (the linear layer gives the logits')"),
-        ParameterSpec("batches", .integer, default: 1, help: "mini-batches whose per-channel moments are averaged"),
-        ParameterSpec("logBase", .string, default: "10", help: "base of the plotted logarithms: \"10\" or \"e\" (the paper does not say)"),
-    ]
+
+    public struct Params: StageParams {
+        @ParamGroup public var network = NetworkParams()
+        @ParamGroup public var seeding = SeedsParams()
+        @Param("layers whose channel moments are taken (the linear layer gives the logits')")
+        public var layers = [6, 18, 30, 42, 54, 66, 78, 90, 102, 110]
+        @Param("mini-batches whose per-channel moments are averaged") public var batches = 1
+        @Param("base of the plotted logarithms: \"10\" or \"e\" (the paper does not say)") public var logBase = LogBase.ten
+
+        public init() {}
+    }
 
     public init() {}
 
@@ -78,11 +82,11 @@ public struct ChannelMomentsStage: AnalysisKind {
         public var networks: [String: [LayerMoments]] { perSeed.first ?? [:] }
     }
 
-    public func run(_ context: StageContext) throws {
-        let layers = try context.ints("layers"), count = try context.int("batches")
-        let base = try LogBase(parameter: try context.string("logBase"), stage: context.stage)
+    public func run(_ context: StageContext, _ params: Params) throws {
+        let layers = params.layers, count = params.batches, base = params.logBase
         var rows: [[String]] = []
-        let perSeed = try AnalysisSetup.overSeeds(context, batches: count, loaded: try AnalysisSetup.data(context)) { run, net -> [LayerMoments] in
+        let perSeed = try AnalysisSetup.overSeeds(context, params.network, seeds: params.seeding.seeds, batches: count,
+                                                  loaded: try AnalysisSetup.data(context)) { run, net -> [LayerMoments] in
             if let bad = layers.first(where: { $0 < 1 || $0 > net.config.depth }) {
                 throw PipelineError.badParameter(stage: context.stage, parameter: "layers",
                                                  problem: "layer \(bad) is not in ResNet-\(net.config.depth) (1…\(net.config.depth))")
@@ -114,7 +118,7 @@ public struct ChannelMomentsStage: AnalysisKind {
             guard let first = entries.first, let last = entries.last else { continue }
             growth[key] = ["mean": last.logAbsMean.mean - first.logAbsMean.mean, "std": last.logStd.mean - first.logStd.mean]
         }
-        let result = Result(depth: try context.int("depth"), batches: count, batchSize: try context.int("batchSize"), layers: layers, logBase: base,
+        let result = Result(depth: params.network.depth, batches: count, batchSize: params.network.batchSize, layers: layers, logBase: base,
                             growth: growth, perSeed: perSeed)
         try context.write(result, of: Self.self, claims: Self.claims(result))
     }
@@ -198,16 +202,9 @@ public struct ChannelMomentsStage: AnalysisKind {
 }
 
 /// The base of Fig. 5's logarithms.
-public enum LogBase: String, Codable, Sendable {
+public enum LogBase: String, Codable, Sendable, CaseIterable, ParamValue {
     case ten = "10"
     case e = "e"
-
-    init(parameter: String, stage: String) throws {
-        guard let base = LogBase(rawValue: parameter) else {
-            throw PipelineError.badParameter(stage: stage, parameter: "logBase", problem: "'\(parameter)' is not \"10\" or \"e\"")
-        }
-        self = base
-    }
 
     public func log(_ x: Double) -> Double { self == .ten ? Foundation.log10(x) : Foundation.log(x) }
     public var axisLabel: String { self == .ten ? "Log₁₀ [ magnitude ]" : "ln [ magnitude ]" }

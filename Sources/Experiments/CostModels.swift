@@ -8,20 +8,19 @@ import Tensor
 // These are counts from the params, not timings: the estimate calibrates seconds per image-layer on
 // this machine's records of the same kind.
 
-private func value(_ params: JSONObject, _ name: String, _ fallback: Double) -> Double { params[name]?.doubleValue ?? fallback }
-private func count(_ params: JSONObject, _ name: String, _ fallback: Int) -> Double {
-    Double(params[name]?.arrayValue?.count ?? fallback)
+private func images(perClass: Int, all: Double) -> Double {
+    perClass > 0 ? 10 * Double(perClass) : all
 }
-private func images(_ params: JSONObject, perClass name: String, all: Double) -> Double {
-    let perClass = value(params, name, 0)
-    return perClass > 0 ? 10 * perClass : all
+
+extension NetworkParams {
+    /// Image-layers of one mini-batch's forward pass.
+    var batchImageLayers: Double { Double(depth) * Double(batchSize) }
 }
 
 extension TrainStage {
-    public func workUnits(params: JSONObject) -> Double? {
-        let depth = value(params, "depth", 110), epochs = value(params, "epochs", 165)
-        let train = images(params, perClass: "trainPerClass", all: 50_000), test = images(params, perClass: "testPerClass", all: 10_000)
-        return depth * epochs * (3 * train + value(params, "evaluationsPerEpoch", 1) * test)
+    public func workUnits(_ p: Params) -> Double? {
+        let train = images(perClass: p.trainPerClass, all: 50_000), test = images(perClass: p.testPerClass, all: 10_000)
+        return Double(p.network.depth) * Double(p.epochs) * (3 * train + Double(p.evaluationsPerEpoch) * test)
     }
 }
 
@@ -29,85 +28,80 @@ extension MaxStableLRStage {
     /// The search's trials are not known in advance: every grid rate plus the bisections is the upper
     /// bound, and 60 % of it is what the quick profile's searches used (trials that diverge stop within a
     /// few steps, and a failing seed ends its rate).
-    public func workUnits(params: JSONObject) -> Double? {
-        let grid = params["grid"]?.arrayValue?.compactMap(\.doubleValue) ?? []
-        let factor = value(params, "factor", 1.25)
-        let widest = zip(grid, grid.dropFirst()).map { $1 / $0 }.max() ?? 1
-        let bisections = widest > factor ? ceil(log2(log(widest) / log(factor))) : 0
-        let trials = Double(grid.count) + bisections
-        let perTrial = 3 * value(params, "epochs", 3) * images(params, perClass: "trainPerClass", all: 5_000) * value(params, "depth", 110)
-        return 0.6 * trials * count(params, "seeds", 2) * perTrial
+    public func workUnits(_ p: Params) -> Double? {
+        let widest = zip(p.grid, p.grid.dropFirst()).map { $1 / $0 }.max() ?? 1
+        let bisections = widest > p.factor ? ceil(log2(log(widest) / log(p.factor))) : 0
+        let trials = Double(p.grid.count) + bisections
+        let perTrial = 3 * Double(p.epochs) * images(perClass: p.trainPerClass, all: 5_000) * Double(p.network.depth)
+        return 0.6 * trials * Double(p.seeds.count) * perTrial
     }
 }
 
 extension RelativeLossStage {
-    public func workUnits(params: JSONObject) -> Double? {
-        value(params, "depth", 110) * value(params, "batchSize", 128) * count(params, "miniBatches", 3) * 2 * (value(params, "stepCount", 36) + 3)
+    public func workUnits(_ p: Params) -> Double? {
+        p.network.batchImageLayers * Double(p.miniBatches.count) * 2 * Double(p.stepCount + 3)
     }
 }
 
 extension DivergingUpdateStage {
-    public func workUnits(params: JSONObject) -> Double? {
+    public func workUnits(_ p: Params) -> Double? {
         // A training step is 3 passes; each rate tried repeats the stable steps. The largest-representable
         // rule usually diverges at its first large step and stops after one or two overflowing rates (2 of
         // lrTries); the smallest-diverging rule walks up past rates that run maxSteps without diverging
         // (half of lrGrid).
-        let stable = value(params, "stableSteps", 0)
-        let smallest = params["rateRule"]?.stringValue == "smallestDiverging"
-        let rates = smallest ? max(1, count(params, "lrGrid", 7) / 2) : min(2, value(params, "lrTries", 4))
-        let large = smallest ? value(params, "maxSteps", 200) : 2
-        let steps = 3 * rates * (stable + large) + rates + value(params, "points", 101)
-        return value(params, "depth", 110) * value(params, "batchSize", 128) * steps
+        let stable = Double(p.stableSteps)
+        let smallest = p.rateRule == .smallestDiverging
+        let rates = smallest ? max(1, Double(p.lrGrid.count) / 2) : min(2, Double(p.lrTries))
+        let large = smallest ? Double(p.maxSteps) : 2
+        let steps = 3 * rates * (stable + large) + rates + Double(p.points)
+        return p.network.batchImageLayers * steps
     }
 }
 
 extension CalibrationStage {
-    public func workUnits(params: JSONObject) -> Double? {
-        let setups = count(params, "preprocessings", 2) * count(params, "convInitializations", 3) * count(params, "linearInitializations", 3)
-            * count(params, "shortcuts", 3)
-        let refined = min(value(params, "refineRows", 3), setups) * count(params, "refineGains", 3)
-        let perImageLayer = value(params, "depth", 110) * value(params, "batchSize", 128)
+    public func workUnits(_ p: Params) -> Double? {
+        let setups = Double(p.preprocessings.count * p.convInitializations.count * p.linearInitializations.count * p.shortcuts.count)
+        let refined = min(Double(p.refineRows), setups) * Double(p.refineGains.count)
         // The training term: 7 steps (3 passes each) and, at 2 probed batches, up to 17 forwards, on the rows
         // the bound reaches: 23 of the 63 rows (37 %) at the quick profile on 2026-12-06.
-        let rows = (params["trainingTerm"]?.boolValue ?? true) ? (0.37 * (setups + refined)).rounded(.up) : 0
-        let training = rows * (7 * 3 + 2 * 17) * perImageLayer
-        return (setups + refined) * 2 * 4 * perImageLayer * value(params, "batches", 1) + training
+        let rows = p.trainingTerm ? (0.37 * (setups + refined)).rounded(.up) : 0
+        let training = rows * (7 * 3 + 2 * 17) * p.network.batchImageLayers
+        return (setups + refined) * 2 * 4 * p.network.batchImageLayers * Double(p.batches) + training
     }
 }
 
 extension ChannelMomentsStage {
-    public func workUnits(params: JSONObject) -> Double? {
-        2 * value(params, "depth", 110) * value(params, "batchSize", 128) * value(params, "batches", 1) * value(params, "seeds", 5)
+    public func workUnits(_ p: Params) -> Double? {
+        2 * p.network.batchImageLayers * Double(p.batches) * Double(p.seeding.seeds)
     }
 }
 
 extension GradientHistogramStage {
-    public func workUnits(params: JSONObject) -> Double? {
-        2 * 3 * value(params, "depth", 110) * value(params, "batchSize", 128) * value(params, "batches", 5) * value(params, "seeds", 5)
+    public func workUnits(_ p: Params) -> Double? {
+        2 * 3 * p.network.batchImageLayers * Double(p.batches) * Double(p.seeding.seeds)
     }
 }
 
 extension GradientCoherenceStage {
-    public func workUnits(params: JSONObject) -> Double? {
-        2 * 3 * value(params, "depth", 110) * value(params, "batchSize", 128) * (1 + count(params, "layers", 3)) * value(params, "seeds", 5)
+    public func workUnits(_ p: Params) -> Double? {
+        2 * 3 * p.network.batchImageLayers * Double(1 + p.layers.count) * Double(p.seeding.seeds)
     }
 }
 
 extension OutputGradientsStage {
-    public func workUnits(params: JSONObject) -> Double? {
-        2 * 3 * value(params, "depth", 110) * value(params, "batchSize", 128) * value(params, "seeds", 5)
+    public func workUnits(_ p: Params) -> Double? {
+        2 * 3 * p.network.batchImageLayers * Double(p.seeding.seeds)
     }
 }
 
 extension JacobianSpectrumStage {
-    public func workUnits(params: JSONObject) -> Double? {
-        let depths = params["depths"]?.arrayValue?.compactMap(\.doubleValue).reduce(0, +) ?? 226
-        return depths * count(params, "seeds", 3) * value(params, "images", 32) * (1 + 2 * 10)
+    public func workUnits(_ p: Params) -> Double? {
+        Double(p.depths.reduce(0, +)) * Double(p.seeds.count) * Double(p.images) * (1 + 2 * 10)
     }
 }
 
 extension FirstStepsStage {
-    public func workUnits(params: JSONObject) -> Double? {
-        count(params, "normalizations", 2) * 3 * value(params, "steps", 8) * value(params, "depth", 110) * value(params, "batchSize", 128)
+    public func workUnits(_ p: Params) -> Double? {
+        Double(p.normalizations.count) * 3 * Double(p.steps) * p.network.batchImageLayers
     }
 }

@@ -39,12 +39,15 @@ public struct DivergingUpdateChoice: Codable, Equatable, Sendable {
 /// Fig. 4 [IMG]) as the mean |log₁₀(ours / paper)|, and keeps the lowest. The score was fixed before any
 /// candidate was run. Fig. 4 draws the chosen update, and its claims are tested on it; those the score
 /// reads are in-sample.
-public struct DivergingUpdateChoiceStage: AnalysisKind {
+public struct DivergingUpdateChoiceStage: AnalysisKind, ParameterizedKind {
     public typealias Result = DivergingUpdateChoice
     public static let kindName = "diverging-update-choice"
     public static let tableFile = "fig4-protocols.md"
     public let version = 1
-    public let parameters: [ParameterSpec] = []
+    /// None: the candidates are the deps.
+    public struct Params: StageParams {
+        public init() {}
+    }
 
     public init() {}
 
@@ -59,9 +62,9 @@ public struct DivergingUpdateChoiceStage: AnalysisKind {
         }
     }
 
-    public func run(_ context: StageContext) throws {
+    public func run(_ context: StageContext, _ params: Params) throws {
         let candidates = try context.results(of: DivergingUpdateStage.self).map { input, result in
-            (Self.candidate(stage: input.stage, description: Self.describe(input.params), result), result)
+            (Self.candidate(stage: input.stage, description: Self.describe(try input.params(DivergingUpdateStage.Params.self)), result), result)
         }
         let scored = candidates.filter { $0.0.score != nil }
         // The lowest score; the first in dependency order on a tie.
@@ -76,14 +79,13 @@ public struct DivergingUpdateChoiceStage: AnalysisKind {
     }
 
     /// A candidate protocol in words, from its params.
-    static func describe(_ params: JSONObject) -> String {
-        let stable = params["stableSteps"]?.intValue ?? 0
-        let start = stable > 0 ? "\(stable) steps at lr \(Self.rate(params["stableLr"]?.doubleValue ?? 1e-4)), then " : "from initialisation, "
-        if params["rateRule"]?.stringValue == "smallestDiverging" {
-            let grid = params["lrGrid"]?.arrayValue?.compactMap(\.doubleValue) ?? []
-            return start + "the smallest rate of \(grid.map(Self.rate).joined(separator: ", ")) that diverges within \(params["maxSteps"]?.intValue ?? 0) steps"
+    static func describe(_ params: DivergingUpdateStage.Params) -> String {
+        let stable = params.stableSteps
+        let start = stable > 0 ? "\(stable) steps at lr \(Self.rate(params.stableLr)), then " : "from initialisation, "
+        if params.rateRule == .smallestDiverging {
+            return start + "the smallest rate of \(params.lrGrid.map(Self.rate).joined(separator: ", ")) that diverges within \(params.maxSteps) steps"
         }
-        return start + "lr \(Self.rate(params["lr"]?.doubleValue ?? .nan)), ÷\(Self.rate(params["lrFactor"]?.doubleValue ?? .nan)) while the update overflows float32"
+        return start + "lr \(Self.rate(params.lr)), ÷\(Self.rate(params.lrFactor)) while the update overflows float32"
     }
 
     static func rate(_ x: Double) -> String { String(format: "%.3g", x) }

@@ -60,40 +60,45 @@ public struct DivergingUpdateResult: Codable, Equatable, Sendable {
 /// "the update responsible for divergence", so each instance is one candidate protocol (its start, its rate
 /// rule) and `diverging-update-choice` scores them against the paper's colour bars. It writes no claims:
 /// the chosen candidate's claims are the choice stage's.
-public struct DivergingUpdateStage: AnalysisKind {
+public struct DivergingUpdateStage: AnalysisKind, ParameterizedKind {
     public typealias Result = DivergingUpdateResult
     public static let kindName = "diverging-update"
     /// 7: a candidate protocol: the smallest-diverging rate rule, outcomes recorded instead of thrown,
     /// claims moved to `diverging-update-choice`.
     public let version = 7
-    public static let rateRules = ["largestRepresentable", "smallestDiverging"]
-    public let parameters = AnalysisSetup.networkParameters + AnalysisSetup.optimizerParameters + [
-        ParameterSpec("normalization", .string, default: "none", help: "the network: none (the paper's), batchNorm or lastLayerOnly"),
-        ParameterSpec("rateRule", .string, default: "largestRepresentable",
-                      help: "largestRepresentable: start at lr and divide by lrFactor while the update overflows float32 (at most lrTries rates); smallestDiverging: the smallest rate of lrGrid whose training diverges within maxSteps"),
-        ParameterSpec("lr", .number, default: 0.1, help: "largestRepresentable: the large learning rate that makes the network diverge (the largest tried)"),
-        ParameterSpec("lrFactor", .number, default: 3.1622776601683795,
-                      help: "largestRepresentable: when the update overflows float32, divide the rate by this (√10: half a decade) and try again"),
-        ParameterSpec("lrTries", .integer, default: 4, help: "largestRepresentable: rates tried before giving up on a representable update"),
-        ParameterSpec("lrGrid", .array, default: [1e-4, 3.1622776601683794e-4, 1e-3, 3.1622776601683794e-3, 0.01, 0.031622776601683794, 0.1],
-                      help: "smallestDiverging: the rates tried, smallest first"),
-        ParameterSpec("stableSteps", .integer, default: 0,
-                      help: "steps at stableLr before the large rate: gets the loss below the threshold first (0: the paper's first update)"),
-        ParameterSpec("stableLr", .number, default: 1e-4, help: "the learning rate the unnormalised network trains at (paper: 1e-4)"),
-        ParameterSpec("threshold", .number, default: 1e3, help: "divergence: a mini-batch loss above this (paper: 10³)"),
-        ParameterSpec("maxSteps", .integer, default: 200, help: "steps at a large rate after which it counts as not diverging"),
-        ParameterSpec("layers", .array, default: [8, 44, 80], help: "layers whose channel moments are recorded"),
-        ParameterSpec("points", .integer, default: 101, help: "points t on [0, 1] along the update (101: one row per percent)"),
-    ]
+
+    /// How a candidate picks the large rate.
+    public enum RateRule: String, CaseIterable, Codable, Sendable, ParamValue {
+        /// Start at `lr` and divide by `lrFactor` while the update overflows float32.
+        case largestRepresentable
+        /// The smallest rate of `lrGrid` whose training diverges within `maxSteps`.
+        case smallestDiverging
+    }
+
+    public struct Params: StageParams {
+        @ParamGroup public var network = NetworkParams()
+        @ParamGroup public var optimizer = OptimizerParams()
+        @Param("the network: none (the paper's), batchNorm or lastLayerOnly") public var normalization = Normalization.none
+        @Param("largestRepresentable: start at lr and divide by lrFactor while the update overflows float32 (at most lrTries rates); smallestDiverging: the smallest rate of lrGrid whose training diverges within maxSteps")
+        public var rateRule = RateRule.largestRepresentable
+        @Param("largestRepresentable: the large learning rate that makes the network diverge (the largest tried)") public var lr = 0.1
+        @Param("largestRepresentable: when the update overflows float32, divide the rate by this (√10: half a decade) and try again")
+        public var lrFactor = 3.1622776601683795
+        @Param("largestRepresentable: rates tried before giving up on a representable update") public var lrTries = 4
+        @Param("smallestDiverging: the rates tried, smallest first")
+        public var lrGrid = [1e-4, 3.1622776601683794e-4, 1e-3, 3.1622776601683794e-3, 0.01, 0.031622776601683794, 0.1]
+        @Param("steps at stableLr before the large rate: gets the loss below the threshold first (0: the paper's first update)")
+        public var stableSteps = 0
+        @Param("the learning rate the unnormalised network trains at (paper: 1e-4)") public var stableLr = 1e-4
+        @Param(TrainStage.thresholdHelp) public var threshold = 1e3
+        @Param("steps at a large rate after which it counts as not diverging") public var maxSteps = 200
+        @Param("layers whose channel moments are recorded") public var layers = [8, 44, 80]
+        @Param("points t on [0, 1] along the update (101: one row per percent)") public var points = 101
+
+        public init() {}
+    }
 
     public init() {}
-
-    public func validate(stage: String, params: JSONObject, dependencyKinds: [String]) throws {
-        if let rule = params["rateRule"]?.stringValue, !Self.rateRules.contains(rule) {
-            throw PipelineError.badParameter(stage: stage, parameter: "rateRule",
-                                             problem: "'\(rule)' is not one of \(Self.rateRules.joined(separator: ", "))")
-        }
-    }
 
     /// One rate's attempt: its diverging update and the moments along it, or why there is none.
     enum Attempt {
@@ -102,21 +107,19 @@ public struct DivergingUpdateStage: AnalysisKind {
         case overflowed
     }
 
-    public func run(_ context: StageContext) throws {
-        let normalization = try AnalysisSetup.normalization(context)
-        let layers = try context.ints("layers"), points = try context.int("points")
-        let depth = try context.int("depth")
+    public func run(_ context: StageContext, _ params: Params) throws {
+        let layers = params.layers, points = params.points, depth = params.network.depth
         guard points >= 2 else { throw PipelineError.badParameter(stage: context.stage, parameter: "points", problem: "needs at least 2") }
         if let bad = layers.first(where: { $0 < 1 || $0 >= depth }) {
             throw PipelineError.badParameter(stage: context.stage, parameter: "layers", problem: "layer \(bad) is not a conv layer of ResNet-\(depth) (1…\(depth - 1))")
         }
-        let assembler = try AnalysisSetup.batches(context, try AnalysisSetup.data(context))
-        let threshold = try context.double("threshold")
+        let assembler = try AnalysisSetup.batches(params.network, try AnalysisSetup.data(context))
+        let threshold = params.threshold
         func attempt(_ lr: Double) throws -> Attempt {
-            let model = try AnalysisSetup.network(context, normalization: normalization)
-            var trainer = try AnalysisSetup.constantRateTrainer(model, learningRate: lr, context: context)
+            let model = try AnalysisSetup.network(params.network, normalization: params.normalization)
+            var trainer = AnalysisSetup.constantRateTrainer(model, learningRate: lr, params.optimizer)
             trainer.divergenceThreshold = threshold
-            switch try findDivergingUpdate(&trainer, learningRate: lr, assembler: assembler, context: context) {
+            switch try findDivergingUpdate(&trainer, learningRate: lr, assembler: assembler, params: params, context: context) {
             case let .failure(none): return .noDivergence(lastLoss: none.lastLoss)
             case let .success(found):
                 // The end of the step first: an update whose moments overflow there is not representable,
@@ -126,20 +129,20 @@ public struct DivergingUpdateStage: AnalysisKind {
                 return representable(moments) ? .diverged(found, ts: ts, moments: moments, loss: loss) : .overflowed
             }
         }
-        let rule = try context.string("rateRule")
+        let rule = params.rateRule
         var overflowed: [Double] = [], notDiverging: [Double] = []
         var last: (lr: Double, attempt: Attempt)?
         // A smaller rate diverges no sooner, and a larger one overflows no less: the largest-representable
         // rule walks down past overflows, the smallest-diverging rule up past rates that do not diverge.
-        let descending = rule == "largestRepresentable"
-        tries: for lr in try rates(rule, context) {
+        let descending = rule == .largestRepresentable
+        tries: for lr in try rates(params, stage: context.stage) {
             let a = try attempt(lr)
             last = (lr, a)
             switch a {
             case .diverged:
                 break tries
             case let .noDivergence(lastLoss):
-                print(String(format: "lr %g: no loss above %g within %d steps (last %.4g)", lr, threshold, try context.int("maxSteps"), lastLoss))
+                print(String(format: "lr %g: no loss above %g within %d steps (last %.4g)", lr, threshold, params.maxSteps, lastLoss))
                 notDiverging.append(lr)
                 if descending { break tries }
             case .overflowed:
@@ -149,35 +152,34 @@ public struct DivergingUpdateStage: AnalysisKind {
             }
         }
         guard let (lr, final) = last else {
-            throw PipelineError.badParameter(stage: context.stage, parameter: rule == "smallestDiverging" ? "lrGrid" : "lrTries", problem: "no rate to try")
+            throw PipelineError.badParameter(stage: context.stage, parameter: rule == .smallestDiverging ? "lrGrid" : "lrTries", problem: "no rate to try")
         }
-        let result = try self.result(final, lr: lr, rule: rule, overflowed: overflowed, notDiverging: notDiverging, context: context)
+        let result = self.result(final, lr: lr, overflowed: overflowed, notDiverging: notDiverging, params: params)
         try context.write(result, of: Self.self, claims: [])
         report(result)
     }
 
     /// The rates a rule tries, in its order.
-    func rates(_ rule: String, _ context: StageContext) throws -> [Double] {
-        if rule == "smallestDiverging" {
-            let grid = try context.doubles("lrGrid")
+    func rates(_ params: Params, stage: String) throws -> [Double] {
+        if params.rateRule == .smallestDiverging {
+            let grid = params.lrGrid
             guard grid.allSatisfy({ $0 > 0 }) else {
-                throw PipelineError.badParameter(stage: context.stage, parameter: "lrGrid", problem: "rates must be positive")
+                throw PipelineError.badParameter(stage: stage, parameter: "lrGrid", problem: "rates must be positive")
             }
             return grid.sorted()
         }
-        let start = try context.double("lr"), factor = try context.double("lrFactor"), tries = try context.int("lrTries")
+        let start = params.lr, factor = params.lrFactor, tries = params.lrTries
         guard start > 0, factor > 1, tries >= 1 else {
-            throw PipelineError.badParameter(stage: context.stage, parameter: "lrFactor", problem: "needs lr > 0, lrFactor > 1 and lrTries ≥ 1")
+            throw PipelineError.badParameter(stage: stage, parameter: "lrFactor", problem: "needs lr > 0, lrFactor > 1 and lrTries ≥ 1")
         }
         return (0..<tries).map { start / pow(factor, Double($0)) }
     }
 
-    func result(_ attempt: Attempt, lr: Double, rule: String, overflowed: [Double], notDiverging: [Double],
-                context: StageContext) throws -> DivergingUpdateResult {
+    func result(_ attempt: Attempt, lr: Double, overflowed: [Double], notDiverging: [Double], params: Params) -> DivergingUpdateResult {
         var r = DivergingUpdateResult(
-            depth: try context.int("depth"), seed: try context.int("seed"), rateRule: rule, outcome: .overflowed, learningRate: lr,
-            overflowedRates: overflowed, nonDivergingRates: notDiverging, stableSteps: try context.int("stableSteps"),
-            stableLearningRate: try context.double("stableLr"), updateStep: -1, divergedLoss: .nan, divergentAtInitialization: false, threshold: try context.double("threshold"),
+            depth: params.network.depth, seed: params.network.seed, rateRule: params.rateRule.rawValue, outcome: .overflowed, learningRate: lr,
+            overflowedRates: overflowed, nonDivergingRates: notDiverging, stableSteps: params.stableSteps,
+            stableLearningRate: params.stableLr, updateStep: -1, divergedLoss: .nan, divergentAtInitialization: false, threshold: params.threshold,
             lossesBefore: [], updateNorm: 0, t: [], lossAlongUpdate: [], layers: [])
         switch attempt {
         case .overflowed: break
@@ -260,9 +262,9 @@ public struct DivergingUpdateStage: AnalysisKind {
 
     /// SGD from initialisation until the loss of the next mini-batch exceeds the threshold; returns the
     /// update that led there, with θ before it and its mini-batch.
-    func findDivergingUpdate(_ trainer: inout Trainer, learningRate: Double, assembler: BatchAssembler,
+    func findDivergingUpdate(_ trainer: inout Trainer, learningRate: Double, assembler: BatchAssembler, params: Params,
                              context: StageContext) throws -> Swift.Result<DivergingUpdate, NoDivergence> {
-        let maxSteps = try context.int("maxSteps")
+        let maxSteps = params.maxSteps
         let perEpoch = assembler.batchesPerEpoch
         var order = assembler.order(epoch: 0), orderEpoch = 0
         func batch(_ step: Int) -> ImageBatch {
@@ -273,7 +275,7 @@ public struct DivergingUpdateStage: AnalysisKind {
         let model = trainer.model
         var losses: [Double] = []
         var previous: (theta: [Float], batch: ImageBatch)?
-        let stableSteps = try context.int("stableSteps"), stableRate = Float(try context.double("stableLr"))
+        let stableSteps = params.stableSteps, stableRate = Float(params.stableLr)
         for step in 0..<stableSteps {
             let loss = try trainer.forcedStep(batch(step), learningRate: stableRate)
             guard loss.isFinite else {

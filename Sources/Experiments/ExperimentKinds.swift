@@ -18,7 +18,7 @@ public enum ExperimentKinds {
             ProductConditioningStage(), JacobianSpectrumStage(),
             // Training and the first steps.
             TrainStage(), MaxStableLRStage(), RelativeLossStage(), FirstStepsStage(), DivergingUpdateStage(),
-            DivergingUpdateChoiceStage(),
+            DivergingUpdateChoiceStage(), RateChoiceStage(),
             ClaimsStage(),
         ])
         registry.measureSecondsPerWorkUnit = { try? EngineCalibration.secondsPerImageLayer() }  // the work unit is the image-layer

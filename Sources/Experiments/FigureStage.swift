@@ -26,7 +26,7 @@ extension FigureRecipe {
 
 /// `figure`: renders one recipe to PNG (with provenance in tEXt chunks) and SVG. Its outputs are
 /// published to figures/ by pipeline.json's `publish`.
-public struct FigureStage: StageKind {
+public struct FigureStage: ParameterizedKind {
     public let name = "figure"
     public let recipes: [any FigureRecipe]
     /// Bumped when what every figure stage shares (provenance, claims file) changes.
@@ -35,10 +35,16 @@ public struct FigureStage: StageKind {
     public func version(for params: JSONObject) -> Int {
         1000 * version + (recipe(params)?.version ?? 0)
     }
-    public let parameters = [
-        ParameterSpec("figure", .string, help: "which figure to draw (fig1 … fig9, table1)"),
-        ParameterSpec("svg", .boolean, default: true, help: "also write an SVG beside the PNG"),
-    ]
+
+    public struct Params: StageParams {
+        @Required("which figure to draw (fig1 … fig9, appE, appH, appK)") public var figure: String
+        @Param("also write an SVG beside the PNG") public var svg = true
+
+        public init() {}
+
+        /// The figure a stage's params name, if they name one.
+        static func figure(in params: JSONObject) -> String? { (try? decode(params, stage: "figure"))?.figure }
+    }
 
     public init(recipes: [any FigureRecipe]) { self.recipes = recipes }
 
@@ -46,7 +52,7 @@ public struct FigureStage: StageKind {
 
     /// The recipe a stage's `figure` param names, if there is one.
     func recipe(_ params: JSONObject) -> (any FigureRecipe)? {
-        params["figure"]?.stringValue.flatMap { id in recipes.first { $0.id == id } }
+        Params.figure(in: params).flatMap { id in recipes.first { $0.id == id } }
     }
 
     func recipe(_ id: String?, stage: String) throws -> any FigureRecipe {
@@ -57,20 +63,20 @@ public struct FigureStage: StageKind {
         return recipe
     }
 
-    public func validate(stage: String, params: JSONObject, dependencyKinds: [String]) throws {
-        let recipe = try recipe(params["figure"]?.stringValue, stage: stage)
+    public func validate(_ params: Params, stage: String, dependencyKinds: [String]) throws {
+        let recipe = try recipe(params.figure, stage: stage)
         for kind in recipe.reads where !dependencyKinds.contains(kind) {
             throw PipelineError.badParameter(stage: stage, parameter: "deps",
                 problem: "figure '\(recipe.id)' reads the results of a '\(kind)' stage, and none of its deps is one")
         }
     }
 
-    public func run(_ context: StageContext) throws {
-        let recipe = try recipe(try context.string("figure"), stage: context.stage)
+    public func run(_ context: StageContext, _ params: Params) throws {
+        let recipe = try recipe(params.figure, stage: context.stage)
         let metadata = provenance(context)
         for (name, figure) in try recipe.figures(context) {
             try figure.writePNG(to: context.output("\(name).png"), metadata: metadata)
-            if try context.bool("svg") { try figure.writeSVG(to: context.output("\(name).svg")) }
+            if params.svg { try figure.writeSVG(to: context.output("\(name).svg")) }
             print("wrote \(name).png (\(figure.pixelWidth)×\(figure.pixelHeight))")
         }
         try context.writeClaims(try context.dependencyClaims() + recipe.claims(context))

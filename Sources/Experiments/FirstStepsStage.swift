@@ -25,32 +25,36 @@ public struct FirstStepsResult: Codable, Equatable, Sendable {
 /// size and their dependence on the image, and how far the step moves each layer's weights. A network
 /// whose body dies after its first steps (every image mapped to the same logits, a vanishing gradient)
 /// shows here as a zero logit spread and a falling gradient norm.
-public struct FirstStepsStage: AnalysisKind {
+public struct FirstStepsStage: AnalysisKind, ParameterizedKind {
     public typealias Result = FirstStepsResult
     public static let kindName = "first-steps"
     public let version = 1
-    public let parameters = AnalysisSetup.networkParameters + AnalysisSetup.optimizerParameters + [
-        ParameterSpec("steps", .integer, default: 8, help: "SGD steps diagnosed (mini-batches 1…steps; Fig. 3 probes 1, 4, 7)"),
-        ParameterSpec("lrBN", .number, default: 0.1, help: "learning rate with BN (the paper's)"),
-        ParameterSpec("lrNoBN", .number, default: 1e-4, help: "learning rate without BN (the paper's)"),
-        ParameterSpec("normalizations", .array, default: ["batchNorm", "none"], help: "the networks diagnosed (batchNorm, none)"),
-    ]
+    public struct Params: StageParams {
+        @ParamGroup public var network = NetworkParams()
+        @ParamGroup public var optimizer = OptimizerParams()
+        @Param("SGD steps diagnosed (mini-batches 1…steps; Fig. 3 probes 1, 4, 7)") public var steps = 8
+        @Param("learning rate with BN (the paper's)") public var lrBN = 0.1
+        @Param("learning rate without BN (the paper's)") public var lrNoBN = 1e-4
+        @Param("the networks diagnosed (batchNorm, none)") public var normalizations: [Normalization] = [.batchNorm, .none]
+
+        public init() {}
+    }
 
     public init() {}
 
-    public func run(_ context: StageContext) throws {
-        let count = try context.int("steps")
+    public func run(_ context: StageContext, _ params: Params) throws {
+        let count = params.steps
         guard count >= 1 else {
             throw PipelineError.badParameter(stage: context.stage, parameter: "steps", problem: "needs at least 1 step, got \(count)")
         }
-        let batches = try AnalysisSetup.firstBatches(context, count: count)
+        let batches = try AnalysisSetup.firstBatches(context, params.network, count: count)
         var runs: [FirstStepsRun] = []
-        let chosen = try Self.normalizations(context)
+        let chosen = try Self.normalizations(params.normalizations, stage: context.stage)
         for normalization in chosen {
-            let lr = try context.double(normalization == .batchNorm ? "lrBN" : "lrNoBN")
-            let model = try AnalysisSetup.network(context, normalization: normalization)
-            let steps = try Self.diagnose(model, batches: batches, learningRate: lr, momentum: Float(try context.double("momentum")),
-                                          weightDecay: Float(try context.double("weightDecay"))) { d in
+            let lr = normalization == .batchNorm ? params.lrBN : params.lrNoBN
+            let model = try AnalysisSetup.network(params.network, normalization: normalization)
+            let steps = try Self.diagnose(model, batches: batches, learningRate: lr, momentum: Float(params.optimizer.momentum),
+                                          weightDecay: Float(params.optimizer.weightDecay)) { d in
                 context.progress(String(format: "%@ step %d: loss %.4g, |g| %.3g, logit spread %.3g, live ReLUs %@",
                                         normalization.rawValue, d.miniBatch, d.loss, d.gradientNorm, d.logitSpread,
                                         d.positiveFraction.map { String(format: "%.2f", $0) }.joined(separator: "/")),
@@ -58,8 +62,8 @@ public struct FirstStepsStage: AnalysisKind {
             }
             runs.append(FirstStepsRun(normalization: normalization, learningRate: lr, steps: steps))
         }
-        let result = FirstStepsResult(depth: try context.int("depth"), seed: try context.int("seed"), batchSize: try context.int("batchSize"),
-                                      setup: try AnalysisSetup.setup(context).description, runs: runs)
+        let result = FirstStepsResult(depth: params.network.depth, seed: params.network.seed, batchSize: params.network.batchSize,
+                                      setup: params.network.setup.setup.description, runs: runs)
         try Self.csv(result).write(to: context.output("first-steps.csv"), atomically: true, encoding: .utf8)
         try context.write(result, of: Self.self, claims: Self.claims(result))
     }
@@ -109,14 +113,12 @@ public struct FirstStepsStage: AnalysisKind {
                       test: "spread at the last step ≥ 10 % of mini-batch 1's", verdict: Claim.verdict(ratio >= 0.1))]
     }
 
-    static func normalizations(_ context: StageContext) throws -> [Normalization] {
-        let names = context.params["normalizations"]?.arrayValue?.compactMap(\.stringValue) ?? []
-        let chosen = names.compactMap { Normalization(rawValue: $0) }.filter { $0 != .lastLayerOnly }
-        guard !chosen.isEmpty, chosen.count == names.count else {
-            throw PipelineError.badParameter(stage: context.stage, parameter: "normalizations",
-                                             problem: "needs a non-empty list of batchNorm and none, got \(names)")
+    static func normalizations(_ names: [Normalization], stage: String) throws -> [Normalization] {
+        guard !names.isEmpty, !names.contains(.lastLayerOnly) else {
+            throw PipelineError.badParameter(stage: stage, parameter: "normalizations",
+                                             problem: "needs a non-empty list of batchNorm and none, got \(names.map(\.rawValue))")
         }
-        return chosen
+        return names
     }
 
     static func csv(_ result: FirstStepsResult) -> String {

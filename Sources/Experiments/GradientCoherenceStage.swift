@@ -20,18 +20,21 @@ import Tensor
 ///
 /// Outputs: `gradient-coherence.json`, `table1.csv`, `table1.md`, `channel-map-{bn,nobn}.npy` (float64
 /// [in, out]), `claims.json`.
-public struct GradientCoherenceStage: AnalysisKind {
+public struct GradientCoherenceStage: AnalysisKind, ParameterizedKind {
     public static let kindName = "gradient-coherence"
     public static func channelMap(_ variant: NetworkVariant) -> String { "channel-map-\(variant.key).npy" }
     /// 6: `seconds` left the result (the action record keeps the time). 7: Table 1 over `seeds`, its two statements apart.
     /// 8: `rows` is the first of `rowsPerSeed`, not stored twice.
     public let version = 8
-    public let parameters = AnalysisSetup.networkParameters + [
-        ParameterSpec("layers", .array, default: [18, 54, 90], help: "conv layers of Table 1"),
-        ParameterSpec("mapLayer", .integer, default: 45, help: "conv layer of Fig. 7's in × out channel map"),
-        ParameterSpec("batch", .integer, default: 0, help: "which mini-batch of the first epoch (0-based)"),
-        AnalysisSetup.seedsParameter,
-    ]
+    public struct Params: StageParams {
+        @ParamGroup public var network = NetworkParams()
+        @Param("conv layers of Table 1") public var layers = [18, 54, 90]
+        @Param("conv layer of Fig. 7's in × out channel map") public var mapLayer = 45
+        @Param(OutputGradientsStage.batchHelp) public var batch = 0
+        @ParamGroup public var seeding = SeedsParams()
+
+        public init() {}
+    }
 
     public init() {}
 
@@ -73,11 +76,11 @@ public struct GradientCoherenceStage: AnalysisKind {
         public var rows: [Row] { rowsPerSeed.first ?? [] }
     }
 
-    public func run(_ context: StageContext) throws {
-        let layers = try context.ints("layers"), mapLayer = try context.int("mapLayer"), index = try context.int("batch")
+    public func run(_ context: StageContext, _ params: Params) throws {
+        let layers = params.layers, mapLayer = params.mapLayer, index = params.batch
         guard index >= 0 else { throw PipelineError.badParameter(stage: context.stage, parameter: "batch", problem: "must be 0 or more") }
         var maps: [ChannelMap] = [], batchSize = 0
-        let perSeed = try AnalysisSetup.overSeeds(context, batches: index + 1, loaded: try AnalysisSetup.data(context)) { run, net -> [Row] in
+        let perSeed = try AnalysisSetup.overSeeds(context, params.network, seeds: params.seeding.seeds, batches: index + 1, loaded: try AnalysisSetup.data(context)) { run, net -> [Row] in
             guard let batch = run.batches.last else {
                 throw PipelineError.badParameter(stage: context.stage, parameter: "batch", problem: "no mini-batch \(index)")
             }
@@ -105,7 +108,7 @@ public struct GradientCoherenceStage: AnalysisKind {
         }
         // Rows in network order (with BN first), as the single-seed table had them.
         let rowsPerSeed = perSeed.map { bySeed in NetworkVariant.both.flatMap { bySeed[$0.key] ?? [] } }
-        let result = Result(depth: try context.int("depth"), batch: index, batchSize: batchSize, maps: maps, rowsPerSeed: rowsPerSeed)
+        let result = Result(depth: params.network.depth, batch: index, batchSize: batchSize, maps: maps, rowsPerSeed: rowsPerSeed)
         try writeTables(rowsPerSeed, context: context)
         try context.write(result, of: Self.self, claims: Self.claims(result))
     }

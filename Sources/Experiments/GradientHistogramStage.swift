@@ -16,18 +16,22 @@ import Statistics
 ///
 /// Outputs: `gradients-{bn,nobn}.npy` (float32 [batches, out, in, 3, 3]), `gradient-histogram.json`
 /// (edges and counts over each sample's own range, `bins` bins, as numpy's default; summaries), claims.
-public struct GradientHistogramStage: AnalysisKind {
+public struct GradientHistogramStage: AnalysisKind, ParameterizedKind {
     public static let kindName = "gradient-histogram"
     public static func gradients(_ variant: NetworkVariant) -> String { "gradients-\(variant.key).npy" }
     /// 6: `seconds` left the result (the action record keeps the time). 7: claims decided over `seeds`.
     /// 8: the result no longer repeats the seeds (they are in the params).
     public let version = 8
-    public let parameters = AnalysisSetup.networkParameters + [
-        ParameterSpec("layer", .integer, default: 55, help: "conv layer whose weight gradient is histogrammed (55 in the paper)"),
-        ParameterSpec("batches", .integer, default: 5, help: "mini-batches pooled (one gradient each, same initial weights)"),
-        ParameterSpec("bins", .integer, default: 200, help: "histogram bins (the paper's look: hundreds)"),
-        AnalysisSetup.seedsParameter,
-    ]
+
+    public struct Params: StageParams {
+        @ParamGroup public var network = NetworkParams()
+        @Param("conv layer whose weight gradient is histogrammed (55 in the paper)") public var layer = 55
+        @Param("mini-batches pooled (one gradient each, same initial weights)") public var batches = 5
+        @Param("histogram bins (the paper's look: hundreds)") public var bins = 200
+        @ParamGroup public var seeding = SeedsParams()
+
+        public init() {}
+    }
 
     public init() {}
 
@@ -52,12 +56,13 @@ public struct GradientHistogramStage: AnalysisKind {
         public let stdsPerSeed: [String: [Double]]
     }
 
-    public func run(_ context: StageContext) throws {
-        let layer = try context.int("layer"), count = try context.int("batches"), bins = try context.int("bins")
+    public func run(_ context: StageContext, _ params: Params) throws {
+        let layer = params.layer, count = params.batches, bins = params.bins
         guard bins >= 1 else { throw PipelineError.badParameter(stage: context.stage, parameter: "bins", problem: "must be positive") }
         var histograms: [String: Histogram1D] = [:], summaries: [String: SampleSummary] = [:], iqrs: [String: Double] = [:]
         var weights = 0
-        let stds = try AnalysisSetup.overSeeds(context, batches: count, loaded: try AnalysisSetup.data(context)) { run, net -> Double in
+        let stds = try AnalysisSetup.overSeeds(context, params.network, seeds: params.seeding.seeds, batches: count,
+                                               loaded: try AnalysisSetup.data(context)) { run, net -> Double in
             guard layer >= 1, layer < net.config.depth else {
                 throw PipelineError.badParameter(stage: context.stage, parameter: "layer",
                                                  problem: "\(layer) is not a conv layer of ResNet-\(net.config.depth) (1…\(net.config.depth - 1))")
@@ -88,7 +93,7 @@ public struct GradientHistogramStage: AnalysisKind {
         let stdsPerSeed = Dictionary(uniqueKeysWithValues: NetworkVariant.both.map { v in (v.key, stds.compactMap { $0[v.key] }) })
         let ratio = (summaries["nobn"]?.std ?? .nan) / (summaries["bn"]?.std ?? .nan)
         print(String(format: "std ratio w/o BN / with BN (first seed): %.1f", ratio))
-        let result = Result(depth: try context.int("depth"), layer: layer, batches: count, batchSize: try context.int("batchSize"), weightsPerBatch: weights,
+        let result = Result(depth: params.network.depth, layer: layer, batches: count, batchSize: params.network.batchSize, weightsPerBatch: weights,
                             histograms: histograms, summaries: summaries, interquartileRanges: iqrs, stdRatioNoBNOverBN: ratio,
                             stdsPerSeed: stdsPerSeed)
         try context.write(result, of: Self.self, claims: Self.claims(result))

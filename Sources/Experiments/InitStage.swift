@@ -14,11 +14,24 @@ import Pipeline
 ///
 /// Outputs: `resnet{depth}-{bn,nobn}.safetensors`, `init.json` (parameter counts and the per-layer
 /// weight std against the scheme's target, a check that the initialisation is what it claims).
-public struct InitStage: AnalysisKind {
+public struct InitStage: AnalysisKind, ParameterizedKind {
     public typealias Result = [String: NetworkSummary]
     public static let kindName = "init"
     public let version = 2
-    public let parameters = AnalysisSetup.networkParameters.filter { $0.name != "batchSize" }
+    /// The network's params without `batchSize`: nothing here sees a mini-batch.
+    public struct Params: StageParams {
+        @Param(NetworkParams.depthHelp) public var depth = 110
+        @ParamGroup public var setup = SetupParams()
+        @Param(NetworkParams.seedHelp) public var seed = 0
+
+        public init() {}
+
+        var network: NetworkParams {
+            var network = NetworkParams()
+            network.depth = depth; network.setup = setup; network.seed = seed
+            return network
+        }
+    }
 
     public init() {}
 
@@ -36,13 +49,13 @@ public struct InitStage: AnalysisKind {
         public let layers: [LayerCheck]
     }
 
-    public func run(_ context: StageContext) throws {
+    public func run(_ context: StageContext, _ params: Params) throws {
         var summary: [String: NetworkSummary] = [:]
         for (v, variant) in NetworkVariant.both.enumerated() {
-            let net = try AnalysisSetup.network(context, normalization: variant.normalization)
+            let net = try AnalysisSetup.network(params.network, normalization: variant.normalization)
             let file = "resnet\(net.config.depth)-\(variant.key).safetensors"
             try net.saveCheckpoint(to: context.output(file), metadata: [
-                "seed": "\(try context.int("seed"))", "initialization": try context.string("initialization"),
+                "seed": "\(params.seed)", "initialization": params.setup.initialization.rawValue,
                 "stage": context.stage, "description": "bnrepro ResNet-\(net.config.depth) \(variant.title) at initialisation",
             ])
             var checks: [LayerCheck] = []

@@ -17,14 +17,27 @@ import Tensor
 ///
 /// Outputs: `jacobian-spectrum.json` (per depth and seed, σ_max of each image's Jacobian; quartiles
 /// per depth), `claims.json`.
-public struct JacobianSpectrumStage: AnalysisKind {
+public struct JacobianSpectrumStage: AnalysisKind, ParameterizedKind {
     public static let kindName = "jacobian-spectrum"
     public let version = 1
-    public let parameters = AnalysisSetup.networkParameters.filter { $0.name != "depth" } + [
-        ParameterSpec("depths", .array, default: [8, 20, 32, 56, 110], help: "ResNet depths 6n+2"),
-        ParameterSpec("seeds", .array, default: [0, 1, 2], help: "seeds of the initial weights (`seed` orders the images)"),
-        ParameterSpec("images", .integer, default: 32, help: "images of the first mini-batch whose Jacobians are taken"),
-    ]
+    /// The network's params with `depths` for `depth` and `seeds` for the weights (`seed` orders the images).
+    public struct Params: StageParams {
+        @ParamGroup public var setup = SetupParams()
+        @Param(NetworkParams.seedHelp) public var seed = 0
+        @Param("mini-batch size (128 in the paper)") public var batchSize = 128
+        @Param("ResNet depths 6n+2") public var depths = [8, 20, 32, 56, 110]
+        @Param("seeds of the initial weights (`seed` orders the images)") public var seeds = [0, 1, 2]
+        @Param("images of the first mini-batch whose Jacobians are taken") public var images = 32
+
+        public init() {}
+
+        /// The images' network params (the depth is the loop's).
+        var network: NetworkParams {
+            var network = NetworkParams()
+            network.setup = setup; network.seed = seed; network.batchSize = batchSize
+            return network
+        }
+    }
 
     public init() {}
 
@@ -41,20 +54,20 @@ public struct JacobianSpectrumStage: AnalysisKind {
         public let rows: [Row]
     }
 
-    public func run(_ context: StageContext) throws {
-        let depths = try context.ints("depths").sorted(), seeds = try context.ints("seeds"), count = try context.int("images")
+    public func run(_ context: StageContext, _ params: Params) throws {
+        let depths = params.depths.sorted(), seeds = params.seeds, count = params.images
         guard !depths.isEmpty, !seeds.isEmpty else {
             throw PipelineError.badParameter(stage: context.stage, parameter: depths.isEmpty ? "depths" : "seeds", problem: "needs a value")
         }
-        guard count >= 1, count <= (try context.int("batchSize")) else {
+        guard count >= 1, count <= params.batchSize else {
             throw PipelineError.badParameter(stage: context.stage, parameter: "images", problem: "must be 1…batchSize")
         }
-        guard let batch = try AnalysisSetup.firstBatches(context, count: 1).first else {
+        guard let batch = try AnalysisSetup.firstBatches(context, params.network, count: 1).first else {
             throw PipelineError.badParameter(stage: context.stage, parameter: "batchSize", problem: "no mini-batch to take images from")
         }
         let per = batch.images.count / batch.count
         let images = Array(batch.images[0..<(count * per)]), labels = Array(batch.labels[0..<count])
-        let setup = try AnalysisSetup.setup(context)
+        let setup = params.setup.setup
         var rows: [Row] = [], done = 0
         for depth in depths {
             var largest: [[Double]] = []

@@ -16,20 +16,34 @@ import Pipeline
 /// in the same order, so rates differ only in the rate.
 ///
 /// Outputs: `max-stable-lr.json` (the rate, every trial), `claims.json` (none: Fig. 1 uses the rate).
-public struct MaxStableLRStage: AnalysisKind {
+public struct MaxStableLRStage: AnalysisKind, ParameterizedKind {
     public static let kindName = "max-stable-lr"
     /// 2: `seconds` left the result (the action record keeps the time).
     public let version = 2
-    public let parameters = AnalysisSetup.networkParameters + AnalysisSetup.optimizerParameters + [
-        ParameterSpec("normalization", .string, default: "none", help: "none, batchNorm or lastLayerOnly"),
-        ParameterSpec("grid", .array, default: [1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0], help: "ascending rates, walked from the top, that bracket the answer"),
-        ParameterSpec("factor", .number, default: 1.25, help: "bisect until the bracket's ratio is at most this"),
-        ParameterSpec("seeds", .array, default: [0, 1], help: "seeds of the initial weights and data order; a rate must train with each"),
-        ParameterSpec("epochs", .integer, default: 3, help: "epochs of each trial"),
-        ParameterSpec("trainPerClass", .integer, default: 500, help: "training images per class (stratified subset)"),
-        ParameterSpec("minTrainAccuracy", .number, default: 0.2, help: "training accuracy over the last epoch that counts as trained (2× chance)"),
-        ParameterSpec("threshold", .number, default: 1e3, help: "divergence: a mini-batch loss above this (paper: 10³)"),
-    ]
+    public struct Params: StageParams {
+        @ParamGroup public var network = NetworkParams()
+        @ParamGroup public var optimizer = OptimizerParams()
+        @Param("none, batchNorm or lastLayerOnly") public var normalization = Normalization.none
+        @Param("ascending rates, walked from the top, that bracket the answer") public var grid = [1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0]
+        @Param("bisect until the bracket's ratio is at most this") public var factor = 1.25
+        @Param("seeds of the initial weights and data order; a rate must train with each") public var seeds = [0, 1]
+        @Param("epochs of each trial") public var epochs = 3
+        @Param("training images per class (stratified subset)") public var trainPerClass = 500
+        @Param("training accuracy over the last epoch that counts as trained (2× chance)") public var minTrainAccuracy = 0.2
+        @Param(TrainStage.thresholdHelp) public var threshold = 1e3
+
+        public init() {}
+    }
+
+    public func validate(_ params: Params, stage: String, dependencyKinds: [String]) throws {
+        let grid = params.grid
+        guard !grid.isEmpty, grid.allSatisfy({ $0 > 0 }), zip(grid, grid.dropFirst()).allSatisfy({ $0 < $1 }) else {
+            throw PipelineError.badParameter(stage: stage, parameter: "grid", problem: "needs ascending positive rates, got \(grid)")
+        }
+        guard params.factor > 1 else { throw PipelineError.badParameter(stage: stage, parameter: "factor", problem: "must exceed 1") }
+        guard !params.seeds.isEmpty else { throw PipelineError.badParameter(stage: stage, parameter: "seeds", problem: "needs a seed") }
+        guard params.epochs >= 1 else { throw PipelineError.badParameter(stage: stage, parameter: "epochs", problem: "must be positive") }
+    }
 
     public init() {}
 
@@ -54,15 +68,9 @@ public struct MaxStableLRStage: AnalysisKind {
         public let trials: [Trial]
     }
 
-    public func run(_ context: StageContext) throws {
-        let normalization = try AnalysisSetup.normalization(context)
-        let grid = try context.doubles("grid"), factor = try context.double("factor"), seeds = try context.ints("seeds")
-        guard !grid.isEmpty, grid.allSatisfy({ $0 > 0 }), zip(grid, grid.dropFirst()).allSatisfy({ $0 < $1 }) else {
-            throw PipelineError.badParameter(stage: context.stage, parameter: "grid", problem: "needs ascending positive rates, got \(grid)")
-        }
-        guard factor > 1 else { throw PipelineError.badParameter(stage: context.stage, parameter: "factor", problem: "must exceed 1") }
-        guard !seeds.isEmpty else { throw PipelineError.badParameter(stage: context.stage, parameter: "seeds", problem: "needs a seed") }
-        let trial = try TrialRunner(context, normalization: normalization)
+    public func run(_ context: StageContext, _ params: Params) throws {
+        let normalization = params.normalization, grid = params.grid, factor = params.factor, seeds = params.seeds
+        let trial = try TrialRunner(context, params)
         var trials: [Trial] = []
         func trains(_ lr: Double) throws -> Bool {
             var all = true
@@ -89,7 +97,7 @@ public struct MaxStableLRStage: AnalysisKind {
             }
             low = lo; high = hi
         }
-        let result = Result(normalization: normalization, depth: try context.int("depth"), largestStableLr: low,
+        let result = Result(normalization: normalization, depth: params.network.depth, largestStableLr: low,
                             smallestFailingLr: high, trials: trials)
         print("largest rate that trains: \(low.map { String(format: "%.4g", $0) } ?? "none of the grid")"
               + (high.map { String(format: " (fails at %.4g)", $0) } ?? ""))
@@ -99,22 +107,15 @@ public struct MaxStableLRStage: AnalysisKind {
 
 /// Short training runs on one fixed subset: what `max-stable-lr` tries each rate with.
 struct TrialRunner {
-    let context: StageContext
-    let normalization: Normalization
+    let params: MaxStableLRStage.Params
     let assemblers: (Int) throws -> BatchAssembler
-    let epochs: Int, threshold: Double, minAccuracy: Double
 
-    init(_ context: StageContext, normalization: Normalization) throws {
-        self.context = context
-        self.normalization = normalization
-        epochs = try context.int("epochs")
-        threshold = try context.double("threshold")
-        minAccuracy = try context.double("minTrainAccuracy")
-        guard epochs >= 1 else { throw PipelineError.badParameter(stage: context.stage, parameter: "epochs", problem: "must be positive") }
+    init(_ context: StageContext, _ params: MaxStableLRStage.Params) throws {
+        self.params = params
         let loaded = try AnalysisSetup.data(context), data = loaded.data
-        let input = try AnalysisSetup.input(context, loaded)
-        let indices = try Subsets.stratified(labels: data.train.labels, perClass: try context.int("trainPerClass"), seed: 0)
-        let batchSize = try context.int("batchSize")
+        let input = try AnalysisSetup.input(params.network, loaded)
+        let indices = try Subsets.stratified(labels: data.train.labels, perClass: params.trainPerClass, seed: 0)
+        let batchSize = params.network.batchSize
         assemblers = { seed in
             try BatchAssembler(source: data.train, indices: indices, normalization: input,
                                options: .training(batchSize: batchSize, seed: UInt64(seed)))
@@ -123,9 +124,10 @@ struct TrialRunner {
 
     func run(lr: Double, seed: Int) throws -> MaxStableLRStage.Trial {
         let assembler = try assemblers(seed)
-        let model = try AnalysisSetup.network(context, normalization: normalization, seed: seed)
-        var trainer = try AnalysisSetup.constantRateTrainer(model, learningRate: lr, context: context)
-        trainer.divergenceThreshold = threshold
+        let model = try AnalysisSetup.network(params.network, normalization: params.normalization, seed: seed)
+        var trainer = AnalysisSetup.constantRateTrainer(model, learningRate: lr, params.optimizer)
+        trainer.divergenceThreshold = params.threshold
+        let epochs = params.epochs, minAccuracy = params.minTrainAccuracy
         let perEpoch = assembler.batchesPerEpoch, total = epochs * perEpoch
         var correct = 0, seen = 0, lossSum = 0.0, labels: [Int32] = []
         let outcome = try trainer.train(totalSteps: total, next: { step in

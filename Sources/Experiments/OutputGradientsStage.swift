@@ -11,17 +11,22 @@ import Pipeline
 /// Outputs: `logit-gradients-{bn,nobn}.npy` (float32 [B, classes]), `labels.npy` (int32 [B]),
 /// `summary.json` (per network: loss, predicted-class histogram, the consistency checks below),
 /// `metrics.json` (the same numbers, flat).
-public struct OutputGradientsStage: AnalysisKind {
+public struct OutputGradientsStage: AnalysisKind, ParameterizedKind {
     public static let kindName = "output-gradients"
     public static let labelsNPY = "labels.npy"
     public static func logitGradients(_ variant: NetworkVariant) -> String { "logit-gradients-\(variant.key).npy" }
     /// 4: the mean perplexity and the claim that reads it. 5: every claim decided over `seeds`.
     /// 6: `networks` is the first of `perSeed`, not stored twice.
     public let version = 6
-    public let parameters = AnalysisSetup.networkParameters + [
-        ParameterSpec("batch", .integer, default: 0, help: "which mini-batch of the first epoch (0-based)"),
-        AnalysisSetup.seedsParameter,
-    ]
+    static let batchHelp = "which mini-batch of the first epoch (0-based)"
+
+    public struct Params: StageParams {
+        @ParamGroup public var network = NetworkParams()
+        @Param(batchHelp) public var batch = 0
+        @ParamGroup public var seeding = SeedsParams()
+
+        public init() {}
+    }
 
     public init() {}
 
@@ -59,12 +64,12 @@ public struct OutputGradientsStage: AnalysisKind {
         public var networks: [String: NetworkSummary] { perSeed.first ?? [:] }
     }
 
-    public func run(_ context: StageContext) throws {
-        let index = try context.int("batch")
+    public func run(_ context: StageContext, _ params: Params) throws {
+        let index = params.batch
         guard index >= 0 else { throw PipelineError.badParameter(stage: context.stage, parameter: "batch", problem: "must be 0 or more") }
         let loaded = try AnalysisSetup.data(context)
         var labels: [Int32] = [], classes = 0
-        let perSeed = try AnalysisSetup.overSeeds(context, batches: index + 1, loaded: loaded) { run, net -> NetworkSummary in
+        let perSeed = try AnalysisSetup.overSeeds(context, params.network, seeds: params.seeding.seeds, batches: index + 1, loaded: loaded) { run, net -> NetworkSummary in
             guard let batch = run.batches.last else {
                 throw PipelineError.badParameter(stage: context.stage, parameter: "batch", problem: "no mini-batch \(index)")
             }
@@ -85,7 +90,7 @@ public struct OutputGradientsStage: AnalysisKind {
             return s
         }
         try AnalysisIO.writeNPY(labels, shape: [labels.count], to: context.output(Self.labelsNPY))
-        let result = Result(depth: try context.int("depth"), batch: index, batchSize: labels.count, classes: classes,
+        let result = Result(depth: params.network.depth, batch: index, batchSize: labels.count, classes: classes,
                             classNames: loaded.data.classNames, perSeed: perSeed)
         try context.write(result, of: Self.self, claims: Self.claims(result))
     }

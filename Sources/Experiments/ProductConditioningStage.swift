@@ -19,19 +19,21 @@ import Tensor
 ///
 /// Outputs: `product-conditioning.json` (per M: log κ, log σ_min and log σ_max of every repeat, their
 /// quartiles, sweeps used), `claims.json`.
-public struct ProductConditioningStage: AnalysisKind {
+public struct ProductConditioningStage: AnalysisKind, ParameterizedKind {
     public static let kindName = "product-conditioning"
     public let version = 1
-    public let parameters = [
-        ParameterSpec("size", .integer, default: 1000, help: "matrix dimension N (Fig. 8's 1000)"),
-        ParameterSpec("factors", .array, default: .array((1...25).map { .number(Double($0)) }), help: "numbers of matrices multiplied"),
-        ParameterSpec("repeats", .integer, default: 10, help: "independent draws (paths through depth)"),
-        ParameterSpec("seed", .integer, default: 0, help: "Philox seed of the matrices"),
-        ParameterSpec("block", .integer, default: 8, help: "columns of the iterated block (more converge faster at the top)"),
-        ParameterSpec("tolerance", .number, default: 1e-7, help: "stop when log σ changes by less than this between sweeps"),
-        ParameterSpec("maxSweeps", .integer, default: 3000, help: "sweeps before a value is reported as not converged"),
-        ParameterSpec("directCheck", .integer, default: 3, help: "for M up to this, compare with an SVD of the formed product"),
-    ]
+    public struct Params: StageParams {
+        @Param("matrix dimension N (Fig. 8's 1000)") public var size = 1000
+        @Param("numbers of matrices multiplied") public var factors = Array(1...25)
+        @Param("independent draws (paths through depth)") public var repeats = 10
+        @Param(RandomMatricesStage.philoxSeedHelp) public var seed = 0
+        @Param("columns of the iterated block (more converge faster at the top)") public var block = 8
+        @Param("stop when log σ changes by less than this between sweeps") public var tolerance = 1e-7
+        @Param("sweeps before a value is reported as not converged") public var maxSweeps = 3000
+        @Param("for M up to this, compare with an SVD of the formed product") public var directCheck = 3
+
+        public init() {}
+    }
 
     public init() {}
 
@@ -60,16 +62,16 @@ public struct ProductConditioningStage: AnalysisKind {
         public let allConverged: Bool
     }
 
-    public func run(_ context: StageContext) throws {
-        let n = try context.int("size"), counts = try context.ints("factors").sorted(), repeats = try context.int("repeats")
-        let block = try context.int("block"), tolerance = try context.double("tolerance"), maxSweeps = try context.int("maxSweeps")
-        let directCheck = try context.int("directCheck")
+    public func run(_ context: StageContext, _ params: Params) throws {
+        let n = params.size, counts = params.factors.sorted(), repeats = params.repeats
+        let block = params.block, tolerance = params.tolerance, maxSweeps = params.maxSweeps
+        let directCheck = params.directCheck
         for (name, ok) in [("size", n >= 2), ("repeats", repeats >= 1), ("block", block >= 1 && block <= n),
                            ("factors", !counts.isEmpty && counts.allSatisfy { $0 >= 1 }), ("maxSweeps", maxSweeps >= 3),
                            ("tolerance", tolerance > 0)] where !ok {
             throw PipelineError.badParameter(stage: context.stage, parameter: name, problem: "is out of range")
         }
-        let rng = Philox(seed: UInt64(try context.int("seed")))
+        let rng = Philox(seed: UInt64(params.seed))
         let deepest = counts.last ?? 1
         var estimates = [[ProductSpectrum.Estimate]](repeating: [], count: counts.count)
         var checkError: Double?

@@ -18,18 +18,22 @@ import Tensor
 /// Outputs: `singular-values.npy` (float64 [products, repeats·N], descending within each draw),
 /// `random-matrices.json` (per M: edges, counts, expected counts, the density curves of x = s² and of s,
 /// and the largest and smallest values, mean s², condition number, KS distance), `claims.json`.
-public struct RandomMatricesStage: AnalysisKind {
+public struct RandomMatricesStage: AnalysisKind, ParameterizedKind {
     public static let kindName = "random-matrices"
     public static let singularValuesNPY = "singular-values.npy"
     public let version = 3
-    public let parameters = [
-        ParameterSpec("size", .integer, default: 1000, help: "matrix dimension N"),
-        ParameterSpec("products", .array, default: [1, 3, 5], help: "numbers of matrices multiplied"),
-        ParameterSpec("repeats", .integer, default: 10, help: "independent products per M; singular values are pooled"),
-        ParameterSpec("bins", .integer, default: 50, help: "histogram bins per M"),
-        ParameterSpec("seed", .integer, default: 0, help: "Philox seed of the matrices"),
-        ParameterSpec("theoryPoints", .integer, default: 1000, help: "points per theoretical density curve"),
-    ]
+    public struct Params: StageParams {
+        @Param("matrix dimension N") public var size = 1000
+        @Param("numbers of matrices multiplied") public var products = [1, 3, 5]
+        @Param("independent products per M; singular values are pooled") public var repeats = 10
+        @Param("histogram bins per M") public var bins = 50
+        @Param(philoxSeedHelp) public var seed = 0
+        @Param("points per theoretical density curve") public var theoryPoints = 1000
+
+        public init() {}
+    }
+
+    static let philoxSeedHelp = "Philox seed of the matrices"
 
     public init() {}
 
@@ -71,11 +75,11 @@ public struct RandomMatricesStage: AnalysisKind {
         public let theoryMass: Double
     }
 
-    public func run(_ context: StageContext) throws {
+    public func run(_ context: StageContext, _ params: Params) throws {
         let started = Date()
-        let n = try context.int("size"), products = try context.ints("products"), repeats = try context.int("repeats")
-        let bins = try context.int("bins"), points = try context.int("theoryPoints")
-        let rng = Philox(seed: UInt64(try context.int("seed")))
+        let n = params.size, products = params.products, repeats = params.repeats
+        let bins = params.bins, points = params.theoryPoints
+        let rng = Philox(seed: UInt64(params.seed))
         for (name, ok) in [("size", n >= 2), ("repeats", repeats >= 1), ("bins", bins >= 1), ("theoryPoints", points >= 2),
                            ("products", !products.isEmpty && products.allSatisfy { $0 >= 1 })] where !ok {
             throw PipelineError.badParameter(stage: context.stage, parameter: name, problem: "must be positive")

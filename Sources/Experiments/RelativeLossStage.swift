@@ -32,40 +32,44 @@ public struct RelativeLossResult: Codable, Equatable, Sendable {
 /// the loss before the step, over a log grid of step sizes. The gradient is the plain mini-batch gradient
 /// (no momentum, no weight decay); BN uses the batch's statistics, as in training. The probes never
 /// touch BN's running averages, so the training steps between probes are exactly SGD's.
-public struct RelativeLossStage: AnalysisKind {
+public struct RelativeLossStage: AnalysisKind, ParameterizedKind {
     public typealias Result = RelativeLossResult
     public static let kindName = "relative-loss"
     public static let outputCSV = "relative-loss.csv"
     public let version = 2
-    public let parameters = AnalysisSetup.networkParameters + AnalysisSetup.optimizerParameters + [
-        ParameterSpec("miniBatches", .array, default: [1, 4, 7], help: "1-based mini-batches to probe (paper: 1, 4, 7)"),
-        ParameterSpec("lrBN", .number, default: 0.1, help: "learning rate of the steps before a probe, with BN"),
-        ParameterSpec("lrNoBN", .number, default: 1e-4, help: "learning rate of the steps before a probe, without BN"),
-        ParameterSpec("threshold", .number, default: 1e3, help: "divergence of the steps before the probes: a mini-batch loss above this (paper: 10³)"),
-        ParameterSpec("stepMin", .number, default: 1e-5, help: "smallest step size of the log grid"),
-        ParameterSpec("stepMax", .number, default: 0.2, help: "largest step size of the log grid"),
-        ParameterSpec("stepCount", .integer, default: 36, help: "points of the log grid (about 8 per decade)"),
-    ]
+    public struct Params: StageParams {
+        @ParamGroup public var network = NetworkParams()
+        @ParamGroup public var optimizer = OptimizerParams()
+        @Param("1-based mini-batches to probe (paper: 1, 4, 7)") public var miniBatches = [1, 4, 7]
+        @Param("learning rate of the steps before a probe, with BN") public var lrBN = 0.1
+        @Param("learning rate of the steps before a probe, without BN") public var lrNoBN = 1e-4
+        @Param("divergence of the steps before the probes: a mini-batch loss above this (paper: 10³)") public var threshold = 1e3
+        @Param("smallest step size of the log grid") public var stepMin = 1e-5
+        @Param("largest step size of the log grid") public var stepMax = 0.2
+        @Param("points of the log grid (about 8 per decade)") public var stepCount = 36
+
+        public init() {}
+    }
 
     public init() {}
 
-    public func run(_ context: StageContext) throws {
-        let ks = try context.ints("miniBatches")
+    public func run(_ context: StageContext, _ params: Params) throws {
+        let ks = params.miniBatches
         guard !ks.isEmpty, ks.allSatisfy({ $0 >= 1 }) else {
             throw PipelineError.badParameter(stage: context.stage, parameter: "miniBatches", problem: "needs 1-based batch numbers, got \(ks)")
         }
-        let steps = try Self.logGrid(context)
-        let assembler = try AnalysisSetup.batches(context, try AnalysisSetup.data(context))
+        let steps = try Self.logGrid(params, stage: context.stage)
+        let assembler = try AnalysisSetup.batches(params.network, try AnalysisSetup.data(context))
         guard ks.max() ?? 1 <= assembler.batchesPerEpoch else {
             throw PipelineError.badParameter(stage: context.stage, parameter: "miniBatches",
                 problem: "batch \(ks.max() ?? 0) needs more than the \(assembler.batchesPerEpoch) batches of one epoch")
         }
         var curves: [RelativeLossCurve] = []
-        let runs: [(Normalization, Double)] = [(.batchNorm, try context.double("lrBN")), (.none, try context.double("lrNoBN"))]
+        let runs: [(Normalization, Double)] = [(.batchNorm, params.lrBN), (.none, params.lrNoBN)]
         for (normalization, lr) in runs {
-            let model = try AnalysisSetup.network(context, normalization: normalization)
-            var trainer = try AnalysisSetup.constantRateTrainer(model, learningRate: lr, context: context)
-            trainer.divergenceThreshold = try context.double("threshold")
+            let model = try AnalysisSetup.network(params.network, normalization: normalization)
+            var trainer = AnalysisSetup.constantRateTrainer(model, learningRate: lr, params.optimizer)
+            trainer.divergenceThreshold = params.threshold
             let order = assembler.order(epoch: 0)
             for k in 1...(ks.max() ?? 1) {
                 let batch = assembler.batch(epoch: 0, index: k - 1, order: order)
@@ -87,8 +91,8 @@ public struct RelativeLossStage: AnalysisKind {
                 }
             }
         }
-        let result = RelativeLossResult(depth: try context.int("depth"), seed: try context.int("seed"),
-                                        batchSize: try context.int("batchSize"), curves: curves)
+        let result = RelativeLossResult(depth: params.network.depth, seed: params.network.seed,
+                                        batchSize: params.network.batchSize, curves: curves)
         try Self.csv(result).write(to: context.output(Self.outputCSV), atomically: true, encoding: .utf8)
         try context.write(result, of: Self.self, claims: Self.claims(result))
         for c in curves {
@@ -117,10 +121,10 @@ public struct RelativeLossStage: AnalysisKind {
                                  relativeLoss: losses.map { $0 / base })
     }
 
-    static func logGrid(_ context: StageContext) throws -> [Double] {
-        let lo = try context.double("stepMin"), hi = try context.double("stepMax"), n = try context.int("stepCount")
+    static func logGrid(_ params: Params, stage: String) throws -> [Double] {
+        let lo = params.stepMin, hi = params.stepMax, n = params.stepCount
         guard lo > 0, hi > lo, n >= 2 else {
-            throw PipelineError.badParameter(stage: context.stage, parameter: "stepMin",
+            throw PipelineError.badParameter(stage: stage, parameter: "stepMin",
                                              problem: "needs 0 < stepMin < stepMax and stepCount ≥ 2 (got \(lo), \(hi), \(n))")
         }
         return (0..<n).map { i in pow(10, log10(lo) + (log10(hi) - log10(lo)) * Double(i) / Double(n - 1)) }

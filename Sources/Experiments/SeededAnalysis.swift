@@ -13,26 +13,29 @@ public struct SeedRun {
     public let batches: [ImageBatch]
 }
 
-extension AnalysisSetup {
-    /// For the analyses at initialisation whose claims are decided over seeds.
-    public static let seedsParameter = ParameterSpec("seeds", .integer, default: 5,
-                                                     help: "seeds measured for the claims (seed, seed + 1, …); the figure draws the first")
+/// For the analyses at initialisation whose claims are decided over seeds.
+public struct SeedsParams: StageParams {
+    @Param("seeds measured for the claims (seed, seed + 1, …); the figure draws the first") public var seeds = 5
 
+    public init() {}
+}
+
+extension AnalysisSetup {
     /// `body` for every seed the `seeds` parameter asks for (`seed`, `seed` + 1, …) and both networks, each
     /// freshly initialised from that seed, on that seed's first `count` mini-batches. The results per seed,
     /// in seed order, keyed by network.
-    public static func overSeeds<T>(_ context: StageContext, batches count: Int, loaded: LoadedData,
-                                    _ body: (SeedRun, ResNet) throws -> T) throws -> [[String: T]] {
-        let first = try context.int("seed"), seeds = try context.int("seeds")
+    public static func overSeeds<T>(_ context: StageContext, _ network: NetworkParams, seeds: Int, batches count: Int,
+                                    loaded: LoadedData, _ body: (SeedRun, ResNet) throws -> T) throws -> [[String: T]] {
+        let first = network.seed
         guard seeds >= 1 else {
             throw PipelineError.badParameter(stage: context.stage, parameter: "seeds", problem: "needs at least 1, got \(seeds)")
         }
         var all: [[String: T]] = []
         for (n, seed) in (first..<(first + seeds)).enumerated() {
-            let batches = try firstBatches(context, count: count, loaded: loaded, seed: seed)
+            let batches = try firstBatches(context, network, count: count, loaded: loaded, seed: seed)
             var bySeed: [String: T] = [:]
             for (v, variant) in NetworkVariant.both.enumerated() {
-                let net = try network(context, normalization: variant.normalization, seed: seed)
+                let net = try AnalysisSetup.network(network, normalization: variant.normalization, seed: seed)
                 bySeed[variant.key] = try body(SeedRun(seed: seed, isFirst: n == 0, variant: variant, batches: batches), net)
                 context.progress("seed \(seed), \(variant.title)", fraction: Double(2 * n + v + 1) / Double(2 * seeds))
             }

@@ -9,7 +9,7 @@ import Pipeline
 /// augmentation. Train and test accuracy and loss are recorded `evaluationsPerEpoch` times per epoch.
 /// A run whose mini-batch loss exceeds `threshold` (or overflows) stops there and is a result
 /// (`diverged: true` with its step), not a failure. A killed run resumes from its last evaluation.
-public struct TrainStage: AnalysisKind {
+public struct TrainStage: AnalysisKind, ParameterizedKind {
     public typealias Result = TrainMetrics
     public static let kindName = "train"
     public static let metricsCSV = "metrics.csv"
@@ -22,65 +22,70 @@ public struct TrainStage: AnalysisKind {
     /// 5: the endpoint (clean training accuracy, the plateau, the final test set).
     /// 6: `curve` (a run Fig. 1 draws, or a probe only its claims read).
     public let version = 6
-    public let parameters = AnalysisSetup.networkParameters + AnalysisSetup.optimizerParameters + [
-        ParameterSpec("bn", .boolean, default: true, help: "BN after every conv (true) or the unnormalised network (false)"),
-        ParameterSpec("normalization", .string, default: "byBn",
-                      help: "byBn (batchNorm or none as bn says), or lastLayerOnly: one BN on the last block's output (needs bn: false)"),
-        ParameterSpec("lr", .any, help: "initial learning rate, or \"searched\": the largest stable rate a max-stable-lr dependency found"),
-        ParameterSpec("epochs", .integer, default: 165, help: "passes over the training images"),
-        ParameterSpec("drops", .array, default: [0.5, 0.75], help: "fractions of training at which the rate is divided by 10"),
-        ParameterSpec("warmupSteps", .integer, default: 0,
-                      help: "steps at warmupRate before the schedule starts, for runs whose lr exceeds warmupRate (He et al.: ~400 for ResNet-110 at 0.1)"),
-        ParameterSpec("warmupRate", .number, default: 0.01, help: "the rate during warm-up"),
-        ParameterSpec("trainPerClass", .integer, default: 0, help: "training images per class (a stratified subset); 0 = all 5,000"),
-        ParameterSpec("testPerClass", .integer, default: 0, help: "test images per class of the per-epoch curves (a stratified subset); 0 = all 1,000"),
-        ParameterSpec("finalTestPerClass", .integer, default: 0, help: "test images per class of the final accuracy; 0 = all 1,000"),
-        ParameterSpec("plateauAccuracy", .number, default: 0.95,
-                      help: "a run reached its plateau when its clean training accuracy (no augmentation, BN in inference) is at least this"),
-        ParameterSpec("subsetSeed", .integer, default: 0, help: "seed of the subsets (the same for every run, so runs see the same images)"),
-        ParameterSpec("evaluationsPerEpoch", .integer, default: 1, help: "evaluations per epoch (more points on short runs)"),
-        ParameterSpec("threshold", .number, default: 1e3, help: "divergence: a mini-batch loss above this (paper: 10³)"),
-        ParameterSpec("curve", .boolean, default: true,
-                      help: "Fig. 1 draws this run as a curve (false: a probe only its claims read, e.g. ResNet-110 without BN for 200 steps at 0.1)"),
-        ParameterSpec("checkpointMinutes", .number, default: 30,
-                      help: "also save a resume point after this many minutes without one (0: only at evaluations and on SIGTERM)"),
-    ]
+    static let thresholdHelp = "divergence: a mini-batch loss above this (paper: 10³)"
 
-    public init() {}
+    public struct Params: StageParams {
+        @ParamGroup public var network = NetworkParams()
+        @ParamGroup public var optimizer = OptimizerParams()
+        @Param("BN after every conv (true) or the unnormalised network (false)") public var bn = true
+        @Param("byBn (batchNorm or none as bn says), or lastLayerOnly: one BN on the last block's output (needs bn: false)")
+        public var normalization = TrainNormalization.byBn
+        @Required("initial learning rate, or \"searched\": the largest stable rate a max-stable-lr dependency found")
+        public var lr: LearningRateChoice
+        @Param("passes over the training images") public var epochs = 165
+        @Param("fractions of training at which the rate is divided by 10") public var drops = [0.5, 0.75]
+        @Param("steps at warmupRate before the schedule starts, for runs whose lr exceeds warmupRate (He et al.: ~400 for ResNet-110 at 0.1)")
+        public var warmupSteps = 0
+        @Param("the rate during warm-up") public var warmupRate = 0.01
+        @Param("training images per class (a stratified subset); 0 = all 5,000") public var trainPerClass = 0
+        @Param("test images per class of the per-epoch curves (a stratified subset); 0 = all 1,000") public var testPerClass = 0
+        @Param("test images per class of the final accuracy; 0 = all 1,000") public var finalTestPerClass = 0
+        @Param("a run reached its plateau when its clean training accuracy (no augmentation, BN in inference) is at least this")
+        public var plateauAccuracy = 0.95
+        @Param("seed of the subsets (the same for every run, so runs see the same images)") public var subsetSeed = 0
+        @Param("evaluations per epoch (more points on short runs)") public var evaluationsPerEpoch = 1
+        @Param(thresholdHelp) public var threshold = 1e3
+        @Param("Fig. 1 draws this run as a curve (false: a probe only its claims read, e.g. ResNet-110 without BN for 200 steps at 0.1)")
+        public var curve = true
+        @Param("also save a resume point after this many minutes without one (0: only at evaluations and on SIGTERM)")
+        public var checkpointMinutes = 30.0
 
-    public func validate(stage: String, params: JSONObject, dependencyKinds: [String]) throws {
-        switch params["normalization"]?.stringValue {
-        case "byBn"?: break
-        case "lastLayerOnly"? where params["bn"] == .bool(false): break
-        case "lastLayerOnly"?:
-            throw PipelineError.badParameter(stage: stage, parameter: "normalization", problem: "lastLayerOnly needs bn: false (bn: true puts BN after every conv)")
-        case let other:
-            throw PipelineError.badParameter(stage: stage, parameter: "normalization",
-                                             problem: "expected byBn or lastLayerOnly, got \(other ?? "nothing")")
-        }
-        switch params["lr"] {
-        case .number(let lr)? where lr > 0: return
-        case .string("searched")?:
-            guard dependencyKinds.contains(MaxStableLRStage.kindName) else {
-                throw PipelineError.badParameter(stage: stage, parameter: "lr", problem: "\"searched\" needs a max-stable-lr stage among its deps")
-            }
-        case let other:
-            throw PipelineError.badParameter(stage: stage, parameter: "lr",
-                                             problem: "expected a positive number or \"searched\", got \(other?.canonicalText ?? "nothing")")
+        public init() {}
+
+        /// The network the params train.
+        public var normalizationUsed: Normalization {
+            normalization == .lastLayerOnly ? .lastLayerOnly : (bn ? .batchNorm : .none)
         }
     }
 
-    public func run(_ context: StageContext) throws {
+    public init() {}
+
+    public func validate(_ params: Params, stage: String, dependencyKinds: [String]) throws {
+        if params.normalization == .lastLayerOnly, params.bn {
+            throw PipelineError.badParameter(stage: stage, parameter: "normalization", problem: "lastLayerOnly needs bn: false (bn: true puts BN after every conv)")
+        }
+        switch params.lr {
+        case .rate(let lr) where lr > 0: return
+        case .searched:
+            guard dependencyKinds.contains(MaxStableLRStage.kindName) else {
+                throw PipelineError.badParameter(stage: stage, parameter: "lr", problem: "\"searched\" needs a max-stable-lr stage among its deps")
+            }
+        case .rate(let lr):
+            throw PipelineError.badParameter(stage: stage, parameter: "lr", problem: "expected a positive number or \"searched\", got \(lr)")
+        }
+    }
+
+    public func run(_ context: StageContext, _ params: Params) throws {
         let started = Date()
-        let run = try TrainRun(context)
-        let start = try TrainStart(run, context)
+        let run = try TrainRun(context, params)
+        let start = try TrainStart(run, context, params)
         var trainer = start.trainer
         var evaluations = start.evaluations, stepLosses = start.stepLosses
         let previousSeconds = start.previousSeconds, pending = start.pending
         let model = trainer.model
         var diverged: (step: Int, loss: Double)?
         var seen = pending?.seen ?? 0, correct = pending?.correct ?? 0, lossSum = pending?.lossSum ?? 0.0
-        let checkpointSeconds = 60 * (try context.double("checkpointMinutes"))
+        let checkpointSeconds = 60 * params.checkpointMinutes
         var lastSave = Date()
         func saveState(pending: TrainResumeState.PendingTallies?) throws {
             let state = TrainResumeState(key: context.key, step: trainer.step, evaluations: evaluations, stepLosses: stepLosses,
@@ -137,11 +142,11 @@ public struct TrainStage: AnalysisKind {
         }
         let metrics = TrainMetrics(
             normalization: run.normalization, learningRate: run.learningRate, depth: model.config.depth,
-            seed: try context.int("seed"), epochs: run.epochs, trainImages: run.assembler.indices.count,
+            seed: params.network.seed, epochs: run.epochs, trainImages: run.assembler.indices.count,
             testImages: run.testLabels.count, stepsPerEpoch: run.stepsPerEpoch, totalSteps: run.totalSteps,
             evaluations: evaluations, diverged: diverged != nil, divergenceStep: diverged?.step, divergenceLoss: diverged?.loss,
             endpoint: diverged != nil ? nil : try TrainEndpoint.measure(model, train: run.cleanTrain, test: run.finalTest,
-                                                                          plateauAccuracy: try context.double("plateauAccuracy")))
+                                                                          plateauAccuracy: params.plateauAccuracy))
         try write(metrics, stepLosses: stepLosses, model: model, context: context, seconds: previousSeconds + Date().timeIntervalSince(started))
     }
 
@@ -182,41 +187,42 @@ struct TrainRun {
     /// Steps after which to evaluate: evenly spread, the last one at the end.
     let evaluationSteps: Set<Int>
 
-    init(_ context: StageContext) throws {
+    init(_ context: StageContext, _ params: TrainStage.Params) throws {
         func bad(_ parameter: String, _ problem: String) -> PipelineError {
             PipelineError.badParameter(stage: context.stage, parameter: parameter, problem: problem)
         }
-        normalization = try context.string("normalization") == "lastLayerOnly" ? .lastLayerOnly : (try context.bool("bn") ? .batchNorm : .none)
-        if context.params["lr"] == .string("searched") {
+        normalization = params.normalizationUsed
+        switch params.lr {
+        case .searched:
             let search = try context.result(of: MaxStableLRStage.self)
             guard let found = search.largestStableLr else { throw bad("lr", "the max-stable-lr search found no rate that trains") }
-            guard search.depth == (try context.int("depth")) else {
-                throw bad("lr", "\"searched\" reads a search at depth \(search.depth), but this run trains depth \(try context.int("depth"))")
+            guard search.depth == params.network.depth else {
+                throw bad("lr", "\"searched\" reads a search at depth \(search.depth), but this run trains depth \(params.network.depth)")
             }
             learningRate = found
-        } else {
-            learningRate = try context.double("lr")
+        case .rate(let rate):
+            learningRate = rate
         }
         guard learningRate > 0 else { throw bad("lr", "must be positive") }
-        momentum = Float(try context.double("momentum")); weightDecay = Float(try context.double("weightDecay"))
-        epochs = try context.int("epochs"); batchSize = try context.int("batchSize")
+        momentum = Float(params.optimizer.momentum); weightDecay = Float(params.optimizer.weightDecay)
+        epochs = params.epochs; batchSize = params.network.batchSize
         guard epochs > 0 else { throw bad("epochs", "must be positive") }
-        threshold = try context.double("threshold")
-        let drops = try context.doubles("drops")
+        threshold = params.threshold
+        let drops = params.drops
         // He et al.'s warm-up eases a large rate in; a run at a small rate has nothing to warm up to.
-        let warmupRate = try context.double("warmupRate")
+        let warmupRate = params.warmupRate
         guard drops.allSatisfy({ $0 > 0 && $0 < 1 }) else { throw bad("drops", "fractions must be in (0, 1), got \(drops)") }
         schedule = LearningRateSchedule(base: Float(learningRate), drops: drops.map { .init(atFraction: $0) },
-                                        warmupSteps: learningRate > warmupRate ? try context.int("warmupSteps") : 0,
+                                        warmupSteps: learningRate > warmupRate ? params.warmupSteps : 0,
                                         warmupRate: Float(warmupRate))
 
         let loaded = try AnalysisSetup.data(context), data = loaded.data
-        let input = try AnalysisSetup.input(context, loaded)
-        let subsetSeed = UInt64(try context.int("subsetSeed"))
-        let trainPerClass = try context.int("trainPerClass"), testPerClass = try context.int("testPerClass")
+        let input = try AnalysisSetup.input(params.network, loaded)
+        let subsetSeed = UInt64(params.subsetSeed)
+        let trainPerClass = params.trainPerClass, testPerClass = params.testPerClass
         let trainIndices = trainPerClass > 0 ? try Subsets.stratified(labels: data.train.labels, perClass: trainPerClass, seed: subsetSeed) : nil
         assembler = try BatchAssembler(source: data.train, indices: trainIndices, normalization: input,
-                                       options: .training(batchSize: batchSize, seed: UInt64(try context.int("seed"))))
+                                       options: .training(batchSize: batchSize, seed: UInt64(params.network.seed)))
         stepsPerEpoch = assembler.batchesPerEpoch
         guard stepsPerEpoch > 0 else { throw bad("batchSize", "larger than the \(assembler.indices.count) training images") }
         totalSteps = epochs * stepsPerEpoch
@@ -230,11 +236,11 @@ struct TrainRun {
         }
         testImages = images; testLabels = labels
         cleanTrain = try BatchAssembler(source: data.train, indices: trainIndices, normalization: input, options: .evaluation(batchSize: batchSize))
-        let finalPerClass = try context.int("finalTestPerClass")
+        let finalPerClass = params.finalTestPerClass
         let finalIndices = finalPerClass > 0 ? try Subsets.stratified(labels: data.test.labels, perClass: finalPerClass, seed: subsetSeed) : nil
         finalTest = try BatchAssembler(source: data.test, indices: finalIndices, normalization: input, options: .evaluation(batchSize: batchSize))
 
-        let perEpoch = try context.int("evaluationsPerEpoch")
+        let perEpoch = params.evaluationsPerEpoch
         guard perEpoch > 0 else { throw bad("evaluationsPerEpoch", "must be positive") }
         let count = epochs * perEpoch, total = totalSteps
         evaluationSteps = Set((1...count).map { i in max(1, Int((Double(total) * Double(i) / Double(count)).rounded())) })
@@ -247,7 +253,7 @@ private struct TrainStart {
     var evaluations: [TrainEvaluation] = [], stepLosses: [Float] = [], previousSeconds = 0.0
     var pending: TrainResumeState.PendingTallies?
 
-    init(_ run: TrainRun, _ context: StageContext) throws {
+    init(_ run: TrainRun, _ context: StageContext, _ params: TrainStage.Params) throws {
         if let resumed = TrainResumeState.load(key: context.key, from: context.partialsDirectory) {
             trainer = Trainer(model: resumed.model, schedule: run.schedule,
                               sgd: SGD(momentum: run.momentum, weightDecay: run.weightDecay, velocity: resumed.velocity),
@@ -257,7 +263,7 @@ private struct TrainStart {
             pending = resumed.state.pending
             print("resuming from step \(trainer.step) of \(run.totalSteps) (\(evaluations.count) evaluations done)")
         } else {
-            let model = try AnalysisSetup.network(context, normalization: run.normalization)
+            let model = try AnalysisSetup.network(params.network, normalization: run.normalization)
             trainer = Trainer(model: model, schedule: run.schedule, momentum: run.momentum, weightDecay: run.weightDecay)
         }
         trainer.divergenceThreshold = run.threshold

@@ -17,6 +17,12 @@ enum ParameterCheck {
                 throw PipelineError.invalidField(file: file, location: "stage '\(stage)', field 'params.\(spec.name)'",
                     problem: "missing (kind '\(kind.name)' requires it\(spec.help.isEmpty ? "" : ": \(spec.help)"))")
             }
+            let texts = value.stringValue.map { [$0] } ?? value.arrayValue?.compactMap(\.stringValue) ?? []
+            if let choices = spec.choices, let text = texts.first(where: { !choices.contains($0) }) {
+                throw PipelineError.invalidField(file: file, location: "stage '\(stage)', field 'params.\(spec.name)'",
+                    problem: "'\(text)' is not one of \(choices.joined(separator: ", "))"
+                        + (closestMatch(text, in: choices).map { "; did you mean '\($0)'?" } ?? ""))
+            }
             guard spec.accepts(value) else {
                 throw PipelineError.invalidField(file: file, location: "stage '\(stage)', field 'params.\(spec.name)'",
                     problem: "expected \(spec.type.rawValue), got \(value.typeName) \(value.canonicalText)")

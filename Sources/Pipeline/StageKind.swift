@@ -48,16 +48,20 @@ public struct ParameterSpec: Sendable {
     public let type: ValueType
     public let defaultValue: JSONValue?
     public let help: String
+    /// The values a string parameter may take (an enum's cases); nil when any is accepted.
+    public let choices: [String]?
 
     /// A parameter without a default is required.
-    public init(_ name: String, _ type: ValueType, default defaultValue: JSONValue? = nil, help: String = "") {
+    public init(_ name: String, _ type: ValueType, default defaultValue: JSONValue? = nil, help: String = "", choices: [String]? = nil) {
         self.name = name
         self.type = type
         self.defaultValue = defaultValue
         self.help = help
+        self.choices = choices
     }
 
     func accepts(_ value: JSONValue) -> Bool {
+        if type == .string, let choices, let text = value.stringValue { return choices.contains(text) }
         switch (type, value) {
         case (.any, _), (.number, .number), (.boolean, .bool), (.string, .string), (.array, .array), (.object, .object):
             return true

@@ -18,8 +18,8 @@ final class ChannelMomentsStageTests: XCTestCase {
             XCTAssertEqual(entries.map(\.channelMeans.count), [16, 32, 64, 10])
         }
         // Recompute layer 4 of the no-BN network from its NCHW conv output, and the logits' moments.
-        let net = try AnalysisSetup.network(c, normalization: .none)
-        let batch = try XCTUnwrap(AnalysisSetup.firstBatches(c, count: 1).first)
+        let net = try AnalysisSetup.network(try c.params(NetworkParams.self), normalization: .none)
+        let batch = try XCTUnwrap(AnalysisSetup.firstBatches(c, try c.params(NetworkParams.self), count: 1).first)
         try net.forward(images: batch.images, labels: batch.labels)
         let a = try net.activation(layer: 4)
         let (B, C, HW) = (a.shape[0], a.shape[1], a.shape[2] * a.shape[3])

@@ -29,9 +29,9 @@ final class DivergingUpdateStageTests: XCTestCase {
 
         // Replay: the same network and batches, `updateStep` SGD steps at the same rate, give θ; the
         // moments there on the update's batch are the t = 0 row.
-        let model = try AnalysisSetup.network(ctx, normalization: .none)
-        var trainer = try AnalysisSetup.constantRateTrainer(model, learningRate: r.learningRate, context: ctx)
-        let batches = try AnalysisSetup.batches(ctx, try AnalysisSetup.data(ctx))
+        let model = try AnalysisSetup.network(try ctx.params(NetworkParams.self), normalization: .none)
+        var trainer = try AnalysisSetup.constantRateTrainer(model, learningRate: r.learningRate, try ctx.params(OptimizerParams.self))
+        let batches = try AnalysisSetup.batches(try ctx.params(NetworkParams.self), try AnalysisSetup.data(ctx))
         func batch(_ k: Int) -> ImageBatch {
             batches.batch(epoch: k / batches.batchesPerEpoch, index: k % batches.batchesPerEpoch)
         }

@@ -59,7 +59,7 @@ final class FirstStepsStageTests: XCTestCase {
     /// The probes move θ along the gradient and back: training with them ends where training without them does.
     func testTrainingTermProbesLeaveTheTrainingUntouched() throws {
         let ctx = try context([])
-        let batches = try AnalysisSetup.firstBatches(ctx, count: 7)
+        let batches = try AnalysisSetup.firstBatches(ctx, try ctx.params(NetworkParams.self), count: 7)
         let config = try ResNetConfig(depth: 8, normalization: .none)
         let probed = try ResNet(config: config, seed: 3), plain = try ResNet(config: config, seed: 3)
         let t = try CalibrationTraining(probed, batches: batches, probes: [4, 7], learningRate: 0.01, momentum: 0.9, weightDecay: 1e-4)

@@ -53,8 +53,8 @@ final class GradientCoherenceStageTests: XCTestCase {
             XCTAssertGreaterThanOrEqual(r.ratioOfMeans, 1 - 1e-6, "mean Σ|d| ≥ mean |Σd|")
             XCTAssertGreaterThanOrEqual(r.medianRatio, 1 - 1e-6)
         }
-        let net = try AnalysisSetup.network(c, normalization: .batchNorm)
-        let batch = try XCTUnwrap(AnalysisSetup.firstBatches(c, count: 1).first)
+        let net = try AnalysisSetup.network(try c.params(NetworkParams.self), normalization: .batchNorm)
+        let batch = try XCTUnwrap(AnalysisSetup.firstBatches(c, try c.params(NetworkParams.self), count: 1).first)
         try net.forward(images: batch.images, labels: batch.labels)
         try net.backward()
         let g = try net.weightGradient(layer: 5)

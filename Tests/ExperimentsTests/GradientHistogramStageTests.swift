@@ -24,8 +24,8 @@ final class GradientHistogramStageTests: XCTestCase {
             XCTAssertEqual(h.edges.last ?? .nan, g.values.max() ?? .nan, accuracy: 1e-12)
         }
         // The first pooled slice is the gradient of a fresh network on mini-batch 0, recomputed here.
-        let net = try AnalysisSetup.network(c, normalization: .batchNorm)
-        let batch = try XCTUnwrap(AnalysisSetup.firstBatches(c, count: 1).first)
+        let net = try AnalysisSetup.network(try c.params(NetworkParams.self), normalization: .batchNorm)
+        let batch = try XCTUnwrap(AnalysisSetup.firstBatches(c, try c.params(NetworkParams.self), count: 1).first)
         try net.forward(images: batch.images, labels: batch.labels)
         try net.backward()
         let expected = try net.weightGradient(layer: 5).data.map(Double.init)

@@ -18,7 +18,7 @@ final class InitStageTests: XCTestCase {
             let loaded = try ResNet(checkpointAt: c.output("resnet8-\(variant.key).safetensors"))
             XCTAssertEqual(loaded.config.normalization, variant.normalization)
             let analysis = try fixture.context("a", GradientHistogramStage(), [("depth", 8), ("seed", 3)])
-            XCTAssertEqual(loaded.parameterVector(), try AnalysisSetup.network(analysis, normalization: variant.normalization).parameterVector())
+            XCTAssertEqual(loaded.parameterVector(), try AnalysisSetup.network(try analysis.params(NetworkParams.self), normalization: variant.normalization).parameterVector())
             let file = try SafeTensors.read(from: c.output("resnet8-\(variant.key).safetensors"))
             XCTAssertEqual(file.metadata["seed"], "3")
             XCTAssertEqual(try file.tensor("layer5.conv.weight").shape, [32, 32, 3, 3])

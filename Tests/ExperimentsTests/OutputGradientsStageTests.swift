@@ -11,7 +11,7 @@ final class OutputGradientsStageTests: XCTestCase {
     func testRowsAreSoftmaxMinusOneHotOverBAndSumToZero() throws {
         let c = try fixture.run("output-gradients", OutputGradientsStage(), smallNetwork + [("batch", 1)])
         let labels = try readNPY(c.output("labels.npy")).values.map(Int.init)
-        let batch = try XCTUnwrap(AnalysisSetup.firstBatches(c, count: 2).last)
+        let batch = try XCTUnwrap(AnalysisSetup.firstBatches(c, try c.params(NetworkParams.self), count: 2).last)
         XCTAssertEqual(labels, batch.labels.map(Int.init), "the labels of mini-batch 1")
         let summary = try readJSON(OutputGradientsStage.Result.self, c.output(OutputGradientsStage.resultFile))
         for key in ["bn", "nobn"] {

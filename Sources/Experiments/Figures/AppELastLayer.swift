@@ -4,15 +4,16 @@ import Pipeline
 import Plot
 
 /// Appendix E (recalled): a ResNet with one BN, on the last residual block's output, against the
-/// unnormalised net and full BN, each at its own rate: test accuracy over training, mean ± std over
-/// seeds. Full BN is the large-rate BN run of Fig. 1; the unnormalised net is its best non-diverging
-/// configuration (the searched small rate); the last-layer net trains at the rate its own search found.
+/// unnormalised net and full BN, each at the initial rate a `rate-choice` stage chose for it on a
+/// validation split (the paper reports each at its best rate): test accuracy over training, mean ± std
+/// over seeds.
 public struct AppELastLayer: FigureRecipe {
     public let id = "appE"
     public let title = "App. E"
     /// 6: "between" decided by Fig. 1's rule (beyond 2 SE, all at plateau).
-    public let version = 6
-    public let reads = [TrainStage.kindName, MaxStableLRStage.kindName]
+    /// 7: each net at the rate chosen on validation (`rate-choice`), not the best on the test set.
+    public let version = 7
+    public let reads = [TrainStage.kindName, MaxStableLRStage.kindName, RateChoiceStage.kindName]
 
     public init() {}
 
@@ -20,23 +21,25 @@ public struct AppELastLayer: FigureRecipe {
         let label: String
         let color: Color
         let runs: [TrainMetrics]
+        let choice: RateChoice
         var final: SeededAccuracy { runs.finalTestAccuracy }
+        var rate: Double { choice.chosen?.learningRate ?? .nan }
     }
 
-    /// Full BN at its largest rate, the last-layer net, and the unnormalised net's best rate.
+    /// Full BN, the last-layer net and the unnormalised net, each at its chosen rate.
     static func groups(_ context: StageContext) throws -> (bn: Group?, last: Group?, none: Group?) {
-        let runs = try context.results(of: TrainStage.self).map(\.result)
-        func byRate(_ n: Normalization) -> [Double: [TrainMetrics]] { Dictionary(grouping: runs.filter { $0.normalization == n }, by: \.learningRate) }
-        // Ties (two rates at chance, say) go to the larger rate: a dictionary's order changes from process to
-        // process, and the figure must not (the audit found it did).
-        func best(_ n: Normalization) -> (key: Double, value: [TrainMetrics])? {
-            byRate(n).max { ($0.value.finalTestAccuracy.mean, $0.key) < ($1.value.finalTestAccuracy.mean, $1.key) }
+        let runs = try context.results(of: TrainStage.self)
+        let choices = try context.results(of: RateChoiceStage.self).map(\.result)
+        func group(_ n: Normalization, _ name: String, _ color: Color) -> Group? {
+            guard let choice = choices.first(where: { $0.normalization == n }), let rate = choice.chosen else { return nil }
+            let members = runs.filter { rate.stages.contains($0.input.stage) }.map(\.result)
+            let others = choice.rates.filter { $0.learningRate != rate.learningRate }.map { Fig1Accuracy.rateText($0.learningRate) }
+            let how = others.isEmpty ? "" : " of \(([Fig1Accuracy.rateText(rate.learningRate)] + others).sorted().joined(separator: ", ")) on validation"
+            return Group(label: "\(name), lr=\(Fig1Accuracy.rateText(rate.learningRate))\(how)\(choice.chosenAtPlateau ? "" : " (none at plateau)")",
+                         color: color, runs: members, choice: choice)
         }
-        let bn = byRate(.batchNorm).max { $0.key < $1.key }
-        let last = best(.lastLayerOnly), none = best(.none)
-        return (bn.map { Group(label: "with BN, lr=\(Fig1Accuracy.rateText($0.key))", color: .tabOrange, runs: $0.value) },
-                last.map { Group(label: "BN at the last layer only, lr=\(Fig1Accuracy.rateText($0.key))", color: .tabPurple, runs: $0.value) },
-                none.map { Group(label: "w/o BN, lr=\(Fig1Accuracy.rateText($0.key))", color: .tabRed, runs: $0.value) })
+        return (group(.batchNorm, "with BN", .tabOrange), group(.lastLayerOnly, "BN at the last layer only", .tabPurple),
+                group(.none, "w/o BN", .tabRed))
     }
 
     public func figures(_ context: StageContext) throws -> [(name: String, figure: Figure)] {
@@ -55,7 +58,7 @@ public struct AppELastLayer: FigureRecipe {
         var fig = Figure(width: 15, height: 4.8, dpi: 150)
         fig.style.figureTitleFontSize = 11
         let all = [g.bn, g.last, g.none].compactMap { $0 }.flatMap(\.runs)
-        let drops = Set(context.inputs(of: TrainStage.self).compactMap { $0.params["drops"]?.arrayValue?.compactMap(\.doubleValue) })
+        let drops = Set(try context.inputs(of: TrainStage.self).map { try $0.params(TrainStage.Params.self).drops })
         fig.title = RichText(Fig1Accuracy.caption(all, drops: drops))
         fig[0, 0] = panel
         return [("appE-last-layer", fig)]
@@ -66,7 +69,7 @@ public struct AppELastLayer: FigureRecipe {
         guard let last = g.last else { return [] }
         let source = "paper-notes §1.2 [RECALL App. E; TXT 395t]"
         var claims: [Claim] = []
-        let rate = last.runs.first?.learningRate ?? 0, depth = last.runs.first?.depth ?? 0
+        let rate = last.rate, depth = last.runs.first?.depth ?? 0
         let noBNSearch = try context.results(of: MaxStableLRStage.self).map(\.result)
             .first { $0.normalization == .none && $0.depth == depth }
         let noBNFails = noBNSearch.map { s in s.largestStableLr.map { rate > $0 } ?? true } ?? false
@@ -85,7 +88,9 @@ public struct AppELastLayer: FigureRecipe {
             let closed = c.mean > a.mean ? (b.mean - a.mean) / (c.mean - a.mean) : .nan
             let both = NoisyVerdict.every([NoisyVerdict.greater(b, than: a), NoisyVerdict.greater(c, than: b)])
             let unfinished = [(none, "w/o BN"), (last, "last layer only"), (bn, "full BN")].filter { !$0.0.runs.allAtPlateau }.map(\.1)
-            let budget = "each at its own rate and budget: full BN and the last-layer net at Fig. 1's large-rate epochs, w/o BN at its small-rate epochs"
+            let budget = "each at the rate chosen on \(last.choice.validationImages) validation images held out of the training set: "
+                + [bn, last, none].map { "\($0.choice.normalization.rawValue) lr \(Fig1Accuracy.rateText($0.rate)), \(Set($0.runs.map(\.epochs)).sorted().map(String.init).joined(separator: "/")) epochs" }
+                    .joined(separator: "; ")
             claims.append(Claim(id: "appe.between", figure: "App. E",
                                 statement: "with BN at the last layer only, the net ends between the unnormalised net and full BN (final test accuracy), all at their plateau",
                                 paper: "90.1 % between 82 % and 93.2 %: about two-thirds of BN's gain", source: source,

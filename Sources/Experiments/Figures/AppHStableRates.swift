@@ -23,10 +23,10 @@ public struct AppHStableRates: FigureRecipe {
     ]
 
     /// The searches by normalisation, sorted by depth.
-    static func searches(_ context: StageContext) throws -> [Normalization: [(params: JSONObject, result: MaxStableLRStage.Result)]] {
-        var byNorm: [Normalization: [(params: JSONObject, result: MaxStableLRStage.Result)]] = [:]
+    static func searches(_ context: StageContext) throws -> [Normalization: [(params: MaxStableLRStage.Params, result: MaxStableLRStage.Result)]] {
+        var byNorm: [Normalization: [(params: MaxStableLRStage.Params, result: MaxStableLRStage.Result)]] = [:]
         for (input, result) in try context.results(of: MaxStableLRStage.self) {
-            byNorm[result.normalization, default: []].append((input.params, result))
+            byNorm[result.normalization, default: []].append((try input.params(MaxStableLRStage.Params.self), result))
         }
         return byNorm.mapValues { $0.sorted { $0.result.depth < $1.result.depth } }
     }
@@ -40,7 +40,7 @@ public struct AppHStableRates: FigureRecipe {
             guard let runs = searches[norm], !runs.isEmpty else { continue }
             // One point per depth: the largest rate that trained, or the grid's bottom when none did.
             let points = runs.map { r -> (depth: Double, rate: Double, kind: Int) in
-                let bottom = r.params["grid"]?.arrayValue?.compactMap(\.doubleValue).min() ?? 0
+                let bottom = r.params.grid.min() ?? 0
                 switch (r.result.largestStableLr, r.result.smallestFailingLr) {
                 case let (stable?, _?): return (Double(r.result.depth), stable, 0)
                 case let (stable?, nil): return (Double(r.result.depth), stable, 1)
@@ -75,10 +75,9 @@ public struct AppHStableRates: FigureRecipe {
         return [("appH-stable-lr", fig)]
     }
 
-    static func caption(_ runs: [(params: JSONObject, result: MaxStableLRStage.Result)]) -> String {
+    static func caption(_ runs: [(params: MaxStableLRStage.Params, result: MaxStableLRStage.Result)]) -> String {
         guard let p = runs.first?.params else { return "no searches" }
-        let epochs = p["epochs"]?.canonicalText ?? "?", perClass = p["trainPerClass"]?.canonicalText ?? "?"
-        let seeds = p["seeds"]?.arrayValue?.count ?? 0, factor = p["factor"]?.canonicalText ?? "?"
+        let epochs = p.epochs, perClass = p.trainPerClass, seeds = p.seeds.count, factor = JSONValue.formatNumber(p.factor)
         return "Largest rate that trains (\(epochs) epochs on \(perClass)/class, \(seeds) seed\(seeds == 1 ? "" : "s"), bracket ×\(factor))"
     }
 
@@ -89,7 +88,7 @@ public struct AppHStableRates: FigureRecipe {
     public func claims(_ context: StageContext) throws -> [Claim] {
         let searches = try Self.searches(context)
         func text(_ r: MaxStableLRStage.Result) -> String { "ResNet-\(r.depth): \(StableRateBracket(r).text)" }
-        let seeds = searches.values.joined().first?.params["seeds"]?.arrayValue?.count ?? 0
+        let seeds = searches.values.joined().first?.params.seeds.count ?? 0
         let seedText = "\(seeds) seed\(seeds == 1 ? "" : "s"), every one must train"
         var claims: [Claim] = []
         if let none = searches[.none]?.map(\.result), none.count >= 2 {

@@ -93,14 +93,15 @@ public struct Fig1Accuracy: FigureRecipe {
         var runs: [Configuration: [TrainMetrics]] = [:]
         var drops: Set<[Double]> = [], searched: Set<Configuration> = [], probes: [TrainMetrics] = []
         for (input, m) in results {
-            if input.params["curve"] == .bool(false) {
+            let params = try input.params(TrainStage.Params.self)
+            if !params.curve {
                 probes.append(m)
                 continue
             }
             let config = Configuration(bn: m.normalization == .batchNorm, lr: m.learningRate)
             runs[config, default: []].append(m)
-            if let d = input.params["drops"]?.arrayValue { drops.insert(d.compactMap(\.doubleValue)) }
-            if input.params["lr"] == .string("searched") { searched.insert(config) }
+            drops.insert(params.drops)
+            if params.lr == .searched { searched.insert(config) }
         }
         return (runs, drops, searched, probes.sorted { ($0.depth, $0.learningRate, $0.seed) < ($1.depth, $1.learningRate, $1.seed) })
     }
