@@ -26,7 +26,7 @@ extension FigureRecipe {
 
 /// `figure`: renders one recipe to PNG (with provenance in tEXt chunks) and SVG. Its outputs are
 /// published to figures/ by pipeline.json's `publish`.
-public struct FigureStage: ParameterizedKind {
+public struct FigureStage: ParameterizedKind, FigureDrawingKind {
     public let name = "figure"
     public let recipes: [any FigureRecipe]
     /// Bumped when what every figure stage shares (provenance, claims file) changes.
@@ -47,6 +47,8 @@ public struct FigureStage: ParameterizedKind {
     }
 
     public init(recipes: [any FigureRecipe]) { self.recipes = recipes }
+
+    public func params(forFigure id: String) -> JSONObject { JSONObject([("figure", .string(id))]) }
 
     public func title(params: JSONObject) -> String? { recipe(params)?.title }
 

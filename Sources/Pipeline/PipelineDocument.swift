@@ -109,8 +109,9 @@ public struct PipelineDocument: Sendable {
                                 profileNames: profileNames, stages: stages, defaults: defaults)
     }
 
-    /// `"figures": {"fig3": ["relative-loss"], …}`: each entry is a `figure` stage of that name drawing
-    /// the recipe of the same id from its deps, published to figures/.
+    /// `"figures": {"fig3": ["relative-loss"], …}`: each entry is a stage of that name, of the kind the binary
+    /// registers to draw figures (`FigureDrawingKind`, chosen when the pipeline is resolved), drawing the
+    /// figure of the same id from its deps, published to figures/.
     private static func figureStages(_ value: JSONValue?, file: String) throws -> [JSONValue] {
         guard let value else { return [] }
         guard case .object(let figures) = value else {
@@ -122,11 +123,13 @@ public struct PipelineDocument: Sendable {
                 throw PipelineError.invalidField(file: file, location: "field 'figures.\(name)'",
                     problem: "expected an array of stage names, got \(deps.typeName)")
             }
-            return .object(JSONObject([("name", .string(name)), ("kind", "figure"),
-                                       ("params", .object(JSONObject([("figure", .string(name))]))),
+            return .object(JSONObject([("name", .string(name)), ("kind", .string(figureKindSlot)),
                                        ("deps", .array(list)), ("publish", "figures")]))
         }
     }
+
+    /// The kind of a stage from the `figures` map until the registry names the kind that draws figures.
+    public static let figureKindSlot = "@figure"
 
     /// The dependency `"@figures"` stands for every stage of the `figures` map, in its order: a stage that
     /// reads every figure (the claims table) needs no hand-kept list, and a new figure joins it.

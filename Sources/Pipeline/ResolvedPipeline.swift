@@ -28,7 +28,7 @@ public struct ResolvedPipeline: Sendable {
         self.document = document
         let profile = profile ?? document.defaultProfile
         self.profile = profile
-        var raw = document.stages
+        var raw = try Self.fillFigureKind(document.stages, registry: registry, file: document.file)
         var defaults = document.defaults
         if !document.profileNames.isEmpty || profile != document.defaultProfile {
             guard let profileOverrides = document.profiles[profile] else {
@@ -49,6 +49,30 @@ public struct ResolvedPipeline: Sendable {
     }
 
     public func stage(_ name: String) -> ResolvedStage? { index[name].map { stages[$0] } }
+
+    /// The stages of the `figures` map get the registry's figure-drawing kind and its params for their figure.
+    private static func fillFigureKind(_ stages: [JSONObject], registry: KindRegistry, file: String) throws -> [JSONObject] {
+        try stages.map { stage in
+            guard stage["kind"] == .string(PipelineDocument.figureKindSlot) else { return stage }
+            let name = stage["name"]?.stringValue ?? ""
+            guard let kind = registry.figureKind else {
+                throw PipelineError.invalidField(file: file, location: "field 'figures.\(name)'",
+                                                 problem: "this program registers no kind that draws figures")
+            }
+            var filled = stage
+            filled["kind"] = .string(kind.name)
+            var params = kind.params(forFigure: name)
+            for (key, value) in stage["params"]?.objectValue?.pairs ?? [] { params[key] = value }
+            filled["params"] = .object(params)
+            return filled
+        }
+    }
+
+    /// The stages that draw a figure of the `figures` map, in the pipeline's order.
+    public var figureStages: [ResolvedStage] {
+        let names = Set(document.stages.filter { $0["kind"] == .string(PipelineDocument.figureKindSlot) }.compactMap { $0["name"]?.stringValue })
+        return stages.filter { names.contains($0.name) }
+    }
 
     /// Stages named by `targets` (a stage, or a matrix group such as `train`) and everything they need.
     public func closure(of targets: [String]) throws -> [ResolvedStage] {

@@ -71,6 +71,12 @@ public struct ParameterSpec: Sendable {
     }
 }
 
+/// The kind that draws the figures of pipeline.json's `figures` map: a binary registers at most one.
+public protocol FigureDrawingKind: StageKind {
+    /// The params of the stage that draws figure `id` (before pipeline.json's own params for it).
+    func params(forFigure id: String) -> JSONObject
+}
+
 /// How a worker (`bnrepro exec`) sets up the compute engine for one stage, and what the stage's
 /// action record keeps of it. The binary that links an engine supplies it (`ExperimentKinds`).
 public struct EngineSetup: Sendable {
@@ -113,5 +119,12 @@ public struct KindRegistry: Sendable {
     }
 
     public func kind(named name: String) -> (any StageKind)? { kinds[name] }
+
+    /// The registered kind that draws figures, if any.
+    public var figureKind: (any FigureDrawingKind)? {
+        let drawing = kinds.values.compactMap { $0 as? any FigureDrawingKind }
+        precondition(drawing.count <= 1, "more than one kind draws figures: \(drawing.map(\.name).sorted())")
+        return drawing.first
+    }
     public var names: [String] { kinds.keys.sorted() }
 }

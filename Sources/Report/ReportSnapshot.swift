@@ -30,7 +30,8 @@ public struct ReportSnapshot: Sendable {
 
     /// The figure stages in the paper's order: fig1 … fig9 by number, then the others as declared.
     public var figures: [StageSnapshot] {
-        let figures = stages.filter { $0.stage.kind.name == "figure" }
+        let drawn = Set(pipeline.figureStages.map(\.name))
+        let figures = stages.filter { drawn.contains($0.stage.name) }
         func number(_ s: StageSnapshot) -> Int {
             let name = s.stage.name
             guard name.hasPrefix("fig"), let n = Int(name.dropFirst(3)) else { return Int.max }

@@ -65,12 +65,39 @@ final class PipelineShapeTests: XCTestCase {
         """#.utf8))
         let figure = try XCTUnwrap(doc.stages.last)
         XCTAssertEqual(figure["name"], .string("figA"))
-        XCTAssertEqual(figure["kind"], .string("figure"))
-        XCTAssertEqual(figure["params"]?["figure"], .string("figA"))
+        XCTAssertEqual(figure["kind"], .string(PipelineDocument.figureKindSlot), "the registry's figure kind fills it when resolved")
         XCTAssertEqual(figure["publish"], .string("figures"))
         XCTAssertEqual(figure["deps"], .array([.string("a")]))
         XCTAssertThrowsError(try PipelineDocument.parse(Data(#"{"stages": [], "figures": {"f": "a"}}"#.utf8))) { error in
             XCTAssertTrue("\(error)".contains("field 'figures.f'"), "\(error)")
+        }
+    }
+
+    /// A kind that draws figures, registered like any other: the `figures` map's stages take its name and
+    /// its params for their figure; without one, the map is an error naming the figure.
+    struct SketchKind: FigureDrawingKind {
+        let name = "sketch"
+        let version = 1
+        let parameters = [ParameterSpec("which", .string), ParameterSpec("ink", .string, default: "black")]
+        func params(forFigure id: String) -> JSONObject { JSONObject([("which", .string(id))]) }
+        func run(_ context: StageContext) throws {}
+    }
+
+    func testTheFiguresMapUsesTheRegisteredFigureKind() throws {
+        let doc = try PipelineDocument.parse(Data(#"""
+        {"stages": [{"name": "a", "kind": "test-write", "params": {"text": "x"}}],
+         "figures": {"figA": ["a"]}}
+        """#.utf8))
+        var registry = TestKinds.registry
+        registry.register(SketchKind())
+        let resolved = try ResolvedPipeline(document: doc, overrides: [try Overrides.parseAssignment("figA.params.ink=red")], registry: registry)
+        let figure = try XCTUnwrap(resolved.stage("figA"))
+        XCTAssertEqual(figure.kind.name, "sketch")
+        XCTAssertEqual(figure.params["which"], .string("figA"))
+        XCTAssertEqual(figure.params["ink"], .string("red"), "overrides reach a figure's params")
+        XCTAssertEqual(resolved.figureStages.map(\.name), ["figA"])
+        XCTAssertThrowsError(try ResolvedPipeline(document: doc, registry: TestKinds.registry)) {
+            XCTAssertTrue("\($0)".contains("figures.figA") && "\($0)".contains("no kind that draws figures"), "\($0)")
         }
     }
 
