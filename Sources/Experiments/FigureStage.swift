@@ -18,10 +18,14 @@ public protocol FigureRecipe: Sendable {
     /// Claims that only the figure can test (they compare several inputs); the analyses' own claims
     /// are repeated in the figure's claims.json without this.
     func claims(_ context: StageContext) throws -> [Claim]
+    /// The label of a claim this figure's stage carries, in the claims table: the figure's, or another
+    /// artefact's the same analysis tests (Table 1 beside Fig. 7).
+    func claimLabel(id: String) -> String
 }
 
 extension FigureRecipe {
     public func claims(_ context: StageContext) throws -> [Claim] { [] }
+    public func claimLabel(id: String) -> String { title }
 }
 
 /// `figure`: renders one recipe to PNG (with provenance in tEXt chunks) and SVG. Its outputs are
@@ -81,7 +85,12 @@ public struct FigureStage: ParameterizedKind, FigureDrawingKind {
             if params.svg { try figure.writeSVG(to: context.output("\(name).svg")) }
             print("wrote \(name).png (\(figure.pixelWidth)×\(figure.pixelHeight))")
         }
-        try context.writeClaims(try context.dependencyClaims() + recipe.claims(context))
+        // The recipe labels every claim its stage carries, whichever stage tested it.
+        try context.writeClaims((try context.dependencyClaims() + recipe.claims(context)).map { claim in
+            var labelled = claim
+            labelled.figure = recipe.claimLabel(id: claim.id)
+            return labelled
+        })
     }
 
     /// What a reader of the PNG needs to trace it back: the stage, its key, params, inputs and commit.

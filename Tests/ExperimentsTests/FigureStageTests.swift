@@ -40,7 +40,7 @@ final class FigureStageTests: XCTestCase {
         func claims(_ context: StageContext) throws -> [Claim] {
             let result = try context.result(of: RandomMatricesStage.self)
             let grows = zip(result.metrics, result.metrics.dropFirst()).allSatisfy { $0.largestMean < $1.largestMean }
-            return [Claim(id: "toy.grows", figure: title, statement: "the largest singular value grows with M", paper: "grows",
+            return [Claim(id: "toy.grows", figure: "a label the recipe replaces", statement: "the largest singular value grows with M", paper: "grows",
                           source: "a test", ours: result.metrics.map { String(format: "%.2f", $0.largestMean) }.joined(separator: ", "),
                           test: "strictly increasing", verdict: Claim.verdict(grows))]
         }
@@ -74,6 +74,8 @@ final class FigureStageTests: XCTestCase {
         let claims = try run(try XCTUnwrap(pipeline.stage("claims")), ClaimsStage(), [drawn])
         let table = try String(contentsOf: try XCTUnwrap(claims.files[ClaimsStage.markdownFile]), encoding: .utf8)
         XCTAssertTrue(table.contains("| Fig. 42 | the largest singular value grows with M |"), table)
+        XCTAssertFalse(table.contains("a label the recipe replaces"), "every claim the figure carries is labelled by its recipe")
+        XCTAssertTrue(table.contains("| Fig. 42 | more factors make the product more ill-conditioned"), "the analysis's own claims too: \(table)")
     }
 
     func registry(_ recipes: [any FigureRecipe]) -> KindRegistry {

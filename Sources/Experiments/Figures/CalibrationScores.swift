@@ -9,6 +9,7 @@ import Plot
 public struct CalibrationScores: FigureRecipe {
     public let id = "calibration-figure"
     public let title = "Set-up calibration"
+    public func claimLabel(id: String) -> String { "Set-up" }
     public let version = 2
     public let reads = [CalibrationStage.kindName]
 

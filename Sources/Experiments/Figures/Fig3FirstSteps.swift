@@ -10,6 +10,7 @@ import Plot
 public struct Fig3FirstSteps: FigureRecipe {
     public let id = "fig3-steps"
     public let title = "Fig. 3's first steps"
+    public func claimLabel(id: String) -> String { "Fig. 3" }
     public let version = 1
     public let reads = [FirstStepsStage.kindName]
 

@@ -10,6 +10,7 @@ import Plot
 public struct Fig7ChannelGradientMap: FigureRecipe {
     public let id = "fig7"
     public let title = "Fig. 7 and Table 1"
+    public func claimLabel(id: String) -> String { id.hasPrefix("table1.") ? "Table 1" : "Fig. 7" }
     public let version = 3
     public let reads = [GradientCoherenceStage.kindName]
 
