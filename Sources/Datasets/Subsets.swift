@@ -17,8 +17,20 @@ public enum Subsets {
     /// `perClass` indices of each of the classes 0..<classes, drawn uniformly without replacement with
     /// `seed`, returned in ascending order (so that a subset reads the data in file order).
     public static func stratified(labels: [UInt8], perClass: Int, classes: Int = 10, seed: UInt64) throws -> [Int] {
+        try draw(labels: labels, perClass: perClass, excluding: [], classes: classes, seed: seed, stream: 0x5B5E7)
+    }
+
+    /// `perClass` indices of each class drawn, as `stratified` does, from the images not in `excluded`:
+    /// a validation split held out of what a run trained on.
+    public static func stratified(labels: [UInt8], perClass: Int, excluding excluded: Set<Int>, classes: Int = 10,
+                                  seed: UInt64) throws -> [Int] {
+        try draw(labels: labels, perClass: perClass, excluding: excluded, classes: classes, seed: seed, stream: 0x7A11D)
+    }
+
+    private static func draw(labels: [UInt8], perClass: Int, excluding excluded: Set<Int>, classes: Int, seed: UInt64,
+                             stream: UInt64) throws -> [Int] {
         var byClass = [[Int]](repeating: [], count: classes)
-        for (i, l) in labels.enumerated() where Int(l) < classes { byClass[Int(l)].append(i) }
+        for (i, l) in labels.enumerated() where Int(l) < classes && !excluded.contains(i) { byClass[Int(l)].append(i) }
         var chosen: [Int] = []
         chosen.reserveCapacity(perClass * classes)
         for (label, members) in byClass.enumerated() {
@@ -26,26 +38,7 @@ public enum Subsets {
                 throw Error.notEnough(label: label, available: members.count, wanted: perClass)
             }
             var pool = members
-            var rng = SeededRNG(seed: seed, 0x5B5E7, UInt64(label))
-            rng.shuffle(&pool)
-            chosen += pool.prefix(perClass)
-        }
-        return chosen.sorted()
-    }
-
-    /// `perClass` indices of each class drawn, as `stratified` does, from the images not in `excluded`:
-    /// a validation split held out of what a run trained on.
-    public static func stratified(labels: [UInt8], perClass: Int, excluding excluded: Set<Int>, classes: Int = 10,
-                                  seed: UInt64) throws -> [Int] {
-        var byClass = [[Int]](repeating: [], count: classes)
-        for (i, l) in labels.enumerated() where Int(l) < classes && !excluded.contains(i) { byClass[Int(l)].append(i) }
-        var chosen: [Int] = []
-        for (label, members) in byClass.enumerated() {
-            guard members.count >= perClass else {
-                throw Error.notEnough(label: label, available: members.count, wanted: perClass)
-            }
-            var pool = members
-            var rng = SeededRNG(seed: seed, 0x7A11D, UInt64(label))
+            var rng = SeededRNG(seed: seed, stream, UInt64(label))
             rng.shuffle(&pool)
             chosen += pool.prefix(perClass)
         }

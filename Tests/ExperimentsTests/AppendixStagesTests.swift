@@ -56,22 +56,34 @@ final class AppendixStagesTests: XCTestCase {
     func testLastLayerOnlyTrainsAtItsSearchedRateAndFigureEPlacesIt() throws {
         let lastSearch = try search("lastLayerOnly", depth: 8, grid: [0.01, 0.1])
         let noneSearch = try search("none", depth: 8, grid: [0.001, 1e4])
-        var runs: [StageInputs] = []
-        for (name, params) in [("bn", [("bn", JSONValue.bool(true)), ("lr", .number(0.05))]),
-                               ("none", [("bn", .bool(false)), ("lr", .number(0.01))])] {
-            runs.append(try run("train-\(name)", TrainStage(), [("depth", 8), ("batchSize", 32), ("epochs", 1)] + params))
-        }
-        let last = try run("train-last", TrainStage(), [("depth", 8), ("batchSize", 32), ("epochs", 1), ("bn", .bool(false)),
-                                                        ("normalization", "lastLayerOnly"), ("lr", "searched")],
-                           inputs: [decode, lastSearch])
-        let metrics = try ExperimentFixtures.readResult(TrainStage.self, last)
+        let common: [(String, JSONValue)] = [("depth", 8), ("batchSize", 16), ("epochs", 1), ("trainPerClass", 8)]
+        let searched = try run("train-searched", TrainStage(), common + [("bn", .bool(false)), ("normalization", "lastLayerOnly"), ("lr", "searched")],
+                               inputs: [decode, lastSearch])
+        let metrics = try ExperimentFixtures.readResult(TrainStage.self, searched)
         XCTAssertEqual(metrics.normalization, .lastLayerOnly)
         XCTAssertEqual(metrics.learningRate, try ExperimentFixtures.readResult(MaxStableLRStage.self, lastSearch).largestStableLr)
-        let claims = try render("appE", runs + [last, noneSearch])
+
+        // App. E's protocol: each net over its rates, each rate chosen on images no run trained on.
+        var runs: [StageInputs] = []
+        for (name, params) in [("bn", [("bn", JSONValue.bool(true)), ("lr", .number(0.05))]),
+                               ("none", [("bn", .bool(false)), ("lr", .number(0.01))]),
+                               ("last-0.01", [("bn", .bool(false)), ("normalization", "lastLayerOnly"), ("lr", .number(0.01))]),
+                               ("last-0.3", [("bn", .bool(false)), ("normalization", "lastLayerOnly"), ("lr", .number(0.3))])] {
+            runs.append(try run("train-\(name)", TrainStage(), common + params))
+        }
+        let choices = try ["batchNorm", "none", "lastLayerOnly"].map { net in
+            try run("choice-\(net)", RateChoiceStage(), [("normalization", .string(net)), ("validationPerClass", 4)], inputs: [decode] + runs)
+        }
+        let last = try ExperimentFixtures.readResult(RateChoiceStage.self, choices[2])
+        XCTAssertEqual(last.rates.map(\.learningRate), [0.01, 0.3])
+        XCTAssertEqual(last.validationImages, 40)
+        let claims = try render("appE", runs + choices + [noneSearch])
         XCTAssertEqual(claims.map(\.id), ["appe.trains-where-nobn-fails", "appe.between"])
+        XCTAssertTrue(claims[0].ours.contains("lr \(String(format: "%.3g", try XCTUnwrap(last.chosen).learningRate))"), claims[0].ours)
         // One epoch reaches no plateau: "between" compares speeds then, and decides nothing (Fig. 1's rule).
         XCTAssertEqual(claims.last?.verdict, .inconclusive)
         XCTAssertTrue(claims.last?.note?.contains("not at plateau") ?? false, claims.last?.note ?? "no note")
+        XCTAssertTrue(claims.last?.note?.contains("validation") ?? false, claims.last?.note ?? "no note")
     }
 
     func testTrainRejectsLastLayerOnlyWithBNAndASearchOfAnotherDepth() throws {
