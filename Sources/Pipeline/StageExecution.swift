@@ -26,17 +26,9 @@ public enum StageExecution {
         record.sourceDigest = registry.sourceDigest?(spec.kind, spec.params)
         // Two workers never compute one stage at once. One that waited finds the other's result, if it
         // succeeded, and stops there: the runner asked for the stage to be computed, and it has been.
-        var waited = false
         let recordBefore = recordIdentity(store, key)
-        let lock: StageLock
-        do {
-            lock = try StageLock(store: store, key: key) { holder in
-                waited = true
-                let note = "waiting: stage \(spec.stage) is being computed by \(holder)"
-                WorkerReport.say(note)
-                reportProgress(StageProgress(message: note, fraction: nil), to: FileHandle.standardOutput)
-            }
-        } catch {
+        let (lock, waited): (StageLock, Bool)
+        do { (lock, waited) = try self.lock(spec, key: key, store: store) } catch {
             return fail(&record, store: store, log: nil, error: "\(error)")
         }
         defer { withExtendedLifetime(lock) {} }
@@ -65,24 +57,9 @@ public enum StageExecution {
         let capture = LogCapture(logURL)
         let context = stageContext(spec, key: key, store: store, verified: verified, outputs: outputs, scratch: scratch,
                                    partials: partials, progressHandle: capture.progressHandle)
-        var error: String?
-        // Only a kind that runs the engine needs its plan (measuring one costs a fraction of a second).
-        let engineSetup = kind.workUnits(params: spec.params) == nil ? nil : registry.engineSetup
-        do {
-            try engineSetup?.prepare(store.root)
-            try kind.run(context)
-        } catch let e { error = ErrorText.describe(e) }
-        if error == nil, let engineSetup { record.enginePlan = engineSetup.finish(store.root) }
-        if let error { print("error: \(error)") }
+        var error = runKind(kind, context, spec: spec, registry: registry, store: store, record: &record)
         if let lost = capture.finish() { error = error ?? lost }
-        let logRef: OutputRef?
-        do { logRef = try store.put(file: logURL) } catch let logError {
-            logRef = nil
-            WorkerReport.sayNoLog("\(logError)")
-            // The log's last lines go to the runner instead, as far as they were written.
-            if let tail = LogTail.read(logURL, lines: 15), !tail.isEmpty { WorkerReport.sayLogTail(tail) }
-            error = error ?? "cannot store the log: \(logError)"
-        }
+        let logRef = storeLog(logURL, store: store, error: &error)
         if let error { return fail(&record, store: store, log: logRef, error: error) }
 
         do { record.outputs = try storeOutputs(outputs, stage: spec.stage, in: store) } catch {
@@ -96,6 +73,44 @@ public enum StageExecution {
             return fail(&record, store: store, log: logRef, error: "the stage ran, but its record could not be written: \(error)")
         }
         return .succeeded
+    }
+
+    /// The stage's lock, and whether another worker held it first (then reported as waiting).
+    private static func lock(_ spec: ActionSpec, key: String, store: CacheStore) throws -> (StageLock, waited: Bool) {
+        var waited = false
+        let lock = try StageLock(store: store, key: key) { holder in
+            waited = true
+            let note = "waiting: stage \(spec.stage) is being computed by \(holder)"
+            WorkerReport.say(note)
+            reportProgress(StageProgress(message: note, fraction: nil), to: FileHandle.standardOutput)
+        }
+        return (lock, waited)
+    }
+
+    /// Runs the kind (with the engine's plan, for a kind that runs the engine); the error, if it failed.
+    private static func runKind(_ kind: any StageKind, _ context: StageContext, spec: ActionSpec, registry: KindRegistry,
+                                store: CacheStore, record: inout ActionRecord) -> String? {
+        var error: String?
+        // Only a kind that runs the engine needs its plan (measuring one costs a fraction of a second).
+        let engineSetup = kind.workUnits(params: spec.params) == nil ? nil : registry.engineSetup
+        do {
+            try engineSetup?.prepare(store.root)
+            try kind.run(context)
+        } catch let e { error = ErrorText.describe(e) }
+        if error == nil, let engineSetup { record.enginePlan = engineSetup.finish(store.root) }
+        if let error { print("error: \(error)") }
+        return error
+    }
+
+    /// The log into the store; when that fails, its last lines go to the runner and the stage fails.
+    private static func storeLog(_ logURL: URL, store: CacheStore, error: inout String?) -> OutputRef? {
+        do { return try store.put(file: logURL) } catch let logError {
+            WorkerReport.sayNoLog("\(logError)")
+            // The log's last lines go to the runner instead, as far as they were written.
+            if let tail = LogTail.read(logURL, lines: 15), !tail.isEmpty { WorkerReport.sayLogTail(tail) }
+            error = error ?? "cannot store the log: \(logError)"
+            return nil
+        }
     }
 
     /// Inputs are re-hashed before use: a corrupted object is caught here, not in a figure. Only an input
