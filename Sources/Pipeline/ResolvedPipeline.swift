@@ -68,10 +68,9 @@ public struct ResolvedPipeline: Sendable {
         }
     }
 
-    /// The stages that draw a figure of the `figures` map, in the pipeline's order.
+    /// The stages that draw a figure of the `figures` map, in the map's order.
     public var figureStages: [ResolvedStage] {
-        let names = Set(document.stages.filter { $0["kind"] == .string(PipelineDocument.figureKindSlot) }.compactMap { $0["name"]?.stringValue })
-        return stages.filter { names.contains($0.name) }
+        document.stages.filter { $0["kind"] == .string(PipelineDocument.figureKindSlot) }.compactMap { $0["name"]?.stringValue }.compactMap(stage)
     }
 
     /// Stages named by `targets` (a stage, or a matrix group such as `train`) and everything they need.

@@ -28,16 +28,9 @@ public struct ReportSnapshot: Sendable {
 
     public func stage(_ name: String) -> StageSnapshot? { stages.first { $0.stage.name == name } }
 
-    /// The figure stages in the paper's order: fig1 … fig9 by number, then the others as declared.
+    /// The figure stages in the order of pipeline.json's `figures` map (the paper's order there).
     public var figures: [StageSnapshot] {
-        let drawn = Set(pipeline.figureStages.map(\.name))
-        let figures = stages.filter { drawn.contains($0.stage.name) }
-        func number(_ s: StageSnapshot) -> Int {
-            let name = s.stage.name
-            guard name.hasPrefix("fig"), let n = Int(name.dropFirst(3)) else { return Int.max }
-            return n
-        }
-        return figures.enumerated().sorted { (number($0.element), $0.offset) < (number($1.element), $1.offset) }.map(\.element)
+        pipeline.figureStages.compactMap { figure in stages.first { $0.stage.name == figure.name } }
     }
 
     /// The compute behind the report: summed over the records of the up-to-date stages.
