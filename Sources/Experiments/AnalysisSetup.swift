@@ -20,7 +20,7 @@ public struct SetupParams: StageParams {
     public init() {}
 
     /// The set-up these params choose.
-    public var setup: NetworkSetup {
+    public var networkSetup: NetworkSetup {
         NetworkSetup(preprocessing: preprocessing, initialization: initialization,
                      linearInitialization: linearInitialization.initialization ?? initialization,
                      shortcut: shortcut, convBias: convBias, initGain: initGain)
@@ -68,7 +68,7 @@ public enum AnalysisSetup {
     /// given), with the params' set-up unless another is given (the calibration tries several).
     public static func network(_ params: NetworkParams, normalization: Normalization, seed: Int? = nil,
                                setup: NetworkSetup? = nil) throws -> ResNet {
-        let config = try (setup ?? params.setup.setup).config(depth: params.depth, normalization: normalization)
+        let config = try (setup ?? params.setup.networkSetup).config(depth: params.depth, normalization: normalization)
         return try ResNet(config: config, seed: UInt64(seed ?? params.seed))
     }
 

@@ -103,7 +103,7 @@ public struct CalibrationStage: AnalysisKind, ParameterizedKind {
             throw PipelineError.badParameter(stage: context.stage, parameter: "preprocessings", problem: "the grid is empty")
         }
         let best = CalibrationVariant.choose(variants)
-        let configured = params.network.setup.setup
+        let configured = params.network.setup.networkSetup
         let result = CalibrationResult(depth: params.network.depth, batches: count, batchSize: params.network.batchSize,
                                        variants: variants, best: best, configured: configured, configuredLogBase: params.logBase)
         try Data(result.markdown.utf8).write(to: context.output(Self.tableFile), options: .atomic)

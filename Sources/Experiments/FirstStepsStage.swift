@@ -63,7 +63,7 @@ public struct FirstStepsStage: AnalysisKind, ParameterizedKind {
             runs.append(FirstStepsRun(normalization: normalization, learningRate: lr, steps: steps))
         }
         let result = FirstStepsResult(depth: params.network.depth, seed: params.network.seed, batchSize: params.network.batchSize,
-                                      setup: params.network.setup.setup.description, runs: runs)
+                                      setup: params.network.setup.networkSetup.description, runs: runs)
         try Self.csv(result).write(to: context.output("first-steps.csv"), atomically: true, encoding: .utf8)
         try context.write(result, of: Self.self, claims: Self.claims(result))
     }

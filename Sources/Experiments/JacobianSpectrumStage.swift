@@ -67,7 +67,7 @@ public struct JacobianSpectrumStage: AnalysisKind, ParameterizedKind {
         }
         let per = batch.images.count / batch.count
         let images = Array(batch.images[0..<(count * per)]), labels = Array(batch.labels[0..<count])
-        let setup = params.setup.setup
+        let setup = params.setup.networkSetup
         var rows: [Row] = [], done = 0
         for depth in depths {
             var largest: [[Double]] = []

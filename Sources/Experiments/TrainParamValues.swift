@@ -30,10 +30,4 @@ public enum LearningRateChoice: Decodable, Sendable, Equatable, ParamValue {
             throw DecodingError.dataCorruptedError(in: container, debugDescription: "expected a positive number or \"searched\"")
         }
     }
-
-    /// The rate itself; nil for "searched".
-    public var fixedRate: Double? {
-        if case .rate(let rate) = self { return rate }
-        return nil
-    }
 }

@@ -24,8 +24,10 @@ enum MatrixExpansion {
             guard let baseParams = (stage["params"] ?? .object(JSONObject())).objectValue else {
                 throw PipelineError.invalidField(file: file, location: "stage '\(group)', field 'params'", problem: "expected an object")
             }
+            // A typed kind reads its specs off its declaration: once per pipeline.json stage, not per combination.
+            let specs = kind.parameters, parameterNames = Set(specs.map(\.name))
             var withDefaults = baseParams
-            for (key, value) in defaults.pairs where withDefaults[key] == nil && kind.parameters.contains(where: { $0.name == key }) {
+            for (key, value) in defaults.pairs where withDefaults[key] == nil && parameterNames.contains(key) {
                 withDefaults[key] = value
             }
             let labelled = labelledSettings(stage["matrix"])
@@ -48,7 +50,7 @@ enum MatrixExpansion {
                 let name = label.isEmpty ? group : "\(group)@\(label.joined(separator: ","))"
                 guard PipelineDocument.isSafeName(name) else { throw PipelineError.invalidName(file: file, name: name) }
                 guard names.insert(name).inserted else { throw PipelineError.duplicateStage(file: file, name: name) }
-                let resolved = try ParameterCheck.resolve(params, kind: kind, stage: name, file: file)
+                let resolved = try ParameterCheck.resolve(params, specs: specs, kind: kind.name, stage: name, file: file)
                 groups[group, default: []].append(name)
                 pending.append((stage, name, group, kind, resolved))
             }

@@ -60,8 +60,16 @@ public struct ParameterSpec: Sendable {
         self.choices = choices
     }
 
+    /// What is wrong with a value outside the choices (a string, or an array's elements), nil when none is.
+    func choiceProblem(_ value: JSONValue) -> String? {
+        guard let choices else { return nil }
+        let texts = value.stringValue.map { [$0] } ?? value.arrayValue?.compactMap(\.stringValue) ?? []
+        guard let wrong = texts.first(where: { !choices.contains($0) }) else { return nil }
+        return "'\(wrong)' is not one of \(choices.joined(separator: ", "))"
+            + (closestMatch(wrong, in: choices).map { "; did you mean '\($0)'?" } ?? "")
+    }
+
     func accepts(_ value: JSONValue) -> Bool {
-        if type == .string, let choices, let text = value.stringValue { return choices.contains(text) }
         switch (type, value) {
         case (.any, _), (.number, .number), (.boolean, .bool), (.string, .string), (.array, .array), (.object, .object):
             return true

@@ -195,21 +195,11 @@ extension StageParams {
             return try decoder.decode(Self.self, from: Data(layout.nested(flat).canonicalText.utf8))
         } catch let error as DecodingError {
             let name = Self.parameterName(error, groups: layout.groupNames)
-            // A string outside an enum's cases (checked at load for a single value, here inside an array).
-            if let choices = layout.specs.first(where: { $0.name == name })?.choices,
-               case .dataCorrupted = error {
-                let given = Self.strings(flat[name]).filter { !choices.contains($0) }
-                throw PipelineError.badParameter(stage: stage, parameter: name,
-                    problem: "\(given.map { "'\($0)'" }.joined(separator: ", ")) is not one of \(choices.joined(separator: ", "))"
-                        + (given.first.flatMap { closestMatch($0, in: choices) }.map { "; did you mean '\($0)'?" } ?? ""))
-            }
-            throw PipelineError.badParameter(stage: stage, parameter: name, problem: Self.problem(error))
+            // A value outside an enum's cases: the same words as when the pipeline loads (params decoded
+            // outside a pipeline, in a kind's validate or a test, were never checked at load).
+            let choice = layout.specs.first { $0.name == name }.flatMap { spec in flat[name].flatMap(spec.choiceProblem) }
+            throw PipelineError.badParameter(stage: stage, parameter: name, problem: choice ?? Self.problem(error))
         }
-    }
-
-    private static func strings(_ value: JSONValue?) -> [String] {
-        if let text = value?.stringValue { return [text] }
-        return value?.arrayValue?.compactMap(\.stringValue) ?? []
     }
 
     private static func parameterName(_ error: DecodingError, groups: Set<String>) -> String {
