@@ -76,78 +76,18 @@ public struct TrainStage: AnalysisKind, ParameterizedKind {
     }
 
     public func run(_ context: StageContext, _ params: Params) throws {
-        let started = Date()
         let run = try TrainRun(context, params)
-        let start = try TrainStart(run, context, params)
-        var trainer = start.trainer
-        var evaluations = start.evaluations, stepLosses = start.stepLosses
-        let previousSeconds = start.previousSeconds, pending = start.pending
-        let model = trainer.model
-        var diverged: (step: Int, loss: Double)?
-        var seen = pending?.seen ?? 0, correct = pending?.correct ?? 0, lossSum = pending?.lossSum ?? 0.0
-        let checkpointSeconds = 60 * params.checkpointMinutes
-        var lastSave = Date()
-        func saveState(pending: TrainResumeState.PendingTallies?) throws {
-            let state = TrainResumeState(key: context.key, step: trainer.step, evaluations: evaluations, stepLosses: stepLosses,
-                                         seconds: previousSeconds + Date().timeIntervalSince(started), pending: pending)
-            try state.save(model: model, velocity: trainer.sgd.velocity, in: context.partialsDirectory)
-            lastSave = Date()
-        }
-        try GracefulStop.whileCheckpointable {
-        training: while trainer.step < run.totalSteps {
-            let epoch = trainer.step / run.stepsPerEpoch, skip = trainer.step % run.stepsPerEpoch
-            let batches = BatchPrefetcher(run.assembler, epoch: epoch)
-            defer { batches.cancel() }
-            var index = 0
-            while let batch = batches.next() {
-                index += 1
-                if index <= skip { continue }  // resumed inside this epoch
-                let lr = trainer.rate(totalSteps: run.totalSteps), step = trainer.step
-                let loss = try trainer.trainStep(batch, totalSteps: run.totalSteps) { loss in
-                    correct += try model.correctPredictions(labels: batch.labels)
-                    seen += batch.count
-                    lossSum += loss * Double(batch.count)
-                }
-                if trainer.isDivergent(loss) {
-                    diverged = (step, loss)
-                    break training
-                }
-                stepLosses.append(Float(loss))
-                if run.evaluationSteps.contains(trainer.step) {
-                    evaluations.append(try run.evaluation(model, step: trainer.step, learningRate: lr,
-                                                          tallies: .init(seen: seen, correct: correct, lossSum: lossSum)))
-                    seen = 0; correct = 0; lossSum = 0
-                    try saveState(pending: nil)
-                    let e = evaluations[evaluations.count - 1]
-                    context.progress(String(format: "epoch %.2f/%d: loss %.3f, train %.1f%%, test %.1f%%", e.epoch, run.epochs,
-                                            e.trainLoss, 100 * e.trainAccuracy, 100 * e.testAccuracy),
-                                     fraction: Double(trainer.step) / Double(run.totalSteps))
-                }
-                if trainer.step >= run.totalSteps { break }
-                // Between evaluations: a resume point every checkpointMinutes, and one on SIGTERM (a time
-                // limit, scancel, Ctrl-C), so that a long epoch is not lost.
-                let stopping = GracefulStop.isRequested
-                if stopping || (checkpointSeconds > 0 && Date().timeIntervalSince(lastSave) >= checkpointSeconds) {
-                    if !run.evaluationSteps.contains(trainer.step) {
-                        try saveState(pending: .init(seen: seen, correct: correct, lossSum: lossSum))
-                    }
-                    if stopping {
-                        print("SIGTERM: saved a resume point at step \(trainer.step) of \(run.totalSteps)")
-                        GracefulStop.terminate()
-                        throw GracefulStop.Stopped(step: trainer.step)
-                    }
-                }
-            }
-        }
-        }
+        var loop = try TrainLoop(run, context, params)
+        try loop.train()
+        let model = loop.model, diverged = loop.diverged
         let metrics = TrainMetrics(
             normalization: run.normalization, learningRate: run.learningRate, depth: model.config.depth,
             seed: params.network.seed, epochs: run.epochs, trainImages: run.assembler.indices.count,
             testImages: run.testLabels.count, stepsPerEpoch: run.stepsPerEpoch, totalSteps: run.totalSteps,
-            evaluations: evaluations, diverged: diverged != nil, divergenceStep: diverged?.step, divergenceLoss: diverged?.loss,
+            evaluations: loop.evaluations, diverged: diverged != nil, divergenceStep: diverged?.step, divergenceLoss: diverged?.loss,
             endpoint: diverged != nil ? nil : try TrainEndpoint.measure(model, train: run.cleanTrain, test: run.finalTest,
                                                                           plateauAccuracy: params.plateauAccuracy))
-        try write(metrics, stepLosses: stepLosses, model: model, context: context, seconds: previousSeconds + Date().timeIntervalSince(started))
+        try write(metrics, stepLosses: loop.stepLosses, model: model, context: context, seconds: loop.seconds)
     }
 
     /// `seconds` (training time across resumes) goes to the log only.
@@ -244,29 +184,6 @@ struct TrainRun {
         guard perEpoch > 0 else { throw bad("evaluationsPerEpoch", "must be positive") }
         let count = epochs * perEpoch, total = totalSteps
         evaluationSteps = Set((1...count).map { i in max(1, Int((Double(total) * Double(i) / Double(count)).rounded())) })
-    }
-}
-
-/// Where a training run starts: from initialisation, or from the resume point a stopped attempt saved.
-private struct TrainStart {
-    var trainer: Trainer
-    var evaluations: [TrainEvaluation] = [], stepLosses: [Float] = [], previousSeconds = 0.0
-    var pending: TrainResumeState.PendingTallies?
-
-    init(_ run: TrainRun, _ context: StageContext, _ params: TrainStage.Params) throws {
-        if let resumed = TrainResumeState.load(key: context.key, from: context.partialsDirectory) {
-            trainer = Trainer(model: resumed.model, schedule: run.schedule,
-                              sgd: SGD(momentum: run.momentum, weightDecay: run.weightDecay, velocity: resumed.velocity),
-                              step: resumed.state.step)
-            evaluations = resumed.state.evaluations; stepLosses = resumed.state.stepLosses
-            previousSeconds = resumed.state.seconds
-            pending = resumed.state.pending
-            print("resuming from step \(trainer.step) of \(run.totalSteps) (\(evaluations.count) evaluations done)")
-        } else {
-            let model = try AnalysisSetup.network(params.network, normalization: run.normalization)
-            trainer = Trainer(model: model, schedule: run.schedule, momentum: run.momentum, weightDecay: run.weightDecay)
-        }
-        trainer.divergenceThreshold = run.threshold
     }
 }
 

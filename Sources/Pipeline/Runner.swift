@@ -107,119 +107,125 @@ public struct Runner: Sendable {
     /// Records what became of a finished stage: its outputs feed the stages after it, a failure stops
     /// the run unless `keepGoing`, a corrupt input sends the run round again (unless this was the last
     /// attempt), an interruption stops it.
-    private func settle(_ completion: (ResolvedStage, ActionSpec, ExecutionOutcome, Date), state: SchedulerState,
-                        summary: inout RunSummary, stop: inout Bool, corrupt: inout Bool, keepGoing: Bool, lastAttempt: Bool) throws {
+    private func settle(_ completion: Completions.Entry, state: SchedulerState, keepGoing: Bool, lastAttempt: Bool) throws {
         let (stage, spec, outcome, started) = completion
         switch outcome {
         case .succeeded(let record):
             state.complete(stage.name, record.outputs)
-            summary.ran.append(stage.name)
+            state.summary.ran.append(stage.name)
             console.finished(stage.name, seconds: Date().timeIntervalSince(started))
             try publish(stage, record)
         case .failed(let reason, let tail):
             state.mark(stage.name, .failed)
-            summary.failed.append(stage.name)
+            state.summary.failed.append(stage.name)
             console.failed(stage.name, reason: reason, logTail: tail)
-            if !keepGoing { stop = true }
+            if !keepGoing { state.stop = true }
         case .corruptInput(let reason) where lastAttempt:
             let why = "its input is still corrupt after quarantine and \(Runner.attempts) attempts: \(reason)"
             state.mark(stage.name, .failed)
-            summary.failed.append(stage.name)
+            state.summary.failed.append(stage.name)
             console.failed(stage.name, reason: why, logTail: "")
-            if !keepGoing { stop = true }
+            if !keepGoing { state.stop = true }
         case .corruptInput(let reason):
             state.mark(stage.name, .pending)
-            corrupt = true
-            stop = true
+            state.corrupt = true
+            state.stop = true
             console.note("\(stage.name): \(reason)")
         case .interrupted(let sig):
             state.mark(stage.name, .interrupted)
-            summary.interrupted.append(stage.name)
-            summary.interruptedBy = sig
+            state.summary.interrupted.append(stage.name)
+            state.summary.interruptedBy = sig
             console.interrupted(stage.name, signal: InterruptSignals.name(sig))
             do { try RunnerRecord(started: started, executor: executor.name).writeInterruption(spec, signal: sig, store: store) } catch {
                 console.note("\(stage.name): the interruption could not be recorded: \(error)")
             }
-            stop = true
+            state.stop = true
         }
     }
 
     private func schedule(_ stages: [ResolvedStage], forced: Set<String>, options: RunOptions,
                           lastAttempt: Bool) throws -> (RunSummary, Bool) {
         let state = SchedulerState(stages: stages)
-        let jobs = max(1, options.jobs)
-        var summary = RunSummary()
-        var corrupt = false
-        var stop = false
         let completions = Completions()
-        var launches: [StageLaunch] = []
-        // Stages settled by a pulled record whose objects are not here (see `cachedRecord`).
-        var withoutObjects: [String: ActionRecord] = [:]
-
         while true {
-            // Settle everything that can be settled without running: cache hits and skips.
-            var progressed = true
-            while progressed {
-                progressed = false
-                ready: for stage in state.pendingReady() {
-                    if state.hasFailedDep(stage) {
-                        state.mark(stage.name, .skipped); summary.skipped.append(stage.name); progressed = true
-                        console.note("skipped \(stage.name): a stage it needs failed")
-                        continue
-                    }
-                    guard let spec = spec(for: stage, outputs: state.outputs) else { continue }
-                    let cachedRecord = forced.contains(stage.name) || state.mustCompute.contains(stage.name) ? nil : cachedRecord(stage, spec)
-                    if let record = cachedRecord {
-                        if !record.outputs.values.allSatisfy(store.has) {
-                            withoutObjects[stage.name] = record
-                        }
-                        state.complete(stage.name, record.outputs)
-                        summary.cached.append(stage.name)
-                        console.cached(stage.name)
-                        try store.markLatest(key: spec.key, ofStage: stage.name)
-                        try publish(stage, record)
-                        progressed = true
-                    } else if !stop && state.running < jobs {
-                        // Its inputs were pulled as records only: fetch their bytes now, or compute them here first.
-                        let demoted = stage.deps.filter { dep in
-                            guard let record = withoutObjects.removeValue(forKey: dep) else { return false }
-                            if let source, source.fetchObjects(of: record, into: store) { return false }
-                            console.note("\(dep): only its record was pulled, and \(stage.name) reads its outputs; computing it here")
-                            state.mark(dep, .pending)
-                            state.mustCompute.insert(dep)
-                            summary.cached.removeAll { $0 == dep }
-                            return true
-                        }
-                        // A demoted dependency is pending again: every other stage of this ready list that reads it
-                        // must wait for it too, so the list is made again.
-                        if !demoted.isEmpty { progressed = true; break ready }
-                        if let problem = store.recordState(spec.key).problem { console.note("\(stage.name): \(problem); computing it again") }
-                        try store.writeSpec(spec)
-                        state.mark(stage.name, .running)
-                        launches.append(StageLaunch(stage: stage, spec: spec))
-                        progressed = true
-                    }
-                }
-            }
+            let launches = try settleWithoutRunning(state, forced: forced, jobs: max(1, options.jobs))
             // Launched together, so that a batch executor can submit them as one (a Slurm job array).
             if !launches.isEmpty {
                 for launch in launches { console.started(launch.stage.name) }
                 executor.prepare(launches, store: store)
             }
             for launch in launches { start(launch, posting: completions) }
-            launches.removeAll()
             if state.running == 0 { break }
             for completion in completions.waitForSome() {
-                try settle(completion, state: state, summary: &summary, stop: &stop, corrupt: &corrupt,
-                           keepGoing: options.keepGoing, lastAttempt: lastAttempt)
+                try settle(completion, state: state, keepGoing: options.keepGoing, lastAttempt: lastAttempt)
             }
         }
-        if stop && (!corrupt || summary.interruptedBy != nil) {
+        if state.stop && (!state.corrupt || state.summary.interruptedBy != nil) {
             for stage in stages where state.status(stage.name) == .pending {
-                summary.skipped.append(stage.name)
+                state.summary.skipped.append(stage.name)
             }
         }
-        return (summary, corrupt)
+        return (state.summary, state.corrupt)
+    }
+
+    /// Settles every ready stage that can be settled without running (cache hits, and skips after a
+    /// failure), over and over until nothing changes, and returns the stages to start now.
+    private func settleWithoutRunning(_ state: SchedulerState, forced: Set<String>, jobs: Int) throws -> [StageLaunch] {
+        var launches: [StageLaunch] = []
+        var progressed = true
+        while progressed {
+            progressed = false
+            ready: for stage in state.pendingReady() {
+                if state.hasFailedDep(stage) {
+                    state.mark(stage.name, .skipped); state.summary.skipped.append(stage.name); progressed = true
+                    console.note("skipped \(stage.name): a stage it needs failed")
+                    continue
+                }
+                guard let spec = spec(for: stage, outputs: state.outputs) else { continue }
+                let mayReuse = !forced.contains(stage.name) && !state.mustCompute.contains(stage.name)
+                if mayReuse, let record = cachedRecord(stage, spec) {
+                    try reuse(record, of: stage, spec: spec, state: state)
+                    progressed = true
+                } else if !state.stop && state.running < jobs {
+                    // A demoted dependency is pending again: every other stage of this ready list that reads it
+                    // must wait for it too, so the list is made again.
+                    if demotePulledDependencies(of: stage, state: state) { progressed = true; break ready }
+                    if let problem = store.recordState(spec.key).problem { console.note("\(stage.name): \(problem); computing it again") }
+                    try store.writeSpec(spec)
+                    state.mark(stage.name, .running)
+                    launches.append(StageLaunch(stage: stage, spec: spec))
+                    progressed = true
+                }
+            }
+        }
+        return launches
+    }
+
+    private func reuse(_ record: ActionRecord, of stage: ResolvedStage, spec: ActionSpec, state: SchedulerState) throws {
+        if !record.outputs.values.allSatisfy(store.has) {
+            state.withoutObjects[stage.name] = record
+        }
+        state.complete(stage.name, record.outputs)
+        state.summary.cached.append(stage.name)
+        console.cached(stage.name)
+        try store.markLatest(key: spec.key, ofStage: stage.name)
+        try publish(stage, record)
+    }
+
+    /// The stage is about to run here, and reads its dependencies' outputs: those that were pulled as records
+    /// only get their bytes fetched now, or, failing that, go back to pending to be computed here first.
+    /// True when one went back.
+    private func demotePulledDependencies(of stage: ResolvedStage, state: SchedulerState) -> Bool {
+        let demoted = stage.deps.filter { dep in
+            guard let record = state.withoutObjects.removeValue(forKey: dep) else { return false }
+            if let source, source.fetchObjects(of: record, into: store) { return false }
+            console.note("\(dep): only its record was pulled, and \(stage.name) reads its outputs; computing it here")
+            state.mark(dep, .pending)
+            state.mustCompute.insert(dep)
+            state.summary.cached.removeAll { $0 == dep }
+            return true
+        }
+        return !demoted.isEmpty
     }
 
     /// The record that spares computing the stage: this cache's own, else a pulled one. A pulled record
@@ -272,6 +278,13 @@ final class SchedulerState {
     private(set) var outputs: [String: [String: OutputRef]] = [:]
     /// Stages whose pulled record is not enough: a stage that runs here reads their outputs.
     var mustCompute: Set<String> = []
+    /// Stages settled by a pulled record whose objects are not here (see `Runner.cachedRecord`).
+    var withoutObjects: [String: ActionRecord] = [:]
+    var summary = RunSummary()
+    /// Nothing new starts: a stage failed (without keep-going), a signal came, or an input was corrupt.
+    var stop = false
+    /// A worker found a corrupt input: the run plans again.
+    var corrupt = false
 
     init(stages: [ResolvedStage]) {
         self.stages = stages
