@@ -22,6 +22,15 @@ public struct EnginePlanFile: Codable, Equatable {
     public var layoutSeconds: [String: Double]
     /// Seconds per call of each implementation timed, by convolution key.
     public var measurements: [String: [String: Double]]
+    /// Seconds of the bias-gradient measurement, by side (`EnginePlanMeasurement.biasGradientSeconds`);
+    /// nil in a file from before the choice existed, which the next worker completes.
+    public var biasGradientSeconds: [String: Double]?
+
+    public init(cpu: String, oneDNN: String, threads: Int, plan: EnginePlan, layoutSeconds: [String: Double],
+                measurements: [String: [String: Double]], biasGradientSeconds: [String: Double]? = nil) {
+        self.cpu = cpu; self.oneDNN = oneDNN; self.threads = threads; self.plan = plan
+        self.layoutSeconds = layoutSeconds; self.measurements = measurements; self.biasGradientSeconds = biasGradientSeconds
+    }
 
     /// The file's name on this machine: what it is keyed by, in a file-system-safe spelling.
     public static func name(cpu: String, oneDNN: String, threads: Int) -> String {
@@ -64,7 +73,7 @@ public struct EnginePlanFile: Codable, Equatable {
     /// Adds what this process measured to the file, under a lock so that concurrent workers merge rather
     /// than overwrite each other; an entry already in the file stays (the first measurement wins).
     static func merge(into url: URL, _ make: () throws -> EnginePlanFile, measurements: [String: [String: Double]],
-                      chosen: [String: String]) throws {
+                      chosen: [String: String], biasGradient: BiasGradientChoice? = nil) throws {
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         let lockPath = url.path + ".lock"
         let fd = open(lockPath, O_CREAT | O_RDWR, 0o666)
@@ -79,11 +88,28 @@ public struct EnginePlanFile: Codable, Equatable {
             file.measurements[key] = measurements[key]
             changed = true
         }
+        if let biasGradient, file.plan.biasGradient == nil {
+            file.plan.biasGradient = biasGradient.choice
+            file.biasGradientSeconds = biasGradient.seconds
+            changed = true
+        }
         if changed || !FileManager.default.fileExists(atPath: url.path) {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             try AtomicFile.write(try encoder.encode(file), to: url)
         }
+    }
+}
+
+/// Who computes a conv bias's gradient on this machine, and the measurement that chose it.
+struct BiasGradientChoice {
+    let choice: EnginePlan.BiasGradient
+    let seconds: [String: Double]
+
+    static func measure(block: Int) throws -> BiasGradientChoice {
+        let seconds = try EnginePlanMeasurement.biasGradientSeconds(block: block)
+        return BiasGradientChoice(choice: EnginePlanMeasurement.chooseBiasGradient(seconds),
+                                  seconds: Dictionary(uniqueKeysWithValues: seconds.map { ($0.key.rawValue, $0.value) }))
     }
 }
 
@@ -101,8 +127,13 @@ public enum EnginePlanSetup {
                 ActiveEnginePlan.install(try measuredLayout().plan, measuring: true)
                 break
             }
-            if let file = try EnginePlanFile.read(url) {
+            if let file = try EnginePlanFile.read(url), file.plan.biasGradient != nil {
                 ActiveEnginePlan.install(file.plan, measuring: true)
+            } else if let file = try EnginePlanFile.read(url) {
+                // A file from before the bias-gradient choice: measure it once, for every later worker.
+                let choice = try BiasGradientChoice.measure(block: file.plan.block)
+                try EnginePlanFile.merge(into: url, { file }, measurements: [:], chosen: [:], biasGradient: choice)
+                ActiveEnginePlan.install(try EnginePlanFile.read(url)?.plan ?? file.plan, measuring: true)
             } else {
                 let made = try measuredLayout()
                 try EnginePlanFile.merge(into: url, { made }, measurements: [:], chosen: [:])
@@ -126,7 +157,7 @@ public enum EnginePlanSetup {
             // Keeping the measurement is a convenience: the stage's result stands without it.
             try? EnginePlanFile.merge(into: url, {
                 let m = EnginePlanFile.machine
-                return EnginePlanFile(cpu: m.cpu, oneDNN: m.oneDNN, threads: m.threads, plan: EnginePlan(block: plan.block),
+                return EnginePlanFile(cpu: m.cpu, oneDNN: m.oneDNN, threads: m.threads, plan: EnginePlan(block: plan.block, biasGradient: plan.biasGradient),
                                       layoutSeconds: [:], measurements: [:])
             }, measurements: measured, chosen: chosen)
         }
@@ -138,16 +169,19 @@ public enum EnginePlanSetup {
     static func installMachinePlan(threads: Int) throws {
         // Outside a pipeline there is no cache to fall back on: without a home directory, measure.
         let kept = try EnginePlanFile.url(cache: nil, threads: threads).flatMap(EnginePlanFile.read)
-        let plan = try kept?.plan ?? EnginePlan(block: EnginePlanMeasurement.chooseBlock(EnginePlanMeasurement.layoutSeconds()))
+        var plan = try kept?.plan ?? EnginePlan(block: EnginePlanMeasurement.chooseBlock(EnginePlanMeasurement.layoutSeconds()))
+        if plan.biasGradient == nil { plan.biasGradient = try BiasGradientChoice.measure(block: plan.block).choice }
         ActiveEnginePlan.install(plan, measuring: true)
     }
 
     static func measuredLayout() throws -> EnginePlanFile {
         let seconds = try EnginePlanMeasurement.layoutSeconds()
+        let block = EnginePlanMeasurement.chooseBlock(seconds)
+        let bias = try BiasGradientChoice.measure(block: block)
         let m = EnginePlanFile.machine
         return EnginePlanFile(cpu: m.cpu, oneDNN: m.oneDNN, threads: m.threads,
-                              plan: EnginePlan(block: EnginePlanMeasurement.chooseBlock(seconds)),
+                              plan: EnginePlan(block: block, biasGradient: bias.choice),
                               layoutSeconds: Dictionary(uniqueKeysWithValues: seconds.map { ("nChw\($0.key)c", $0.value) }),
-                              measurements: [:])
+                              measurements: [:], biasGradientSeconds: bias.seconds)
     }
 }

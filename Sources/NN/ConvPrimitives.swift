@@ -8,6 +8,9 @@ import Tensor
 /// Memory objects are re-pointed at each call: the arena decides where data lives.
 final class ConvPrimitives {
     let batch: Int, inChannels: Int, outChannels: Int, inputSize: Int, stride: Int, kernel: Int, hasBias: Bool
+    /// The caller computes the bias's gradient (`Blocked.reluMaskChannelSums`): the backward-weights pass
+    /// computes the weights' only.
+    let biasGradientByCaller: Bool
     var outputSize: Int { inputSize / stride }
     let forward: DNNLPrimitive
     let backwardData: DNNLPrimitive?
@@ -26,8 +29,10 @@ final class ConvPrimitives {
     let scratchCount: Int
 
     init(context: DNNLContext, batch: Int, inChannels: Int, outChannels: Int, inputSize: Int, stride: Int,
-         kernel: Int = 3, hasBias: Bool, plainInput: Bool, needsDataGradient: Bool) throws {
+         kernel: Int = 3, hasBias: Bool, plainInput: Bool, needsDataGradient: Bool, biasGradientByCaller: Bool = false) throws {
         self.context = context
+        self.biasGradientByCaller = hasBias && biasGradientByCaller
+        let weightsPassBias = hasBias && !biasGradientByCaller
         self.batch = batch; self.inChannels = inChannels; self.outChannels = outChannels
         self.inputSize = inputSize; self.stride = stride; self.kernel = kernel; self.hasBias = hasBias
         let (geometry, forwardPrimitive) = try ConvGeometry.chooseLayout({ library in
@@ -41,7 +46,7 @@ final class ConvPrimitives {
         forward = forwardPrimitive
         let srcMD = geometry.src, dstMD = geometry.dst, wUser = geometry.weightsUser, biasMD = geometry.bias
         // A zero descriptor tells oneDNN "no bias".
-        var biasArg = hasBias ? biasMD : dnnl_memory_desc_t()
+        var biasArg = weightsPassBias ? biasMD : dnnl_memory_desc_t()
         var srcV = geometry.opSrc, dstV = geometry.opDst, wV = geometry.weightsAny
         let wFwd = forward.queryMemoryDesc(dnnl_query_weights_md)
         if needsDataGradient {
@@ -62,8 +67,8 @@ final class ConvPrimitives {
                                                                       &biasArg, &dstV, sp, pl, pr),
                           "dnnl_convolution_backward_weights_desc_init")
         }
-        backwardWeights = try ConvImplementation.make(key: geometry.planKey(.backwardWeights, bias: hasBias), pass: .backwardWeights,
-                                                      bias: hasBias, op: &bw, context: context, hint: forward)
+        backwardWeights = try ConvImplementation.make(key: geometry.planKey(.backwardWeights, bias: weightsPassBias), pass: .backwardWeights,
+                                                      bias: weightsPassBias, op: &bw, context: context, hint: forward)
         let wBwd = backwardData?.queryMemoryDesc(dnnl_query_weights_md) ?? wFwd
         let dW = backwardWeights.queryMemoryDesc(dnnl_query_diff_weights_md)
 
@@ -132,7 +137,8 @@ final class ConvPrimitives {
         try dataDiffSrc.finish()
     }
 
-    /// diffWeights (OIHW, overwritten) and diffBias from src and diffDst.
+    /// diffWeights (OIHW, overwritten) and diffBias from src and diffDst; diffBias is left alone when the
+    /// caller computes it (`biasGradientByCaller`).
     func runBackwardWeights(src s: UnsafeMutablePointer<Float>, diffDst g: UnsafeMutablePointer<Float>,
                             diffWeights dw: UnsafeMutablePointer<Float>, diffBias db: UnsafeMutablePointer<Float>?,
                             scratch: UnsafeMutablePointer<Float>) throws {
@@ -140,7 +146,7 @@ final class ConvPrimitives {
         let target = fromDiffWeights == nil ? diffWeightsUser : diffWeights
         if fromDiffWeights != nil { try diffWeights.setPointer(scratch) }
         var args = [(DNNLArg.src, try weightsSrc.bind(s)), (DNNLArg.diffDst, try weightsDiffDst.bind(g)), (DNNLArg.diffWeights, target)]
-        if hasBias, let db { try diffBias.setPointer(db); args.append((DNNLArg.diffBias, diffBias)) }
+        if hasBias, !biasGradientByCaller, let db { try diffBias.setPointer(db); args.append((DNNLArg.diffBias, diffBias)) }
         try backwardWeights.execute(context, args)
         if let r = fromDiffWeights {
             try r.execute(context, [(DNNLArg.from, diffWeights), (DNNLArg.to, diffWeightsUser)])

@@ -12,11 +12,27 @@ public struct EnginePlan: Codable, Equatable, Sendable {
     public var block: Int
     /// Implementation name (oneDNN's `impl_info_str`) by convolution key (`ConvKey`).
     public var convolutions: [String: String]
+    /// Who computes a conv bias's gradient (the nets without BN): nil, as in every plan from before the
+    /// choice existed, is oneDNN.
+    public var biasGradient: BiasGradient?
 
-    public init(block: Int, convolutions: [String: String] = [:]) {
+    /// Who computes the gradient of a conv's bias. The two sum in different orders, so they differ in the
+    /// last bits; a recomputation takes its record's choice.
+    public enum BiasGradient: String, Codable, Sendable {
+        /// oneDNN's backward-weights pass, alongside the weights' gradient.
+        case oneDNN = "onednn"
+        /// The engine, fused into the ReLU's backward pass (`Blocked.reluMaskChannelSums`).
+        case engine
+    }
+
+    public init(block: Int, convolutions: [String: String] = [:], biasGradient: BiasGradient? = nil) {
         self.block = block
         self.convolutions = convolutions
+        self.biasGradient = biasGradient
     }
+
+    /// Whether the engine computes a conv bias's gradient (`BiasGradient.engine`).
+    public var biasGradientByEngine: Bool { biasGradient == .engine }
 
     /// The engine before plans existed: nChw16c and oneDNN's first choice everywhere, nothing measured.
     public static let defaults = EnginePlan(block: 16)

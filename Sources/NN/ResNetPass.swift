@@ -143,6 +143,10 @@ extension ResNetPlan {
                                        ptr(conv[i]), P + o.gamma, ptr(mean[i]), ptr(variance[i]),
                                        B: B, C: spec.outChannels, HW: sHW, epsilon: eps, threads: T)
                 }
+            } else if convPrims[i].biasGradientByCaller {
+                timed(.elementwise) {
+                    Blocked.reluMaskChannelSums(g[dy], ptr(post[i]), sums: G + o.bias, B: B, C: spec.outChannels, HW: sHW, threads: T)
+                }
             } else {
                 timed(.elementwise) { Blocked.reluMask(g[dy], ptr(post[i]), count: n, threads: T) }
             }

@@ -63,7 +63,8 @@ final class ResNetPlan {
             let prim = try cache[key] ?? ConvPrimitives(
                 context: context, batch: B, inChannels: spec.inChannels, outChannels: spec.outChannels,
                 inputSize: spec.inputSize, stride: spec.stride, hasBias: config.convBias,
-                plainInput: spec.role == .stem, needsDataGradient: spec.role != .stem)
+                plainInput: spec.role == .stem, needsDataGradient: spec.role != .stem,
+                biasGradientByCaller: ActiveEnginePlan.current.biasGradientByEngine)
             cache[key] = prim
             convPrims.append(prim)
             scratchCount = max(scratchCount, prim.scratchCount)

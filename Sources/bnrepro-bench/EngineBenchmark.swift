@@ -8,7 +8,8 @@ import Tensor
 /// Options: --depths 20,56,110  --bn yes|no|both  --batch 128  --steps N  --warmup N  --json (one JSON line per
 /// row)  --profile (time per phase)  --kernels (which oneDNN implementations run)  --plan measured|default (the
 /// engine plan: measured here first, as the pipeline's workers do, or the engine before plans: nChw16c, oneDNN's
-/// first choice)
+/// first choice)  --bias-gradient onednn|engine (with a measured plan: who computes the conv biases' gradient,
+/// instead of the measured choice)
 enum EngineBenchmark {
     struct Row: Codable {
         var model: String, depth: Int, bn: Bool, batch: Int
@@ -21,6 +22,7 @@ enum EngineBenchmark {
     static func run(arguments: [String]) throws {
         var depths = [20, 56, 110], batch = 128, steps = 0, warmup = 2, json = false, kernels = false, profile = false
         var norms = [true, false], planChoice = "measured"
+        var forcedBias: EnginePlan.BiasGradient?
         var it = arguments.makeIterator()
         while let a = it.next() {
             switch a {
@@ -32,6 +34,10 @@ enum EngineBenchmark {
             case "--kernels": kernels = true
             case "--profile": profile = true
             case "--plan": planChoice = it.next() ?? ""
+            case "--bias-gradient":
+                let v = it.next() ?? ""
+                guard let side = EnginePlan.BiasGradient(rawValue: v) else { throw BenchError.badOption("--bias-gradient \(v)") }
+                forcedBias = side
             case "--bn":
                 let v = it.next() ?? ""
                 norms = v == "yes" ? [true] : v == "no" ? [false] : [true, false]
@@ -47,9 +53,13 @@ enum EngineBenchmark {
         case "measured":
             let layouts = try EnginePlanMeasurement.layoutSeconds()
             let block = EnginePlanMeasurement.chooseBlock(layouts)
-            ActiveEnginePlan.install(EnginePlan(block: block), measuring: true)
+            let bias = try EnginePlanMeasurement.biasGradientSeconds(block: block)
+            let biasSide = forcedBias ?? EnginePlanMeasurement.chooseBiasGradient(bias)
+            ActiveEnginePlan.install(EnginePlan(block: block, biasGradient: biasSide), measuring: true)
             planLine = String(format: "engine plan: measured here; nChw%dc (a 32→32 16px conv's three passes: nChw16c %.2f ms, nChw8c %.2f ms); "
-                              + "each conv's implementation timed on first use", block, 1000 * (layouts[16] ?? 0), 1000 * (layouts[8] ?? 0))
+                              + "conv bias gradient by %@%@ (ReLU backward + backward-weights at the 3 stage shapes, batch 128: bias by oneDNN %.2f ms, by the engine %.2f ms); "
+                              + "each conv's implementation timed on first use", block, 1000 * (layouts[16] ?? 0), 1000 * (layouts[8] ?? 0),
+                              biasSide.rawValue, forcedBias == nil ? "" : ", forced", 1000 * (bias[.oneDNN] ?? 0), 1000 * (bias[.engine] ?? 0))
         default: throw BenchError.badOption("--plan \(planChoice)")
         }
         let peak = PeakReference.measure(threads: 2)
@@ -179,7 +189,7 @@ enum EngineBenchmark {
     enum BenchError: Error, CustomStringConvertible {
         case badOption(String)
         var description: String {
-            switch self { case .badOption(let o): return "unknown option \(o); options: --depths 20,56,110 --bn yes|no|both --batch 128 --steps N --warmup N --json --profile --kernels --plan measured|default" }
+            switch self { case .badOption(let o): return "unknown option \(o); options: --depths 20,56,110 --bn yes|no|both --batch 128 --steps N --warmup N --json --profile --kernels --plan measured|default --bias-gradient onednn|engine" }
         }
     }
 }

@@ -3,7 +3,7 @@ import NN
 import Tensor
 
 /// The memory-bound loops of a training step on their own (BN forward in each mode, the option-A add +
-/// ReLU, the ReLU mask, the shortcut adjoint) at the three CIFAR stage shapes, batch 128, 1 and 2
+/// ReLU, the ReLU mask alone and with the conv bias's gradient, the shortcut adjoint) at the three CIFAR stage shapes, batch 128, 1 and 2
 /// threads: where a loop that should stream at memory speed does not, it shows here first.
 enum LoopsBenchmark {
     static func run() {
@@ -21,6 +21,10 @@ enum LoopsBenchmark {
                 for _ in 0..<20 { Blocked.reluMask(x.pointer, UnsafePointer(out.pointer), count: n, threads: threads) }
                 dt = Date().timeIntervalSince(t0) / 20
                 print(String(format: "C %d HW %d reluMask threads %d: %.2f ms", C, HW, threads, dt * 1000))
+                t0 = Date()
+                for _ in 0..<20 { Blocked.reluMaskChannelSums(x.pointer, UnsafePointer(out.pointer), sums: b.pointer, B: B, C: C, HW: HW, threads: threads) }
+                dt = Date().timeIntervalSince(t0) / 20
+                print(String(format: "C %d HW %d reluMaskChannelSums threads %d: %.2f ms", C, HW, threads, dt * 1000))
                 t0 = Date()
                 for _ in 0..<20 { Blocked.addShortcutBackward(x.pointer, UnsafePointer(inp.pointer), B: B, Ci: C, Hi: Int(Double(HW).squareRoot()), Co: C, stride: 1, threads: threads) }
                 dt = Date().timeIntervalSince(t0) / 20

@@ -36,6 +36,25 @@ final class EnginePlanFileTests: XCTestCase {
         XCTAssertEqual(file.layoutSeconds, ["nChw8c": 0.01])
     }
 
+    /// A file from before the bias-gradient choice gets it from the first worker that measured it; a later
+    /// measurement does not overturn it.
+    func testAnOldFileGainsTheBiasGradientChoiceOnce() throws {
+        let dir = try ExperimentFixtures.temporaryDirectory("engine-plans")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let url = dir.appendingPathComponent("m.json")
+        try Data(#"{"cpu": "c", "oneDNN": "2.6.3", "threads": 1, "plan": {"block": 8, "convolutions": {"a": "x"}}, "layoutSeconds": {}, "measurements": {}}"#.utf8)
+            .write(to: url)
+        let old = try XCTUnwrap(try EnginePlanFile.read(url))
+        XCTAssertNil(old.plan.biasGradient)
+        try EnginePlanFile.merge(into: url, { old }, measurements: [:], chosen: [:],
+                                 biasGradient: BiasGradientChoice(choice: .engine, seconds: ["onednn": 2, "engine": 1]))
+        try EnginePlanFile.merge(into: url, { old }, measurements: [:], chosen: [:],
+                                 biasGradient: BiasGradientChoice(choice: .oneDNN, seconds: ["onednn": 1, "engine": 2]))
+        let file = try XCTUnwrap(try EnginePlanFile.read(url))
+        XCTAssertEqual(file.plan, EnginePlan(block: 8, convolutions: ["a": "x"], biasGradient: .engine))
+        XCTAssertEqual(file.biasGradientSeconds, ["onednn": 2, "engine": 1])
+    }
+
     func testAnUnreadablePlanNamesItsFileAndTheRemedy() throws {
         let dir = try ExperimentFixtures.temporaryDirectory("engine-plans")
         defer { try? FileManager.default.removeItem(at: dir) }
