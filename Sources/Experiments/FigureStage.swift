@@ -31,7 +31,8 @@ extension FigureRecipe {
 /// `figure`: renders one recipe to PNG (with provenance in tEXt chunks) and SVG. Its outputs are
 /// published to figures/ by pipeline.json's `publish`.
 public struct FigureStage: ParameterizedKind, FigureDrawingKind {
-    public let name = "figure"
+    public static let kindName = "figure"
+    public let name = FigureStage.kindName
     public let recipes: [any FigureRecipe]
     /// Bumped when what every figure stage shares (provenance, claims file) changes.
     public let version = 2
