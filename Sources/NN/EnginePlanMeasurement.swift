@@ -1,7 +1,8 @@
 import Foundation
 import Tensor
 
-/// The measurement behind a new engine plan's block: which activation layout trains faster here.
+/// The measurements behind a new engine plan's global choices: which activation layout trains faster
+/// here, and who computes the conv biases' gradient.
 public enum EnginePlanMeasurement {
     /// Seconds of one training step's three passes (forward, backward-data, backward-weights) of a
     /// representative convolution (32→32 channels, 16×16, batch 64) in each layout, activation staging
@@ -24,15 +25,7 @@ public enum EnginePlanMeasurement {
                 try conv.runBackwardData(diffDst: g, weights: w, diffSrc: dx, scratch: scratch)
                 try conv.runBackwardWeights(src: x, diffDst: g, diffWeights: dw, diffBias: nil, scratch: scratch)
             }
-            try step()
-            var best = Double.infinity
-            for _ in 0..<3 {
-                let start = DispatchTime.now().uptimeNanoseconds
-                for _ in 0..<4 { try step() }
-                try context.wait()
-                best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 4e9)
-            }
-            seconds[block] = best
+            seconds[block] = try bestSecondsPerStep(step, context: context)
         }
         return seconds
     }
@@ -78,6 +71,18 @@ public enum EnginePlanMeasurement {
             }
             try conv.runBackwardWeights(src: x, diffDst: g, diffWeights: dw, diffBias: db, scratch: scratch)
         }
+        return try bestSecondsPerStep(step, context: context)
+    }
+
+    /// Who computes a conv bias's gradient in a new plan: oneDNN (as before plans had the choice) unless the
+    /// engine is at least 5 % faster.
+    public static func chooseBiasGradient(_ seconds: [EnginePlan.BiasGradient: Double]) -> EnginePlan.BiasGradient {
+        guard let library = seconds[.oneDNN], let engine = seconds[.engine] else { return .oneDNN }
+        return engine < 0.95 * library ? .engine : .oneDNN
+    }
+
+    /// Seconds per call of `step`: one untimed call, then the best of three rounds of four.
+    private static func bestSecondsPerStep(_ step: () throws -> Void, context: DNNLContext) throws -> Double {
         try step()
         var best = Double.infinity
         for _ in 0..<3 {
@@ -87,13 +92,6 @@ public enum EnginePlanMeasurement {
             best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 4e9)
         }
         return best
-    }
-
-    /// Who computes a conv bias's gradient in a new plan: oneDNN (as before plans had the choice) unless the
-    /// engine is at least 5 % faster.
-    public static func chooseBiasGradient(_ seconds: [EnginePlan.BiasGradient: Double]) -> EnginePlan.BiasGradient {
-        guard let library = seconds[.oneDNN], let engine = seconds[.engine] else { return .oneDNN }
-        return engine < 0.95 * library ? .engine : .oneDNN
     }
 
     private static func buffer(_ count: Int) -> UnsafeMutablePointer<Float> {
