@@ -127,9 +127,10 @@ public enum EnginePlanSetup {
                 ActiveEnginePlan.install(try measuredLayout().plan, measuring: true)
                 break
             }
-            if let file = try EnginePlanFile.read(url), file.plan.biasGradient != nil {
+            let kept = try EnginePlanFile.read(url)
+            if let file = kept, file.plan.biasGradient != nil {
                 ActiveEnginePlan.install(file.plan, measuring: true)
-            } else if let file = try EnginePlanFile.read(url) {
+            } else if let file = kept {
                 // A file from before the bias-gradient choice: measure it once, for every later worker.
                 let choice = try BiasGradientChoice.measure(block: file.plan.block)
                 try EnginePlanFile.merge(into: url, { file }, measurements: [:], chosen: [:], biasGradient: choice)

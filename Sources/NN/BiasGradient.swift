@@ -16,9 +16,8 @@ extension Blocked {
                                            threads: Int = parallelThreadCount) {
         let blocks = C / block, slab = HW * block
         let groups = Swift.min(B, 8)
-        var partial = [SIMD16<Double>](repeating: .zero, count: blocks * groups)
-        partial.withUnsafeMutableBufferPointer { totals in
-            guard let totals = totals.baseAddress else { return }
+        withUnsafeTemporaryAllocation(of: SIMD16<Double>.self, capacity: blocks * groups) { partial in
+            guard let totals = partial.baseAddress else { return }
             parallelChunks(blocks * groups, minimumPerPart: 1, threads: threads) { items in
                 for item in items {
                     let cb = item / groups, group = item % groups
@@ -30,16 +29,16 @@ extension Blocked {
                     totals[item] = total
                 }
             }
-        }
-        for cb in 0..<blocks {
-            for j in 0..<block {
-                // In nChw8c a 16-lane vector holds two positions of the block's 8 channels: lanes j and j + 8.
-                var s = 0.0
-                for group in 0..<groups {
-                    let t = partial[cb * groups + group]
-                    for lane in stride(from: j, to: 16, by: block) { s += t[lane] }
+            for cb in 0..<blocks {
+                for j in 0..<block {
+                    // In nChw8c a 16-lane vector holds two positions of the block's 8 channels: lanes j and j + 8.
+                    var s = 0.0
+                    for group in 0..<groups {
+                        let t = totals[cb * groups + group]
+                        for lane in stride(from: j, to: 16, by: block) { s += t[lane] }
+                    }
+                    sums[cb * block + j] = Float(s)
                 }
-                sums[cb * block + j] = Float(s)
             }
         }
     }

@@ -54,6 +54,7 @@ final class ResNetPlan {
         var cache: [String: ConvPrimitives] = [:]
         var convPrims: [ConvPrimitives] = []
         var scratchCount = 0
+        let biasGradientByEngine = ActiveEnginePlan.current.biasGradientByEngine
         for spec in specs {
             let n = B * spec.outChannels * spec.outputSize * spec.outputSize
             maxAct = max(maxAct, n)
@@ -64,7 +65,7 @@ final class ResNetPlan {
                 context: context, batch: B, inChannels: spec.inChannels, outChannels: spec.outChannels,
                 inputSize: spec.inputSize, stride: spec.stride, hasBias: config.convBias,
                 plainInput: spec.role == .stem, needsDataGradient: spec.role != .stem,
-                biasGradientByCaller: ActiveEnginePlan.current.biasGradientByEngine)
+                biasGradientByCaller: biasGradientByEngine)
             cache[key] = prim
             convPrims.append(prim)
             scratchCount = max(scratchCount, prim.scratchCount)
@@ -75,6 +76,8 @@ final class ResNetPlan {
                 let Co = first.outChannels, n = B * Co * first.outputSize * first.outputSize
                 var r = ShortcutRegions(offset: (Co - first.inChannels) / 2)
                 if config.shortcut == .optionB {
+                    // Its bias gradient stays oneDNN's: no ReLU backward pass of its own to fuse the sum into,
+                    // and two convolutions per network are not worth a second path.
                     let prim = try ConvPrimitives(context: context, batch: B, inChannels: first.inChannels, outChannels: Co,
                                                   inputSize: first.inputSize, stride: first.stride, kernel: 1,
                                                   hasBias: config.convBias, plainInput: false, needsDataGradient: true)

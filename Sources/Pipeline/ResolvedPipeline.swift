@@ -52,10 +52,11 @@ public struct ResolvedPipeline: Sendable {
 
     /// The stages of the `figures` map get the registry's figure-drawing kind and its params for their figure.
     private static func fillFigureKind(_ stages: [JSONObject], registry: KindRegistry, file: String) throws -> [JSONObject] {
-        try stages.map { stage in
+        let figureKind = registry.figureKind
+        return try stages.map { stage in
             guard stage["kind"] == .string(PipelineDocument.figureKindSlot) else { return stage }
             let name = stage["name"]?.stringValue ?? ""
-            guard let kind = registry.figureKind else {
+            guard let kind = figureKind else {
                 throw PipelineError.invalidField(file: file, location: "field 'figures.\(name)'",
                                                  problem: "this program registers no kind that draws figures")
             }

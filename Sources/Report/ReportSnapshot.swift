@@ -30,7 +30,7 @@ public struct ReportSnapshot: Sendable {
 
     /// The figure stages in the order of pipeline.json's `figures` map (the paper's order there).
     public var figures: [StageSnapshot] {
-        pipeline.figureStages.compactMap { figure in stages.first { $0.stage.name == figure.name } }
+        pipeline.figureStages.compactMap { stage($0.name) }
     }
 
     /// The compute behind the report: summed over the records of the up-to-date stages.

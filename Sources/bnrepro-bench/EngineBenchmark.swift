@@ -48,6 +48,7 @@ enum EngineBenchmark {
         let planLine: String
         switch planChoice {
         case "default":
+            if let forcedBias { throw BenchError.badOption("--bias-gradient \(forcedBias.rawValue) with --plan default (the default plan is oneDNN's)") }
             ActiveEnginePlan.install(.defaults, measuring: false)
             planLine = "engine plan: default (nChw16c, oneDNN's first implementation everywhere)"
         case "measured":
