@@ -10,9 +10,12 @@ struct EstimateCommand: RegistryCommand {
         discussion: """
         Each network stage's work is counted from its params (images × epochs × depth for training) and priced \
         in seconds per image-layer measured on this machine: from the cache's records of the same kind, else of \
-        any network kind, else from a few training steps of the engine (about 10 s). Other stages cost what \
-        their kind's records say, or 5 s without one. Stages run one thread each, so wall = CPU per stage; \
-        the run's wall time is simulated on -j slots, and the critical path is what an unlimited cluster \
+        any network kind, else from a few training steps of the engine (about 10 s); records of the stage's own \
+        params come first. Other stages cost what their kind's records say, or 5 s without one. CPU is priced \
+        at one thread per stage, what -j = cores gives each stage, and then wall = CPU per stage. With fewer \
+        jobs each stage gets more threads (cores / -j, or OMP_NUM_THREADS), and an engine stage's wall is its \
+        CPU over the engine's speedup at that count, measured now with a few training steps (about 10 s). \
+        The run's wall time is simulated on -j slots, and the critical path is what an unlimited cluster \
         would still need. A stage's peak memory is the largest peak resident memory among the cache's records \
         of its kind with the same params, else with any params, which is only a hint: a deeper network, a larger \
         batch or more data needs more. Without a record of the kind it is unknown (—); nothing is guessed.
@@ -26,7 +29,8 @@ struct EstimateCommand: RegistryCommand {
 
     func run(registry: KindRegistry) throws {
         let pipeline = try options.resolve(registry)
-        let estimate = try CostEstimate(pipeline: pipeline, store: try options.cacheStore(), registry: registry, targets: targets)
+        let estimate = try CostEstimate(pipeline: pipeline, store: try options.cacheStore(), registry: registry, targets: targets,
+                                        threads: LocalExecutor.threadsPerStage(jobs: jobs))
         if !summary { EstimateTable(estimate).print() }
         Swift.print(EstimateTable(estimate).summary(jobs: jobs))
     }
@@ -38,11 +42,11 @@ struct EstimateTable {
     init(_ estimate: CostEstimate) { self.estimate = estimate }
 
     func print() {
-        let table = [["stage", "kind", "CPU", "basis", "peak mem", "mem basis"]] + estimate.rows.map { row in
-            [row.stage, row.kind, Console.duration(row.cpuSeconds), row.basis, row.peakMemoryBytes.map(ByteCount.text) ?? "—",
-             memoryBasis(row)]
+        let table = [["stage", "kind", "CPU", "basis", "wall", "peak mem", "mem basis"]] + estimate.rows.map { row in
+            [row.stage, row.kind, Console.duration(row.cpuSeconds), row.basis, Console.duration(row.wallSeconds),
+             row.peakMemoryBytes.map(ByteCount.text) ?? "—", memoryBasis(row)]
         }
-        Swift.print(TextTable.render(table, rightAligned: [2, 4], indent: "  "))
+        Swift.print(TextTable.render(table, rightAligned: [2, 4, 5], indent: "  "))
         Swift.print("  peak mem: the largest peak resident memory among the records of the stage's kind with the same params, "
                     + "else with any params (a hint only: a deeper network, larger batch or more data needs more); "
                     + "— where no record of the kind has one")
@@ -57,11 +61,21 @@ struct EstimateTable {
         let path = estimate.criticalPath, cpu = estimate.totalCPU
         let days = cpu >= 86_400 ? String(format: " (%.1f CPU-days)", cpu / 86_400) : ""
         let guesses = estimate.rows.filter { $0.basis == "no record" }.count
-        return "estimate: \(estimate.rows.count) stages to run, CPU \(Console.duration(cpu))\(days); "
-            + "wall about \(Console.duration(estimate.wallSeconds(jobs: jobs))) at -j \(jobs); "
+        return "estimate: \(estimate.rows.count) stages to run, CPU \(Console.duration(cpu))\(days) at 1 thread per stage; "
+            + "wall \(estimate.speedup == nil ? "at most" : "about") \(Console.duration(estimate.wallSeconds(jobs: jobs))) at -j \(jobs)"
+            + threads + "; "
             + "critical path \(Console.duration(path.seconds)) (\(path.stages.count) stages, ending at \(path.stages.last ?? "-"))"
             + (guesses > 0 ? "; \(guesses) without a record counted as \(Int(CostEstimate.unknownSeconds)) s each" : "")
             + memory
+    }
+
+    /// The threads each stage gets, and what they were counted as.
+    private var threads: String {
+        guard estimate.threads > 1 else { return "" }
+        guard let speedup = estimate.speedup else {
+            return " (\(estimate.threads) threads per stage, whose speedup was not measured: one thread's time)"
+        }
+        return String(format: " (%d threads per stage: the engine %.2f× faster than with one, measured now)", estimate.threads, speedup)
     }
 
     /// What one job's memory must cover, from the stages whose kind has a recorded peak.

@@ -103,7 +103,8 @@ struct RunCommand: RegistryCommand {
         if push, let remote, !dryRun { try pushComputed(summary.ran, pipeline: pipeline, store: store, remote: remote, console: console) }
         if dryRun, !summary.ran.isEmpty {
             let wouldRun = Set(summary.ran)
-            let estimate = CostEstimate(pending: pipeline.stages.filter { wouldRun.contains($0.name) }, store: store, registry: registry)
+            let estimate = CostEstimate(pending: pipeline.stages.filter { wouldRun.contains($0.name) }, store: store, registry: registry,
+                                        threads: LocalExecutor.threadsPerStage(jobs: jobs ?? 1), measureSpeedup: false)
             console.note(EstimateTable(estimate).summary(jobs: jobs ?? 1) + " (per stage: bnrepro estimate)")
         }
         if !summary.succeeded { throw ExitCode(1) }

@@ -2,14 +2,14 @@ import Foundation
 import NN
 import Tensor
 
-/// Seconds of CPU per image-layer on this machine, from three training steps of a ResNet-20 with BN on a
-/// batch of 128 random images with one OpenMP thread (what each stage gets with `-j` = cores), after one
-/// warm-up step.
+/// Seconds per image-layer on this machine, from three training steps of a ResNet-20 with BN on a batch
+/// of 128 random images, after one warm-up step, with the given OpenMP threads: one by default, what
+/// each stage gets with `-j` = cores.
 public enum EngineCalibration {
-    public static func secondsPerImageLayer() throws -> Double {
-        // As a worker computes at -j 2: one thread, this machine's engine plan.
-        try withOpenMPThreads(1) {
-            try EnginePlanSetup.installMachinePlan(threads: 1)
+    public static func secondsPerImageLayer(threads: Int = 1) throws -> Double {
+        // As a worker computes with `threads`: this machine's engine plan for that count.
+        try withOpenMPThreads(threads) {
+            try EnginePlanSetup.installMachinePlan(threads: threads)
             return try measure()
         }
     }

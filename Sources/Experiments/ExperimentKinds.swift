@@ -21,7 +21,7 @@ public enum ExperimentKinds {
             DivergingUpdateChoiceStage(), RateChoiceStage(),
             ClaimsStage(),
         ])
-        registry.measureSecondsPerWorkUnit = { try? EngineCalibration.secondsPerImageLayer() }  // the work unit is the image-layer
+        registry.measureSecondsPerWorkUnit = { try? EngineCalibration.secondsPerImageLayer(threads: $0) }  // the work unit is the image-layer
         registry.engineSetup = EnginePlanSetup.setup
         registry.sourceDigest = { kind, params in KindSourceLock.entries[KindSourceLock.key(kind: kind, params: params)]?.digest }
         return registry

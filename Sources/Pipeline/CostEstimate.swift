@@ -2,12 +2,14 @@ import Foundation
 
 /// `bnrepro estimate`: what the stages that are not cached will cost, before they run.
 ///
-/// A stage's CPU time is its kind's work (`workUnits`) times seconds per unit, calibrated per kind from
-/// the cache's own action records (the median over that kind's records of CPU seconds per unit), else
-/// from every engine kind's records, else from a short run of the engine. A kind that runs no engine takes the median CPU time of its own records, else `unknownSeconds`. Stages run
-/// one thread each (`-j` = cores), so a stage's wall time is its CPU time; the wall time of the whole
-/// run is a list-scheduling simulation on `jobs` slots, and the critical path bounds it on an unlimited
-/// cluster.
+/// A stage's CPU time, at one thread, comes from the cache's action records (`RecordedCosts`): those
+/// with its own params, else its kind's work (`workUnits`) times the kind's seconds per unit, else every
+/// engine kind's, else a short run of the engine; a kind that runs no engine takes the median CPU time
+/// of its own records, else `unknownSeconds`. With `-j` = cores every stage has one thread and its
+/// wall time is its CPU time. With fewer jobs a stage has several threads (`threads`), and an engine
+/// stage's wall time is its CPU time over the engine's `speedup` at that count, measured for this
+/// estimate. The wall time of the whole run is a list-scheduling simulation on `jobs` slots, and the
+/// critical path bounds it on an unlimited cluster.
 ///
 /// A stage's peak memory is the largest peak resident memory among the records of its kind with the
 /// same params, else among all the records of its kind. Nothing models memory from params (the work
@@ -18,8 +20,12 @@ public struct CostEstimate: Sendable {
     public struct Row: Sendable {
         public let stage: String
         public let kind: String
+        /// At one thread.
         public let cpuSeconds: Double
-        /// Where the number came from: "records (n)", "all records", "engine run", "no record".
+        /// At the estimate's threads per stage.
+        public let wallSeconds: Double
+        /// Where the CPU time came from: "same params (n)", "records (n)", "all records", "engine run",
+        /// "no record"; ", more threads" when only records with more than one thread priced it.
         public let basis: String
         public let deps: [String]
         /// The largest `peakMemoryBytes` among the records of this kind with the same params if there
@@ -30,11 +36,12 @@ public struct CostEstimate: Sendable {
         /// Whether those records ran with this stage's params (else: other params of the same kind).
         public let memorySameParams: Bool
 
-        init(stage: String, kind: String, cpuSeconds: Double, basis: String, deps: [String],
+        init(stage: String, kind: String, cpuSeconds: Double, wallSeconds: Double? = nil, basis: String, deps: [String],
              peakMemoryBytes: Int64? = nil, memoryRecords: Int = 0, memorySameParams: Bool = false) {
             self.stage = stage
             self.kind = kind
             self.cpuSeconds = cpuSeconds
+            self.wallSeconds = wallSeconds ?? cpuSeconds
             self.basis = basis
             self.deps = deps
             self.peakMemoryBytes = peakMemoryBytes
@@ -43,11 +50,11 @@ public struct CostEstimate: Sendable {
         }
 
         /// This row with its peak memory from `peaks`, the kind's records' (canonical params, peak).
-        func with(params: JSONObject, peaks: [(params: String, bytes: Int64)]) -> Row {
+        func with(params: JSONObject, peaks: [(params: String, bytes: Int64)], wallSeconds: Double) -> Row {
             let own = JSONValue.object(params).canonicalText
             let same = peaks.filter { $0.params == own }
             let used = same.isEmpty ? peaks : same
-            return Row(stage: stage, kind: kind, cpuSeconds: cpuSeconds, basis: basis, deps: deps,
+            return Row(stage: stage, kind: kind, cpuSeconds: cpuSeconds, wallSeconds: wallSeconds, basis: basis, deps: deps,
                        peakMemoryBytes: used.map(\.bytes).max(), memoryRecords: used.count, memorySameParams: !same.isEmpty)
         }
     }
@@ -55,75 +62,74 @@ public struct CostEstimate: Sendable {
     public static let unknownSeconds = 5.0
 
     public let rows: [Row]
+    /// OpenMP threads per stage (`LocalExecutor.threadEnvironment`: cores / -j, or OMP_NUM_THREADS).
+    public let threads: Int
+    /// How much faster the engine ran with `threads` than with one, measured for this estimate; 1 at one
+    /// thread, nil when it could not be measured (no engine, or nothing of the engine's to price).
+    public let speedup: Double?
+    /// CPU seconds at one thread per stage: the work, whatever -j shares it out as.
     public var totalCPU: Double { rows.reduce(0) { $0 + $1.cpuSeconds } }
     /// The pending stage with the largest known peak memory: what one job's memory limit must cover.
     public var largestPeakMemory: Row? {
         rows.filter { $0.peakMemoryBytes != nil }.max { ($0.peakMemoryBytes ?? 0) < ($1.peakMemoryBytes ?? 0) }
     }
 
-    init(rows: [Row]) { self.rows = rows }
+    init(rows: [Row], threads: Int = 1, speedup: Double? = 1) {
+        self.rows = rows
+        self.threads = threads
+        self.speedup = speedup
+    }
 
     /// The stages of `targets` (and what they need) that are not up to date.
-    public init(pipeline: ResolvedPipeline, store: CacheStore, registry: KindRegistry, targets: [String]) throws {
+    public init(pipeline: ResolvedPipeline, store: CacheStore, registry: KindRegistry, targets: [String],
+                threads: Int = 1, measureSpeedup: Bool = true) throws {
         let wanted = Set(try pipeline.closure(of: targets).map(\.name))
         let states = StatusReport(pipeline: pipeline, store: store).states()
         self.init(pending: states.filter { wanted.contains($0.stage.name) }.filter {
             if case .upToDate = $0.state { return false } else { return true }
-        }.map(\.stage), store: store, registry: registry)
+        }.map(\.stage), store: store, registry: registry, threads: threads, measureSpeedup: measureSpeedup)
     }
 
-    /// Given stages, in topological order (`run --dry-run` knows which would run).
-    public init(pending: [ResolvedStage], store: CacheStore, registry: KindRegistry) {
-        let records = store.allRecordKeys().compactMap { store.record($0) }
-        var perKind: [String: [Double]] = [:], network: [Double] = [], plain: [String: [Double]] = [:]
-        var peaks: [String: [(params: String, bytes: Int64)]] = [:]
-        for record in records {
-            guard let kind = registry.kind(named: record.kind) else { continue }
-            if let peak = record.peakMemoryBytes {
-                peaks[record.kind, default: []].append((JSONValue.object(record.params).canonicalText, peak))
-            }
-            if let work = kind.workUnits(params: record.params), work > 0 {
-                perKind[record.kind, default: []].append(record.cpuSeconds / work)
-                network.append(record.cpuSeconds / work)
-            } else {
-                plain[record.kind, default: []].append(record.cpuSeconds)
-            }
-        }
-        var measured: Double?
+    /// Given stages, in topological order (`run --dry-run` knows which would run). With more than one
+    /// thread per stage, an engine stage's wall time is its one-thread CPU time over the engine's speedup,
+    /// measured here with a few training steps at each count unless `measureSpeedup` is false; without
+    /// it, the one-thread time stands for the wall time, an upper bound.
+    public init(pending: [ResolvedStage], store: CacheStore, registry: KindRegistry, threads: Int = 1, measureSpeedup: Bool = true) {
+        let costs = RecordedCosts(records: store.allRecordKeys().compactMap { store.record($0) }, registry: registry)
         let pendingNames = Set(pending.map(\.name))
+        var measured: Double??  // the engine's seconds per work unit at one thread, once asked
+        var engineRows = 0
         let timed = pending.map { stage -> Row in
             let deps = stage.deps.filter { pendingNames.contains($0) }
-            if let work = stage.kind.workUnits(params: stage.params) {
-                if let own = perKind[stage.kind.name] {
-                    return Row(stage: stage.name, kind: stage.kind.name, cpuSeconds: work * Self.median(own), basis: "records (\(own.count))", deps: deps)
-                }
-                if !network.isEmpty {
-                    return Row(stage: stage.name, kind: stage.kind.name, cpuSeconds: work * Self.median(network), basis: "all records", deps: deps)
-                }
-                if measured == nil { measured = registry.measureSecondsPerWorkUnit?() ?? nil }
-                if let measured {
-                    return Row(stage: stage.name, kind: stage.kind.name, cpuSeconds: work * measured, basis: "engine run", deps: deps)
-                }
+            let work = stage.kind.workUnits(params: stage.params)
+            if work != nil { engineRows += 1 }
+            if let price = costs.price(kind: stage.kind.name, params: stage.params, work: work) {
+                return Row(stage: stage.name, kind: stage.kind.name, cpuSeconds: price.cpuSeconds, basis: price.basis, deps: deps)
             }
-            if let own = plain[stage.kind.name] {
-                return Row(stage: stage.name, kind: stage.kind.name, cpuSeconds: Self.median(own), basis: "records (\(own.count))", deps: deps)
+            if let work {
+                if measured == nil { measured = .some(registry.measureSecondsPerWorkUnit?(1) ?? nil) }
+                if let perUnit = measured ?? nil {
+                    return Row(stage: stage.name, kind: stage.kind.name, cpuSeconds: work * perUnit, basis: "engine run", deps: deps)
+                }
             }
             return Row(stage: stage.name, kind: stage.kind.name, cpuSeconds: Self.unknownSeconds, basis: "no record", deps: deps)
         }
-        rows = zip(pending, timed).map { stage, row in row.with(params: stage.params, peaks: peaks[stage.kind.name] ?? []) }
+        let speedup: Double? = threads <= 1 ? 1
+            : (measureSpeedup && engineRows > 0 ? registry.measureSpeedup(threads: threads) : nil)
+        rows = zip(pending, timed).map { stage, row in
+            let faster = stage.kind.workUnits(params: stage.params) != nil ? (speedup ?? 1) : 1
+            return row.with(params: stage.params, peaks: costs.peaks[stage.kind.name] ?? [], wallSeconds: row.cpuSeconds / faster)
+        }
+        self.threads = max(1, threads)
+        self.speedup = speedup
     }
 
-    static func median(_ values: [Double]) -> Double {
-        let sorted = values.sorted()
-        return sorted.isEmpty ? 0 : sorted[sorted.count / 2]
-    }
-
-    /// The longest chain of pending stages by CPU time: its stages and total.
+    /// The longest chain of pending stages by wall time: its stages and total.
     public var criticalPath: (stages: [String], seconds: Double) {
         var best: [String: (seconds: Double, chain: [String])] = [:]
         for row in rows {  // topological order
             let before = row.deps.compactMap { best[$0] }.max { $0.seconds < $1.seconds }
-            best[row.stage] = ((before?.seconds ?? 0) + row.cpuSeconds, (before?.chain ?? []) + [row.stage])
+            best[row.stage] = ((before?.seconds ?? 0) + row.wallSeconds, (before?.chain ?? []) + [row.stage])
         }
         let end = best.values.max { $0.seconds < $1.seconds }
         return (end?.chain ?? [], end?.seconds ?? 0)
@@ -142,9 +148,24 @@ public struct CostEstimate: Sendable {
             let pick = candidates.min { (start(waiting[$0]), $0) < (start(waiting[$1]), $1) }!
             let row = waiting.remove(at: pick)
             let begin = start(row)
-            finish[row.stage] = begin + row.cpuSeconds
-            slots[slot] = begin + row.cpuSeconds
+            finish[row.stage] = begin + row.wallSeconds
+            slots[slot] = begin + row.wallSeconds
         }
         return finish.values.max() ?? 0
+    }
+}
+
+extension KindRegistry {
+    /// The engine's time per work unit at one thread over its time with `threads`, each the best of two
+    /// short runs taken in turn, so that a load that comes and goes touches both; nil without an engine.
+    func measureSpeedup(threads: Int) -> Double? {
+        guard let measure = measureSecondsPerWorkUnit else { return nil }
+        var one = Double.infinity, many = Double.infinity
+        for _ in 0..<2 {
+            guard let a = measure(1), let b = measure(threads), a > 0, b > 0 else { return nil }
+            one = min(one, a)
+            many = min(many, b)
+        }
+        return one / many
     }
 }

@@ -99,6 +99,13 @@ public struct LocalExecutor: Executor {
         return ["OMP_NUM_THREADS": String(max(1, cores / jobs))]
     }
 
+    /// The OpenMP threads each stage computes with at `jobs` stages at once.
+    public static func threadsPerStage(jobs: Int, cores: Int = ProcessInfo.processInfo.activeProcessorCount,
+                                       inherited: [String: String] = ProcessInfo.processInfo.environment) -> Int {
+        let environment = inherited.merging(threadEnvironment(jobs: jobs, cores: cores, inherited: inherited)) { $1 }
+        return WorkerThreads.count(environment: environment, cores: cores)
+    }
+
     public func execute(_ spec: ActionSpec, store: CacheStore, progress: @escaping @Sendable (StageProgress) -> Void) -> ExecutionOutcome {
         let attempt = RunnerRecord(started: Date(), executor: name)
         let child: SpawnedWorker

@@ -108,9 +108,10 @@ public struct EngineSetup: Sendable {
 /// The kinds a binary knows. `bnrepro` registers the experiments' kinds; tests register their own.
 public struct KindRegistry: Sendable {
     private var kinds: [String: any StageKind] = [:]
-    /// Seconds of CPU per work unit measured by running the engine briefly: what `estimate` uses for an
-    /// engine kind that has no record in the cache yet. nil where no engine is linked (the tests' kinds).
-    public var measureSecondsPerWorkUnit: (@Sendable () -> Double?)?
+    /// Seconds per work unit measured by running the engine briefly with the given OpenMP threads: what
+    /// `estimate` uses for an engine kind that has no record in the cache yet (at one thread), and for
+    /// the engine's speedup with more. nil where no engine is linked (the tests' kinds).
+    public var measureSecondsPerWorkUnit: (@Sendable (_ threads: Int) -> Double?)?
     /// How a worker sets up the compute engine before a stage runs. nil where no engine is linked.
     public var engineSetup: EngineSetup?
     /// The digest of the source that decides a stage's outputs, as the binary's source lock records it

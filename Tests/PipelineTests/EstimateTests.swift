@@ -17,7 +17,7 @@ final class EstimateTests: XCTestCase {
         let out = try box.run(["estimate", "-j", "1"])
         XCTAssertEqual(out.status, 0, out.all)
         let row = try XCTUnwrap(out.out.split(separator: "\n").first { $0.contains(" a ") }, out.out)
-        XCTAssertTrue(row.contains("records (1)"), String(row))
+        XCTAssertTrue(row.contains("records (1"), String(row))  // ", more threads" where the run gave it several
         XCTAssertTrue(out.out.contains("b ") && out.out.contains("no record"), out.out)
         XCTAssertTrue(out.out.contains("estimate: 2 stages to run"), out.out)
 
@@ -77,6 +77,78 @@ final class EstimateTests: XCTestCase {
         XCTAssertTrue(out.out.contains("; largest peak memory 300.0 MiB (t, other params, max of 2); 1 with unknown peak memory"), out.out)
     }
 
+    /// Prices with planted CPU times and thread counts: records of the stage's own params first, then the
+    /// kind's seconds per unit; records made with more threads only where none has one.
+    func testOwnParamsComeFirstAndOneThreadRecordsPrice() throws {
+        let box = try Sandbox(#"""
+        {"stages": [{"name": "s1", "kind": "test-spin", "params": {"work": 0.05}},
+                    {"name": "s2", "kind": "test-spin", "params": {"work": 0.1}},
+                    {"name": "w", "kind": "test-write", "params": {"text": "x"}}]}
+        """#)
+        XCTAssertEqual(try box.run(["run"]).status, 0)
+        try box.editRecord(ofStage: "s1") { $0["cpuSeconds"] = 100.0; $0["threads"] = 1 }  // 2,000 s per unit
+        try box.editRecord(ofStage: "s2") { $0["cpuSeconds"] = 50.0; $0["threads"] = 1 }   // 500 s per unit
+        try box.editRecord(ofStage: "w") { $0["cpuSeconds"] = 7.0; $0["threads"] = 2 }
+        let store = try CacheStore(existing: box.cache)
+        let pipeline = try ResolvedPipeline(document: PipelineDocument.load(box.directory.appendingPathComponent("pipeline.json")),
+                                            registry: TestKinds.registry)
+        let again = CostEstimate(pending: [try XCTUnwrap(pipeline.stage("s1"))], store: store, registry: TestKinds.registry)
+        XCTAssertEqual(again.rows[0].cpuSeconds, 100, "its own record, not work × a rate")
+        XCTAssertEqual(again.rows[0].basis, "same params (1)")
+
+        try box.write(#"""
+        {"stages": [{"name": "t", "kind": "test-spin", "params": {"work": 0.2}},
+                    {"name": "w", "kind": "test-write", "params": {"text": "y"}}]}
+        """#)
+        let other = try ResolvedPipeline(document: PipelineDocument.load(box.directory.appendingPathComponent("pipeline.json")),
+                                         registry: TestKinds.registry)
+        let estimate = try CostEstimate(pipeline: other, store: store, registry: TestKinds.registry, targets: [])
+        XCTAssertEqual(estimate.rows.map(\.stage), ["t", "w"])
+        XCTAssertEqual(estimate.rows[0].cpuSeconds, 0.2 * 2000, accuracy: 1e-9, "the upper median of 500 and 2,000 s per unit")
+        XCTAssertEqual(estimate.rows[0].basis, "records (2)")
+        XCTAssertEqual(estimate.rows[1].cpuSeconds, 7, "a kind with records at 2 threads only is priced by them")
+        XCTAssertEqual(estimate.rows[1].basis, "records (1, more threads)")
+    }
+
+    /// With more threads per stage an engine stage's wall time is its one-thread CPU time over the
+    /// measured speedup; a stage that runs no engine keeps its time, and unmeasured means one thread's time.
+    func testMoreThreadsPerStageDivideTheEngineStagesByTheMeasuredSpeedup() throws {
+        let box = try Sandbox(#"""
+        {"stages": [{"name": "a", "kind": "test-spin", "params": {"work": 0.1}},
+                    {"name": "w", "kind": "test-write", "params": {"text": "x"}}]}
+        """#)
+        XCTAssertEqual(try box.run(["run"]).status, 0)
+        try box.editRecord(ofStage: "a") { $0["cpuSeconds"] = 60.0; $0["threads"] = 1 }
+        try box.editRecord(ofStage: "w") { $0["cpuSeconds"] = 4.0; $0["threads"] = 1 }
+        let store = try CacheStore(existing: box.cache)
+        var registry = TestKinds.registry
+        let asked = Counter()
+        registry.measureSecondsPerWorkUnit = { threads in asked.add(threads); return threads == 1 ? 3e-3 : 1.2e-3 }
+        let pipeline = try ResolvedPipeline(document: PipelineDocument.load(box.directory.appendingPathComponent("pipeline.json")),
+                                            registry: registry)
+        let stages = [try XCTUnwrap(pipeline.stage("a")), try XCTUnwrap(pipeline.stage("w"))]
+
+        let two = CostEstimate(pending: stages, store: store, registry: registry, threads: 2)
+        XCTAssertEqual(try XCTUnwrap(two.speedup), 2.5, accuracy: 1e-12)
+        XCTAssertEqual(two.rows.map(\.cpuSeconds), [60, 4], "CPU stays priced at one thread")
+        XCTAssertEqual(two.rows[0].wallSeconds, 24, accuracy: 1e-9)
+        XCTAssertEqual(two.rows[1].wallSeconds, 4, "no engine: no speedup")
+        XCTAssertEqual(two.wallSeconds(jobs: 1), 28, accuracy: 1e-9)
+        XCTAssertEqual(asked.values.sorted(), [1, 1, 2, 2], "best of two at each count")
+
+        let one = CostEstimate(pending: stages, store: store, registry: registry, threads: 1)
+        XCTAssertEqual(one.speedup, 1)
+        XCTAssertEqual(one.wallSeconds(jobs: 1), 64, accuracy: 1e-9)
+        XCTAssertEqual(asked.values.count, 4, "one thread per stage measures nothing")
+
+        let unmeasured = CostEstimate(pending: stages, store: store, registry: registry, threads: 2, measureSpeedup: false)
+        XCTAssertNil(unmeasured.speedup)
+        XCTAssertEqual(unmeasured.wallSeconds(jobs: 1), 64, accuracy: 1e-9, "one thread's time: an upper bound")
+        XCTAssertEqual(LocalExecutor.threadsPerStage(jobs: 1, cores: 2, inherited: [:]), 2)
+        XCTAssertEqual(LocalExecutor.threadsPerStage(jobs: 2, cores: 2, inherited: [:]), 1)
+        XCTAssertEqual(LocalExecutor.threadsPerStage(jobs: 2, cores: 2, inherited: ["OMP_NUM_THREADS": "3"]), 3)
+    }
+
     func testCriticalPathAndWallTimeOnSlots() {
         func row(_ name: String, _ seconds: Double, _ deps: [String] = []) -> CostEstimate.Row {
             .init(stage: name, kind: "k", cpuSeconds: seconds, basis: "test", deps: deps)
@@ -90,4 +162,12 @@ final class EstimateTests: XCTestCase {
         XCTAssertEqual(e.wallSeconds(jobs: 2), 15, "a | b then d | c after a")
         XCTAssertEqual(e.wallSeconds(jobs: 8), 15, "no better than the critical path")
     }
+}
+
+/// The thread counts a measurement closure was asked for.
+private final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var asked: [Int] = []
+    var values: [Int] { lock.withLock { asked } }
+    func add(_ threads: Int) { lock.withLock { asked.append(threads) } }
 }
