@@ -8,7 +8,7 @@ BIN         := .build/release
 APT_PACKAGES := libopenblas-dev libdnnl-dev libcairo2-dev libpng-dev zlib1g-dev fonts-dejavu-core pkg-config python3-numpy \
                 graphviz chromium nginx openssl
 
-.PHONY: deps build test test-slurm figures bench bench-torch clean kinds-lock
+.PHONY: deps build test test-slurm figures bench bench-torch onednn-probe clean kinds-lock
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -75,6 +75,23 @@ bench-torch: build
 	@test -x $(TORCH_VENV)/bin/python || python3 -m venv $(TORCH_VENV)
 	@$(TORCH_VENV)/bin/python -c "import torch" 2>/dev/null || $(TORCH_VENV)/bin/pip install -q torch
 	$(TORCH_VENV)/bin/python bench/compare.py $(BIN)/bnrepro-bench $(TORCH_VENV)/bin/python
+
+# Every oneDNN implementation of the ResNets' convolutions, timed in the version the engine links (Debian's
+# 2.x) and in oneDNN 3.2 built with GNU OpenMP, as the engine's loops need (PyPI's onednn-cpu-gomp; not
+# linked by anything else), at 1 and 2 threads (not part of CI). Needs an idle machine.
+ONEDNN3_DIR := bench/.onednn3
+ONEDNN3_VERSION := 2023.2.0
+onednn-probe: deps
+	@test -d $(ONEDNN3_DIR)/lib || { mkdir -p $(ONEDNN3_DIR)/wheels && \
+	  python3 -m pip download -q --no-deps -d $(ONEDNN3_DIR)/wheels onednn-cpu-gomp==$(ONEDNN3_VERSION) onednn-devel-cpu-gomp==$(ONEDNN3_VERSION) && \
+	  for w in $(ONEDNN3_DIR)/wheels/*.whl; do python3 -m zipfile -e $$w $(ONEDNN3_DIR)/unpacked; done && \
+	  mv $(ONEDNN3_DIR)/unpacked/onednn_cpu_gomp-*.data/data/lib $(ONEDNN3_DIR)/lib && \
+	  mv $(ONEDNN3_DIR)/unpacked/onednn_devel_cpu_gomp-*.data/data/include $(ONEDNN3_DIR)/include; }
+	gcc -O2 -Wall -o $(ONEDNN3_DIR)/probe-2 bench/onednn_conv_probe.c -ldnnl
+	gcc -O2 -Wall -I$(ONEDNN3_DIR)/include -o $(ONEDNN3_DIR)/probe-3 bench/onednn_conv_probe.c \
+	  -L$(ONEDNN3_DIR)/lib -l:libdnnl.so.3 -Wl,-rpath,$(abspath $(ONEDNN3_DIR)/lib)
+	@echo "CPU: $$(lscpu | sed -n 's/^Model name: *//p'), load $$(cut -d' ' -f1 /proc/loadavg) at start"
+	for t in 1 2; do for v in 2 3; do echo "== oneDNN $$v.x, $$t thread(s)"; OMP_NUM_THREADS=$$t $(ONEDNN3_DIR)/probe-$$v; done; done
 
 clean:
 	rm -rf .build
