@@ -63,14 +63,14 @@ struct EstimateTable {
         let guesses = estimate.rows.filter { $0.basis == "no record" }.count
         return "estimate: \(estimate.rows.count) stages to run, CPU \(Console.duration(cpu))\(days) at 1 thread per stage; "
             + "wall \(estimate.speedup == nil ? "at most" : "about") \(Console.duration(estimate.wallSeconds(jobs: jobs))) at -j \(jobs)"
-            + threads + "; "
+            + threadsNote + "; "
             + "critical path \(Console.duration(path.seconds)) (\(path.stages.count) stages, ending at \(path.stages.last ?? "-"))"
             + (guesses > 0 ? "; \(guesses) without a record counted as \(Int(CostEstimate.unknownSeconds)) s each" : "")
             + memory
     }
 
     /// The threads each stage gets, and what they were counted as.
-    private var threads: String {
+    private var threadsNote: String {
         guard estimate.threads > 1 else { return "" }
         guard let speedup = estimate.speedup else {
             return " (\(estimate.threads) threads per stage, whose speedup was not measured: one thread's time)"

@@ -50,7 +50,7 @@ public struct CostEstimate: Sendable {
         }
 
         /// This row with its peak memory from `peaks`, the kind's records' (canonical params, peak).
-        func with(params: JSONObject, peaks: [(params: String, bytes: Int64)], wallSeconds: Double) -> Row {
+        func with(params: JSONObject, peaks: [(params: String, bytes: Int64)]) -> Row {
             let own = JSONValue.object(params).canonicalText
             let same = peaks.filter { $0.params == own }
             let used = same.isEmpty ? peaks : same
@@ -97,28 +97,20 @@ public struct CostEstimate: Sendable {
     public init(pending: [ResolvedStage], store: CacheStore, registry: KindRegistry, threads: Int = 1, measureSpeedup: Bool = true) {
         let costs = RecordedCosts(records: store.allRecordKeys().compactMap { store.record($0) }, registry: registry)
         let pendingNames = Set(pending.map(\.name))
-        var measured: Double??  // the engine's seconds per work unit at one thread, once asked
-        var engineRows = 0
-        let timed = pending.map { stage -> Row in
-            let deps = stage.deps.filter { pendingNames.contains($0) }
-            let work = stage.kind.workUnits(params: stage.params)
-            if work != nil { engineRows += 1 }
-            if let price = costs.price(kind: stage.kind.name, params: stage.params, work: work) {
-                return Row(stage: stage.name, kind: stage.kind.name, cpuSeconds: price.cpuSeconds, basis: price.basis, deps: deps)
-            }
-            if let work {
-                if measured == nil { measured = .some(registry.measureSecondsPerWorkUnit?(1) ?? nil) }
-                if let perUnit = measured ?? nil {
-                    return Row(stage: stage.name, kind: stage.kind.name, cpuSeconds: work * perUnit, basis: "engine run", deps: deps)
-                }
-            }
-            return Row(stage: stage.name, kind: stage.kind.name, cpuSeconds: Self.unknownSeconds, basis: "no record", deps: deps)
-        }
+        let works = pending.map { $0.kind.workUnits(params: $0.params) }
         let speedup: Double? = threads <= 1 ? 1
-            : (measureSpeedup && engineRows > 0 ? registry.measureSpeedup(threads: threads) : nil)
-        rows = zip(pending, timed).map { stage, row in
-            let faster = stage.kind.workUnits(params: stage.params) != nil ? (speedup ?? 1) : 1
-            return row.with(params: stage.params, peaks: costs.peaks[stage.kind.name] ?? [], wallSeconds: row.cpuSeconds / faster)
+            : (measureSpeedup && works.contains { $0 != nil } ? registry.measureSpeedup(threads: threads) : nil)
+        var engineRun: Double??  // the engine's seconds per work unit at one thread; .some(nil) once it could not say
+        rows = zip(pending, works).map { stage, work in
+            var price = costs.price(kind: stage.kind.name, params: stage.params, work: work)
+            if price == nil, let work {
+                if engineRun == nil { engineRun = .some(registry.measureSecondsPerWorkUnit?(1) ?? nil) }
+                if let perUnit = engineRun ?? nil { price = .init(cpuSeconds: work * perUnit, basis: "engine run") }
+            }
+            let cpu = price?.cpuSeconds ?? Self.unknownSeconds
+            return Row(stage: stage.name, kind: stage.kind.name, cpuSeconds: cpu, wallSeconds: work == nil ? cpu : cpu / (speedup ?? 1),
+                       basis: price?.basis ?? "no record", deps: stage.deps.filter { pendingNames.contains($0) })
+                .with(params: stage.params, peaks: costs.peaks[stage.kind.name] ?? [])
         }
         self.threads = max(1, threads)
         self.speedup = speedup

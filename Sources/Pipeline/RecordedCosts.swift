@@ -37,7 +37,7 @@ struct RecordedCosts {
         }
     }
 
-    struct Price {
+    struct Price: Equatable {
         let cpuSeconds: Double
         let basis: String
     }
