@@ -7,9 +7,9 @@ import Tensor
 /// each stage gets with `-j` = cores.
 public enum EngineCalibration {
     public static func secondsPerImageLayer(threads: Int = 1) throws -> Double {
-        // As a worker computes with `threads`: this machine's engine plan for that count.
+        // As a worker computes with `threads`: with this machine's engine plan, the one for every thread count.
         try withOpenMPThreads(threads) {
-            try EnginePlanSetup.installMachinePlan(threads: threads)
+            try EnginePlanSetup.installMachinePlan()
             return try measure()
         }
     }

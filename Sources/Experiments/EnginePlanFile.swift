@@ -8,14 +8,19 @@ import Glibc
 #endif
 
 /// The machine's engine plan: `~/.cache/bnrepro/engine-plans/<machine>.json` (`$XDG_CACHE_HOME` if set,
-/// or the directory `BNREPRO_ENGINE_PLANS` names), one file per CPU model, oneDNN version and OpenMP
-/// thread count, since each changes which implementation is fastest. Per machine, not per pipeline cache,
-/// so that every cache on a machine computes with one plan. It is measured once (the layout when the file
-/// is made, each convolution when a stage first makes it) and read by every later worker. Deleting it
-/// makes the next run measure again; results already cached keep the plan their records name.
+/// or the directory `BNREPRO_ENGINE_PLANS` names), one file per CPU model and oneDNN version. Per machine,
+/// not per pipeline cache or thread count, so that every stage on a machine computes with one plan: the
+/// plan decides the bits (each choice sums in its own order), and a stage must give the same bits at any
+/// `-j`, since the cache keys no thread count and serves a `-j 1` result to a `-j 2` run. With one plan,
+/// training is bit-identical at one and two threads (`ThreadCountInvarianceTests`). It is measured once,
+/// with the thread count of the worker that made it (`threads`; the layout when the file is made, each
+/// convolution when a stage first makes it), and read by every later worker. Deleting it makes the next
+/// run measure again; results already cached keep the plan their records name.
 public struct EnginePlanFile: Codable, Equatable {
     public var cpu: String
     public var oneDNN: String
+    /// The OpenMP thread count of the worker that made the file, which its layout and bias-gradient
+    /// timings ran with (a later worker's convolution timings run with its own).
     public var threads: Int
     public var plan: EnginePlan
     /// Seconds of the layout measurement, by block (`EnginePlanMeasurement.layoutSeconds`).
@@ -33,8 +38,8 @@ public struct EnginePlanFile: Codable, Equatable {
     }
 
     /// The file's name on this machine: what it is keyed by, in a file-system-safe spelling.
-    public static func name(cpu: String, oneDNN: String, threads: Int) -> String {
-        let raw = "\(cpu) onednn-\(oneDNN) threads-\(threads)"
+    public static func name(cpu: String, oneDNN: String) -> String {
+        let raw = "\(cpu) onednn-\(oneDNN)"
         let safe = raw.map { $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" ? $0 : "_" }
         return String(safe) + ".json"
     }
@@ -56,9 +61,9 @@ public struct EnginePlanFile: Codable, Equatable {
         (CPUModel.identity ?? "unknown CPU", oneDNNVersion, WorkerThreads.count())
     }
 
-    public static func url(cache: URL?, threads: Int? = nil) -> URL? {
+    public static func url(cache: URL?) -> URL? {
         let m = machine
-        return directory(cache: cache)?.appendingPathComponent(name(cpu: m.cpu, oneDNN: m.oneDNN, threads: threads ?? m.threads))
+        return directory(cache: cache)?.appendingPathComponent(name(cpu: m.cpu, oneDNN: m.oneDNN))
     }
 
     public static func read(_ url: URL) throws -> EnginePlanFile? {
@@ -165,11 +170,11 @@ public enum EnginePlanSetup {
         return plan.json
     }
 
-    /// For a measurement outside a stage (`estimate`'s engine calibration): this machine's plan for
-    /// `threads` if one is kept, else a layout measured now; nothing is written.
-    static func installMachinePlan(threads: Int) throws {
+    /// For a measurement outside a stage (`estimate`'s engine calibration): this machine's plan if one is
+    /// kept, else a layout measured now; nothing is written.
+    static func installMachinePlan() throws {
         // Outside a pipeline there is no cache to fall back on: without a home directory, measure.
-        let kept = try EnginePlanFile.url(cache: nil, threads: threads).flatMap(EnginePlanFile.read)
+        let kept = try EnginePlanFile.url(cache: nil).flatMap(EnginePlanFile.read)
         var plan = try kept?.plan ?? EnginePlan(block: EnginePlanMeasurement.chooseBlock(EnginePlanMeasurement.layoutSeconds()))
         if plan.biasGradient == nil { plan.biasGradient = try BiasGradientChoice.measure(block: plan.block).choice }
         ActiveEnginePlan.install(plan, measuring: true)

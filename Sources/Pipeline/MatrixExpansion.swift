@@ -31,6 +31,7 @@ enum MatrixExpansion {
                 withDefaults[key] = value
             }
             let labelled = labelledSettings(stage["matrix"])
+            let axes = Set(stage["matrix"]?.objectValue?.keys ?? [])
             for combination in try combinations(stage["matrix"], stage: group, file: file) {
                 var params = withDefaults
                 var label: [String] = []
@@ -38,7 +39,8 @@ enum MatrixExpansion {
                     if case .object(let settings) = value {
                         // A settings axis (zipped, not crossed): its params are set together and the name
                         // says the ones that tell its entries apart, e.g. {"bn": false, "lr": 0.1} → "nobn,lr=0.1".
-                        for (k, v) in settings.pairs {
+                        // A key naming another axis is that axis's values for this entry, not a param.
+                        for (k, v) in settings.pairs where !axes.contains(k) {
                             params[k] = v
                             if labelled[key]?.contains(k) ?? true { label.append(settingLabel(k, v)) }
                         }
@@ -78,10 +80,11 @@ enum MatrixExpansion {
     /// what a stage's name needs to say, and no more (`train@bn,lr=0.1`, not every epoch count).
     static func labelledSettings(_ matrix: JSONValue?) -> [String: Set<String>] {
         var result: [String: Set<String>] = [:]
+        let axes = Set(matrix?.objectValue?.keys ?? [])
         for (axis, values) in matrix?.objectValue?.pairs ?? [] {
             let entries = values.arrayValue?.compactMap(\.objectValue) ?? []
             guard !entries.isEmpty else { continue }
-            let keys = Set(entries.flatMap(\.keys))
+            let keys = Set(entries.flatMap(\.keys)).subtracting(axes)
             let varying = keys.filter { k in Set(entries.map { $0[k]?.canonicalText ?? "" }).count > 1 }
             result[axis] = entries.count == 1 ? keys : varying
         }
@@ -107,8 +110,11 @@ enum MatrixExpansion {
             let group = stage["name"]?.stringValue ?? ""
             var count = 1
             var lengths: [String] = []
-            for (key, values) in stage["matrix"]?.objectValue?.pairs ?? [] {
-                let length = values.arrayValue?.count ?? 1
+            let matrix = stage["matrix"]?.objectValue?.pairs ?? []
+            for (key, values) in matrix {
+                // An entry that replaces this axis's values may make it longer: count the longest.
+                let replacements = matrix.flatMap { $0.value.arrayValue ?? [] }.compactMap { $0.objectValue?[key]?.arrayValue?.count }
+                let length = ([values.arrayValue?.count ?? 1] + replacements).max() ?? 1
                 lengths.append("\(key): \(length)")
                 let (product, overflow) = count.multipliedReportingOverflow(by: length)
                 count = overflow ? Int.max : product
@@ -126,15 +132,35 @@ enum MatrixExpansion {
         }
     }
 
+    /// The axes crossed in their order, except that a settings entry holding an axis's name gives that
+    /// axis's values for the combinations it is in: `{"bn": false, "lr": 0.1, "seed": [0, 1, 2, 3, 4, 5]}`
+    /// runs more seeds of one entry than the `seed` axis gives the others. Such an axis comes after the
+    /// entry's, so its values are known when it is crossed.
     private static func combinations(_ matrix: JSONValue?, stage: String, file: String) throws -> [[(String, JSONValue)]] {
         guard let matrix = matrix?.objectValue, !matrix.isEmpty else { return [[]] }
         var result: [[(String, JSONValue)]] = [[]]
+        var crossed = Set<String>()
         for (key, values) in matrix.pairs {
+            let location = "stage '\(stage)', field 'matrix.\(key)'"
             guard let values = values.arrayValue, !values.isEmpty else {
-                throw PipelineError.invalidField(file: file, location: "stage '\(stage)', field 'matrix.\(key)'",
-                    problem: "expected a non-empty array of values")
+                throw PipelineError.invalidField(file: file, location: location, problem: "expected a non-empty array of values")
             }
-            result = result.flatMap { prefix in values.map { prefix + [(key, $0)] } }
+            for entry in values {
+                for earlier in entry.objectValue?.keys ?? [] where crossed.contains(earlier) {
+                    throw PipelineError.invalidField(file: file, location: location,
+                        problem: "an entry gives values of the axis '\(earlier)', which comes before it; list '\(earlier)' after '\(key)'")
+                }
+            }
+            result = try result.flatMap { prefix in
+                let replaced = prefix.compactMap { $0.1.objectValue?[key] }.last
+                guard let replaced else { return values.map { prefix + [(key, $0)] } }
+                guard let own = replaced.arrayValue, !own.isEmpty else {
+                    throw PipelineError.invalidField(file: file, location: location,
+                        problem: "an entry's '\(key)' replaces the axis's values, so it must be a non-empty array")
+                }
+                return own.map { prefix + [(key, $0)] }
+            }
+            crossed.insert(key)
         }
         return result
     }

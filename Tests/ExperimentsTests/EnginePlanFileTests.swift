@@ -5,9 +5,10 @@ import XCTest
 
 /// The machine's engine plan file: where it lives, what it is keyed by, and how workers share it.
 final class EnginePlanFileTests: XCTestCase {
-    func testTheFileNameSaysTheMachineOneDNNAndThreads() {
-        XCTAssertEqual(EnginePlanFile.name(cpu: "AMD EPYC family 25 model 1 avx2", oneDNN: "2.6.3", threads: 2),
-                       "AMD_EPYC_family_25_model_1_avx2_onednn-2.6.3_threads-2.json")
+    /// No thread count in the name: one plan per machine, so a stage's bits do not depend on `-j`.
+    func testTheFileNameSaysTheMachineAndOneDNN() {
+        XCTAssertEqual(EnginePlanFile.name(cpu: "AMD EPYC family 25 model 1 avx2", oneDNN: "2.6.3"),
+                       "AMD_EPYC_family_25_model_1_avx2_onednn-2.6.3.json")
     }
 
     func testThePlansLiveInTheUsersCacheUnlessTold() {

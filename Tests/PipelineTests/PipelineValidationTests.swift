@@ -92,6 +92,26 @@ final class PipelineValidationTests: XCTestCase {
         XCTAssertTrue(message(basicPipeline, set: ["m.matrix.lr=[]"]).contains("expected a non-empty array"))
     }
 
+    /// One settings entry runs more values of a later axis than the others (Fig. 1's no-BN run at 0.1
+    /// needs more seeds than the runs it shares the seed axis with); its other stages keep their names.
+    func testASettingsEntryCanGiveALaterAxisItsOwnValues() throws {
+        let matrix = #"{"run": [{"bn": true}, {"bn": false, "repeat": [1, 2, 3]}], "repeat": [1, 2]}"#
+        let p = try resolve(stages(#"{"name": "m", "kind": "test-write", "params": {"text": "M"}, "matrix": \#(matrix)}"#))
+        XCTAssertEqual(p.stages.map(\.name), ["m@bn,repeat=1", "m@bn,repeat=2", "m@nobn,repeat=1", "m@nobn,repeat=2", "m@nobn,repeat=3"])
+        XCTAssertEqual(p.stage("m@nobn,repeat=3")?.params["repeat"], .number(3))
+        XCTAssertEqual(p.stage("m@nobn,repeat=3")?.params["bn"], .bool(false))
+        let plain = try resolve(stages(#"{"name": "m", "kind": "test-write", "params": {"text": "M"}, "matrix": {"run": [{"bn": true}, {"bn": false}], "repeat": [1, 2]}}"#))
+        XCTAssertEqual(ActionSpec(stage: try XCTUnwrap(plain.stage("m@nobn,repeat=2")), inputs: []).key,
+                       ActionSpec(stage: try XCTUnwrap(p.stage("m@nobn,repeat=2")), inputs: []).key, "the entry's axis values are not a param")
+
+        let before = #"{"repeat": [1, 2], "run": [{"bn": true}, {"bn": false, "repeat": [1, 2, 3]}]}"#
+        XCTAssertTrue(message(stages(#"{"name": "m", "kind": "test-write", "params": {"text": "M"}, "matrix": \#(before)}"#))
+            .contains("field 'matrix.run': an entry gives values of the axis 'repeat', which comes before it"))
+        let scalar = #"{"run": [{"bn": true}, {"bn": false, "repeat": 3}], "repeat": [1, 2]}"#
+        XCTAssertTrue(message(stages(#"{"name": "m", "kind": "test-write", "params": {"text": "M"}, "matrix": \#(scalar)}"#))
+            .contains("field 'matrix.repeat': an entry's 'repeat' replaces the axis's values, so it must be a non-empty array"))
+    }
+
     func testKeysAreCanonical() throws {
         let one = try resolve(stages(#"{"name": "a", "kind": "test-write", "params": {"text": "x", "lr": 1, "repeat": 2}}"#))
         let two = try resolve(stages(#"{"name": "a", "kind": "test-write", "params": {"repeat": 2.0, "lr": 1e0, "text": "x"}}"#))
