@@ -75,10 +75,45 @@ public struct EnginePlanFile: Codable, Equatable {
         }
     }
 
-    /// Adds what this process measured to the file, under a lock so that concurrent workers merge rather
-    /// than overwrite each other; an entry already in the file stays (the first measurement wins).
-    static func merge(into url: URL, _ make: () throws -> EnginePlanFile, measurements: [String: [String: Double]],
-                      chosen: [String: String], biasGradient: BiasGradientChoice? = nil) throws {
+    /// The machine's plan as the file has it, made first if there is none (the layout and the bias
+    /// gradient's side measured now), or completed if it predates the bias-gradient choice. Under the
+    /// file's lock: workers started together take one plan, measured by one of them on a quiet machine.
+    static func machinePlan(at url: URL, measureLayout: () throws -> EnginePlanFile = EnginePlanSetup.measuredLayout,
+                            measureBias: (Int) throws -> BiasGradientChoice = BiasGradientChoice.measure) throws -> EnginePlanFile {
+        try locked(url) {
+            if var file = try read(url) {
+                if file.plan.biasGradient == nil {
+                    let choice = try measureBias(file.plan.block)
+                    file.plan.biasGradient = choice.choice
+                    file.biasGradientSeconds = choice.seconds
+                    try write(file, to: url)
+                }
+                return file
+            }
+            let made = try measureLayout()
+            try write(made, to: url)
+            return made
+        }
+    }
+
+    /// The machine's choice for `key`: the file's, or else the one `measure` makes now, written to the file
+    /// at once. The lock is held while measuring, so a worker that meets the key meanwhile waits and takes
+    /// this choice rather than timing its own (on a machine busy with the first worker's measurement).
+    static func choice(for key: String, in url: URL, _ make: () throws -> EnginePlanFile,
+                       measure: () throws -> ActiveEnginePlan.Measured) throws -> String {
+        try locked(url) {
+            var file = try read(url) ?? make()
+            if let kept = file.plan.convolutions[key] { return kept }
+            let measured = try measure()
+            file.plan.convolutions[key] = measured.choice
+            file.measurements[key] = measured.seconds
+            try write(file, to: url)
+            return measured.choice
+        }
+    }
+
+    /// Runs `body` holding the file's lock (`<file>.lock`, flock): workers on the machine take turns.
+    private static func locked<T>(_ url: URL, _ body: () throws -> T) throws -> T {
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         let lockPath = url.path + ".lock"
         let fd = open(lockPath, O_CREAT | O_RDWR, 0o666)
@@ -86,23 +121,13 @@ public struct EnginePlanFile: Codable, Equatable {
         defer { close(fd) }
         while flock(fd, LOCK_EX) != 0, errno == EINTR {}
         defer { flock(fd, LOCK_UN) }
-        var file = try read(url) ?? make()
-        var changed = false
-        for (key, impl) in chosen where file.plan.convolutions[key] == nil {
-            file.plan.convolutions[key] = impl
-            file.measurements[key] = measurements[key]
-            changed = true
-        }
-        if let biasGradient, file.plan.biasGradient == nil {
-            file.plan.biasGradient = biasGradient.choice
-            file.biasGradientSeconds = biasGradient.seconds
-            changed = true
-        }
-        if changed || !FileManager.default.fileExists(atPath: url.path) {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try AtomicFile.write(try encoder.encode(file), to: url)
-        }
+        return try body()
+    }
+
+    private static func write(_ file: EnginePlanFile, to url: URL) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try AtomicFile.write(try encoder.encode(file), to: url)
     }
 }
 
@@ -111,7 +136,7 @@ struct BiasGradientChoice {
     let choice: EnginePlan.BiasGradient
     let seconds: [String: Double]
 
-    static func measure(block: Int) throws -> BiasGradientChoice {
+    static func measure(_ block: Int) throws -> BiasGradientChoice {
         let seconds = try EnginePlanMeasurement.biasGradientSeconds(block: block)
         return BiasGradientChoice(choice: EnginePlanMeasurement.chooseBiasGradient(seconds),
                                   seconds: Dictionary(uniqueKeysWithValues: seconds.map { ($0.key.rawValue, $0.value) }))
@@ -132,20 +157,10 @@ public enum EnginePlanSetup {
                 ActiveEnginePlan.install(try measuredLayout().plan, measuring: true)
                 break
             }
-            let kept = try EnginePlanFile.read(url)
-            if let file = kept, file.plan.biasGradient != nil {
-                ActiveEnginePlan.install(file.plan, measuring: true)
-            } else if let file = kept {
-                // A file from before the bias-gradient choice: measure it once, for every later worker.
-                let choice = try BiasGradientChoice.measure(block: file.plan.block)
-                try EnginePlanFile.merge(into: url, { file }, measurements: [:], chosen: [:], biasGradient: choice)
-                ActiveEnginePlan.install(try EnginePlanFile.read(url)?.plan ?? file.plan, measuring: true)
-            } else {
-                let made = try measuredLayout()
-                try EnginePlanFile.merge(into: url, { made }, measurements: [:], chosen: [:])
-                // Another worker may have written its file first: use what the file says.
-                ActiveEnginePlan.install(try EnginePlanFile.read(url)?.plan ?? made.plan, measuring: true)
-            }
+            let file = try EnginePlanFile.machinePlan(at: url)
+            ActiveEnginePlan.install(file.plan, measuring: true, sharing: { key, measure in
+                try EnginePlanFile.choice(for: key, in: url, { file }, measure: measure)
+            })
         default:
             do {
                 ActiveEnginePlan.install(try EnginePlan(json: requested), measuring: false)
@@ -155,19 +170,9 @@ public enum EnginePlanSetup {
         }
     }
 
+    /// The plan the stage ran with, for its record (each choice it measured is already in the machine's file).
     static func finish(cache: URL) -> String? {
-        guard ActiveEnginePlan.wasUsed else { return nil }
-        let plan = ActiveEnginePlan.current, measured = ActiveEnginePlan.measurements
-        if !measured.isEmpty, let url = EnginePlanFile.url(cache: cache) {
-            let chosen = plan.convolutions.filter { measured[$0.key] != nil }
-            // Keeping the measurement is a convenience: the stage's result stands without it.
-            try? EnginePlanFile.merge(into: url, {
-                let m = EnginePlanFile.machine
-                return EnginePlanFile(cpu: m.cpu, oneDNN: m.oneDNN, threads: m.threads, plan: EnginePlan(block: plan.block, biasGradient: plan.biasGradient),
-                                      layoutSeconds: [:], measurements: [:])
-            }, measurements: measured, chosen: chosen)
-        }
-        return plan.json
+        ActiveEnginePlan.wasUsed ? ActiveEnginePlan.current.json : nil
     }
 
     /// For a measurement outside a stage (`estimate`'s engine calibration): this machine's plan if one is
@@ -176,14 +181,14 @@ public enum EnginePlanSetup {
         // Outside a pipeline there is no cache to fall back on: without a home directory, measure.
         let kept = try EnginePlanFile.url(cache: nil).flatMap(EnginePlanFile.read)
         var plan = try kept?.plan ?? EnginePlan(block: EnginePlanMeasurement.chooseBlock(EnginePlanMeasurement.layoutSeconds()))
-        if plan.biasGradient == nil { plan.biasGradient = try BiasGradientChoice.measure(block: plan.block).choice }
+        if plan.biasGradient == nil { plan.biasGradient = try BiasGradientChoice.measure(plan.block).choice }
         ActiveEnginePlan.install(plan, measuring: true)
     }
 
     static func measuredLayout() throws -> EnginePlanFile {
         let seconds = try EnginePlanMeasurement.layoutSeconds()
         let block = EnginePlanMeasurement.chooseBlock(seconds)
-        let bias = try BiasGradientChoice.measure(block: block)
+        let bias = try BiasGradientChoice.measure(block)
         let m = EnginePlanFile.machine
         return EnginePlanFile(cpu: m.cpu, oneDNN: m.oneDNN, threads: m.threads,
                               plan: EnginePlan(block: block, biasGradient: bias.choice),

@@ -68,10 +68,24 @@ public enum ActiveEnginePlan {
     /// The implementations oneDNN offered for each key made since `install`, in its order.
     nonisolated(unsafe) private static var offeredByKey: [String: [String]] = [:]
 
-    public static func install(_ newPlan: EnginePlan, measuring measure: Bool) {
+    /// Where a choice is shared with the other processes on the machine: given a key, the choice already
+    /// made for it, or the one `measure` makes, which it then keeps for them (`EnginePlanFile`).
+    public typealias SharedChoice = (_ key: String, _ measure: () throws -> Measured) throws -> String
+    /// One key's measurement: the chosen implementation and each candidate's seconds per call.
+    public struct Measured {
+        public let choice: String
+        public let seconds: [String: Double]
+        public init(choice: String, seconds: [String: Double]) { self.choice = choice; self.seconds = seconds }
+    }
+    nonisolated(unsafe) private static var shared: SharedChoice?
+
+    /// With `sharing`, a key the plan lacks takes the machine's choice, so that stages started together
+    /// on an empty plan compute with one choice (each measuring its own, timing noise could part them).
+    public static func install(_ newPlan: EnginePlan, measuring measure: Bool, sharing: SharedChoice? = nil) {
         lock.lock(); defer { lock.unlock() }
         plan = newPlan
         measuring = measure
+        shared = sharing
         measured = [:]
         offeredByKey = [:]
         Blocked.use(block: newPlan.block)
@@ -89,19 +103,27 @@ public enum ActiveEnginePlan {
     /// else oneDNN's first.
     static func choose(key: String, candidates: [String], time: (Int) throws -> Double) rethrows -> Int {
         lock.lock()
-        let named = plan.convolutions[key], measure = measuring
+        let named = plan.convolutions[key], measure = measuring, sharing = shared
         offeredByKey[key] = candidates
         lock.unlock()
         if let named, let i = candidates.firstIndex(of: named) { return i }
         guard measure, candidates.count > 1 else { return 0 }
-        let seconds = try candidates.indices.map { try time($0) }
-        // oneDNN's own choice stays unless another is clearly faster (5 %): timings jitter by a few per cent.
-        var best = 0
-        for i in seconds.indices where seconds[i] < 0.95 * seconds[best] { best = i }
+        var own: Measured?
+        func timeEach() throws -> Measured {
+            let seconds = try candidates.indices.map { try time($0) }
+            // oneDNN's own choice stays unless another is clearly faster (5 %): timings jitter by a few per cent.
+            var best = 0
+            for i in seconds.indices where seconds[i] < 0.95 * seconds[best] { best = i }
+            own = Measured(choice: candidates[best], seconds: Dictionary(uniqueKeysWithValues: zip(candidates, seconds)))
+            return own!
+        }
+        let choice = try sharing.map { try $0(key, timeEach) } ?? timeEach().choice
+        // A choice made elsewhere that oneDNN does not offer here (another build) falls back to its first.
+        let index = candidates.firstIndex(of: choice) ?? 0
         lock.lock()
-        plan.convolutions[key] = candidates[best]
-        measured[key] = Dictionary(uniqueKeysWithValues: zip(candidates, seconds))
+        plan.convolutions[key] = candidates[index]
+        if let own { measured[key] = own.seconds }
         lock.unlock()
-        return best
+        return index
     }
 }

@@ -66,6 +66,20 @@ final class EnginePlanTests: XCTestCase {
         XCTAssertEqual(Blocked.block, 8)
     }
 
+    /// With a machine-wide choice, a key takes it; this process times nothing unless the share asks it to,
+    /// and keeps only what it timed itself.
+    func testASharedChoiceWinsOverTimingAgain() {
+        defer { ActiveEnginePlan.install(.defaults, measuring: false) }
+        ActiveEnginePlan.install(EnginePlan(block: 8), measuring: true, sharing: { _, _ in "c" })
+        XCTAssertEqual(ActiveEnginePlan.choose(key: "k", candidates: ["a", "b", "c"]) { _ in XCTFail("timed"); return 1 }, 2)
+        XCTAssertEqual(ActiveEnginePlan.current.convolutions, ["k": "c"])
+        XCTAssertEqual(ActiveEnginePlan.measurements, [:])
+
+        ActiveEnginePlan.install(EnginePlan(block: 8), measuring: true, sharing: { _, measure in try measure().choice })
+        XCTAssertEqual(ActiveEnginePlan.choose(key: "k", candidates: ["a", "b"]) { [1.0, 0.5][$0] }, 1)
+        XCTAssertEqual(ActiveEnginePlan.measurements["k"], ["a": 1.0, "b": 0.5])
+    }
+
     func testAPlanRoundTripsThroughJSONAndRefusesAnotherBlock() throws {
         let plan = EnginePlan(block: 8, convolutions: ["fwd b128 16→16 32px s1 k3": "jit:avx2"])
         XCTAssertEqual(try EnginePlan(json: plan.json), plan)
