@@ -17,8 +17,8 @@ final class ThreadCountInvarianceTests: XCTestCase {
                 ActiveEnginePlan.install(EnginePlan(block: block, biasGradient: bias), measuring: false)
                 defer { ActiveEnginePlan.install(.defaults, measuring: false) }
                 for norm in [Normalization.batchNorm, .none] {
-                    let one = try withOpenMPThreads(1) { try trainedState(norm) }
-                    let two = try withOpenMPThreads(2) { try trainedState(norm) }
+                    let one = try withThreads(1) { try trainedState(norm) }
+                    let two = try withThreads(2) { try trainedState(norm) }
                     let what = "block \(block), bias gradient by \(bias.rawValue), \(norm)"
                     XCTAssertEqual(one.losses.map(\.bitPattern), two.losses.map(\.bitPattern), "losses, \(what)")
                     XCTAssertEqual(one.parameters.map(\.bitPattern), two.parameters.map(\.bitPattern), "parameters, \(what)")
@@ -26,6 +26,16 @@ final class ThreadCountInvarianceTests: XCTestCase {
                 }
             }
         }
+    }
+
+    /// `count` threads for oneDNN and for the engine's memory-bound loops, which otherwise drop to one on
+    /// a machine loaded beyond its cores (`memoryBoundLoopThreads`), as while other tests run.
+    private func withThreads<T>(_ count: Int, _ body: () throws -> T) rethrows -> T {
+        let previous = getenv("BNREPRO_LOOP_THREADS").map { String(cString: $0) }
+        setenv("BNREPRO_LOOP_THREADS", "\(count)", 1)
+        defer { if let previous { setenv("BNREPRO_LOOP_THREADS", previous, 1) } else { unsetenv("BNREPRO_LOOP_THREADS") } }
+        XCTAssertEqual(memoryBoundLoopThreads(), count)
+        return try withOpenMPThreads(count, body)
     }
 
     /// The first CIFAR stage shape (batch 64) at which oneDNN's weight and bias gradients differ between
