@@ -6,8 +6,6 @@ Usage: torch_conv_kernels.py --depth 110 --bn yes|no [--compile] [--train] [--ba
 """
 import argparse
 import collections
-import contextlib
-import io
 import os
 import sys
 import time
@@ -20,19 +18,21 @@ from torch_resnet import ResNet  # noqa: E402
 
 
 def verbose_lines(run):
-    """oneDNN's verbose lines printed (by the C library, to fd 1) while `run` executes."""
+    """oneDNN's verbose lines printed (by the C library, to fd 1) while `run` executes; through a file,
+    since a pipe left unread while an eager net logs hundreds of calls fills and blocks."""
+    import tempfile
     sys.stdout.flush()
-    saved, (r, w) = os.dup(1), os.pipe()
-    os.dup2(w, 1)
-    try:
-        with torch.backends.mkldnn.verbose(torch.backends.mkldnn.VERBOSE_ON):
-            run()
-    finally:
-        sys.stdout.flush()
-        os.dup2(saved, 1)
-        os.close(w)
-    with os.fdopen(r) as f:
-        return [line for line in f.read().splitlines() if line.startswith("onednn_verbose,") and ",exec," in line]
+    saved = os.dup(1)
+    with tempfile.TemporaryFile(mode="w+") as log:
+        os.dup2(log.fileno(), 1)
+        try:
+            with torch.backends.mkldnn.verbose(torch.backends.mkldnn.VERBOSE_ON):
+                run()
+        finally:
+            sys.stdout.flush()
+            os.dup2(saved, 1)
+        log.seek(0)
+        return [line for line in log.read().splitlines() if line.startswith("onednn_verbose,") and ",exec," in line]
 
 
 def main():
