@@ -63,8 +63,6 @@ public enum ActiveEnginePlan {
     private static let lock = NSLock()
     nonisolated(unsafe) private static var plan = EnginePlan.defaults
     nonisolated(unsafe) private static var measuring = false
-    /// Keys measured by this process, with each candidate's seconds per call (for the plan file).
-    nonisolated(unsafe) private static var measured: [String: [String: Double]] = [:]
     /// The implementations oneDNN offered for each key made since `install`, in its order.
     nonisolated(unsafe) private static var offeredByKey: [String: [String]] = [:]
 
@@ -86,14 +84,12 @@ public enum ActiveEnginePlan {
         plan = newPlan
         measuring = measure
         shared = sharing
-        measured = [:]
         offeredByKey = [:]
         Blocked.use(block: newPlan.block)
     }
 
-    /// The plan as it stands, with what this process measured.
+    /// The plan as it stands, with what this process measured or took from the machine's choices.
     public static var current: EnginePlan { lock.lock(); defer { lock.unlock() }; return plan }
-    public static var measurements: [String: [String: Double]] { lock.lock(); defer { lock.unlock() }; return measured }
     public static var offered: [String: [String]] { lock.lock(); defer { lock.unlock() }; return offeredByKey }
     /// Whether a convolution was made since `install`: the process ran a network.
     public static var wasUsed: Bool { lock.lock(); defer { lock.unlock() }; return !offeredByKey.isEmpty }
@@ -108,21 +104,18 @@ public enum ActiveEnginePlan {
         lock.unlock()
         if let named, let i = candidates.firstIndex(of: named) { return i }
         guard measure, candidates.count > 1 else { return 0 }
-        var own: Measured?
         func timeEach() throws -> Measured {
             let seconds = try candidates.indices.map { try time($0) }
             // oneDNN's own choice stays unless another is clearly faster (5 %): timings jitter by a few per cent.
             var best = 0
             for i in seconds.indices where seconds[i] < 0.95 * seconds[best] { best = i }
-            own = Measured(choice: candidates[best], seconds: Dictionary(uniqueKeysWithValues: zip(candidates, seconds)))
-            return own!
+            return Measured(choice: candidates[best], seconds: Dictionary(uniqueKeysWithValues: zip(candidates, seconds)))
         }
         let choice = try sharing.map { try $0(key, timeEach) } ?? timeEach().choice
         // A choice made elsewhere that oneDNN does not offer here (another build) falls back to its first.
         let index = candidates.firstIndex(of: choice) ?? 0
         lock.lock()
         plan.convolutions[key] = candidates[index]
-        if let own { measured[key] = own.seconds }
         lock.unlock()
         return index
     }

@@ -62,22 +62,24 @@ final class EnginePlanTests: XCTestCase {
         ActiveEnginePlan.install(EnginePlan(block: 8), measuring: true)
         _ = ActiveEnginePlan.choose(key: "k", candidates: ["a", "b"]) { [1.0, 0.5][$0] }
         XCTAssertEqual(ActiveEnginePlan.current.convolutions, ["k": "b"], "a measured choice joins the plan")
-        XCTAssertEqual(ActiveEnginePlan.measurements["k"], ["a": 1.0, "b": 0.5])
         XCTAssertEqual(Blocked.block, 8)
     }
 
     /// With a machine-wide choice, a key takes it; this process times nothing unless the share asks it to,
-    /// and keeps only what it timed itself.
+    /// and then hands the share its timings.
     func testASharedChoiceWinsOverTimingAgain() {
         defer { ActiveEnginePlan.install(.defaults, measuring: false) }
         ActiveEnginePlan.install(EnginePlan(block: 8), measuring: true, sharing: { _, _ in "c" })
         XCTAssertEqual(ActiveEnginePlan.choose(key: "k", candidates: ["a", "b", "c"]) { _ in XCTFail("timed"); return 1 }, 2)
         XCTAssertEqual(ActiveEnginePlan.current.convolutions, ["k": "c"])
-        XCTAssertEqual(ActiveEnginePlan.measurements, [:])
 
-        ActiveEnginePlan.install(EnginePlan(block: 8), measuring: true, sharing: { _, measure in try measure().choice })
+        var handed: ActiveEnginePlan.Measured?
+        ActiveEnginePlan.install(EnginePlan(block: 8), measuring: true, sharing: { _, measure in
+            handed = try measure()
+            return handed!.choice
+        })
         XCTAssertEqual(ActiveEnginePlan.choose(key: "k", candidates: ["a", "b"]) { [1.0, 0.5][$0] }, 1)
-        XCTAssertEqual(ActiveEnginePlan.measurements["k"], ["a": 1.0, "b": 0.5])
+        XCTAssertEqual(handed?.seconds, ["a": 1.0, "b": 0.5])
     }
 
     func testAPlanRoundTripsThroughJSONAndRefusesAnotherBlock() throws {

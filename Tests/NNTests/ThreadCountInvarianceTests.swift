@@ -46,26 +46,15 @@ final class ThreadCountInvarianceTests: XCTestCase {
         defer { Blocked.use(block: before) }
         for (C, size) in [(16, 32), (32, 16), (64, 8)] {
             let B = 64, activations = B * C * size * size
-            let x = Philox(seed: 1).normal(count: activations), g = Philox(seed: 2).normal(count: activations)
+            let x = FloatBuffer(Philox(seed: 1).normal(count: activations)), g = FloatBuffer(Philox(seed: 2).normal(count: activations))
             let gradients = try [1, 2].map { threads in
                 try withOpenMPThreads(threads) { () -> [Float] in
                     let conv = try ConvPrimitives(context: try DNNLContext(), batch: B, inChannels: C, outChannels: C, inputSize: size,
                                                   stride: 1, hasBias: true, plainInput: false, needsDataGradient: false)
-                    var dw = [Float](repeating: 0, count: C * C * 9 + C)
-                    var scratch = [Float](repeating: 0, count: max(conv.scratchCount, 16))
-                    try x.withUnsafeBufferPointer { xp in
-                        try g.withUnsafeBufferPointer { gp in
-                            try dw.withUnsafeMutableBufferPointer { d in
-                                try scratch.withUnsafeMutableBufferPointer { sp in
-                                    try conv.runBackwardWeights(src: UnsafeMutablePointer(mutating: xp.baseAddress!),
-                                                                diffDst: UnsafeMutablePointer(mutating: gp.baseAddress!),
-                                                                diffWeights: d.baseAddress!, diffBias: d.baseAddress! + C * C * 9,
-                                                                scratch: sp.baseAddress!)
-                                }
-                            }
-                        }
-                    }
-                    return dw
+                    let dw = FloatBuffer(count: C * C * 9 + C), scratch = FloatBuffer(count: max(conv.scratchCount, 16))
+                    try conv.runBackwardWeights(src: x.pointer, diffDst: g.pointer, diffWeights: dw.pointer,
+                                                diffBias: dw.pointer + C * C * 9, scratch: scratch.pointer)
+                    return dw.array
                 }
             }
             if gradients[0].map(\.bitPattern) != gradients[1].map(\.bitPattern) { return "\(C) channels at \(size)×\(size)" }
