@@ -124,6 +124,12 @@ final class TrainingFiguresTests: XCTestCase {
         XCTAssertEqual(Fig1Accuracy.caption([m, other], drops: [[0.5, 0.75]]),
                        "ResNet-20 on 10000 train / 2000 test images (subsets; final on 10000), 10 epochs, lr ÷10 at 50 % and 75 %; "
                        + "2 seeds, mean ± std; 1 of 2 runs at plateau")
+        // Lines with their own seed counts say the range.
+        var third = other
+        third.seed = 2
+        var unnormalised = m
+        unnormalised.normalization = .none
+        XCTAssertTrue(Fig1Accuracy.caption([m, other, third, unnormalised], drops: [[0.5, 0.75]]).contains("; 1–3 seeds per line, mean ± std;"))
         XCTAssertEqual(Fig1Accuracy.rateText(0.0001), "0.0001")
         XCTAssertEqual(Fig1Accuracy.rateText(0.1), "0.1")
     }
