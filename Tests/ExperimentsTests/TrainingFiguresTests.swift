@@ -115,13 +115,13 @@ final class TrainingFiguresTests: XCTestCase {
                              divergenceStep: nil, divergenceLoss: nil)
         var other = m
         other.seed = 1
-        XCTAssertEqual(Fig1Accuracy.caption([m, other], drops: [[0.5, 0.75]]),
+        XCTAssertEqual(Fig1Accuracy.caption(lines: [[m, other]], drops: [[0.5, 0.75]]),
                        "ResNet-20 on 10000 train / 2000 test images (subsets), 10 epochs, lr ÷10 at 50 % and 75 %; 2 seeds, mean ± std; "
                        + "0 of 2 runs at plateau")
         // With endpoints: the final test set and the plateau count.
         m.endpoint = TrainEndpoint(trainAccuracy: 0.97, trainImages: 10_000, plateauAccuracy: 0.95, testAccuracy: 0.8, testImages: 10_000)
         other.endpoint = TrainEndpoint(trainAccuracy: 0.90, trainImages: 10_000, plateauAccuracy: 0.95, testAccuracy: 0.7, testImages: 10_000)
-        XCTAssertEqual(Fig1Accuracy.caption([m, other], drops: [[0.5, 0.75]]),
+        XCTAssertEqual(Fig1Accuracy.caption(lines: [[m, other]], drops: [[0.5, 0.75]]),
                        "ResNet-20 on 10000 train / 2000 test images (subsets; final on 10000), 10 epochs, lr ÷10 at 50 % and 75 %; "
                        + "2 seeds, mean ± std; 1 of 2 runs at plateau")
         // Lines with their own seed counts say the range.
@@ -129,7 +129,7 @@ final class TrainingFiguresTests: XCTestCase {
         third.seed = 2
         var unnormalised = m
         unnormalised.normalization = .none
-        XCTAssertTrue(Fig1Accuracy.caption([m, other, third, unnormalised], drops: [[0.5, 0.75]]).contains("; 1–3 seeds per line, mean ± std;"))
+        XCTAssertTrue(Fig1Accuracy.caption(lines: [[m, other, third], [unnormalised]], drops: [[0.5, 0.75]]).contains("; 1–3 seeds per line, mean ± std;"))
         XCTAssertEqual(Fig1Accuracy.rateText(0.0001), "0.0001")
         XCTAssertEqual(Fig1Accuracy.rateText(0.1), "0.1")
     }

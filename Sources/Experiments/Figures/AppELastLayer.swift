@@ -57,9 +57,9 @@ public struct AppELastLayer: FigureRecipe {
         // The caption states the whole budget (issue 21), which at quick runs to about 160 characters.
         var fig = Figure(width: 15, height: 4.8, dpi: 150)
         fig.style.figureTitleFontSize = 11
-        let all = [g.bn, g.last, g.none].compactMap { $0 }.flatMap(\.runs)
+        let lines = [g.bn, g.last, g.none].compactMap { $0 }.map(\.runs)
         let drops = Set(try context.inputs(of: TrainStage.self).map { try $0.params(TrainStage.Params.self).drops })
-        fig.title = RichText(Fig1Accuracy.caption(all, drops: drops))
+        fig.title = RichText(Fig1Accuracy.caption(lines: lines, drops: drops))
         fig[0, 0] = panel
         return [("appE-last-layer", fig)]
     }

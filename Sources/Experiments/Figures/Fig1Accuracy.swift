@@ -11,8 +11,8 @@ public struct Fig1Accuracy: FigureRecipe {
     public let id = "fig1"
     public let title = "Fig. 1"
     /// 9: claim 4 at the paper's scale (`fig1.nobn-small-rate-learns`, ResNet-110 runs only). 10: the
-    /// paper's final accuracies drawn at 100 %.
-    public let version = 11
+    /// paper's final accuracies drawn at 100 %. 12: one legend under both panels, off the curves.
+    public let version = 12
     public let reads = [TrainStage.kindName]
 
     public init() {}
@@ -45,12 +45,13 @@ public struct Fig1Accuracy: FigureRecipe {
         // The caption states the whole budget (issue 21), which at quick runs to about 160 characters.
         var fig = Figure(width: 15, height: 4.6, dpi: 150, rows: 1, columns: 2)
         fig.style.figureTitleFontSize = 11
-        fig.title = RichText(Self.caption(runs.values.flatMap { $0 }, drops: drops))
+        // The legend is as wide as a panel: under both panels it covers no curve and is not drawn twice.
+        fig.sharedLegend = true
+        fig.title = RichText(Self.caption(lines: Array(runs.values), drops: drops))
         let probeLines = Self.probeLines(probes)
         for (column, (label, accuracy)) in [("train accuracy", \TrainEvaluation.trainAccuracy),
                                             ("test accuracy", \TrainEvaluation.testAccuracy)].enumerated() {
             var panel = Panel(x: Axis(label: "% of training", limits: .fixed(0, 100)), y: Axis(label: RichText(label)))
-            panel.legend = .best
             for (config, color) in order {
                 let all = runs[config] ?? []
                 var name = "lr=\(Self.rateText(config.lr)) (\(config.bn ? "with" : "w/o") BN)"
@@ -125,14 +126,16 @@ public struct Fig1Accuracy: FigureRecipe {
         return s
     }
 
-    /// "ResNet-20 on 10000 train / 2000 test images (subsets; final on 10000), 10 epochs, lr ÷10 at 50 % and 75 %; 2 seeds, mean ± std; 1 of 2 runs at plateau".
-    static func caption(_ runs: [TrainMetrics], drops: Set<[Double]>) -> String {
+    /// "ResNet-20 on 10000 train / 2000 test images (subsets; final on 10000), 10 epochs, lr ÷10 at 50 % and 75 %; 2 seeds, mean ± std; 1 of 2 runs at plateau",
+    /// over the runs of every drawn line (`lines`, one array per line).
+    static func caption(lines: [[TrainMetrics]], drops: Set<[Double]>) -> String {
+        let runs = lines.flatMap { $0 }
         func values<T: Hashable & Comparable>(_ f: (TrainMetrics) -> T) -> [T] { Array(Set(runs.map(f))).sorted() }
         func list<T: Hashable & Comparable>(_ f: (TrainMetrics) -> T, _ show: (T) -> String) -> String {
             values(f).map(show).joined(separator: "/")
         }
-        // A line is one configuration; lines may have their own seed counts (no BN at 0.1 has more at quick).
-        let perLine = Set(Dictionary(grouping: runs) { "\($0.normalization) \($0.learningRate) \($0.epochs)" }.values.map(\.count))
+        // Lines may have their own seed counts (no BN at 0.1 has more at quick).
+        let perLine = Set(lines.filter { !$0.isEmpty }.map(\.count))
         let seeds = perLine.count <= 1 ? "\(perLine.first ?? 0) seed\(perLine.first == 1 ? "" : "s")"
             : "\(perLine.min()!)–\(perLine.max()!) seeds per line"
         let dropText = drops.count == 1
