@@ -66,6 +66,8 @@ bench: build
 # carries CUDA libraries, which the CPU benchmark does not use), installed into bench/.venv.
 # torch.compile on CPU generates and compiles C++: it needs a C++ compiler and the Python headers.
 TORCH_VENV := bench/.venv
+# Runs per row (make bench-torch REPEAT=3): engines rotated, then a summary of the median paired ratios.
+REPEAT ?= 1
 TORCH_APT_PACKAGES := g++ python3-dev python3-venv
 bench-torch: build
 	@missing=""; for p in $(TORCH_APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -74,7 +76,7 @@ bench-torch: build
 	  else echo "missing system packages; run: sudo apt-get install -y$$missing"; exit 1; fi; fi
 	@test -x $(TORCH_VENV)/bin/python || python3 -m venv $(TORCH_VENV)
 	@$(TORCH_VENV)/bin/python -c "import torch" 2>/dev/null || $(TORCH_VENV)/bin/pip install -q torch
-	$(TORCH_VENV)/bin/python bench/compare.py $(BIN)/bnrepro-bench $(TORCH_VENV)/bin/python
+	$(TORCH_VENV)/bin/python bench/compare.py $(BIN)/bnrepro-bench $(TORCH_VENV)/bin/python --repeat $(REPEAT)
 
 # Every oneDNN implementation of the ResNets' convolutions, timed in the version the engine links (Debian's
 # 2.x) and in oneDNN 3.2 built with GNU OpenMP, as the engine's loops need (PyPI's onednn-cpu-gomp; not
