@@ -11,7 +11,9 @@ struct EstimateCommand: RegistryCommand {
         Each network stage's work is counted from its params (images × epochs × depth for training) and priced \
         in seconds per image-layer measured on this machine: from the cache's records of the same kind, else of \
         any network kind, else from a few training steps of the engine (about 10 s); records of the stage's own \
-        params come first. Other stages cost what their kind's records say, or 5 s without one. CPU is priced \
+        params come first. Other stages cost what their kind's records say, or 5 s without one. A kind with \
+        records made with more threads only (a -j 1 run) counts each as its wall time × the engine's speedup \
+        at its thread count, measured now, since its CPU time also counts spinning threads. CPU is priced \
         at one thread per stage, what -j = cores gives each stage, and then wall = CPU per stage. With fewer \
         jobs each stage gets more threads (cores / -j, or OMP_NUM_THREADS), and an engine stage's wall is its \
         CPU over the engine's speedup at that count, measured now with a few training steps (about 10 s). \

@@ -95,11 +95,22 @@ public struct CostEstimate: Sendable {
     /// measured here with a few training steps at each count unless `measureSpeedup` is false; without
     /// it, the one-thread time stands for the wall time, an upper bound.
     public init(pending: [ResolvedStage], store: CacheStore, registry: KindRegistry, threads: Int = 1, measureSpeedup: Bool = true) {
-        let costs = RecordedCosts(records: store.allRecordKeys().compactMap { store.record($0) }, registry: registry)
         let pendingNames = Set(pending.map(\.name))
         let works = pending.map { $0.kind.workUnits(params: $0.params) }
-        let speedup: Double? = threads <= 1 ? 1
-            : (measureSpeedup && works.contains { $0 != nil } ? registry.measureSpeedup(threads: threads) : nil)
+        // Measured at most once per thread count: for this estimate's threads, and for those of the
+        // records made with more than one thread.
+        var measured: [Int: Double?] = [:]
+        func speedupAt(_ t: Int) -> Double? {
+            if t <= 1 { return 1 }
+            guard measureSpeedup else { return nil }
+            if let known = measured[t] { return known }
+            let value = registry.measureSpeedup(threads: t)
+            measured[t] = value
+            return value
+        }
+        let costs = RecordedCosts(records: store.allRecordKeys().compactMap { store.record($0) }, registry: registry,
+                                  speedup: { speedupAt($0) })
+        let speedup: Double? = threads <= 1 ? 1 : (works.contains { $0 != nil } ? speedupAt(threads) : nil)
         var engineRun: Double??  // the engine's seconds per work unit at one thread; .some(nil) once it could not say
         rows = zip(pending, works).map { stage, work in
             var price = costs.price(kind: stage.kind.name, params: stage.params, work: work)

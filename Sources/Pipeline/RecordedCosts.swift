@@ -3,10 +3,12 @@ import Foundation
 /// What the cache's records say each kind costs, for `estimate`.
 ///
 /// Prices are CPU seconds of a stage run with one OpenMP thread, the way `-j` = cores runs every stage.
-/// A record's wall time is not used: on a shared machine it counts whatever else ran beside the stage
-/// (records here show wall up to twice the CPU), while its CPU time is the stage's own. Records made
-/// with more threads price a kind only when it has none with one, since their CPU time also counts
-/// the threads' waiting.
+/// A one-thread record's wall time is not used: on a shared machine it counts whatever else ran beside
+/// the stage (records here show wall up to twice the CPU), while its CPU time is the stage's own.
+/// Records made with more threads price a kind only when it has none with one. Their CPU time also counts
+/// the threads' spinning (Fig. 1 at two threads per stage: 5 h 29 min of CPU for 3 h 55 min of one-thread
+/// work), so an engine stage's record counts as its wall time times the engine's speedup at its thread
+/// count, measured now (`speedup`), or its CPU time where that is less or the speedup is unknown.
 struct RecordedCosts {
     struct Sample {
         let params: String
@@ -21,21 +23,29 @@ struct RecordedCosts {
     private var network: [Double] = []
     private(set) var peaks: [String: [(params: String, bytes: Int64)]] = [:]
 
-    init(records: [ActionRecord], registry: KindRegistry) {
+    /// `speedup(threads)`: how much faster the engine runs with that many threads than with one, or nil
+    /// when not measured; asked only for the thread counts of engine records made with more than one.
+    init(records: [ActionRecord], registry: KindRegistry, speedup: (Int) -> Double? = { _ in nil }) {
         for record in records {
             guard let kind = registry.kind(named: record.kind) else { continue }
             let params = JSONValue.object(record.params).canonicalText
             if let peak = record.peakMemoryBytes { peaks[record.kind, default: []].append((params, peak)) }
             let work = kind.workUnits(params: record.params).flatMap { $0 > 0 ? $0 : nil }
-            let sample = Sample(params: params, cpuSeconds: record.cpuSeconds, work: work)
-            if (record.threads ?? 1) == 1 {
-                oneThread[record.kind, default: []].append(sample)
+            let threads = record.threads ?? 1
+            if threads == 1 {
+                oneThread[record.kind, default: []].append(Sample(params: params, cpuSeconds: record.cpuSeconds, work: work))
                 if let work { network.append(record.cpuSeconds / work) }
             } else {
-                otherThreads[record.kind, default: []].append(sample)
+                let scaled = work == nil ? nil : speedup(threads).map { record.wallSeconds * $0 }
+                let cpu = min(record.cpuSeconds, scaled ?? .infinity)
+                otherThreads[record.kind, default: []].append(Sample(params: params, cpuSeconds: cpu, work: work))
+                if cpu < record.cpuSeconds { otherThreadsByWall.insert(record.kind) }
             }
         }
     }
+
+    /// Kinds whose records at more threads were priced by wall × speedup (at least one of them).
+    private var otherThreadsByWall: Set<String> = []
 
     struct Price: Equatable {
         let cpuSeconds: Double
@@ -48,7 +58,8 @@ struct RecordedCosts {
     /// per work unit; every engine kind's; the median of the kind's records.
     func price(kind: String, params: JSONObject, work: Double?) -> Price? {
         let own = JSONValue.object(params).canonicalText
-        let (samples, note) = oneThread[kind].map { ($0, "") } ?? (otherThreads[kind] ?? [], ", more threads")
+        let (samples, note) = oneThread[kind].map { ($0, "") }
+            ?? (otherThreads[kind] ?? [], otherThreadsByWall.contains(kind) ? ", more threads: wall × speedup" : ", more threads")
         let same = samples.filter { $0.params == own }
         if !same.isEmpty {
             return Price(cpuSeconds: Self.median(same.map(\.cpuSeconds)), basis: "same params (\(same.count)\(note))")

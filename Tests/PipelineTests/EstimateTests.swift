@@ -110,6 +110,44 @@ final class EstimateTests: XCTestCase {
         XCTAssertEqual(estimate.rows[1].basis, "records (1, more threads)")
     }
 
+    /// An engine record made with two threads counts as its wall time × the speedup measured at two
+    /// threads, not its CPU time, which also counts the threads' spinning; the CPU time where it is less,
+    /// or where nothing measures the speedup; a stage that runs no engine keeps its CPU time.
+    func testRecordsAtMoreThreadsCountTheirWallTimesTheSpeedup() throws {
+        let box = try Sandbox(#"""
+        {"stages": [{"name": "a", "kind": "test-spin", "params": {"work": 0.1}},
+                    {"name": "b", "kind": "test-spin", "params": {"work": 0.2}},
+                    {"name": "w", "kind": "test-write", "params": {"text": "x"}}]}
+        """#)
+        XCTAssertEqual(try box.run(["run"]).status, 0)
+        try box.editRecord(ofStage: "a") { $0["cpuSeconds"] = 70.0; $0["wallSeconds"] = 20.0; $0["threads"] = 2 }
+        try box.editRecord(ofStage: "b") { $0["cpuSeconds"] = 30.0; $0["wallSeconds"] = 20.0; $0["threads"] = 2 }
+        try box.editRecord(ofStage: "w") { $0["cpuSeconds"] = 7.0; $0["wallSeconds"] = 5.0; $0["threads"] = 2 }
+        let store = try CacheStore(existing: box.cache)
+        var registry = TestKinds.registry
+        let asked = Counter()
+        registry.measureSecondsPerWorkUnit = { threads in asked.add(threads); return threads == 1 ? 3e-3 : 1.2e-3 }  // 2.5×
+        let pipeline = try ResolvedPipeline(document: PipelineDocument.load(box.directory.appendingPathComponent("pipeline.json")),
+                                            registry: registry)
+        let stages = try ["a", "b", "w"].map { try XCTUnwrap(pipeline.stage($0)) }
+
+        let one = CostEstimate(pending: stages, store: store, registry: registry, threads: 1)
+        XCTAssertEqual(one.rows[0].cpuSeconds, 50, accuracy: 1e-9, "20 s of wall × 2.5, below its 70 s of CPU")
+        XCTAssertEqual(one.rows[1].cpuSeconds, 30, accuracy: 1e-9, "its CPU time, below 20 × 2.5")
+        XCTAssertEqual(one.rows[0].basis, "same params (1, more threads: wall × speedup)")
+        XCTAssertEqual(one.rows[2].cpuSeconds, 7, "no engine: its CPU time")
+        XCTAssertEqual(one.rows[2].basis, "same params (1, more threads)")
+        XCTAssertEqual(asked.values.sorted(), [1, 1, 2, 2], "the speedup at the records' two threads, measured once")
+
+        let two = CostEstimate(pending: stages, store: store, registry: registry, threads: 2)
+        XCTAssertEqual(two.rows[0].wallSeconds, 20, accuracy: 1e-9, "at the record's own thread count, its wall time")
+        XCTAssertEqual(asked.values.count, 8, "one measurement for the records and the estimate's threads alike")
+
+        let unmeasured = CostEstimate(pending: stages, store: store, registry: registry, threads: 1, measureSpeedup: false)
+        XCTAssertEqual(unmeasured.rows[0].cpuSeconds, 70, "no speedup: the CPU time, an upper bound")
+        XCTAssertEqual(unmeasured.rows[0].basis, "same params (1, more threads)")
+    }
+
     /// With more threads per stage an engine stage's wall time is its one-thread CPU time over the
     /// measured speedup; a stage that runs no engine keeps its time, and unmeasured means one thread's time.
     func testMoreThreadsPerStageDivideTheEngineStagesByTheMeasuredSpeedup() throws {
