@@ -12,8 +12,9 @@ import Foundation
 struct RecordedCosts {
     struct Sample {
         let params: String
-        let cpuSeconds: Double
+        var cpuSeconds: Double
         let work: Double?
+        var wallSeconds = 0.0, threads = 1
     }
 
     /// By kind: the samples at one thread (or with no thread count recorded), else the kind's others.
@@ -24,7 +25,8 @@ struct RecordedCosts {
     private(set) var peaks: [String: [(params: String, bytes: Int64)]] = [:]
 
     /// `speedup(threads)`: how much faster the engine runs with that many threads than with one, or nil
-    /// when not measured; asked only for the thread counts of engine records made with more than one.
+    /// when not measured; asked only for the thread counts of the engine records that price a kind
+    /// without one-thread records.
     init(records: [ActionRecord], registry: KindRegistry, speedup: (Int) -> Double? = { _ in nil }) {
         for record in records {
             guard let kind = registry.kind(named: record.kind) else { continue }
@@ -32,14 +34,20 @@ struct RecordedCosts {
             if let peak = record.peakMemoryBytes { peaks[record.kind, default: []].append((params, peak)) }
             let work = kind.workUnits(params: record.params).flatMap { $0 > 0 ? $0 : nil }
             let threads = record.threads ?? 1
+            let sample = Sample(params: params, cpuSeconds: record.cpuSeconds, work: work, wallSeconds: record.wallSeconds, threads: threads)
             if threads == 1 {
-                oneThread[record.kind, default: []].append(Sample(params: params, cpuSeconds: record.cpuSeconds, work: work))
+                oneThread[record.kind, default: []].append(sample)
                 if let work { network.append(record.cpuSeconds / work) }
             } else {
-                let scaled = work == nil ? nil : speedup(threads).map { record.wallSeconds * $0 }
-                let cpu = min(record.cpuSeconds, scaled ?? .infinity)
-                otherThreads[record.kind, default: []].append(Sample(params: params, cpuSeconds: cpu, work: work))
-                if cpu < record.cpuSeconds { otherThreadsByWall.insert(record.kind) }
+                otherThreads[record.kind, default: []].append(sample)
+            }
+        }
+        for kind in otherThreads.keys where oneThread[kind] == nil {
+            for i in otherThreads[kind, default: []].indices {
+                let sample = otherThreads[kind, default: []][i]
+                guard sample.work != nil, let factor = speedup(sample.threads), sample.wallSeconds * factor < sample.cpuSeconds else { continue }
+                otherThreads[kind, default: []][i].cpuSeconds = sample.wallSeconds * factor
+                otherThreadsByWall.insert(kind)
             }
         }
     }
