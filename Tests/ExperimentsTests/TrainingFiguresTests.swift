@@ -53,6 +53,24 @@ final class TrainingFiguresTests: XCTestCase {
             runs.append(try ExperimentFixtures.outputs(of: ctx, kind: "train"))
         }
         _ = try render("fig1", inputs: runs, expect: "fig1-accuracy")
+        // With the download stage among its deps, the legend says which archive the runs trained on.
+        func legend(_ inputs: [StageInputs]) throws -> [String] {
+            let stage = FigureStage(recipes: ExperimentKinds.figureRecipes)
+            let ctx = try ExperimentFixtures.context("fig1-legend", stage, [("figure", .string("fig1"))], inputs: inputs, in: dir)
+            return try XCTUnwrap(Fig1Accuracy().figures(ctx).first).figure.sharedLegendEntries.map(\.label)
+        }
+        XCTAssertFalse(try legend(runs).contains { $0.hasPrefix("data: ") }, "no download stage among the deps: nothing said")
+        let download = StageInputs(stage: "download", kind: "download",
+                                   params: JSONObject([("md5", .string(CIFAR10Archive.teamRebuildMD5))]), files: [:])
+        let labels = try legend(runs + [download])
+        XCTAssertEqual(labels.filter { $0.hasPrefix("data: the team's JPEG-derived rebuild of CIFAR-10") }.count, 1, "\(labels)")
+    }
+
+    func testTheDataLineNamesTheArchive() {
+        XCTAssertEqual(CIFAR10Archive.description(md5: DownloadStage.officialMD5), "data: the official CIFAR-10 archive")
+        XCTAssertTrue(CIFAR10Archive.description(md5: "068F5E774BF515D3BF93EFD83A9717B0").hasPrefix("data: the team's JPEG-derived rebuild"))
+        XCTAssertEqual(CIFAR10Archive.description(md5: String(repeating: "0", count: 32)),
+                       "data: a CIFAR-10 archive with MD5 00000000000000000000000000000000, not the official one")
     }
 
     /// Claim 3 reads the probes (ResNet-110 at the large rate for 200 steps); the drawn net at the large

@@ -11,7 +11,8 @@ public struct Fig1Accuracy: FigureRecipe {
     public let id = "fig1"
     public let title = "Fig. 1"
     /// 9: claim 4 at the paper's scale (`fig1.nobn-small-rate-learns`, ResNet-110 runs only). 10: the
-    /// paper's final accuracies drawn at 100 %. 12: one legend under both panels, off the curves.
+    /// paper's final accuracies drawn at 100 %. 12: one legend under both panels, off the curves, and
+    /// which CIFAR-10 archive the runs trained on (a `download` stage among the deps).
     public let version = 12
     public let reads = [TrainStage.kindName]
 
@@ -48,7 +49,7 @@ public struct Fig1Accuracy: FigureRecipe {
         // The legend is as wide as a panel: under both panels it covers no curve and is not drawn twice.
         fig.sharedLegend = true
         fig.title = RichText(Self.caption(lines: Array(runs.values), drops: drops))
-        let probeLines = Self.probeLines(probes)
+        let probeLines = Self.probeLines(probes), data = CIFAR10Archive.description(context)
         for (column, (label, accuracy)) in [("train accuracy", \TrainEvaluation.trainAccuracy),
                                             ("test accuracy", \TrainEvaluation.testAccuracy)].enumerated() {
             var panel = Panel(x: Axis(label: "% of training", limits: .fixed(0, 100)), y: Axis(label: RichText(label)))
@@ -78,6 +79,7 @@ public struct Fig1Accuracy: FigureRecipe {
             }
             // The probes are not curves: the legend names them and says how they ended, as for a run that diverged.
             for line in probeLines { panel.plot([], [], label: line, color: .gray, dash: .dotted) }
+            if let data { panel.plot([], [], label: data, color: .gray, width: 0) }
             fig[0, column] = panel
         }
         return [("fig1-accuracy", fig)]
