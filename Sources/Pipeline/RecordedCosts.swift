@@ -14,7 +14,8 @@ struct RecordedCosts {
         let params: String
         var cpuSeconds: Double
         let work: Double?
-        var wallSeconds = 0.0, threads = 1
+        let wallSeconds: Double
+        let threads: Int
     }
 
     /// By kind: the samples at one thread (or with no thread count recorded), else the kind's others.
@@ -23,6 +24,8 @@ struct RecordedCosts {
     /// Every engine kind's seconds per work unit, at one thread: the price of an engine kind without records.
     private var network: [Double] = []
     private(set) var peaks: [String: [(params: String, bytes: Int64)]] = [:]
+    /// Kinds whose records at more threads were priced by wall × speedup (at least one of them).
+    private var otherThreadsByWall: Set<String> = []
 
     /// `speedup(threads)`: how much faster the engine runs with that many threads than with one, or nil
     /// when not measured; asked only for the thread counts of the engine records that price a kind
@@ -42,18 +45,14 @@ struct RecordedCosts {
                 otherThreads[record.kind, default: []].append(sample)
             }
         }
-        for kind in otherThreads.keys where oneThread[kind] == nil {
-            for i in otherThreads[kind, default: []].indices {
-                let sample = otherThreads[kind, default: []][i]
-                guard sample.work != nil, let factor = speedup(sample.threads), sample.wallSeconds * factor < sample.cpuSeconds else { continue }
-                otherThreads[kind, default: []][i].cpuSeconds = sample.wallSeconds * factor
+        for (kind, samples) in otherThreads where oneThread[kind] == nil {
+            for (i, sample) in samples.enumerated() where sample.work != nil {
+                guard let factor = speedup(sample.threads), sample.wallSeconds * factor < sample.cpuSeconds else { continue }
+                otherThreads[kind]?[i].cpuSeconds = sample.wallSeconds * factor
                 otherThreadsByWall.insert(kind)
             }
         }
     }
-
-    /// Kinds whose records at more threads were priced by wall × speedup (at least one of them).
-    private var otherThreadsByWall: Set<String> = []
 
     struct Price: Equatable {
         let cpuSeconds: Double

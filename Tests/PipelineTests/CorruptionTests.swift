@@ -38,8 +38,7 @@ final class CorruptionTests: XCTestCase {
 
     func testInputStillCorruptAfterQuarantineFailsTheRun() throws {
         let box = try Sandbox(basicPipeline)
-        let pipeline = try ResolvedPipeline(document: PipelineDocument.load(box.directory.appendingPathComponent("pipeline.json")),
-                                            registry: TestKinds.registry)
+        let pipeline = try box.pipeline()
         let store = try CacheStore(root: box.cache)
         let executor = CorruptingExecutor(real: LocalExecutor(worker: Sandbox.binary, environment: ["BNREPRO_TEST_COUNTER": box.counter.path]))
         let runner = Runner(pipeline: pipeline, store: store, executor: executor, console: Console(style: .silent),

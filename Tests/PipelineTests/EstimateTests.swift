@@ -23,8 +23,7 @@ final class EstimateTests: XCTestCase {
 
         let store = try CacheStore(existing: box.cache)
         let recorded = try XCTUnwrap(store.allRecordKeys().compactMap { store.record($0) }.first { $0.stage == "a" })
-        let pipeline = try ResolvedPipeline(document: PipelineDocument.load(box.directory.appendingPathComponent("pipeline.json")),
-                                            registry: TestKinds.registry)
+        let pipeline = try box.pipeline()
         let estimate = try CostEstimate(pipeline: pipeline, store: store, registry: TestKinds.registry, targets: ["a"])
         XCTAssertEqual(estimate.rows.map(\.stage), ["a"], "a target's closure only")
         XCTAssertEqual(estimate.rows[0].cpuSeconds, 3 * recorded.cpuSeconds, accuracy: 1e-9 + 1e-9 * recorded.cpuSeconds, "\(cpu)")
@@ -44,12 +43,8 @@ final class EstimateTests: XCTestCase {
         try box.editRecord(ofStage: "s2") { $0["peakMemoryBytes"] = 300 * mib }
         try box.editRecord(ofStage: "w") { $0["peakMemoryBytes"] = 900 * mib }
         let store = try CacheStore(existing: box.cache)
-        func pipeline() throws -> ResolvedPipeline {
-            try ResolvedPipeline(document: PipelineDocument.load(box.directory.appendingPathComponent("pipeline.json")),
-                                 registry: TestKinds.registry)
-        }
         // A stage with a record's own params (as after a version bump, or with --force): that record only.
-        let again = CostEstimate(pending: [try XCTUnwrap(try pipeline().stage("s1"))], store: store, registry: TestKinds.registry)
+        let again = CostEstimate(pending: [try XCTUnwrap(try box.pipeline().stage("s1"))], store: store, registry: TestKinds.registry)
         XCTAssertEqual(again.rows[0].peakMemoryBytes, 100 * mib)
         XCTAssertEqual(again.rows[0].memoryRecords, 1)
         XCTAssertTrue(again.rows[0].memorySameParams)
@@ -59,7 +54,7 @@ final class EstimateTests: XCTestCase {
                     {"name": "t", "kind": "test-spin", "params": {"work": 0.15}},
                     {"name": "u", "kind": "test-slowsum", "params": {"steps": 1}}]}
         """#)
-        let estimate = try CostEstimate(pipeline: try pipeline(), store: store, registry: TestKinds.registry, targets: [])
+        let estimate = try CostEstimate(pipeline: try box.pipeline(), store: store, registry: TestKinds.registry, targets: [])
         XCTAssertEqual(estimate.rows.map(\.stage), ["t", "u"])
         XCTAssertEqual(estimate.rows[0].peakMemoryBytes, 300 * mib, "no record with t's params: the largest of the kind's")
         XCTAssertEqual(estimate.rows[0].memoryRecords, 2)
@@ -90,8 +85,7 @@ final class EstimateTests: XCTestCase {
         try box.editRecord(ofStage: "s2") { $0["cpuSeconds"] = 50.0; $0["threads"] = 1 }   // 500 s per unit
         try box.editRecord(ofStage: "w") { $0["cpuSeconds"] = 7.0; $0["threads"] = 2 }
         let store = try CacheStore(existing: box.cache)
-        let pipeline = try ResolvedPipeline(document: PipelineDocument.load(box.directory.appendingPathComponent("pipeline.json")),
-                                            registry: TestKinds.registry)
+        let pipeline = try box.pipeline()
         let again = CostEstimate(pending: [try XCTUnwrap(pipeline.stage("s1"))], store: store, registry: TestKinds.registry)
         XCTAssertEqual(again.rows[0].cpuSeconds, 100, "its own record, not work × a rate")
         XCTAssertEqual(again.rows[0].basis, "same params (1)")
@@ -100,8 +94,7 @@ final class EstimateTests: XCTestCase {
         {"stages": [{"name": "t", "kind": "test-spin", "params": {"work": 0.2}},
                     {"name": "w", "kind": "test-write", "params": {"text": "y"}}]}
         """#)
-        let other = try ResolvedPipeline(document: PipelineDocument.load(box.directory.appendingPathComponent("pipeline.json")),
-                                         registry: TestKinds.registry)
+        let other = try box.pipeline()
         let estimate = try CostEstimate(pipeline: other, store: store, registry: TestKinds.registry, targets: [])
         XCTAssertEqual(estimate.rows.map(\.stage), ["t", "w"])
         XCTAssertEqual(estimate.rows[0].cpuSeconds, 0.2 * 2000, accuracy: 1e-9, "the upper median of 500 and 2,000 s per unit")
@@ -127,8 +120,7 @@ final class EstimateTests: XCTestCase {
         var registry = TestKinds.registry
         let asked = Counter()
         registry.measureSecondsPerWorkUnit = { threads in asked.add(threads); return threads == 1 ? 3e-3 : 1.2e-3 }  // 2.5×
-        let pipeline = try ResolvedPipeline(document: PipelineDocument.load(box.directory.appendingPathComponent("pipeline.json")),
-                                            registry: registry)
+        let pipeline = try box.pipeline(registry)
         let stages = try ["a", "b", "w"].map { try XCTUnwrap(pipeline.stage($0)) }
 
         let one = CostEstimate(pending: stages, store: store, registry: registry, threads: 1)
@@ -162,8 +154,7 @@ final class EstimateTests: XCTestCase {
         var registry = TestKinds.registry
         let asked = Counter()
         registry.measureSecondsPerWorkUnit = { threads in asked.add(threads); return threads == 1 ? 3e-3 : 1.2e-3 }
-        let pipeline = try ResolvedPipeline(document: PipelineDocument.load(box.directory.appendingPathComponent("pipeline.json")),
-                                            registry: registry)
+        let pipeline = try box.pipeline(registry)
         let stages = [try XCTUnwrap(pipeline.stage("a")), try XCTUnwrap(pipeline.stage("w"))]
 
         let two = CostEstimate(pending: stages, store: store, registry: registry, threads: 2)

@@ -2,6 +2,8 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import Pipeline
+import PipelineTestKinds
 import XCTest
 
 /// A temporary project directory with a pipeline.json, driven through the real `bnrepro-testkinds`
@@ -153,6 +155,11 @@ final class Sandbox {
     }
 
     /// Rewrites a stage's record as a JSON object, e.g. to plant an old format or a bad digest.
+    /// The sandbox's pipeline.json, resolved against `registry`.
+    func pipeline(_ registry: KindRegistry = TestKinds.registry) throws -> ResolvedPipeline {
+        try ResolvedPipeline(document: PipelineDocument.load(directory.appendingPathComponent("pipeline.json")), registry: registry)
+    }
+
     func editRecord(ofStage stage: String, _ edit: (inout [String: Any]) -> Void) throws {
         let url = try recordFile(ofStage: stage)
         var object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
